@@ -1,0 +1,160 @@
+# deltaglider: one static musl binary.
+#
+#   make                 ./deltaglider for this machine (x86_64, musl, static, stripped)
+#   make ARCH=aarch64    build/aarch64/deltaglider (ARCH=armv7 likewise)
+#   make test            every test: unit (musl and ASan/UBSan) and end-to-end
+#   make unit            unit tests only
+#   make bench           benchmarks under tests/bench (prints figures)
+#   make clean           remove build/ and ./deltaglider
+#
+# Third-party sources come from Debian source packages via vendor/fetch.sh
+# (pinned sums); nothing third-party is committed.
+
+VERSION  := 0.1.0
+ARCH     ?= $(shell uname -m)
+B        ?= build/$(ARCH)
+V        := vendor
+
+ifeq ($(ARCH),x86_64)
+  CC_MUSL := musl-gcc
+  XZHOST  ?= x86_64-linux-musl
+  OUT     ?= deltaglider
+else ifeq ($(ARCH),aarch64)
+  CC_MUSL := aarch64-linux-musl-gcc
+  XZHOST  ?= aarch64-linux-musl
+  OUT     ?= $(B)/deltaglider
+else ifeq ($(ARCH),armv7)
+  CC_MUSL := arm-linux-musleabihf-gcc
+  XZHOST  ?= arm-linux-musleabihf
+  OUT     ?= $(B)/deltaglider
+  # xdelta3 reads 32-bit words; keep them aligned on ARMv7.
+  ARCH_DEFS := -DHAVE_ALIGNED_ACCESS_REQUIRED=1
+else
+  $(error unknown ARCH '$(ARCH)': use x86_64, aarch64 or armv7)
+endif
+
+# CC_FOR builds everything of this configuration: musl for release binaries,
+# the host gcc for the sanitizer build (ASan does not run on musl).
+CC_FOR   ?= $(CC_MUSL)
+# Reproducible: no build paths, no timestamps, no build id.
+OPT      ?= -O2 -ffunction-sections -fdata-sections
+CFLAGS_ALL = $(OPT) -ffile-prefix-map=$(CURDIR)=.
+WARN     := -Wall -Wextra -Werror
+LDFLAGS  := -static -s -Wl,--gc-sections -Wl,--build-id=none
+
+# xdelta3's configuration. Every unit including xdelta3.h must see the same
+# defines, or the two sides disagree on the layout of xd3_stream.
+XD3_DEFS := -DXD3_MAIN=0 -DXD3_ENCODER=1 -DXD3_DEBUG=0 -DREGRESSION_TEST=0 \
+            -DVCDIFF_TOOLS=0 -DSECONDARY_DJW=1 -DSECONDARY_FGK=0 \
+            -DSECONDARY_LZMA=1 -DXD3_USE_LARGEFILE64=1 \
+            -DSIZEOF_SIZE_T=__SIZEOF_SIZE_T__ -DSIZEOF_UNSIGNED_INT=__SIZEOF_INT__ \
+            -DSIZEOF_UNSIGNED_LONG=__SIZEOF_LONG__ \
+            -DSIZEOF_UNSIGNED_LONG_LONG=__SIZEOF_LONG_LONG__ $(ARCH_DEFS)
+
+INCS     := -I$(V)/bearssl/inc -I$(V)/xdelta3 -I$(V)/jsmn -I$(V)/xz/src/liblzma/api
+DG_DEFS  := -DDG_VERSION='"$(VERSION)"' -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(XD3_DEFS)
+
+STAMP    := $(V)/.unpacked
+BR_A     := $(B)/libbearssl.a
+LZMA_A   := $(B)/xz/src/liblzma/.libs/liblzma.a
+XD3_O    := $(B)/xdelta3.o
+LIBS     := $(XD3_O) $(BR_A) $(LZMA_A)
+
+.PHONY: all libs test unit bench clean distclean vendor
+.DELETE_ON_ERROR:
+
+all: $(OUT)
+libs: $(LIBS)
+
+vendor: $(STAMP)
+$(STAMP): $(V)/SHA256SUMS $(V)/fetch.sh
+	sh $(V)/fetch.sh
+
+# --- third-party static archives ---------------------------------------------
+
+# BearSSL's object list is known only once its sources are unpacked: make
+# generates this fragment after vendor/fetch.sh and then re-reads itself.
+ifeq ($(filter clean distclean,$(MAKECMDGOALS)),)
+include $(B)/bearssl.mk
+endif
+$(B)/bearssl.mk: $(STAMP)
+	@mkdir -p $(B)
+	@cd $(V)/bearssl/src && find . -name '*.c' | LC_ALL=C sort | \
+	  sed 's|^\./\(.*\)\.c$$|BR_OBJ += $$(B)/bearssl/\1.o|' >$(CURDIR)/$@
+
+$(BR_A): $(BR_OBJ)
+	@rm -f $@
+	@ar rcD $@ $(BR_OBJ)
+$(B)/bearssl/%.o: $(V)/bearssl/src/%.c $(STAMP)
+	@mkdir -p $(dir $@)
+	@$(CC_FOR) $(CFLAGS_ALL) -I$(V)/bearssl/inc -I$(V)/bearssl/src -c $< -o $@
+
+# liblzma with only what xdelta3's LZMA secondary compressor uses: the .xz
+# container with LZMA2 (and LZMA1), CRC32, no threads, no tools.
+$(LZMA_A): $(STAMP)
+	rm -rf $(B)/xz && mkdir -p $(B)/xz
+	cd $(B)/xz && CC="$(CC_FOR)" CFLAGS="$(CFLAGS_ALL)" \
+	  $(CURDIR)/$(V)/xz/configure --host=$(XZHOST) \
+	  --disable-shared --enable-static --enable-encoders=lzma1,lzma2 \
+	  --enable-decoders=lzma1,lzma2 --enable-checks=crc32 --enable-threads=no \
+	  --disable-microlzma --disable-lzip-decoder --disable-xz --disable-xzdec \
+	  --disable-lzmadec --disable-lzmainfo --disable-lzma-links --disable-scripts \
+	  --disable-doc --disable-nls --disable-symbol-versions >configure.log 2>&1 \
+	  || { tail -20 configure.log; exit 1; }
+	$(MAKE) --no-print-directory -C $(B)/xz/src/liblzma >$(B)/xz/make.log 2>&1 \
+	  || { tail -20 $(B)/xz/make.log; exit 1; }
+
+$(XD3_O): $(STAMP)
+	@mkdir -p $(B)
+	$(CC_FOR) $(CFLAGS_ALL) $(XD3_DEFS) -I$(V)/xz/src/liblzma/api \
+	  -c $(V)/xdelta3/xdelta3.c -o $@
+
+# --- deltaglider ---------------------------------------------------------------
+
+$(B)/deltaglider.o: deltaglider.c $(STAMP)
+	$(CC_FOR) $(CFLAGS_ALL) $(WARN) $(INCS) $(DG_DEFS) -c deltaglider.c -o $@
+
+$(OUT): $(B)/deltaglider.o $(LIBS)
+	$(CC_FOR) $(LDFLAGS) -o $@ $^
+
+# --- tests -------------------------------------------------------------------
+
+# The unit tests include deltaglider.c, so they reach every static function.
+$(B)/unit: tests/unit.c deltaglider.c $(LIBS)
+	$(CC_FOR) $(CFLAGS_ALL) $(WARN) $(INCS) $(DG_DEFS) -DDG_UNIT_TEST -static \
+	  -o $@ tests/unit.c $(LIBS)
+
+# Sanitizer build: host gcc and glibc, with its own copies of the libraries
+# (built without sanitizers: we check our code, not theirs).
+SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN  := build/asan
+ifneq ($(B),$(ASAN))
+ASAN_LIBS := $(ASAN)/xdelta3.o $(ASAN)/libbearssl.a $(ASAN)/xz/src/liblzma/.libs/liblzma.a
+$(ASAN_LIBS): $(STAMP)
+	$(MAKE) --no-print-directory ARCH=x86_64 B=$(ASAN) CC_FOR=gcc \
+	  XZHOST=x86_64-linux-gnu OPT="-O1 -g" libs
+$(ASAN)/unit: tests/unit.c deltaglider.c $(ASAN_LIBS)
+	gcc -O1 -g $(SAN) $(WARN) $(INCS) $(DG_DEFS) -DDG_UNIT_TEST -o $@ tests/unit.c $(ASAN_LIBS) -lm
+$(ASAN)/deltaglider: deltaglider.c $(ASAN_LIBS)
+	gcc -O1 -g $(SAN) $(WARN) $(INCS) $(DG_DEFS) -o $@ deltaglider.c $(ASAN_LIBS) -lm
+endif
+
+unit: $(B)/unit $(ASAN)/unit
+	$(B)/unit && $(ASAN)/unit
+
+tests/node_modules/.installed: tests/package.json tests/package-lock.json
+	cd tests && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(OUT) $(B)/unit $(ASAN)/unit $(ASAN)/deltaglider tests/node_modules/.installed
+	DG_BIN=$(CURDIR)/$(OUT) DG_ASAN_BIN=$(CURDIR)/$(ASAN)/deltaglider \
+	  DG_UNIT="$(CURDIR)/$(B)/unit $(CURDIR)/$(ASAN)/unit" sh tests/run.sh
+
+bench: $(OUT)
+	sh tests/bench/run.sh
+
+clean:
+	rm -rf build deltaglider
+
+distclean: clean
+	rm -rf $(V)/bearssl $(V)/xdelta3 $(V)/jsmn $(V)/xz $(V)/dl $(STAMP) tests/node_modules

@@ -1,0 +1,4664 @@
+/*
+ * deltaglider -- versioned files on S3 as one reference per prefix plus
+ * small xdelta3 deltas, readable and writable by the Python DeltaGlider.
+ *
+ * Copyright (C) 2026 the deltaglider authors.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * One file, in numbered sections. Search for "§N" to jump to a section.
+ * Each section owns one prefix and talks to the others only through the
+ * declarations in §0.
+ *
+ *   §0   Includes, limits, and the interfaces between sections
+ *   §1   Platform and utilities ............................ sys_
+ *   §2   Crypto glue (BearSSL) ............................. crypto_
+ *   §3   Network and HTTP/1.1 over BearSSL ................. http_
+ *   §4   AWS configuration, credentials and SigV4 .......... aws_
+ *   §5   XML scanner ....................................... xml_
+ *   §6   S3 client ......................................... s3_
+ *   §7   Storage back-ends (s3://, file://) ................ store_
+ *   §8   Delta engine (xdelta3) ............................ delta_
+ *   §9   Reference cache ................................... cache_
+ *   §10  DeltaGlider core .................................. dg_
+ *   §11  Command line ...................................... cli_
+ *   §12  main
+ *
+ * Conventions. Functions that can fail return 0 on success and -1 on
+ * failure, after filling a caller-provided sys_err with one line naming
+ * the cause. Callers add the object name when they print it. Nothing here
+ * keeps global mutable state: everything hangs off structs created in
+ * main, so transfers can run on several threads.
+ */
+
+/* ======================================================================
+ * §0  Includes, limits, and the interfaces between sections
+ * ====================================================================== */
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bearssl.h>
+#include <lzma.h>
+/* xdelta3.h defines these itself; glibc's features.h already did. */
+#undef _POSIX_SOURCE
+#undef _ISOC99_SOURCE
+#include <xdelta3.h>
+
+#ifndef DG_VERSION
+#define DG_VERSION "0.0.0"
+#endif
+#define DG_TOOL "deltaglider/" DG_VERSION
+
+#define DG_MAX_KEY     1024       /* S3 keys are at most 1024 bytes */
+#define DG_MAX_URL     (DG_MAX_KEY + 512)
+#define DG_MAX_PATH    4096
+
+/* ---- §1 Platform and utilities ---------------------------------------- */
+
+enum sys_errcode {
+	SYS_OK = 0,
+	SYS_EUSAGE,      /* bad arguments: exit status 2 */
+	SYS_EIO,         /* local file system */
+	SYS_ENET,        /* DNS, connect, reset, timeout: retryable */
+	SYS_ETLS,        /* handshake or certificate */
+	SYS_EPROTO,      /* malformed HTTP or XML from the peer */
+	SYS_EHTTP,       /* the server answered with an error status */
+	SYS_ENOTFOUND,   /* no such object, bucket or file */
+	SYS_EINTEGRITY,  /* hash mismatch, corrupt delta */
+	SYS_ECONFIG,     /* credentials, region, endpoint */
+	SYS_ENOMEM
+};
+
+typedef struct sys_err {
+	int code;            /* enum sys_errcode */
+	int http_status;     /* for SYS_EHTTP/SYS_ENOTFOUND from a server */
+	int retryable;       /* the operation may succeed if repeated */
+	char s3code[64];     /* S3 error code ("NoSuchKey"), when the server sent one */
+	char msg[768];
+} sys_err;
+
+enum { LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERROR };
+typedef struct sys_log {
+	int level;
+} sys_log;
+
+/* Growable byte buffer, always NUL-terminated for convenience. */
+typedef struct sys_buf {
+	char *data;
+	size_t len, cap;
+} sys_buf;
+
+static int sys_fail(sys_err *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int sys_fail_errno(sys_err *e, int code, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void sys_err_prefix(sys_err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void sys_logf(const sys_log *lg, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int sys_buf_reserve(sys_buf *b, size_t extra);
+static int sys_buf_add(sys_buf *b, const void *p, size_t n);
+static int sys_buf_adds(sys_buf *b, const char *s);
+static int sys_buf_printf(sys_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void sys_buf_free(sys_buf *b);
+static size_t sys_strlcpy(char *dst, const char *src, size_t n);
+static int sys_ends_with_ci(const char *s, const char *suffix);
+static int sys_parse_u64(const char *s, uint64_t *out);
+static int sys_parse_size(const char *s, uint64_t *out);
+static int64_t sys_now_ms(void);
+static void sys_sleep_ms(int64_t ms);
+static int sys_time_parse(const char *s, time_t *out);
+static void sys_time_amz(time_t t, char out[17]);
+static void sys_time_local(time_t t, char out[20]);
+static void sys_human_size(uint64_t n, char out[32]);
+static int sys_read_file(const char *path, size_t limit, sys_buf *out, sys_err *e);
+static int sys_write_all(int fd, const void *p, size_t n, sys_err *e, const char *what);
+static int sys_pread_all(int fd, void *p, size_t n, uint64_t off, size_t *got, sys_err *e);
+static int sys_mkdirs(const char *path, mode_t mode, sys_err *e);
+static int sys_tmp_open(const char *final_path, char *tmp_path, size_t n, sys_err *e);
+static const char *sys_basename(const char *path);
+
+/* ---- §2 Crypto glue ---------------------------------------------------- */
+
+static void crypto_hex(const unsigned char *in, size_t n, char *out);
+static void crypto_sha256(const void *p, size_t n, unsigned char out[32]);
+static void crypto_sha256_hex(const void *p, size_t n, char out[65]);
+static void crypto_hmac_sha256(const void *key, size_t klen, const void *p, size_t n,
+	unsigned char out[32]);
+static int crypto_random(void *p, size_t n);
+static size_t crypto_b64_encode(const unsigned char *in, size_t n, char *out);
+static int crypto_sha256_fd(int fd, char hex[65], uint64_t *size, sys_err *e);
+
+/* ---- §3 Network and HTTP/1.1 ----------------------------------------- */
+
+/* Trust configuration, loaded once in main and shared read-only. */
+typedef struct http_tls {
+	br_x509_trust_anchor *anchors;
+	size_t n_anchors;
+	int insecure;                 /* --no-verify-ssl */
+	char ca_file[DG_MAX_PATH];    /* where the anchors came from */
+	int loaded;
+} http_tls;
+
+typedef struct http_cfg {
+	const http_tls *tls;
+	const sys_log *log;
+	int connect_timeout_ms;
+	int read_timeout_ms;
+} http_cfg;
+
+typedef struct http_hdr {
+	const char *name;
+	const char *value;
+} http_hdr;
+
+/* A request body: memory, a range of a file, or a file read to its end
+ * and sent chunked. Kept rewindable so a request can be retried. */
+typedef struct http_body {
+	const unsigned char *mem;
+	int fd;                  /* -1 for a memory body */
+	uint64_t off, len;
+	int chunked;             /* send fd from off to EOF with chunked coding */
+} http_body;
+
+/* Where a 2xx response body goes; reset() starts it over for a retry. */
+typedef struct http_sink {
+	int (*write)(void *ctx, const unsigned char *p, size_t n, sys_err *e);
+	int (*reset)(void *ctx, sys_err *e);
+	void *ctx;
+} http_sink;
+
+typedef struct http_req {
+	const char *method;
+	const char *host;            /* connect here */
+	int port;
+	int tls;
+	const char *target;          /* path and query, already encoded */
+	const http_hdr *hdrs;
+	size_t nhdrs;
+	const http_body *body;       /* NULL: no body */
+} http_req;
+
+#define HTTP_HDR_SPACE 16384
+#define HTTP_ERRBODY_MAX 65536
+typedef struct http_resp {
+	int status;
+	char hdrs[HTTP_HDR_SPACE];   /* "name\0value\0" pairs, names lower case */
+	size_t hlen;
+	int64_t content_length;      /* -1 when absent */
+	sys_buf errbody;             /* body of a non-2xx answer, truncated */
+} http_resp;
+
+typedef struct http_conn http_conn;
+typedef struct http_client {
+	const http_cfg *cfg;
+	http_conn *conn;             /* one persistent connection, on demand */
+} http_client;
+
+static int http_tls_load(http_tls *t, const char *pem_path, sys_err *e);
+static void http_tls_free(http_tls *t);
+static void http_client_init(http_client *c, const http_cfg *cfg);
+static void http_client_close(http_client *c);
+static int http_do(http_client *c, const http_req *req, http_resp *resp,
+	const http_sink *sink, sys_err *e);
+static const char *http_resp_header(const http_resp *r, const char *name);
+static void http_resp_free(http_resp *r);
+static int http_sink_buf_write(void *ctx, const unsigned char *p, size_t n, sys_err *e);
+static int http_sink_buf_reset(void *ctx, sys_err *e);
+
+/* ---- §4 AWS configuration, credentials and SigV4 ---------------------- */
+
+typedef struct aws_creds {
+	char access_key[128];
+	char secret_key[128];
+	char token[4096];
+	char source[48];             /* where they came from, for --debug */
+} aws_creds;
+
+enum { AWS_ADDR_AUTO, AWS_ADDR_PATH, AWS_ADDR_VIRTUAL };
+
+typedef struct aws_config {
+	char profile[128];
+	int profile_explicit;        /* --profile given: env keys are ignored */
+	char region[64];
+	char endpoint[512];          /* empty: the AWS endpoint of region */
+	char endpoint_host[256];
+	int endpoint_port;
+	int endpoint_tls;
+	char endpoint_path[256];     /* base path of a custom endpoint, no trailing / */
+	int addressing;
+	char ca_bundle[DG_MAX_PATH];
+	int verify_ssl;
+	int max_attempts;
+	uint64_t mp_threshold;
+	uint64_t mp_chunksize;
+	aws_creds creds;
+	int have_creds;
+} aws_config;
+
+typedef struct aws_sigv4 {
+	const char *method;
+	const char *uri;             /* canonical (encoded) path */
+	const char *query;           /* canonical query string */
+	const http_hdr *hdrs;        /* headers to sign, any case/order */
+	size_t nhdrs;
+	const char *payload_hash;    /* hex SHA-256 or UNSIGNED-PAYLOAD */
+	const char *region;
+	const char *service;
+	const char *amz_date;        /* YYYYMMDDTHHMMSSZ */
+} aws_sigv4;
+
+typedef struct aws_opts {        /* what the command line says */
+	const char *profile;
+	const char *region;
+	const char *endpoint;
+	const char *ca_bundle;
+	int no_verify_ssl;
+} aws_opts;
+
+static int aws_config_load(aws_config *cfg, const aws_opts *o, const sys_log *lg, sys_err *e);
+static int aws_uri_encode(sys_buf *out, const char *s, int keep_slash);
+static int aws_sigv4_sign(const aws_creds *c, const aws_sigv4 *s, sys_buf *authz,
+	sys_buf *canonical, sys_buf *to_sign);
+
+/* ---- §5 XML scanner ---------------------------------------------------- */
+
+typedef struct xml_node {
+	const char *name;            /* local name (after any prefix) */
+	size_t name_len;
+	const char *body;            /* content between the tags */
+	size_t body_len;
+} xml_node;
+
+typedef struct xml_iter {
+	const char *p, *end;
+} xml_iter;
+
+static int xml_root(const char *doc, size_t len, xml_node *root);
+static void xml_iter_init(xml_iter *it, const xml_node *parent);
+static int xml_next(xml_iter *it, xml_node *child);
+static int xml_child(const xml_node *parent, const char *name, xml_node *child);
+static int xml_text(const xml_node *n, char *out, size_t cap);
+static int xml_child_text(const xml_node *parent, const char *name, char *out, size_t cap);
+static int xml_is(const xml_node *n, const char *name);
+static int xml_escape(sys_buf *out, const char *s);
+
+/* ---- §6 S3 client ------------------------------------------------------ */
+
+#define S3_META_MAX 32
+#define S3_META_SPACE 8192
+typedef struct s3_meta {         /* user metadata, names without x-amz-meta- */
+	size_t n;
+	const char *name[S3_META_MAX];
+	const char *value[S3_META_MAX];
+	char space[S3_META_SPACE];
+	size_t used;
+} s3_meta;
+
+typedef struct s3_object {
+	char key[DG_MAX_KEY + 1];
+	uint64_t size;
+	time_t mtime;
+	char etag[80];
+	int is_prefix;               /* a CommonPrefix from a delimited listing */
+} s3_object;
+
+typedef struct s3_client {
+	const aws_config *cfg;
+	const sys_log *log;
+	http_client http;
+} s3_client;
+
+typedef int (*s3_list_fn)(void *ctx, const s3_object *obj, sys_err *e);
+
+static void s3_meta_init(s3_meta *m);
+static int s3_meta_set(s3_meta *m, const char *name, const char *value);
+static void s3_client_init(s3_client *c, const aws_config *cfg, const http_cfg *hc);
+static void s3_client_close(s3_client *c);
+static int s3_list_buckets(s3_client *c, s3_list_fn fn, void *ctx, sys_err *e);
+static int s3_create_bucket(s3_client *c, const char *bucket, sys_err *e);
+static int s3_delete_bucket(s3_client *c, const char *bucket, sys_err *e);
+static int s3_list(s3_client *c, const char *bucket, const char *prefix,
+	const char *delimiter, s3_list_fn fn, void *ctx, sys_err *e);
+static int s3_head(s3_client *c, const char *bucket, const char *key,
+	s3_object *obj, s3_meta *meta, sys_err *e);
+static int s3_get(s3_client *c, const char *bucket, const char *key,
+	uint64_t range_from, uint64_t range_len, const http_sink *sink,
+	s3_object *obj, s3_meta *meta, sys_err *e);
+static int s3_put_file(s3_client *c, const char *bucket, const char *key, int fd,
+	uint64_t size, const char *sha256_hex, const s3_meta *meta, sys_err *e);
+static int s3_put_mem(s3_client *c, const char *bucket, const char *key,
+	const void *p, size_t n, const s3_meta *meta, sys_err *e);
+static int s3_copy(s3_client *c, const char *src_bucket, const char *src_key,
+	const char *bucket, const char *key, const s3_meta *meta, sys_err *e);
+static int s3_delete(s3_client *c, const char *bucket, const char *key, sys_err *e);
+static int s3_delete_many(s3_client *c, const char *bucket, const char *const *keys,
+	size_t n, sys_err *e);
+
+/* ---- §7 Storage back-ends -------------------------------------------- */
+
+typedef struct store store;
+typedef struct store_ops {
+	int (*list)(store *s, const char *prefix, const char *delimiter, s3_list_fn fn,
+		void *ctx, sys_err *e);
+	int (*head)(store *s, const char *key, s3_object *obj, s3_meta *meta, sys_err *e);
+	int (*get)(store *s, const char *key, const http_sink *sink, s3_object *obj,
+		s3_meta *meta, sys_err *e);
+	int (*put_file)(store *s, const char *key, int fd, uint64_t size,
+		const char *sha256_hex, const s3_meta *meta, sys_err *e);
+	int (*put_mem)(store *s, const char *key, const void *p, size_t n,
+		const s3_meta *meta, sys_err *e);
+	int (*del)(store *s, const char *key, sys_err *e);
+	int (*del_many)(store *s, const char *const *keys, size_t n, sys_err *e);
+} store_ops;
+
+struct store {
+	const store_ops *ops;
+	s3_client *s3;               /* s3:// */
+	char bucket[64];
+	char root[DG_MAX_PATH];      /* file:// : the directory keys are relative to */
+};
+
+static void store_open_s3(store *s, s3_client *c, const char *bucket);
+
+/* ---- §10 DeltaGlider core ------------------------------------------- */
+
+typedef struct dg_ctx {
+	const sys_log *log;
+	mode_t umask;                /* for files we create */
+} dg_ctx;
+
+enum { DG_PUT_DIRECT, DG_PUT_REFERENCE, DG_PUT_DELTA };
+typedef struct dg_put_result {
+	int kind;
+	uint64_t size;               /* original bytes */
+	uint64_t stored;             /* bytes the store holds for it */
+} dg_put_result;
+
+static int dg_put(dg_ctx *g, store *s, const char *key, const char *path,
+	dg_put_result *res, sys_err *e);
+static int dg_get(dg_ctx *g, store *s, const char *key, const char *path, sys_err *e);
+static int dg_rm(dg_ctx *g, store *s, const char *key, sys_err *e);
+static int dg_list(dg_ctx *g, store *s, const char *prefix, const char *delimiter,
+	s3_list_fn fn, void *ctx, sys_err *e);
+
+/* ======================================================================
+ * §1  Platform and utilities
+ *
+ * Errors, logging, growable buffers, time, and file helpers. Everything
+ * else builds on these; nothing here knows about S3.
+ * ====================================================================== */
+
+static int sys_vfail(sys_err *e, int code, const char *fmt, va_list ap)
+{
+	e->code = code;
+	e->http_status = 0;
+	e->retryable = (code == SYS_ENET);
+	e->s3code[0] = 0;
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	return -1;
+}
+
+static int sys_fail(sys_err *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sys_vfail(e, code, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Like sys_fail, with ": strerror(err)" appended. */
+static int sys_fail_errno(sys_err *e, int code, int err, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	sys_vfail(e, code, fmt, ap);
+	va_end(ap);
+	n = strlen(e->msg);
+	snprintf(e->msg + n, sizeof e->msg - n, ": %s",
+		err == ENOSPC ? "no space left on device" : strerror(err));
+	return -1;
+}
+
+/* Put context in front of a message: "s3://b/k: " + "connection reset". */
+static void sys_err_prefix(sys_err *e, const char *fmt, ...)
+{
+	char tmp[sizeof e->msg];
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	n = (size_t)vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (n < sizeof tmp)
+		sys_strlcpy(tmp + n, e->msg, sizeof tmp - n);
+	memcpy(e->msg, tmp, sizeof e->msg);
+}
+
+static void sys_logf(const sys_log *lg, int level, const char *fmt, ...)
+{
+	static const char *const names[] = { "DEBUG", "INFO", "WARNING", "ERROR" };
+	char line[2048];
+	va_list ap;
+
+	if (lg == NULL || level < lg->level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	/* One write per line keeps lines whole when threads log at once. */
+	dprintf(STDERR_FILENO, "%s: %s\n", names[level], line);
+}
+
+static int sys_buf_reserve(sys_buf *b, size_t extra)
+{
+	size_t need, cap;
+	char *p;
+
+	if (extra > SIZE_MAX / 2 - b->len)
+		return -1;
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 256;
+	while (cap < need)
+		cap *= 2;
+	p = realloc(b->data, cap);
+	if (p == NULL)
+		return -1;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+static int sys_buf_add(sys_buf *b, const void *p, size_t n)
+{
+	if (sys_buf_reserve(b, n) < 0)
+		return -1;
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = 0;
+	return 0;
+}
+
+static int sys_buf_adds(sys_buf *b, const char *s)
+{
+	return sys_buf_add(b, s, strlen(s));
+}
+
+static int sys_buf_printf(sys_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || sys_buf_reserve(b, (size_t)n) < 0)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+static void sys_buf_free(sys_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+static size_t sys_strlcpy(char *dst, const char *src, size_t n)
+{
+	size_t len = strlen(src);
+
+	if (n) {
+		size_t c = len < n - 1 ? len : n - 1;
+		memcpy(dst, src, c);
+		dst[c] = 0;
+	}
+	return len;
+}
+
+static int sys_ends_with_ci(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcasecmp(s + a - b, suffix) == 0;
+}
+
+static int sys_parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s == NULL || *s == 0)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Sizes as the AWS CLI writes them in its config: "8MB", "64 MiB", "1048576".
+ * Like the AWS CLI, KB/MB/GB are powers of 1024. */
+static int sys_parse_size(const char *s, uint64_t *out)
+{
+	static const struct { const char *sfx; unsigned shift; } units[] = {
+		{ "kib", 10 }, { "mib", 20 }, { "gib", 30 }, { "tib", 40 },
+		{ "kb", 10 }, { "mb", 20 }, { "gb", 30 }, { "tb", 40 },
+		{ "k", 10 }, { "m", 20 }, { "g", 30 }, { "t", 40 }, { "b", 0 },
+	};
+	char num[32];
+	size_t i = 0, k;
+	uint64_t v;
+
+	while (*s == ' ')
+		s++;
+	while (s[i] >= '0' && s[i] <= '9' && i < sizeof num - 1) {
+		num[i] = s[i];
+		i++;
+	}
+	num[i] = 0;
+	if (sys_parse_u64(num, &v) < 0)
+		return -1;
+	s += i;
+	while (*s == ' ')
+		s++;
+	if (*s == 0) {
+		*out = v;
+		return 0;
+	}
+	for (k = 0; k < sizeof units / sizeof units[0]; k++) {
+		if (strcasecmp(s, units[k].sfx) == 0) {
+			if (v > (UINT64_MAX >> units[k].shift))
+				return -1;
+			*out = v << units[k].shift;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int64_t sys_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sys_sleep_ms(int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int sys_days_from_civil(int y, int m, int d, int64_t *days)
+{
+	/* Howard Hinnant's algorithm: proleptic Gregorian, no timezone state. */
+	int64_t era, yoe, doy, doe;
+
+	if (m < 1 || m > 12 || d < 1 || d > 31)
+		return -1;
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	*days = era * 146097 + doe - 719468;
+	return 0;
+}
+
+/* Parse the timestamps S3 and DeltaGlider use, all UTC:
+ *   2025-09-21T12:00:00.123456Z, 2025-09-21T12:00:00 (Python direct uploads),
+ *   2025-09-21T12:00:00+00:00, and RFC 1123 "Sun, 21 Sep 2025 12:00:00 GMT". */
+static int sys_time_parse(const char *s, time_t *out)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	int y, mo, d, h, mi, sec, n = 0;
+	char mon[4];
+	int64_t days;
+
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) == 6) {
+		const char *p = s + n;
+
+		if (*p == '.')
+			for (p++; *p >= '0' && *p <= '9'; p++)
+				;
+		if (*p == 'Z')
+			p++;
+		else if (strncmp(p, "+00:00", 6) == 0)
+			p += 6;
+		if (*p != 0)
+			return -1;
+	} else if (sscanf(s, "%*3s, %2d %3s %4d %2d:%2d:%2d GMT%n", &d, mon, &y, &h, &mi, &sec,
+			&n) == 6 && s[n] == 0) {
+		const char *m = strstr(months, mon);
+
+		if (m == NULL || (m - months) % 3)
+			return -1;
+		mo = (int)(m - months) / 3 + 1;
+	} else {
+		return -1;
+	}
+	if (h > 23 || mi > 59 || sec > 60 || sys_days_from_civil(y, mo, d, &days) < 0)
+		return -1;
+	*out = (time_t)(days * 86400 + h * 3600 + mi * 60 + sec);
+	return 0;
+}
+
+static void sys_time_amz(time_t t, char out[17])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+
+/* "YYYY-MM-DD HH:MM:SS" in local time, like aws s3 ls. */
+static void sys_time_local(time_t t, char out[20])
+{
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* The AWS CLI's human_readable_size(): "1 Byte", "12 Bytes", "1.2 MiB". */
+static void sys_human_size(uint64_t n, char out[32])
+{
+	static const char *const sfx[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double v = (double)n;
+	unsigned i;
+
+	if (n == 1) {
+		snprintf(out, 32, "1 Byte");
+		return;
+	}
+	if (n < 1024) {
+		snprintf(out, 32, "%" PRIu64 " Bytes", n);
+		return;
+	}
+	for (i = 0; i < 6; i++) {
+		double unit = pow(1024.0, (double)(i + 1));
+
+		/* Python's round() is half-to-even, as is nearbyint's default. */
+		if (nearbyint(v / unit) < 1024.0 || i == 5) {
+			snprintf(out, 32, "%.1f %s", v / unit, sfx[i]);
+			return;
+		}
+	}
+}
+
+static int sys_read_file(const char *path, size_t limit, sys_buf *out, sys_err *e)
+{
+	char chunk[8192];
+	ssize_t r;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sys_fail_errno(e, errno == ENOENT ? SYS_ENOTFOUND : SYS_EIO, errno,
+			"cannot open %s", path);
+	while ((r = read(fd, chunk, sizeof chunk)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			sys_fail_errno(e, SYS_EIO, errno, "cannot read %s", path);
+			goto fail;
+		}
+		if (out->len + (size_t)r > limit) {
+			sys_fail(e, SYS_EIO, "%s is larger than %zu bytes", path, limit);
+			goto fail;
+		}
+		if (sys_buf_add(out, chunk, (size_t)r) < 0) {
+			sys_fail(e, SYS_ENOMEM, "out of memory reading %s", path);
+			goto fail;
+		}
+	}
+	close(fd);
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+static int sys_write_all(int fd, const void *p, size_t n, sys_err *e, const char *what)
+{
+	const char *c = p;
+
+	while (n) {
+		ssize_t w = write(fd, c, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return sys_fail_errno(e, SYS_EIO, errno, "cannot write %s", what);
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Read up to n bytes at off; *got < n only at end of file. */
+static int sys_pread_all(int fd, void *p, size_t n, uint64_t off, size_t *got, sys_err *e)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r = pread(fd, (char *)p + done, n - done, (off_t)(off + done));
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return sys_fail_errno(e, SYS_EIO, errno, "read failed");
+		}
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	*got = done;
+	return 0;
+}
+
+static int sys_mkdirs(const char *path, mode_t mode, sys_err *e)
+{
+	char tmp[DG_MAX_PATH];
+	size_t i, n = sys_strlcpy(tmp, path, sizeof tmp);
+
+	if (n >= sizeof tmp)
+		return sys_fail(e, SYS_EIO, "path too long: %s", path);
+	for (i = 1; i <= n; i++) {
+		if (tmp[i] != '/' && tmp[i] != 0)
+			continue;
+		tmp[i] = 0;
+		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+			return sys_fail_errno(e, SYS_EIO, errno, "cannot create directory %s", tmp);
+		if (i < n)
+			tmp[i] = '/';
+	}
+	return 0;
+}
+
+/* Open a fresh temp file next to final_path, so the final rename() stays on
+ * one file system. The name is hidden and says who made it. */
+static int sys_tmp_open(const char *final_path, char *tmp_path, size_t n, sys_err *e)
+{
+	const char *base = sys_basename(final_path);
+	int dirlen = (int)(base - final_path), fd;
+
+	if ((size_t)snprintf(tmp_path, n, "%.*s.%s.dg-XXXXXX", dirlen, final_path, base) >= n)
+		return sys_fail(e, SYS_EIO, "path too long: %s", final_path);
+	fd = mkostemp(tmp_path, O_CLOEXEC);
+	if (fd < 0)
+		return sys_fail_errno(e, SYS_EIO, errno, "cannot create a temporary file for %s",
+			final_path);
+	return fd;
+}
+
+static const char *sys_basename(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* ======================================================================
+ * §2  Crypto glue
+ *
+ * Thin wrappers over BearSSL: hashes, HMAC, hex and base64, and the
+ * system random source. No cryptography is implemented here.
+ * ====================================================================== */
+
+static void crypto_hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+static void crypto_sha256(const void *p, size_t n, unsigned char out[32])
+{
+	br_sha256_context c;
+
+	br_sha256_init(&c);
+	br_sha256_update(&c, p, n);
+	br_sha256_out(&c, out);
+}
+
+static void crypto_sha256_hex(const void *p, size_t n, char out[65])
+{
+	unsigned char d[32];
+
+	crypto_sha256(p, n, d);
+	crypto_hex(d, 32, out);
+}
+
+static void crypto_hmac_sha256(const void *key, size_t klen, const void *p, size_t n,
+	unsigned char out[32])
+{
+	br_hmac_key_context kc;
+	br_hmac_context hc;
+
+	br_hmac_key_init(&kc, &br_sha256_vtable, key, klen);
+	br_hmac_init(&hc, &kc, 0);
+	br_hmac_update(&hc, p, n);
+	br_hmac_out(&hc, out);
+}
+
+/* getrandom() needs no /dev/urandom, which FROM scratch images lack. */
+static int crypto_random(void *p, size_t n)
+{
+	unsigned char *c = p;
+
+	while (n) {
+		ssize_t r = getrandom(c, n, 0);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static size_t crypto_b64_encode(const unsigned char *in, size_t n, char *out)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, o = 0;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+
+		out[o++] = tab[v >> 18];
+		out[o++] = tab[(v >> 12) & 63];
+		out[o++] = tab[(v >> 6) & 63];
+		out[o++] = tab[v & 63];
+	}
+	if (i < n) {
+		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
+
+		out[o++] = tab[v >> 18];
+		out[o++] = tab[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+		out[o++] = '=';
+	}
+	out[o] = 0;
+	return o;
+}
+
+
+/* SHA-256 of a whole file from offset 0, and its size. */
+static int crypto_sha256_fd(int fd, char hex[65], uint64_t *size, sys_err *e)
+{
+	unsigned char buf[65536], d[32];
+	br_sha256_context c;
+	uint64_t off = 0;
+	size_t got;
+
+	br_sha256_init(&c);
+	do {
+		if (sys_pread_all(fd, buf, sizeof buf, off, &got, e) < 0)
+			return -1;
+		br_sha256_update(&c, buf, got);
+		off += got;
+	} while (got == sizeof buf);
+	br_sha256_out(&c, d);
+	crypto_hex(d, 32, hex);
+	if (size)
+		*size = off;
+	return 0;
+}
+
+/* ======================================================================
+ * §3  Network and HTTP/1.1 over BearSSL
+ *
+ * A small HTTP/1.1 client: one persistent connection per http_client,
+ * Content-Length and chunked bodies both ways, request bodies streamed
+ * from files, response bodies streamed into sinks, Expect: 100-continue,
+ * timeouts on every socket operation. TLS 1.2 through BearSSL with trust
+ * anchors from a PEM bundle, and host checks for IP-address certificates,
+ * which BearSSL's X.509 engine does not do itself.
+ * ====================================================================== */
+
+/* ---- Trust anchors from a PEM bundle ------------------------------------ */
+
+static void http_dn_append(void *ctx, const void *p, size_t n)
+{
+	sys_buf_add(ctx, p, n);   /* a failed append shows up as a short DN */
+}
+
+static int http_ta_add(http_tls *t, const unsigned char *der, size_t n)
+{
+	br_x509_decoder_context dc;
+	br_x509_trust_anchor *ta, *grown;
+	const br_x509_pkey *pk;
+	sys_buf dn = { 0 };
+
+	br_x509_decoder_init(&dc, http_dn_append, &dn);
+	br_x509_decoder_push(&dc, der, n);
+	pk = br_x509_decoder_get_pkey(&dc);
+	if (pk == NULL || dn.len == 0) {
+		sys_buf_free(&dn);
+		return 0;   /* undecodable certificates are skipped, like OpenSSL does */
+	}
+	grown = realloc(t->anchors, (t->n_anchors + 1) * sizeof *grown);
+	if (grown == NULL)
+		goto fail;
+	t->anchors = grown;
+	ta = &t->anchors[t->n_anchors];
+	memset(ta, 0, sizeof *ta);
+	ta->dn.data = (unsigned char *)dn.data;
+	ta->dn.len = dn.len;
+	ta->flags = br_x509_decoder_isCA(&dc) ? BR_X509_TA_CA : 0;
+	if (pk->key_type == BR_KEYTYPE_RSA) {
+		unsigned char *k = malloc(pk->key.rsa.nlen + pk->key.rsa.elen);
+
+		if (k == NULL)
+			goto fail;
+		memcpy(k, pk->key.rsa.n, pk->key.rsa.nlen);
+		memcpy(k + pk->key.rsa.nlen, pk->key.rsa.e, pk->key.rsa.elen);
+		ta->pkey.key_type = BR_KEYTYPE_RSA;
+		ta->pkey.key.rsa.n = k;
+		ta->pkey.key.rsa.nlen = pk->key.rsa.nlen;
+		ta->pkey.key.rsa.e = k + pk->key.rsa.nlen;
+		ta->pkey.key.rsa.elen = pk->key.rsa.elen;
+	} else if (pk->key_type == BR_KEYTYPE_EC) {
+		unsigned char *k = malloc(pk->key.ec.qlen);
+
+		if (k == NULL)
+			goto fail;
+		memcpy(k, pk->key.ec.q, pk->key.ec.qlen);
+		ta->pkey.key_type = BR_KEYTYPE_EC;
+		ta->pkey.key.ec.curve = pk->key.ec.curve;
+		ta->pkey.key.ec.q = k;
+		ta->pkey.key.ec.qlen = pk->key.ec.qlen;
+	} else {
+		sys_buf_free(&dn);
+		return 0;
+	}
+	t->n_anchors++;
+	return 0;
+fail:
+	sys_buf_free(&dn);
+	return -1;
+}
+
+static int http_tls_load(http_tls *t, const char *pem_path, sys_err *e)
+{
+	br_pem_decoder_context pc;
+	sys_buf pem = { 0 }, der = { 0 };
+	const char *p;
+	size_t left;
+	int in_cert = 0;
+
+	sys_strlcpy(t->ca_file, pem_path, sizeof t->ca_file);
+	if (sys_read_file(pem_path, 64u << 20, &pem, e) < 0) {
+		sys_err_prefix(e, "CA bundle: ");
+		e->code = SYS_ECONFIG;
+		return -1;
+	}
+	br_pem_decoder_init(&pc);
+	p = pem.data;
+	left = pem.len;
+	while (left > 0) {
+		size_t used = br_pem_decoder_push(&pc, p, left);
+
+		p += used;
+		left -= used;
+		switch (br_pem_decoder_event(&pc)) {
+		case BR_PEM_BEGIN_OBJ:
+			in_cert = strcmp(br_pem_decoder_name(&pc), "CERTIFICATE") == 0 ||
+				strcmp(br_pem_decoder_name(&pc), "X509 CERTIFICATE") == 0 ||
+				strcmp(br_pem_decoder_name(&pc), "TRUSTED CERTIFICATE") == 0;
+			der.len = 0;
+			br_pem_decoder_setdest(&pc, in_cert ? http_dn_append : NULL, &der);
+			break;
+		case BR_PEM_END_OBJ:
+			if (in_cert && http_ta_add(t, (unsigned char *)der.data, der.len) < 0) {
+				sys_fail(e, SYS_ENOMEM, "out of memory loading %s", pem_path);
+				goto fail;
+			}
+			in_cert = 0;
+			break;
+		case BR_PEM_ERROR:
+			sys_fail(e, SYS_ECONFIG, "CA bundle %s: malformed PEM", pem_path);
+			goto fail;
+		}
+	}
+	if (t->n_anchors == 0) {
+		sys_fail(e, SYS_ECONFIG, "CA bundle %s holds no usable certificate", pem_path);
+		goto fail;
+	}
+	t->loaded = 1;
+	sys_buf_free(&pem);
+	sys_buf_free(&der);
+	return 0;
+fail:
+	sys_buf_free(&pem);
+	sys_buf_free(&der);
+	return -1;
+}
+
+static void http_tls_free(http_tls *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_anchors; i++) {
+		br_x509_trust_anchor *ta = &t->anchors[i];
+
+		free(ta->dn.data);
+		free(ta->pkey.key_type == BR_KEYTYPE_RSA ? ta->pkey.key.rsa.n : ta->pkey.key.ec.q);
+	}
+	free(t->anchors);
+	t->anchors = NULL;
+	t->n_anchors = 0;
+	t->loaded = 0;
+}
+
+/* ---- Certificate checks BearSSL leaves to us ------------------------------
+ *
+ * http_x509 wraps the minimal X.509 engine. For host names it only
+ * forwards. For IP-address hosts (no SNI, no DNS name to match) it keeps
+ * the end-entity certificate and matches the address against its
+ * subjectAltName iPAddress entries. With --no-verify-ssl it skips path
+ * validation and only decodes the server key. */
+
+#define HTTP_EE_MAX 16384
+typedef struct http_x509 {
+	const br_x509_class *vtable;
+	br_x509_minimal_context minimal;
+	br_x509_decoder_context decoder;
+	int insecure;
+	unsigned char ip[16];
+	size_t ip_len;               /* 0: the host is a DNS name */
+	unsigned cert_index;
+	unsigned char ee[HTTP_EE_MAX];
+	size_t ee_len;
+	int ee_overflow;
+} http_x509;
+
+/* One DER element: tag and contents. Lengths up to 4 bytes. */
+static int http_der_next(const unsigned char **p, const unsigned char *end,
+	unsigned *tag, const unsigned char **val, size_t *len)
+{
+	const unsigned char *q = *p;
+	size_t n;
+
+	if (end - q < 2)
+		return -1;
+	*tag = *q++;
+	n = *q++;
+	if (n & 0x80) {
+		unsigned k = n & 0x7f;
+
+		if (k == 0 || k > 4 || (size_t)(end - q) < k)
+			return -1;
+		for (n = 0; k; k--)
+			n = n << 8 | *q++;
+	}
+	if ((size_t)(end - q) < n)
+		return -1;
+	*val = q;
+	*len = n;
+	*p = q + n;
+	return 0;
+}
+
+/* Does the certificate's subjectAltName list this IP address? */
+static int http_cert_has_ip(const unsigned char *der, size_t der_len,
+	const unsigned char *ip, size_t ip_len)
+{
+	static const unsigned char san_oid[] = { 0x55, 0x1d, 0x11 };
+	const unsigned char *p = der, *end = der + der_len, *v;
+	unsigned tag;
+	size_t n;
+
+	/* Certificate -> tbsCertificate -> its elements until [3] extensions. */
+	if (http_der_next(&p, end, &tag, &v, &n) < 0 || tag != 0x30)
+		return 0;
+	p = v, end = v + n;
+	if (http_der_next(&p, end, &tag, &v, &n) < 0 || tag != 0x30)
+		return 0;
+	p = v, end = v + n;
+	while (p < end) {
+		if (http_der_next(&p, end, &tag, &v, &n) < 0)
+			return 0;
+		if (tag == 0xa3)
+			break;
+	}
+	if (tag != 0xa3)
+		return 0;
+	p = v, end = v + n;
+	if (http_der_next(&p, end, &tag, &v, &n) < 0 || tag != 0x30)
+		return 0;
+	p = v, end = v + n;
+	while (p < end) {
+		const unsigned char *ext, *ext_end, *oid, *q, *gn, *gn_end;
+		size_t oid_len, qlen;
+
+		if (http_der_next(&p, end, &tag, &ext, &n) < 0 || tag != 0x30)
+			return 0;
+		ext_end = ext + n;
+		if (http_der_next(&ext, ext_end, &tag, &oid, &oid_len) < 0 || tag != 0x06)
+			return 0;
+		if (oid_len != sizeof san_oid || memcmp(oid, san_oid, oid_len) != 0)
+			continue;
+		if (http_der_next(&ext, ext_end, &tag, &q, &qlen) < 0)
+			return 0;
+		if (tag == 0x01 && http_der_next(&ext, ext_end, &tag, &q, &qlen) < 0)
+			return 0;   /* skip the critical flag */
+		if (tag != 0x04)
+			return 0;
+		/* OCTET STRING -> SEQUENCE OF GeneralName; [7] is iPAddress. */
+		if (http_der_next(&q, q + qlen, &tag, &gn, &n) < 0 || tag != 0x30)
+			return 0;
+		gn_end = gn + n;
+		while (gn < gn_end) {
+			if (http_der_next(&gn, gn_end, &tag, &v, &n) < 0)
+				return 0;
+			if (tag == 0x87 && n == ip_len && memcmp(v, ip, n) == 0)
+				return 1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+static void http_x509_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+	http_x509 *x = (http_x509 *)(void *)ctx;
+
+	x->cert_index = 0;
+	x->ee_len = 0;
+	x->ee_overflow = 0;
+	if (x->insecure)
+		br_x509_decoder_init(&x->decoder, NULL, NULL);
+	else
+		x->minimal.vtable->start_chain(&x->minimal.vtable, server_name);
+}
+
+static void http_x509_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+	http_x509 *x = (http_x509 *)(void *)ctx;
+
+	if (!x->insecure)
+		x->minimal.vtable->start_cert(&x->minimal.vtable, length);
+}
+
+static void http_x509_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
+{
+	http_x509 *x = (http_x509 *)(void *)ctx;
+
+	if (x->cert_index == 0) {
+		if (x->insecure)
+			br_x509_decoder_push(&x->decoder, buf, len);
+		if (x->ip_len) {
+			if (len > sizeof x->ee - x->ee_len)
+				x->ee_overflow = 1;
+			else
+				memcpy(x->ee + x->ee_len, buf, len), x->ee_len += len;
+		}
+	}
+	if (!x->insecure)
+		x->minimal.vtable->append(&x->minimal.vtable, buf, len);
+}
+
+static void http_x509_end_cert(const br_x509_class **ctx)
+{
+	http_x509 *x = (http_x509 *)(void *)ctx;
+
+	x->cert_index++;
+	if (!x->insecure)
+		x->minimal.vtable->end_cert(&x->minimal.vtable);
+}
+
+static unsigned http_x509_end_chain(const br_x509_class **ctx)
+{
+	http_x509 *x = (http_x509 *)(void *)ctx;
+	unsigned r;
+
+	if (x->insecure)
+		return br_x509_decoder_get_pkey(&x->decoder) ? 0 : BR_ERR_X509_UNSUPPORTED;
+	r = x->minimal.vtable->end_chain(&x->minimal.vtable);
+	if (r == 0 && x->ip_len) {
+		if (x->ee_overflow)
+			return BR_ERR_X509_LIMIT_EXCEEDED;
+		if (!http_cert_has_ip(x->ee, x->ee_len, x->ip, x->ip_len))
+			return BR_ERR_X509_BAD_SERVER_NAME;
+	}
+	return r;
+}
+
+static const br_x509_pkey *http_x509_get_pkey(const br_x509_class *const *ctx,
+	unsigned *usages)
+{
+	http_x509 *x = (http_x509 *)(void *)ctx;
+
+	if (x->insecure) {
+		if (usages)
+			*usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
+		return br_x509_decoder_get_pkey(&x->decoder);
+	}
+	return x->minimal.vtable->get_pkey(&x->minimal.vtable, usages);
+}
+
+static const br_x509_class http_x509_vtable = {
+	sizeof(http_x509),
+	http_x509_start_chain,
+	http_x509_start_cert,
+	http_x509_append,
+	http_x509_end_cert,
+	http_x509_end_chain,
+	http_x509_get_pkey,
+};
+
+static const char *http_tls_strerror(int err)
+{
+	switch (err) {
+	case BR_ERR_X509_NOT_TRUSTED:
+		return "certificate is not trusted (unknown CA or self-signed; see --ca-bundle)";
+	case BR_ERR_X509_BAD_SERVER_NAME:
+		return "certificate does not match the host name";
+	case BR_ERR_X509_EXPIRED:
+		return "certificate has expired or is not yet valid";
+	case BR_ERR_X509_TIME_UNKNOWN:
+		return "cannot check certificate dates: system clock unknown";
+	case BR_ERR_X509_BAD_SIGNATURE:
+		return "certificate signature is invalid";
+	case BR_ERR_X509_NOT_CA:
+		return "an intermediate certificate is not a CA";
+	case BR_ERR_X509_FORBIDDEN_KEY_USAGE:
+		return "certificate key usage forbids TLS";
+	case BR_ERR_X509_WEAK_PUBLIC_KEY:
+		return "certificate key is too weak";
+	case BR_ERR_X509_LIMIT_EXCEEDED:
+		return "certificate chain too large";
+	case BR_ERR_X509_EMPTY_CHAIN:
+		return "server sent no certificate";
+	case BR_ERR_BAD_VERSION:
+	case BR_ERR_UNSUPPORTED_VERSION:
+		return "server does not answer in TLS 1.2 (plain HTTP port?)";
+	case BR_ERR_BAD_CIPHER_SUITE:
+		return "no cipher suite in common";
+	case BR_ERR_BAD_MAC:
+		return "record integrity check failed";
+	case BR_ERR_NO_RANDOM:
+		return "no entropy source";
+	}
+	if (err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT)
+		return "server sent a fatal alert";
+	if (err >= BR_ERR_SEND_FATAL_ALERT)
+		return "handshake failed";
+	if (err >= BR_ERR_X509_OK)
+		return "invalid certificate";
+	return "protocol error";
+}
+
+/* ---- Connections --------------------------------------------------------- */
+
+struct http_conn {
+	int fd;                      /* -1: closed */
+	int tls;
+	char host[256];
+	int port;
+	int timeout_ms;
+	int io_errno;                /* set by the socket callbacks */
+	int io_timeout;
+	int io_eof;
+	int tls_ready;               /* sc holds a usable session for resumption */
+	unsigned served;             /* responses read on this connection */
+	size_t rpos, rlen;
+	unsigned char rbuf[16384];
+	br_ssl_client_context sc;
+	http_x509 x509;
+	br_sslio_context io;
+	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
+};
+
+static int http_wait(http_conn *c, short events)
+{
+	struct pollfd pfd = { c->fd, events, 0 };
+	int r;
+
+	do
+		r = poll(&pfd, 1, c->timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r == 0) {
+		c->io_timeout = 1;
+		return -1;
+	}
+	if (r < 0) {
+		c->io_errno = errno;
+		return -1;
+	}
+	return 0;
+}
+
+static int http_sock_read(void *ctx, unsigned char *buf, size_t len)
+{
+	http_conn *c = ctx;
+
+	for (;;) {
+		ssize_t r = recv(c->fd, buf, len, 0);
+
+		if (r > 0)
+			return (int)r;
+		if (r == 0) {
+			c->io_eof = 1;
+			return -1;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			c->io_errno = errno;
+			return -1;
+		}
+		if (http_wait(c, POLLIN) < 0)
+			return -1;
+	}
+}
+
+static int http_sock_write(void *ctx, const unsigned char *buf, size_t len)
+{
+	http_conn *c = ctx;
+
+	for (;;) {
+		ssize_t r = send(c->fd, buf, len, MSG_NOSIGNAL);
+
+		if (r >= 0)
+			return (int)r;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			c->io_errno = errno;
+			return -1;
+		}
+		if (http_wait(c, POLLOUT) < 0)
+			return -1;
+	}
+}
+
+/* One line describing why the last socket or TLS operation failed. */
+static int http_io_fail(http_conn *c, sys_err *e, const char *doing)
+{
+	if (c->io_timeout)
+		return sys_fail(e, SYS_ENET, "%s %s:%d: timed out after %d ms", doing, c->host,
+			c->port, c->timeout_ms);
+	if (c->io_errno == ECONNRESET || c->io_errno == EPIPE)
+		return sys_fail(e, SYS_ENET, "%s %s:%d: connection reset by peer", doing,
+			c->host, c->port);
+	if (c->io_errno)
+		return sys_fail_errno(e, SYS_ENET, c->io_errno, "%s %s:%d", doing, c->host,
+			c->port);
+	if (c->tls) {
+		int err = br_ssl_engine_last_error(&c->sc.eng);
+
+		if (err != BR_ERR_OK && err != BR_ERR_IO) {
+			sys_fail(e, SYS_ETLS, "TLS with %s:%d: %s (BearSSL error %d)", c->host,
+				c->port, http_tls_strerror(err), err);
+			return -1;
+		}
+	}
+	return sys_fail(e, SYS_ENET, "%s %s:%d: connection closed by peer", doing, c->host,
+		c->port);
+}
+
+static void http_conn_close(http_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->rpos = c->rlen = 0;
+}
+
+static int http_parse_ip(const char *host, unsigned char ip[16], size_t *len)
+{
+	if (inet_pton(AF_INET, host, ip) == 1) {
+		*len = 4;
+		return 1;
+	}
+	if (inet_pton(AF_INET6, host, ip) == 1) {
+		*len = 16;
+		return 1;
+	}
+	*len = 0;
+	return 0;
+}
+
+static int http_connect_addr(http_conn *c, const struct addrinfo *ai, int timeout_ms)
+{
+	int fd, one = 1, soerr = 0;
+	socklen_t sl = sizeof soerr;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		ai->ai_protocol);
+	if (fd < 0) {
+		c->io_errno = errno;
+		return -1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		if (errno != EINPROGRESS) {
+			c->io_errno = errno;
+			close(fd);
+			return -1;
+		}
+		c->fd = fd;
+		c->timeout_ms = timeout_ms;
+		if (http_wait(c, POLLOUT) < 0 ||
+			getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr != 0) {
+			if (soerr)
+				c->io_errno = soerr;
+			close(fd);
+			c->fd = -1;
+			return -1;
+		}
+	}
+	c->fd = fd;
+	return 0;
+}
+
+static int http_conn_open(http_conn *c, const http_cfg *cfg, const char *host, int port,
+	int tls, sys_err *e)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char portstr[8];
+	unsigned char seed[32];
+	int r, same = c->tls_ready && c->tls == tls && c->port == port &&
+		strcmp(c->host, host) == 0;
+
+	http_conn_close(c);
+	sys_strlcpy(c->host, host, sizeof c->host);
+	c->port = port;
+	c->tls = tls;
+	c->served = 0;
+	c->io_errno = c->io_timeout = c->io_eof = 0;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(portstr, sizeof portstr, "%d", port);
+	r = getaddrinfo(host, portstr, &hints, &res);
+	if (r != 0) {
+		sys_fail(e, SYS_ENET, "cannot resolve host '%s': %s", host,
+			r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+		e->retryable = (r == EAI_AGAIN);
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next)
+		if (http_connect_addr(c, ai, cfg->connect_timeout_ms) == 0)
+			break;
+	freeaddrinfo(res);
+	if (c->fd < 0) {
+		if (c->io_errno == ECONNREFUSED)
+			return sys_fail(e, SYS_ENET, "connection refused by %s:%d", host, port);
+		return http_io_fail(c, e, "cannot connect to");
+	}
+	c->timeout_ms = cfg->read_timeout_ms;
+	sys_logf(cfg->log, LOG_DEBUG, "connected to %s:%d%s", host, port, tls ? " (TLS)" : "");
+	if (!tls)
+		return 0;
+
+	if (!same) {
+		const http_tls *t = cfg->tls;
+
+		br_ssl_client_init_full(&c->sc, &c->x509.minimal, t->anchors, t->n_anchors);
+		c->x509.vtable = &http_x509_vtable;
+		c->x509.insecure = t->insecure;
+		br_ssl_engine_set_x509(&c->sc.eng, &c->x509.vtable);
+		br_ssl_engine_set_versions(&c->sc.eng, BR_TLS12, BR_TLS12);
+		br_ssl_engine_set_buffer(&c->sc.eng, c->iobuf, sizeof c->iobuf, 1);
+	}
+	if (crypto_random(seed, sizeof seed) < 0) {
+		http_conn_close(c);
+		return sys_fail_errno(e, SYS_ETLS, errno, "getrandom");
+	}
+	br_ssl_engine_inject_entropy(&c->sc.eng, seed, sizeof seed);
+	/* An IP address is neither sent as SNI nor matched as a DNS name. */
+	http_parse_ip(host, c->x509.ip, &c->x509.ip_len);
+	if (!br_ssl_client_reset(&c->sc, c->x509.ip_len ? NULL : host, same)) {
+		http_conn_close(c);
+		return sys_fail(e, SYS_ETLS, "TLS setup for %s failed (BearSSL error %d)", host,
+			br_ssl_engine_last_error(&c->sc.eng));
+	}
+	br_sslio_init(&c->io, &c->sc.eng, http_sock_read, c, http_sock_write, c);
+	/* Run the handshake now, so certificate problems are reported as such. */
+	if (br_sslio_flush(&c->io) < 0 || br_ssl_engine_current_state(&c->sc.eng) == BR_SSL_CLOSED) {
+		c->tls_ready = 0;
+		http_io_fail(c, e, "TLS handshake with");
+		http_conn_close(c);
+		return -1;
+	}
+	c->tls_ready = 1;
+	return 0;
+}
+
+static int http_send(http_conn *c, const void *p, size_t n, sys_err *e)
+{
+	const unsigned char *q = p;
+
+	if (c->tls) {
+		if (br_sslio_write_all(&c->io, p, n) < 0)
+			return http_io_fail(c, e, "sending to");
+		return 0;
+	}
+	while (n) {
+		int w = http_sock_write(c, q, n);
+
+		if (w < 0)
+			return http_io_fail(c, e, "sending to");
+		q += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int http_flush(http_conn *c, sys_err *e)
+{
+	if (c->tls && br_sslio_flush(&c->io) < 0)
+		return http_io_fail(c, e, "sending to");
+	return 0;
+}
+
+/* Read more bytes into rbuf. Returns bytes read, 0 at end of stream. */
+static int http_fill(http_conn *c, sys_err *e)
+{
+	int r;
+
+	if (c->rpos == c->rlen)
+		c->rpos = c->rlen = 0;
+	if (c->rpos > 0 && c->rlen == sizeof c->rbuf) {
+		memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+		c->rlen -= c->rpos;
+		c->rpos = 0;
+	}
+	if (c->rlen == sizeof c->rbuf)
+		return sys_fail(e, SYS_EPROTO, "response line from %s:%d too long", c->host,
+			c->port);
+	if (c->tls) {
+		r = br_sslio_read(&c->io, c->rbuf + c->rlen, sizeof c->rbuf - c->rlen);
+		if (r < 0) {
+			int err = br_ssl_engine_last_error(&c->sc.eng);
+
+			/* close_notify, or a plain TCP close, ends the stream. */
+			if ((err == BR_ERR_OK || (err == BR_ERR_IO && c->io_eof)) && !c->io_timeout)
+				return 0;
+			return http_io_fail(c, e, "reading from");
+		}
+	} else {
+		r = http_sock_read(c, c->rbuf + c->rlen, sizeof c->rbuf - c->rlen);
+		if (r < 0) {
+			if (c->io_eof)
+				return 0;
+			return http_io_fail(c, e, "reading from");
+		}
+	}
+	c->rlen += (size_t)r;
+	return r;
+}
+
+/* One CRLF- (or LF-) terminated line, without the terminator. */
+static int http_read_line(http_conn *c, char *line, size_t cap, sys_err *e)
+{
+	for (;;) {
+		unsigned char *nl = memchr(c->rbuf + c->rpos, '\n', c->rlen - c->rpos);
+		int r;
+
+		if (nl) {
+			size_t n = (size_t)(nl - (c->rbuf + c->rpos));
+
+			if (n > 0 && c->rbuf[c->rpos + n - 1] == '\r')
+				n--;
+			if (n >= cap)
+				return sys_fail(e, SYS_EPROTO, "response line from %s:%d too long",
+					c->host, c->port);
+			memcpy(line, c->rbuf + c->rpos, n);
+			line[n] = 0;
+			c->rpos = (size_t)(nl - c->rbuf) + 1;
+			return 0;
+		}
+		r = http_fill(c, e);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			c->io_eof = 1;
+			return sys_fail(e, SYS_ENET, "connection to %s:%d closed before the response "
+				"was complete", c->host, c->port);
+		}
+	}
+}
+
+/* Deliver exactly n body bytes (or, with n == UINT64_MAX, all until EOF). */
+static int http_read_body(http_conn *c, uint64_t n, const http_sink *sink, sys_err *e)
+{
+	uint64_t got = 0;
+
+	while (got < n) {
+		size_t avail = c->rlen - c->rpos;
+		int r;
+
+		if (avail == 0) {
+			r = http_fill(c, e);
+			if (r < 0)
+				return -1;
+			if (r == 0) {
+				if (n == UINT64_MAX)
+					return 0;
+				return sys_fail(e, SYS_ENET, "connection to %s:%d closed after %" PRIu64
+					" of %" PRIu64 " body bytes (truncated response)", c->host,
+					c->port, got, n);
+			}
+			continue;
+		}
+		if ((uint64_t)avail > n - got)
+			avail = (size_t)(n - got);
+		if (sink->write(sink->ctx, c->rbuf + c->rpos, avail, e) < 0)
+			return -1;
+		c->rpos += avail;
+		got += avail;
+	}
+	return 0;
+}
+
+static int http_read_chunked(http_conn *c, const http_sink *sink, sys_err *e)
+{
+	char line[1024];
+
+	for (;;) {
+		char *end;
+		unsigned long long n;
+
+		if (http_read_line(c, line, sizeof line, e) < 0)
+			return -1;
+		errno = 0;
+		n = strtoull(line, &end, 16);
+		if (end == line || errno || (*end && *end != ';' && *end != ' '))
+			return sys_fail(e, SYS_EPROTO, "bad chunk header from %s:%d", c->host,
+				c->port);
+		if (n == 0)
+			break;
+		if (http_read_body(c, n, sink, e) < 0 ||
+			http_read_line(c, line, sizeof line, e) < 0)
+			return -1;
+		if (line[0])
+			return sys_fail(e, SYS_EPROTO, "bad chunk trailer from %s:%d", c->host,
+				c->port);
+	}
+	do {                        /* trailers, up to the empty line */
+		if (http_read_line(c, line, sizeof line, e) < 0)
+			return -1;
+	} while (line[0]);
+	return 0;
+}
+
+/* ---- Requests and responses ------------------------------------------ */
+
+static const char *http_resp_header(const http_resp *r, const char *name)
+{
+	const char *p = r->hdrs, *end = r->hdrs + r->hlen;
+
+	while (p < end) {
+		const char *v = p + strlen(p) + 1;
+
+		if (strcasecmp(p, name) == 0)
+			return v;
+		p = v + strlen(v) + 1;
+	}
+	return NULL;
+}
+
+static void http_resp_free(http_resp *r)
+{
+	sys_buf_free(&r->errbody);
+}
+
+static int http_errbody_write(void *ctx, const unsigned char *p, size_t n, sys_err *e)
+{
+	sys_buf *b = ctx;
+
+	(void)e;
+	if (b->len < HTTP_ERRBODY_MAX)
+		sys_buf_add(b, p, n < HTTP_ERRBODY_MAX - b->len ? n : HTTP_ERRBODY_MAX - b->len);
+	return 0;
+}
+
+static int http_sink_buf_write(void *ctx, const unsigned char *p, size_t n, sys_err *e)
+{
+	if (sys_buf_add(ctx, p, n) < 0)
+		return sys_fail(e, SYS_ENOMEM, "out of memory for a response body");
+	return 0;
+}
+
+static int http_sink_buf_reset(void *ctx, sys_err *e)
+{
+	(void)e;
+	((sys_buf *)ctx)->len = 0;
+	return 0;
+}
+
+/* Status line and headers. Sets *keep when the connection may be reused. */
+static int http_read_head(http_conn *c, http_resp *resp, int *chunked, int *keep,
+	sys_err *e)
+{
+	char line[8192];
+	int minor;
+	char *name = NULL;
+
+	if (http_read_line(c, line, sizeof line, e) < 0)
+		return -1;
+	if (strncmp(line, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)line[7]) ||
+		line[8] != ' ' || !isdigit((unsigned char)line[9]) ||
+		!isdigit((unsigned char)line[10]) || !isdigit((unsigned char)line[11]) ||
+		(line[12] != ' ' && line[12] != 0)) {
+		size_t i;
+
+		for (i = 0; line[i] && i < 40; i++)
+			if (!isprint((unsigned char)line[i]))
+				line[i] = '?';
+		line[i] = 0;
+		return sys_fail(e, SYS_EPROTO, "bad status line from %s:%d: \"%s\"", c->host,
+			c->port, line);
+	}
+	minor = line[7] - '0';
+	resp->status = atoi(line + 9);
+	resp->hlen = 0;
+	resp->content_length = -1;
+	*chunked = 0;
+	*keep = minor >= 1;
+	for (;;) {
+		char *colon, *v;
+		size_t nl, vl;
+
+		if (http_read_line(c, line, sizeof line, e) < 0)
+			return -1;
+		if (line[0] == 0)
+			break;
+		if ((line[0] == ' ' || line[0] == '\t') && name)
+			continue;   /* obsolete folding: the continuation is dropped */
+		colon = strchr(line, ':');
+		if (colon == NULL || colon == line)
+			return sys_fail(e, SYS_EPROTO, "malformed header line from %s:%d", c->host,
+				c->port);
+		*colon = 0;
+		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		vl = strlen(v);
+		while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+			v[--vl] = 0;
+		nl = (size_t)(colon - line);
+		if (resp->hlen + nl + vl + 2 > sizeof resp->hdrs)
+			return sys_fail(e, SYS_EPROTO, "response headers from %s:%d too large",
+				c->host, c->port);
+		name = resp->hdrs + resp->hlen;
+		for (size_t i = 0; i < nl; i++)
+			name[i] = (char)tolower((unsigned char)line[i]);
+		name[nl] = 0;
+		memcpy(name + nl + 1, v, vl + 1);
+		resp->hlen += nl + vl + 2;
+		if (strcmp(name, "content-length") == 0) {
+			uint64_t n;
+
+			if (sys_parse_u64(v, &n) < 0 || n > INT64_MAX)
+				return sys_fail(e, SYS_EPROTO, "bad Content-Length from %s:%d",
+					c->host, c->port);
+			resp->content_length = (int64_t)n;
+		} else if (strcmp(name, "transfer-encoding") == 0) {
+			*chunked = sys_ends_with_ci(v, "chunked");
+		} else if (strcmp(name, "connection") == 0) {
+			if (strcasecmp(v, "close") == 0)
+				*keep = 0;
+			else if (strcasecmp(v, "keep-alive") == 0)
+				*keep = 1;
+		}
+	}
+	return 0;
+}
+
+/* Stream the request body: a memory block, a file range, or a file to EOF
+ * in chunked coding. */
+static int http_send_body(http_conn *c, const http_body *b, sys_err *e)
+{
+	/* Room for a chunk header before the data and CRLF after it, so one
+	 * send carries a whole chunk. */
+	unsigned char buf[16 + 65536 + 2];
+	uint64_t off = b->off, left = b->len;
+
+	if (b->fd < 0)
+		return http_send(c, b->mem, (size_t)b->len, e);
+	for (;;) {
+		size_t want = sizeof buf - 18, got = 0;
+
+		if (!b->chunked && (uint64_t)want > left)
+			want = (size_t)left;
+		if (want == 0)
+			break;
+		if (sys_pread_all(b->fd, buf + 16, want, off, &got, e) < 0) {
+			sys_err_prefix(e, "request body: ");
+			return -1;
+		}
+		if (b->chunked) {
+			char head[16];
+			int hl = snprintf(head, sizeof head, "%zx\r\n", got);
+
+			memcpy(buf + 16 - hl, head, (size_t)hl);
+			memcpy(buf + 16 + got, "\r\n", 2);
+			if (got && http_send(c, buf + 16 - hl, (size_t)hl + got + 2, e) < 0)
+				return -1;
+			if (got < want)
+				return http_send(c, "0\r\n\r\n", 5, e);
+		} else {
+			if (got < want)
+				return sys_fail(e, SYS_EIO, "request body: file shrank while sending");
+			if (http_send(c, buf + 16, got, e) < 0)
+				return -1;
+			left -= got;
+		}
+		off += got;
+	}
+	return 0;
+}
+
+static void http_client_init(http_client *c, const http_cfg *cfg)
+{
+	c->cfg = cfg;
+	c->conn = NULL;
+}
+
+static void http_client_close(http_client *c)
+{
+	if (c->conn) {
+		http_conn_close(c->conn);
+		free(c->conn);
+		c->conn = NULL;
+	}
+}
+
+/* Bodies this large ask the server first, so a refusal (auth, redirect)
+ * costs no upload. */
+#define HTTP_EXPECT_MIN (1u << 20)
+
+static int http_do_once(http_client *cl, const http_req *req, http_resp *resp,
+	const http_sink *sink, int *stale, sys_err *e)
+{
+	http_conn *c = cl->conn;
+	const http_body *b = req->body;
+	sys_buf head = { 0 };
+	int chunked = 0, keep = 0, expect = 0, has_host = 0, sent_body = 0;
+	size_t i;
+
+	*stale = 0;
+	for (i = 0; i < req->nhdrs; i++)
+		if (strcasecmp(req->hdrs[i].name, "host") == 0)
+			has_host = 1;
+	sys_buf_printf(&head, "%s %s HTTP/1.1\r\n", req->method, req->target);
+	if (!has_host)
+		sys_buf_printf(&head, "Host: %s\r\n", req->host);
+	for (i = 0; i < req->nhdrs; i++)
+		sys_buf_printf(&head, "%s: %s\r\n", req->hdrs[i].name, req->hdrs[i].value);
+	sys_buf_printf(&head, "User-Agent: %s\r\n", DG_TOOL);
+	if (b && b->chunked)
+		sys_buf_adds(&head, "Transfer-Encoding: chunked\r\n");
+	else if (b || strcmp(req->method, "PUT") == 0 || strcmp(req->method, "POST") == 0)
+		sys_buf_printf(&head, "Content-Length: %" PRIu64 "\r\n", b ? b->len : 0);
+	if (b && (b->chunked || b->len >= HTTP_EXPECT_MIN)) {
+		expect = 1;
+		sys_buf_adds(&head, "Expect: 100-continue\r\n");
+	}
+	if (sys_buf_adds(&head, "\r\n") < 0) {
+		sys_buf_free(&head);
+		return sys_fail(e, SYS_ENOMEM, "out of memory building a request");
+	}
+	if (http_send(c, head.data, head.len, e) < 0 || http_flush(c, e) < 0) {
+		sys_buf_free(&head);
+		*stale = c->served > 0;
+		return -1;
+	}
+	sys_buf_free(&head);
+
+	if (b && expect) {
+		/* Wait up to a second for "100 Continue" or an early final answer. */
+		struct pollfd pfd = { c->fd, POLLIN, 0 };
+		int ready = c->rlen > c->rpos ||
+			(c->tls && br_ssl_engine_current_state(&c->sc.eng) & BR_SSL_RECVAPP);
+
+		if (!ready && poll(&pfd, 1, 1000) <= 0)
+			expect = 0;   /* no answer: send the body anyway */
+	}
+	if (b && !expect) {
+		if (http_send_body(c, b, e) < 0 || http_flush(c, e) < 0)
+			return -1;
+		sent_body = 1;
+	}
+	for (;;) {
+		if (http_read_head(c, resp, &chunked, &keep, e) < 0) {
+			*stale = c->served > 0 && c->io_eof && c->rlen == 0;
+			return -1;
+		}
+		if (resp->status >= 200)
+			break;
+		if (resp->status == 100 && b && !sent_body) {
+			if (http_send_body(c, b, e) < 0 || http_flush(c, e) < 0)
+				return -1;
+			sent_body = 1;
+		}
+	}
+	if (b && !sent_body)
+		keep = 0;   /* the server answered before taking the body */
+
+	{
+		int is_2xx = resp->status >= 200 && resp->status < 300;
+		http_sink errsink = { http_errbody_write, NULL, &resp->errbody };
+		const http_sink *out = is_2xx && sink ? sink : &errsink;
+		int no_body = strcmp(req->method, "HEAD") == 0 || resp->status == 204 ||
+			resp->status == 304;
+		int r = 0;
+
+		if (no_body)
+			r = 0;
+		else if (chunked)
+			r = http_read_chunked(c, out, e);
+		else if (resp->content_length >= 0)
+			r = http_read_body(c, (uint64_t)resp->content_length, out, e);
+		else {
+			r = http_read_body(c, UINT64_MAX, out, e);
+			keep = 0;
+		}
+		if (r < 0)
+			return -1;
+	}
+	c->served++;
+	if (!keep)
+		http_conn_close(c);
+	return 0;
+}
+
+/* One HTTP exchange. A keep-alive connection the server closed while idle
+ * is reopened once, transparently; other failures are left to the caller's
+ * retry policy. */
+static int http_do(http_client *cl, const http_req *req, http_resp *resp,
+	const http_sink *sink, sys_err *e)
+{
+	http_conn *c;
+	int attempt, stale = 0;
+
+	if (cl->conn == NULL) {
+		cl->conn = calloc(1, sizeof *cl->conn);
+		if (cl->conn == NULL)
+			return sys_fail(e, SYS_ENOMEM, "out of memory for a connection");
+		cl->conn->fd = -1;
+	}
+	c = cl->conn;
+	if (req->tls && !cl->cfg->tls->loaded && !cl->cfg->tls->insecure)
+		return sys_fail(e, SYS_ECONFIG, "HTTPS needs a CA bundle (--ca-bundle)");
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (c->fd < 0 || c->tls != req->tls || c->port != req->port ||
+			strcmp(c->host, req->host) != 0) {
+			if (http_conn_open(c, cl->cfg, req->host, req->port, req->tls, e) < 0)
+				return -1;
+		}
+		resp->errbody.len = 0;
+		if (sink && sink->reset && sink->reset(sink->ctx, e) < 0)
+			return -1;
+		c->io_errno = c->io_timeout = c->io_eof = 0;
+		if (http_do_once(cl, req, resp, sink, &stale, e) == 0)
+			return 0;
+		http_conn_close(c);
+		if (!stale)
+			return -1;
+		sys_logf(cl->cfg->log, LOG_DEBUG, "idle connection to %s:%d was closed; reconnecting",
+			req->host, req->port);
+	}
+	return -1;
+}
+
+/* ======================================================================
+ * §4  AWS configuration, credentials and SigV4
+ *
+ * Resolves profile, credentials, region, endpoint and transfer settings
+ * the way the AWS CLI does (flags, then environment, then the shared
+ * config and credentials files), and signs requests with Signature
+ * Version 4.
+ * ====================================================================== */
+
+static void aws_trim(char **s)
+{
+	char *p = *s;
+	size_t n;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	n = strlen(p);
+	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
+		p[--n] = 0;
+	*s = p;
+}
+
+/* Value of key in [section] of an AWS INI file. Nested blocks such as
+ *   s3 =
+ *     addressing_style = path
+ * are addressed as "s3.addressing_style". Returns 1 when found. */
+static int aws_ini_get(const sys_buf *ini, const char *section, const char *key,
+	char *out, size_t cap)
+{
+	const char *p = ini->data, *end = ini->data + ini->len;
+	char line[4096], parent[128] = "";
+	int in_section = 0;
+
+	while (p && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		int indented = n > 0 && (*p == ' ' || *p == '\t');
+		char *s = line, *eq, *k, *v;
+
+		if (n >= sizeof line)
+			n = sizeof line - 1;
+		memcpy(line, p, n);
+		line[n] = 0;
+		p = nl ? nl + 1 : end;
+		aws_trim(&s);
+		if (*s == 0 || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			char *close = strchr(s, ']');
+
+			if (close == NULL)
+				continue;
+			*close = 0;
+			s++;
+			aws_trim(&s);
+			in_section = strcmp(s, section) == 0;
+			parent[0] = 0;
+			continue;
+		}
+		if (!in_section || (eq = strchr(s, '=')) == NULL)
+			continue;
+		*eq = 0;
+		k = s;
+		v = eq + 1;
+		aws_trim(&k);
+		aws_trim(&v);
+		if (indented && parent[0]) {
+			char full[300];
+
+			snprintf(full, sizeof full, "%s.%s", parent, k);
+			if (strcmp(full, key) == 0) {
+				sys_strlcpy(out, v, cap);
+				return 1;
+			}
+			continue;
+		}
+		if (*v == 0) {
+			sys_strlcpy(parent, k, sizeof parent);
+			continue;
+		}
+		parent[0] = 0;
+		if (strcmp(k, key) == 0) {
+			sys_strlcpy(out, v, cap);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* A profile lives in [NAME] of the credentials file and in [profile NAME]
+ * (or [default]) of the config file. */
+static int aws_profile_get(const sys_buf *ini, int is_config, const char *profile,
+	const char *key, char *out, size_t cap)
+{
+	char section[160];
+
+	if (is_config && strcmp(profile, "default") != 0) {
+		snprintf(section, sizeof section, "profile %s", profile);
+		return aws_ini_get(ini, section, key, out, cap);
+	}
+	if (aws_ini_get(ini, profile, key, out, cap))
+		return 1;
+	return is_config && aws_ini_get(ini, "profile default", key, out, cap);
+}
+
+static int aws_ini_has_profile(const sys_buf *ini, int is_config, const char *profile)
+{
+	char want[160];
+	const char *p;
+
+	if (is_config && strcmp(profile, "default") != 0)
+		snprintf(want, sizeof want, "[profile %s]", profile);
+	else
+		snprintf(want, sizeof want, "[%s]", profile);
+	for (p = ini->data; p && (p = strstr(p, want)) != NULL; p++)
+		if (p == ini->data || p[-1] == '\n')
+			return 1;
+	return 0;
+}
+
+static const char *aws_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+static int aws_load_ini(const char *env, const char *rel, sys_buf *out, char *path,
+	sys_err *e)
+{
+	const char *home = aws_env("HOME");
+	sys_err ignore;
+
+	if (aws_env(env))
+		sys_strlcpy(path, aws_env(env), DG_MAX_PATH);
+	else if (home)
+		snprintf(path, DG_MAX_PATH, "%s/%s", home, rel);
+	else
+		return 0;
+	if (sys_read_file(path, 1u << 20, out, &ignore) < 0 && ignore.code != SYS_ENOTFOUND) {
+		*e = ignore;
+		e->code = SYS_ECONFIG;
+		return -1;
+	}
+	return 0;
+}
+
+/* Split an endpoint URL into scheme, host, port and base path. */
+static int aws_parse_endpoint(aws_config *cfg, const char *url, sys_err *e)
+{
+	const char *p = url, *host, *host_end, *slash;
+	size_t n;
+
+	if (strncasecmp(p, "https://", 8) == 0)
+		cfg->endpoint_tls = 1, p += 8;
+	else if (strncasecmp(p, "http://", 7) == 0)
+		cfg->endpoint_tls = 0, p += 7;
+	else
+		return sys_fail(e, SYS_EUSAGE, "endpoint URL '%s' must start with http:// or https://",
+			url);
+	cfg->endpoint_port = cfg->endpoint_tls ? 443 : 80;
+	slash = strchr(p, '/');
+	if (slash == NULL)
+		slash = p + strlen(p);
+	if (*p == '[') {
+		host = p + 1;
+		host_end = memchr(host, ']', (size_t)(slash - host));
+		if (host_end == NULL)
+			return sys_fail(e, SYS_EUSAGE, "endpoint URL '%s': bad IPv6 address", url);
+		p = host_end + 1;
+	} else {
+		host = p;
+		host_end = memchr(p, ':', (size_t)(slash - p));
+		if (host_end == NULL)
+			host_end = slash;
+		p = host_end;
+	}
+	n = (size_t)(host_end - host);
+	if (n == 0 || n >= sizeof cfg->endpoint_host)
+		return sys_fail(e, SYS_EUSAGE, "endpoint URL '%s' has no valid host", url);
+	memcpy(cfg->endpoint_host, host, n);
+	cfg->endpoint_host[n] = 0;
+	if (*p == ':') {
+		char *end;
+		long port = strtol(p + 1, &end, 10);
+
+		if (end != slash || port <= 0 || port > 65535)
+			return sys_fail(e, SYS_EUSAGE, "endpoint URL '%s' has a bad port", url);
+		cfg->endpoint_port = (int)port;
+	} else if (p != slash) {
+		return sys_fail(e, SYS_EUSAGE, "endpoint URL '%s' is malformed", url);
+	}
+	n = strlen(slash);
+	while (n && slash[n - 1] == '/')
+		n--;
+	if (n >= sizeof cfg->endpoint_path)
+		return sys_fail(e, SYS_EUSAGE, "endpoint URL '%s' has too long a path", url);
+	memcpy(cfg->endpoint_path, slash, n);
+	cfg->endpoint_path[n] = 0;
+	return 0;
+}
+
+static int aws_config_load(aws_config *cfg, const aws_opts *o, const sys_log *lg, sys_err *e)
+{
+	sys_buf creds = { 0 }, conf = { 0 };
+	char creds_path[DG_MAX_PATH] = "", conf_path[DG_MAX_PATH] = "", v[DG_MAX_PATH];
+	const char *s;
+	int rc = -1;
+
+	memset(cfg, 0, sizeof *cfg);
+	cfg->verify_ssl = !o->no_verify_ssl;
+	if (o->profile)
+		sys_strlcpy(cfg->profile, o->profile, sizeof cfg->profile), cfg->profile_explicit = 1;
+	else if ((s = aws_env("AWS_PROFILE")) || (s = aws_env("AWS_DEFAULT_PROFILE")))
+		sys_strlcpy(cfg->profile, s, sizeof cfg->profile);
+	else
+		sys_strlcpy(cfg->profile, "default", sizeof cfg->profile);
+
+	if (aws_load_ini("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials", &creds, creds_path, e) < 0 ||
+		aws_load_ini("AWS_CONFIG_FILE", ".aws/config", &conf, conf_path, e) < 0)
+		goto done;
+	if (strcmp(cfg->profile, "default") != 0 && !aws_ini_has_profile(&creds, 0, cfg->profile) &&
+		!aws_ini_has_profile(&conf, 1, cfg->profile)) {
+		sys_fail(e, SYS_ECONFIG, "the config profile (%s) could not be found", cfg->profile);
+		goto done;
+	}
+
+	/* Credentials: environment (unless --profile), credentials file, config file. */
+	if (!cfg->profile_explicit && aws_env("AWS_ACCESS_KEY_ID") && aws_env("AWS_SECRET_ACCESS_KEY")) {
+		sys_strlcpy(cfg->creds.access_key, aws_env("AWS_ACCESS_KEY_ID"), sizeof cfg->creds.access_key);
+		sys_strlcpy(cfg->creds.secret_key, aws_env("AWS_SECRET_ACCESS_KEY"),
+			sizeof cfg->creds.secret_key);
+		if ((s = aws_env("AWS_SESSION_TOKEN")) || (s = aws_env("AWS_SECURITY_TOKEN")))
+			sys_strlcpy(cfg->creds.token, s, sizeof cfg->creds.token);
+		sys_strlcpy(cfg->creds.source, "environment", sizeof cfg->creds.source);
+		cfg->have_creds = 1;
+	} else {
+		const sys_buf *files[2] = { &creds, &conf };
+		const char *names[2] = { "shared credentials file", "config file" };
+
+		for (int i = 0; i < 2 && !cfg->have_creds; i++) {
+			if (aws_profile_get(files[i], i, cfg->profile, "aws_access_key_id",
+					cfg->creds.access_key, sizeof cfg->creds.access_key) &&
+				aws_profile_get(files[i], i, cfg->profile, "aws_secret_access_key",
+					cfg->creds.secret_key, sizeof cfg->creds.secret_key)) {
+				aws_profile_get(files[i], i, cfg->profile, "aws_session_token",
+					cfg->creds.token, sizeof cfg->creds.token);
+				sys_strlcpy(cfg->creds.source, names[i], sizeof cfg->creds.source);
+				cfg->have_creds = 1;
+			}
+		}
+	}
+
+	if (o->region)
+		sys_strlcpy(cfg->region, o->region, sizeof cfg->region);
+	else if ((s = aws_env("AWS_REGION")) || (s = aws_env("AWS_DEFAULT_REGION")))
+		sys_strlcpy(cfg->region, s, sizeof cfg->region);
+	else if (!aws_profile_get(&conf, 1, cfg->profile, "region", cfg->region, sizeof cfg->region))
+		sys_strlcpy(cfg->region, "us-east-1", sizeof cfg->region);
+
+	if (o->endpoint)
+		sys_strlcpy(cfg->endpoint, o->endpoint, sizeof cfg->endpoint);
+	else if (!aws_env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) {
+		if ((s = aws_env("AWS_ENDPOINT_URL_S3")) || (s = aws_env("AWS_ENDPOINT_URL")))
+			sys_strlcpy(cfg->endpoint, s, sizeof cfg->endpoint);
+		else if (!aws_profile_get(&conf, 1, cfg->profile, "s3.endpoint_url", cfg->endpoint,
+				sizeof cfg->endpoint))
+			aws_profile_get(&conf, 1, cfg->profile, "endpoint_url", cfg->endpoint,
+				sizeof cfg->endpoint);
+	}
+	if (cfg->endpoint[0]) {
+		if (aws_parse_endpoint(cfg, cfg->endpoint, e) < 0)
+			goto done;
+	} else {
+		snprintf(cfg->endpoint_host, sizeof cfg->endpoint_host, "s3.%s.amazonaws.com",
+			cfg->region);
+		cfg->endpoint_port = 443;
+		cfg->endpoint_tls = 1;
+	}
+
+	cfg->addressing = AWS_ADDR_AUTO;
+	if (aws_profile_get(&conf, 1, cfg->profile, "s3.addressing_style", v, sizeof v)) {
+		if (strcmp(v, "path") == 0)
+			cfg->addressing = AWS_ADDR_PATH;
+		else if (strcmp(v, "virtual") == 0)
+			cfg->addressing = AWS_ADDR_VIRTUAL;
+	}
+
+	if (o->ca_bundle)
+		sys_strlcpy(cfg->ca_bundle, o->ca_bundle, sizeof cfg->ca_bundle);
+	else if ((s = aws_env("AWS_CA_BUNDLE")))
+		sys_strlcpy(cfg->ca_bundle, s, sizeof cfg->ca_bundle);
+	else if (!aws_profile_get(&conf, 1, cfg->profile, "ca_bundle", cfg->ca_bundle,
+			sizeof cfg->ca_bundle)) {
+		if ((s = aws_env("SSL_CERT_FILE")))
+			sys_strlcpy(cfg->ca_bundle, s, sizeof cfg->ca_bundle);
+		else
+			sys_strlcpy(cfg->ca_bundle, "/etc/ssl/certs/ca-certificates.crt",
+				sizeof cfg->ca_bundle);
+	}
+
+	cfg->max_attempts = 3;
+	if ((s = aws_env("AWS_MAX_ATTEMPTS")) ||
+		(aws_profile_get(&conf, 1, cfg->profile, "max_attempts", v, sizeof v) && (s = v))) {
+		uint64_t n;
+
+		if (sys_parse_u64(s, &n) < 0 || n < 1 || n > 20) {
+			sys_fail(e, SYS_ECONFIG, "max attempts must be between 1 and 20, not '%s'", s);
+			goto done;
+		}
+		cfg->max_attempts = (int)n;
+	}
+
+	cfg->mp_threshold = cfg->mp_chunksize = 8u << 20;
+	if (aws_profile_get(&conf, 1, cfg->profile, "s3.multipart_threshold", v, sizeof v) &&
+		sys_parse_size(v, &cfg->mp_threshold) < 0) {
+		sys_fail(e, SYS_ECONFIG, "%s: bad s3.multipart_threshold '%s'", conf_path, v);
+		goto done;
+	}
+	if (aws_profile_get(&conf, 1, cfg->profile, "s3.multipart_chunksize", v, sizeof v) &&
+		(sys_parse_size(v, &cfg->mp_chunksize) < 0 || cfg->mp_chunksize < (5u << 20))) {
+		sys_fail(e, SYS_ECONFIG, "%s: s3.multipart_chunksize '%s' is not a size of at "
+			"least 5MB", conf_path, v);
+		goto done;
+	}
+	sys_logf(lg, LOG_DEBUG, "profile %s, region %s, endpoint %s://%s:%d%s, credentials from %s",
+		cfg->profile, cfg->region, cfg->endpoint_tls ? "https" : "http", cfg->endpoint_host,
+		cfg->endpoint_port, cfg->endpoint_path, cfg->have_creds ? cfg->creds.source : "nowhere");
+	rc = 0;
+done:
+	sys_buf_free(&creds);
+	sys_buf_free(&conf);
+	return rc;
+}
+
+/* SigV4 UriEncode: everything but A-Z a-z 0-9 - _ . ~ as %XX, and '/'
+ * kept in object key paths. */
+static int aws_uri_encode(sys_buf *out, const char *s, int keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
+			(c == '/' && keep_slash)) {
+			if (sys_buf_add(out, s, 1) < 0)
+				return -1;
+		} else {
+			char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+			if (sys_buf_add(out, esc, 3) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int aws_hdr_cmp(const void *a, const void *b)
+{
+	return strcasecmp(((const http_hdr *)a)->name, ((const http_hdr *)b)->name);
+}
+
+/* Authorization header value for a request, per SigV4. canonical and
+ * to_sign, when given, receive the intermediate strings (for tests and
+ * --debug of signature mismatches). */
+static int aws_sigv4_sign(const aws_creds *c, const aws_sigv4 *s, sys_buf *authz,
+	sys_buf *canonical, sys_buf *to_sign)
+{
+	http_hdr sorted[48];
+	sys_buf creq = { 0 }, sts = { 0 }, signed_names = { 0 };
+	unsigned char k[32], sig[32];
+	char hash[65], sighex[65], date[9], secret[140];
+	size_t i, j;
+	int rc = -1;
+
+	if (s->nhdrs > sizeof sorted / sizeof sorted[0])
+		return -1;
+	memcpy(sorted, s->hdrs, s->nhdrs * sizeof *sorted);
+	qsort(sorted, s->nhdrs, sizeof *sorted, aws_hdr_cmp);
+
+	sys_buf_printf(&creq, "%s\n%s\n%s\n", s->method, s->uri, s->query);
+	for (i = 0; i < s->nhdrs; i++) {
+		const char *v = sorted[i].value;
+		int space = 0;
+
+		for (j = 0; sorted[i].name[j]; j++) {
+			char lc = (char)tolower((unsigned char)sorted[i].name[j]);
+
+			sys_buf_add(&creq, &lc, 1);
+			sys_buf_add(&signed_names, &lc, 1);
+		}
+		sys_buf_adds(&creq, ":");
+		if (i + 1 < s->nhdrs)
+			sys_buf_adds(&signed_names, ";");
+		/* Trim, and collapse runs of spaces to one. */
+		while (*v == ' ' || *v == '\t')
+			v++;
+		for (; *v; v++) {
+			if (*v == ' ' || *v == '\t') {
+				space = 1;
+				continue;
+			}
+			if (space)
+				sys_buf_adds(&creq, " ");
+			space = 0;
+			sys_buf_add(&creq, v, 1);
+		}
+		sys_buf_adds(&creq, "\n");
+	}
+	sys_buf_printf(&creq, "\n%s\n%s", signed_names.data ? signed_names.data : "",
+		s->payload_hash);
+	if (creq.data == NULL)
+		goto done;
+
+	memcpy(date, s->amz_date, 8);
+	date[8] = 0;
+	crypto_sha256_hex(creq.data, creq.len, hash);
+	sys_buf_printf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s", s->amz_date,
+		date, s->region, s->service, hash);
+
+	snprintf(secret, sizeof secret, "AWS4%s", c->secret_key);
+	crypto_hmac_sha256(secret, strlen(secret), date, 8, k);
+	crypto_hmac_sha256(k, 32, s->region, strlen(s->region), k);
+	crypto_hmac_sha256(k, 32, s->service, strlen(s->service), k);
+	crypto_hmac_sha256(k, 32, "aws4_request", 12, k);
+	crypto_hmac_sha256(k, 32, sts.data, sts.len, sig);
+	crypto_hex(sig, 32, sighex);
+	explicit_bzero(secret, sizeof secret);
+	explicit_bzero(k, sizeof k);
+
+	authz->len = 0;
+	if (sys_buf_printf(authz, "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, "
+			"SignedHeaders=%s, Signature=%s", c->access_key, date, s->region, s->service,
+			signed_names.data, sighex) < 0)
+		goto done;
+	if (canonical)
+		canonical->len = 0, sys_buf_add(canonical, creq.data, creq.len);
+	if (to_sign)
+		to_sign->len = 0, sys_buf_add(to_sign, sts.data, sts.len);
+	rc = 0;
+done:
+	sys_buf_free(&creq);
+	sys_buf_free(&sts);
+	sys_buf_free(&signed_names);
+	return rc;
+}
+
+/* ======================================================================
+ * §5  XML scanner
+ *
+ * Just enough XML for S3 responses: elements, attributes (skipped),
+ * text with the five named entities and numeric character references,
+ * CDATA, comments and processing instructions. Nodes point into the
+ * document; nothing is allocated. Every element is checked to close with
+ * its own name, and nesting is bounded.
+ * ====================================================================== */
+
+#define XML_MAX_DEPTH 32
+
+static const char *xml_skip_past(const char *p, const char *end, const char *marker)
+{
+	size_t m = strlen(marker);
+
+	for (; p + m <= end; p++)
+		if (memcmp(p, marker, m) == 0)
+			return p + m;
+	return NULL;
+}
+
+static int xml_name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.' || c == ':' ||
+		(unsigned char)c >= 0x80;
+}
+
+/* Comments, CDATA and processing instructions at p ('<' seen). Returns the
+ * position after them, p itself when p starts none, NULL when unterminated. */
+static const char *xml_skip_misc(const char *p, const char *end, int allow_cdata)
+{
+	if (end - p >= 4 && memcmp(p, "<!--", 4) == 0)
+		return xml_skip_past(p + 4, end, "-->");
+	if (end - p >= 2 && memcmp(p, "<?", 2) == 0)
+		return xml_skip_past(p + 2, end, "?>");
+	if (allow_cdata && end - p >= 9 && memcmp(p, "<![CDATA[", 9) == 0)
+		return xml_skip_past(p + 9, end, "]]>");
+	return p;
+}
+
+/* Parse the element whose start tag begins at *pp, up to its matching end
+ * tag. On success *pp points just past the element. */
+static int xml_element(const char **pp, const char *end, xml_node *node, int depth)
+{
+	const char *p = *pp + 1, *qname = p, *q;
+	size_t qlen;
+
+	if (depth > XML_MAX_DEPTH)
+		return -1;
+	while (p < end && xml_name_char(*p))
+		p++;
+	qlen = (size_t)(p - qname);
+	if (qlen == 0 || p >= end)
+		return -1;
+	q = memchr(qname, ':', qlen);
+	node->name = q ? q + 1 : qname;
+	node->name_len = qlen - (size_t)(node->name - qname);
+	/* Attributes: skip, minding quotes. */
+	while (p < end && *p != '>' && *p != '/') {
+		if (*p == '"' || *p == '\'') {
+			const char *close = memchr(p + 1, *p, (size_t)(end - p - 1));
+
+			if (close == NULL)
+				return -1;
+			p = close;
+		}
+		p++;
+	}
+	if (p >= end)
+		return -1;
+	if (*p == '/') {
+		if (p + 1 >= end || p[1] != '>')
+			return -1;
+		node->body = p;
+		node->body_len = 0;
+		*pp = p + 2;
+		return 0;
+	}
+	node->body = ++p;
+	for (;;) {
+		const char *lt = memchr(p, '<', (size_t)(end - p)), *skip;
+
+		if (lt == NULL)
+			return -1;
+		if (lt + 1 < end && lt[1] == '/') {
+			const char *n = lt + 2;
+
+			if ((size_t)(end - n) < qlen || memcmp(n, qname, qlen) != 0)
+				return -1;
+			n += qlen;
+			while (n < end && isspace((unsigned char)*n))
+				n++;
+			if (n >= end || *n != '>')
+				return -1;
+			node->body_len = (size_t)(lt - node->body);
+			*pp = n + 1;
+			return 0;
+		}
+		skip = xml_skip_misc(lt, end, 1);
+		if (skip == NULL)
+			return -1;
+		if (skip != lt) {
+			p = skip;
+			continue;
+		}
+		if (lt + 1 < end && lt[1] == '!')
+			return -1;
+		{
+			xml_node child;
+
+			p = lt;
+			if (xml_element(&p, end, &child, depth + 1) < 0)
+				return -1;
+		}
+	}
+}
+
+static int xml_root(const char *doc, size_t len, xml_node *root)
+{
+	const char *p = doc, *end = doc + len;
+	int found = 0;
+
+	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
+	while (p < end) {
+		const char *skip;
+
+		if (isspace((unsigned char)*p)) {
+			p++;
+			continue;
+		}
+		if (*p != '<')
+			return -1;
+		skip = xml_skip_misc(p, end, 0);
+		if (skip == NULL)
+			return -1;
+		if (skip != p) {
+			p = skip;
+			continue;
+		}
+		if (end - p >= 9 && memcmp(p, "<!DOCTYPE", 9) == 0) {
+			const char *gt = memchr(p, '>', (size_t)(end - p));
+
+			if (gt == NULL || found)
+				return -1;
+			p = gt + 1;
+			continue;
+		}
+		if (found || xml_element(&p, end, root, 0) < 0)
+			return -1;
+		found = 1;
+	}
+	return found ? 0 : -1;
+}
+
+static void xml_iter_init(xml_iter *it, const xml_node *parent)
+{
+	it->p = parent->body;
+	it->end = parent->body + parent->body_len;
+}
+
+/* Next child element: 1, or 0 at the end, or -1 on malformed input. */
+static int xml_next(xml_iter *it, xml_node *child)
+{
+	while (it->p < it->end) {
+		const char *lt = memchr(it->p, '<', (size_t)(it->end - it->p)), *skip;
+
+		if (lt == NULL) {
+			it->p = it->end;
+			return 0;
+		}
+		skip = xml_skip_misc(lt, it->end, 1);
+		if (skip == NULL)
+			return -1;
+		if (skip != lt) {
+			it->p = skip;
+			continue;
+		}
+		it->p = lt;
+		return xml_element(&it->p, it->end, child, 1) < 0 ? -1 : 1;
+	}
+	return 0;
+}
+
+static int xml_is(const xml_node *n, const char *name)
+{
+	return strlen(name) == n->name_len && memcmp(n->name, name, n->name_len) == 0;
+}
+
+static int xml_child(const xml_node *parent, const char *name, xml_node *child)
+{
+	xml_iter it;
+	int r;
+
+	xml_iter_init(&it, parent);
+	while ((r = xml_next(&it, child)) == 1)
+		if (xml_is(child, name))
+			return 1;
+	return r;
+}
+
+static int xml_put_utf8(char *out, size_t cap, size_t *o, unsigned long cp)
+{
+	unsigned char b[4];
+	size_t n, i;
+
+	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	if (cp < 0x80)
+		b[0] = (unsigned char)cp, n = 1;
+	else if (cp < 0x800)
+		b[0] = (unsigned char)(0xc0 | cp >> 6), b[1] = (unsigned char)(0x80 | (cp & 63)), n = 2;
+	else if (cp < 0x10000)
+		b[0] = (unsigned char)(0xe0 | cp >> 12), b[1] = (unsigned char)(0x80 | ((cp >> 6) & 63)),
+		b[2] = (unsigned char)(0x80 | (cp & 63)), n = 3;
+	else
+		b[0] = (unsigned char)(0xf0 | cp >> 18), b[1] = (unsigned char)(0x80 | ((cp >> 12) & 63)),
+		b[2] = (unsigned char)(0x80 | ((cp >> 6) & 63)), b[3] = (unsigned char)(0x80 | (cp & 63)),
+		n = 4;
+	if (*o + n >= cap)
+		return -1;
+	for (i = 0; i < n; i++)
+		out[(*o)++] = (char)b[i];
+	return 0;
+}
+
+/* Text content of a leaf element, entities decoded. -1 when malformed,
+ * when the element has child elements, or when out is too small. */
+static int xml_text(const xml_node *n, char *out, size_t cap)
+{
+	const char *p = n->body, *end = n->body + n->body_len;
+	size_t o = 0;
+
+	if (cap == 0)
+		return -1;
+	while (p < end) {
+		if (*p == '<') {
+			if (end - p >= 9 && memcmp(p, "<![CDATA[", 9) == 0) {
+				const char *close = xml_skip_past(p + 9, end, "]]>");
+				size_t len;
+
+				if (close == NULL)
+					return -1;
+				len = (size_t)(close - 3 - (p + 9));
+				if (o + len >= cap)
+					return -1;
+				memcpy(out + o, p + 9, len);
+				o += len;
+				p = close;
+				continue;
+			} else {
+				const char *skip = xml_skip_misc(p, end, 0);
+
+				if (skip == NULL || skip == p)
+					return -1;
+				p = skip;
+				continue;
+			}
+		}
+		if (*p == '&') {
+			const char *semi = memchr(p, ';', (size_t)(end - p) < 12 ? (size_t)(end - p) : 12);
+			size_t len;
+
+			if (semi == NULL)
+				return -1;
+			len = (size_t)(semi - p - 1);
+			if (len >= 2 && p[1] == '#') {
+				char num[12], *stop;
+				int base = (p[2] == 'x' || p[2] == 'X') ? 16 : 10;
+				const char *digits = p + (base == 16 ? 3 : 2);
+				unsigned long cp;
+
+				memcpy(num, digits, (size_t)(semi - digits));
+				num[semi - digits] = 0;
+				cp = strtoul(num, &stop, base);
+				if (*num == 0 || *stop || xml_put_utf8(out, cap, &o, cp) < 0)
+					return -1;
+			} else {
+				static const struct { const char *name; char c; } ents[] = {
+					{ "lt", '<' }, { "gt", '>' }, { "amp", '&' }, { "quot", '"' },
+					{ "apos", '\'' },
+				};
+				size_t k;
+
+				for (k = 0; k < 5; k++)
+					if (strlen(ents[k].name) == len && memcmp(p + 1, ents[k].name, len) == 0)
+						break;
+				if (k == 5 || o + 1 >= cap)
+					return -1;
+				out[o++] = ents[k].c;
+			}
+			p = semi + 1;
+			continue;
+		}
+		if (o + 1 >= cap)
+			return -1;
+		out[o++] = *p++;
+	}
+	out[o] = 0;
+	return 0;
+}
+
+/* Text of the first child named name: 1 found, 0 absent, -1 malformed. */
+static int xml_child_text(const xml_node *parent, const char *name, char *out, size_t cap)
+{
+	xml_node c;
+	int r = xml_child(parent, name, &c);
+
+	if (r <= 0)
+		return r;
+	return xml_text(&c, out, cap) < 0 ? -1 : 1;
+}
+
+/* Escape text content. Quotes stay as they are: some servers' parsers
+ * do not decode &quot; inside an ETag. */
+static int xml_escape(sys_buf *out, const char *s)
+{
+	for (; *s; s++) {
+		const char *rep = NULL;
+		char num[8];
+
+		switch (*s) {
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '&': rep = "&amp;"; break;
+		default:
+			if ((unsigned char)*s < 0x20) {
+				snprintf(num, sizeof num, "&#%d;", *s);
+				rep = num;
+			}
+		}
+		if (rep ? sys_buf_adds(out, rep) < 0 : sys_buf_add(out, s, 1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ======================================================================
+ * §6  S3 client
+ *
+ * The S3 REST operations deltaglider uses, signed with SigV4 and retried
+ * with exponential backoff and jitter on connection errors, 5xx, 429 and
+ * throttling. Path-style addressing for custom endpoints, virtual-hosted
+ * for AWS. Listings are delivered one object at a time through a
+ * callback, a page in memory at most.
+ * ====================================================================== */
+
+#define S3_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define S3_MAX_PARTS 10000
+
+static void s3_meta_init(s3_meta *m)
+{
+	m->n = 0;
+	m->used = 0;
+}
+
+static int s3_meta_set(s3_meta *m, const char *name, const char *value)
+{
+	size_t nl = strlen(name) + 1, vl = strlen(value) + 1, i;
+
+	if (strpbrk(value, "\r\n") || strpbrk(name, "\r\n: "))
+		return -1;
+	for (i = 0; i < m->n; i++)
+		if (strcasecmp(m->name[i], name) == 0)
+			break;
+	if (i == S3_META_MAX || m->used + nl + vl > sizeof m->space)
+		return -1;
+	memcpy(m->space + m->used, name, nl);
+	for (size_t k = 0; k < nl; k++)
+		m->space[m->used + k] = (char)tolower((unsigned char)m->space[m->used + k]);
+	memcpy(m->space + m->used + nl, value, vl);
+	m->name[i] = m->space + m->used;
+	m->value[i] = m->space + m->used + nl;
+	m->used += nl + vl;
+	if (i == m->n)
+		m->n++;
+	return 0;
+}
+
+
+static void s3_client_init(s3_client *c, const aws_config *cfg, const http_cfg *hc)
+{
+	c->cfg = cfg;
+	c->log = hc->log;
+	http_client_init(&c->http, hc);
+}
+
+static void s3_client_close(s3_client *c)
+{
+	http_client_close(&c->http);
+}
+
+/* Virtual-hosted addressing needs a bucket name that is a DNS label set
+ * (and, over TLS, without dots, or the wildcard certificate won't match). */
+static int s3_virtual_ok(const aws_config *cfg, const char *bucket)
+{
+	size_t i, n = strlen(bucket);
+
+	if (cfg->addressing == AWS_ADDR_PATH || (cfg->addressing == AWS_ADDR_AUTO && cfg->endpoint[0]))
+		return 0;
+	if (n < 3 || n > 63 || !isalnum((unsigned char)bucket[0]) ||
+		!isalnum((unsigned char)bucket[n - 1]))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!(islower((unsigned char)bucket[i]) || isdigit((unsigned char)bucket[i]) ||
+			bucket[i] == '-' || (bucket[i] == '.' && !cfg->endpoint_tls)))
+			return 0;
+	return 1;
+}
+
+static int s3_query_cmp(const void *a, const void *b)
+{
+	const http_hdr *x = a, *y = b;
+	int r = strcmp(x->name, y->name);
+
+	return r ? r : strcmp(x->value, y->value);
+}
+
+typedef struct s3_call {
+	const char *method;
+	const char *bucket;          /* NULL: the service (ListBuckets) */
+	const char *key;             /* NULL: the bucket itself */
+	const http_hdr *query;       /* unencoded; a NULL value is a bare subresource */
+	size_t nquery;
+	const http_hdr *hdrs;        /* extra headers, all signed */
+	size_t nhdrs;
+	const http_body *body;
+	const char *payload_hash;    /* NULL: the empty payload */
+} s3_call;
+
+static int s3_is_retryable(const http_resp *r, const sys_err *e)
+{
+	static const char *const codes[] = { "SlowDown", "Throttling", "ThrottlingException",
+		"RequestTimeout", "InternalError", "ServiceUnavailable", "RequestLimitExceeded" };
+	size_t i;
+
+	if (e->code != SYS_EHTTP && e->code != SYS_ENOTFOUND)
+		return e->retryable;
+	if (r->status == 429 || r->status == 500 || r->status == 502 || r->status == 503 ||
+		r->status == 504)
+		return 1;
+	for (i = 0; i < sizeof codes / sizeof codes[0]; i++)
+		if (strcmp(e->s3code, codes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *s3_status_text(int status)
+{
+	switch (status) {
+	case 301: return "Moved Permanently (wrong region or endpoint?)";
+	case 307: return "Temporary Redirect";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
+	case 416: return "Requested Range Not Satisfiable";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	}
+	return "error";
+}
+
+/* Turn an error response (or an <Error> inside a 200) into one line. */
+static int s3_error_from(const http_resp *r, const char *body, size_t len, sys_err *e)
+{
+	xml_node root;
+	char code[64] = "", msg[512] = "";
+	int status = r->status;
+
+	if (len && xml_root(body, len, &root) == 0 && xml_is(&root, "Error")) {
+		xml_child_text(&root, "Code", code, sizeof code);
+		xml_child_text(&root, "Message", msg, sizeof msg);
+	}
+	if (code[0] == 0) {
+		/* HEAD errors have no body; name them as the AWS CLI does. */
+		snprintf(code, sizeof code, "%s", status == 404 ? "NotFound" :
+			status == 403 ? "Forbidden" : status == 400 ? "BadRequest" : "");
+	}
+	if (code[0] && msg[0])
+		sys_fail(e, SYS_EHTTP, "%s: %s", code, msg);
+	else if (code[0])
+		sys_fail(e, SYS_EHTTP, "%s (HTTP %d)", code, status);
+	else
+		sys_fail(e, SYS_EHTTP, "HTTP %d %s", status, s3_status_text(status));
+	e->http_status = status;
+	sys_strlcpy(e->s3code, code, sizeof e->s3code);
+	if (status == 404)
+		e->code = SYS_ENOTFOUND;
+	return -1;
+}
+
+/* Sign and send one S3 request, retrying what is worth retrying. A 2xx body
+ * goes to sink (or is dropped when sink is NULL). */
+static int s3_request(s3_client *c, const s3_call *call, http_resp *resp,
+	const http_sink *sink, sys_err *e)
+{
+	const aws_config *cfg = c->cfg;
+	http_hdr sorted[16], hdrs[48];
+	sys_buf host = { 0 }, chost = { 0 }, path = { 0 }, query = { 0 }, target = { 0 };
+	sys_buf authz = { 0 };
+	char amz_date[17];
+	size_t i, nh;
+	int attempt, virt, rc = -1;
+	int64_t backoff_ms = 250, started;
+
+	if (call->nquery > sizeof sorted / sizeof sorted[0] ||
+		call->nhdrs > sizeof hdrs / sizeof hdrs[0] - 5)
+		return sys_fail(e, SYS_EUSAGE, "internal error: request too large");
+	if (!cfg->have_creds)
+		return sys_fail(e, SYS_ECONFIG, "unable to locate credentials: set "
+			"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or configure a profile");
+
+	/* chost is where we connect; host, with any port, is the Host header. */
+	virt = call->bucket && s3_virtual_ok(cfg, call->bucket);
+	if (virt)
+		sys_buf_printf(&chost, "%s.%s", call->bucket, cfg->endpoint_host);
+	else
+		sys_buf_adds(&chost, cfg->endpoint_host);
+	if (strchr(cfg->endpoint_host, ':'))
+		sys_buf_printf(&host, "[%s]", cfg->endpoint_host);
+	else
+		sys_buf_adds(&host, chost.data);
+	if (cfg->endpoint_port != (cfg->endpoint_tls ? 443 : 80))
+		sys_buf_printf(&host, ":%d", cfg->endpoint_port);
+
+	sys_buf_adds(&path, cfg->endpoint_path);
+	sys_buf_adds(&path, "/");
+	if (call->bucket && !virt) {
+		aws_uri_encode(&path, call->bucket, 0);
+		if (call->key)
+			sys_buf_adds(&path, "/");
+	}
+	if (call->key)
+		aws_uri_encode(&path, call->key, 1);
+
+	if (call->nquery) {
+		memcpy(sorted, call->query, call->nquery * sizeof *sorted);
+		qsort(sorted, call->nquery, sizeof *sorted, s3_query_cmp);
+	}
+	for (i = 0; i < call->nquery; i++) {
+		if (i)
+			sys_buf_adds(&query, "&");
+		aws_uri_encode(&query, sorted[i].name, 0);
+		sys_buf_adds(&query, "=");
+		if (sorted[i].value)
+			aws_uri_encode(&query, sorted[i].value, 0);
+	}
+	sys_buf_printf(&target, "%s%s%s", path.data, query.len ? "?" : "",
+		query.len ? query.data : "");
+	if (host.data == NULL || chost.data == NULL || target.data == NULL) {
+		sys_fail(e, SYS_ENOMEM, "out of memory building a request");
+		goto done;
+	}
+
+	for (attempt = 1;; attempt++) {
+		aws_sigv4 sig;
+		http_req req;
+		int64_t wait;
+		unsigned char rnd[2];
+
+		sys_time_amz(time(NULL), amz_date);
+		nh = 0;
+		hdrs[nh++] = (http_hdr){ "Host", host.data };
+		hdrs[nh++] = (http_hdr){ "x-amz-date", amz_date };
+		hdrs[nh++] = (http_hdr){ "x-amz-content-sha256",
+			call->payload_hash ? call->payload_hash : S3_EMPTY_SHA256 };
+		if (cfg->creds.token[0])
+			hdrs[nh++] = (http_hdr){ "x-amz-security-token", cfg->creds.token };
+		for (i = 0; i < call->nhdrs; i++)
+			hdrs[nh++] = call->hdrs[i];
+		sig = (aws_sigv4){ call->method, path.data, query.len ? query.data : "", hdrs, nh,
+			hdrs[2].value, cfg->region, "s3", amz_date };
+		if (aws_sigv4_sign(&cfg->creds, &sig, &authz, NULL, NULL) < 0) {
+			sys_fail(e, SYS_ENOMEM, "cannot sign the request");
+			goto done;
+		}
+		hdrs[nh++] = (http_hdr){ "Authorization", authz.data };
+
+		req = (http_req){ call->method, chost.data, cfg->endpoint_port, cfg->endpoint_tls,
+			target.data, hdrs, nh, call->body };
+		sys_logf(c->log, LOG_DEBUG, "%s %s://%s%s (attempt %d)", call->method,
+			cfg->endpoint_tls ? "https" : "http", host.data, target.data, attempt);
+		started = sys_now_ms();
+		rc = http_do(&c->http, &req, resp, sink, e);
+		if (rc == 0) {
+			sys_logf(c->log, LOG_DEBUG, "-> HTTP %d in %" PRId64 " ms", resp->status,
+				sys_now_ms() - started);
+			if (resp->status >= 200 && resp->status < 300)
+				break;
+			rc = s3_error_from(resp, resp->errbody.data, resp->errbody.len, e);
+		}
+		if (attempt >= cfg->max_attempts || !s3_is_retryable(resp, e))
+			break;
+		/* Full jitter: a random wait in [0, 250 ms * 2^(attempt-1)], at most 20 s. */
+		crypto_random(rnd, sizeof rnd);
+		wait = backoff_ms * ((rnd[0] << 8 | rnd[1]) + 1) / 65536;
+		sys_logf(c->log, LOG_DEBUG, "retrying in %" PRId64 " ms after: %s", wait, e->msg);
+		sys_sleep_ms(wait);
+		if (backoff_ms < 20000)
+			backoff_ms *= 2;
+	}
+done:
+	sys_buf_free(&host);
+	sys_buf_free(&chost);
+	sys_buf_free(&path);
+	sys_buf_free(&query);
+	sys_buf_free(&target);
+	sys_buf_free(&authz);
+	return rc;
+}
+
+/* Run a request whose 2xx answer is an XML document; parse its root. */
+static int s3_request_xml(s3_client *c, const s3_call *call, http_resp *resp, sys_buf *doc,
+	xml_node *root, const char *want_root, sys_err *e)
+{
+	http_sink sink = { http_sink_buf_write, http_sink_buf_reset, doc };
+
+	if (s3_request(c, call, resp, &sink, e) < 0)
+		return -1;
+	if (xml_root(doc->data, doc->len, root) < 0)
+		return sys_fail(e, SYS_EPROTO, "malformed XML in the %s response", want_root);
+	if (xml_is(root, "Error"))   /* CompleteMultipartUpload and CopyObject may do this */
+		return s3_error_from(resp, doc->data, doc->len, e);
+	if (!xml_is(root, want_root))
+		return sys_fail(e, SYS_EPROTO, "unexpected <%.*s> instead of <%s> in the response",
+			(int)root->name_len, root->name, want_root);
+	return 0;
+}
+
+static void s3_meta_from_headers(const http_resp *r, s3_meta *meta)
+{
+	const char *p = r->hdrs, *end = r->hdrs + r->hlen;
+
+	s3_meta_init(meta);
+	while (p < end) {
+		const char *v = p + strlen(p) + 1;
+
+		if (strncmp(p, "x-amz-meta-", 11) == 0)
+			s3_meta_set(meta, p + 11, v);
+		p = v + strlen(v) + 1;
+	}
+}
+
+static void s3_object_from_headers(const http_resp *r, const char *key, s3_object *obj)
+{
+	const char *v;
+
+	memset(obj, 0, sizeof *obj);
+	sys_strlcpy(obj->key, key, sizeof obj->key);
+	if ((v = http_resp_header(r, "content-range")) && (v = strchr(v, '/')))
+		sys_parse_u64(v + 1, &obj->size);
+	else if (r->content_length >= 0)
+		obj->size = (uint64_t)r->content_length;
+	if ((v = http_resp_header(r, "last-modified")))
+		sys_time_parse(v, &obj->mtime);
+	if ((v = http_resp_header(r, "etag")))
+		sys_strlcpy(obj->etag, v, sizeof obj->etag);
+}
+
+static int s3_head(s3_client *c, const char *bucket, const char *key, s3_object *obj,
+	s3_meta *meta, sys_err *e)
+{
+	s3_call call = { "HEAD", bucket, key, NULL, 0, NULL, 0, NULL, NULL };
+	http_resp *resp = calloc(1, sizeof *resp);
+	int rc = -1;
+
+	if (resp == NULL)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	if (s3_request(c, &call, resp, NULL, e) == 0) {
+		if (obj)
+			s3_object_from_headers(resp, key, obj);
+		if (meta)
+			s3_meta_from_headers(resp, meta);
+		rc = 0;
+	}
+	http_resp_free(resp);
+	free(resp);
+	return rc;
+}
+
+static int s3_get(s3_client *c, const char *bucket, const char *key, uint64_t range_from,
+	uint64_t range_len, const http_sink *sink, s3_object *obj, s3_meta *meta, sys_err *e)
+{
+	char range[64];
+	http_hdr h = { "Range", range };
+	s3_call call = { "GET", bucket, key, NULL, 0, &h, 0, NULL, NULL };
+	http_resp *resp = calloc(1, sizeof *resp);
+	int rc = -1;
+
+	if (resp == NULL)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	if (range_len) {
+		snprintf(range, sizeof range, "bytes=%" PRIu64 "-%" PRIu64, range_from,
+			range_from + range_len - 1);
+		call.nhdrs = 1;
+	}
+	if (s3_request(c, &call, resp, sink, e) == 0) {
+		if (obj)
+			s3_object_from_headers(resp, key, obj);
+		if (meta)
+			s3_meta_from_headers(resp, meta);
+		rc = 0;
+	}
+	http_resp_free(resp);
+	free(resp);
+	return rc;
+}
+
+/* x-amz-meta-* request headers for meta; names live in space. */
+static size_t s3_meta_headers(const s3_meta *meta, http_hdr *out, char *space, size_t cap)
+{
+	size_t i, n = 0, used = 0;
+
+	for (i = 0; meta && i < meta->n; i++) {
+		int w = snprintf(space + used, cap - used, "x-amz-meta-%s", meta->name[i]);
+
+		if (w < 0 || (size_t)w >= cap - used)
+			break;
+		out[n++] = (http_hdr){ space + used, meta->value[i] };
+		used += (size_t)w + 1;
+	}
+	return n;
+}
+
+static int s3_put_body(s3_client *c, const char *bucket, const char *key,
+	const http_body *body, const char *hash, const s3_meta *meta, sys_err *e)
+{
+	http_hdr hdrs[S3_META_MAX];
+	char space[S3_META_MAX * 80];
+	s3_call call = { "PUT", bucket, key, NULL, 0, hdrs, 0, body, hash };
+	http_resp *resp = calloc(1, sizeof *resp);
+	int rc;
+
+	if (resp == NULL)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	call.nhdrs = s3_meta_headers(meta, hdrs, space, sizeof space);
+	rc = s3_request(c, &call, resp, NULL, e);
+	http_resp_free(resp);
+	free(resp);
+	return rc;
+}
+
+static int s3_put_mem(s3_client *c, const char *bucket, const char *key, const void *p,
+	size_t n, const s3_meta *meta, sys_err *e)
+{
+	http_body body = { p, -1, 0, n, 0 };
+	char hash[65];
+
+	crypto_sha256_hex(p, n, hash);
+	return s3_put_body(c, bucket, key, &body, hash, meta, e);
+}
+
+/* SHA-256 of a file range: each part of a multipart upload is signed. */
+static int s3_hash_range(int fd, uint64_t off, uint64_t len, char hex[65], sys_err *e)
+{
+	unsigned char buf[65536], d[32];
+	br_sha256_context h;
+	size_t got;
+
+	br_sha256_init(&h);
+	while (len) {
+		size_t want = len < sizeof buf ? (size_t)len : sizeof buf;
+
+		if (sys_pread_all(fd, buf, want, off, &got, e) < 0)
+			return -1;
+		if (got < want)
+			return sys_fail(e, SYS_EIO, "file shrank during upload");
+		br_sha256_update(&h, buf, got);
+		off += got;
+		len -= got;
+	}
+	br_sha256_out(&h, d);
+	crypto_hex(d, 32, hex);
+	return 0;
+}
+
+static int s3_multipart(s3_client *c, const char *bucket, const char *key, int fd,
+	uint64_t size, const s3_meta *meta, sys_err *e)
+{
+	http_hdr hdrs[S3_META_MAX], q[2];
+	char space[S3_META_MAX * 80], upload_id[1024], partno[16], hash[65];
+	sys_buf doc = { 0 }, done_xml = { 0 };
+	http_resp *resp = calloc(1, sizeof *resp);
+	xml_node root;
+	uint64_t part = c->cfg->mp_chunksize, off;
+	unsigned n;
+	int rc = -1, started = 0;
+
+	if (resp == NULL)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	/* At most 10000 parts: grow the part size, in whole MiB, for huge files. */
+	if ((size + part - 1) / part > S3_MAX_PARTS)
+		part = ((size + S3_MAX_PARTS - 1) / S3_MAX_PARTS + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
+
+	q[0] = (http_hdr){ "uploads", NULL };
+	{
+		s3_call call = { "POST", bucket, key, q, 1, hdrs, 0, NULL, NULL };
+
+		call.nhdrs = s3_meta_headers(meta, hdrs, space, sizeof space);
+		if (s3_request_xml(c, &call, resp, &doc, &root, "InitiateMultipartUploadResult", e) < 0)
+			goto done;
+	}
+	if (xml_child_text(&root, "UploadId", upload_id, sizeof upload_id) != 1) {
+		sys_fail(e, SYS_EPROTO, "CreateMultipartUpload answer has no UploadId");
+		goto done;
+	}
+	started = 1;
+	sys_buf_adds(&done_xml, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+	for (off = 0, n = 1; off < size; off += part, n++) {
+		uint64_t len = size - off < part ? size - off : part;
+		http_body body = { NULL, fd, off, len, 0 };
+		s3_call call = { "PUT", bucket, key, q, 2, NULL, 0, &body, hash };
+		const char *etag;
+
+		snprintf(partno, sizeof partno, "%u", n);
+		q[0] = (http_hdr){ "partNumber", partno };
+		q[1] = (http_hdr){ "uploadId", upload_id };
+		if (s3_hash_range(fd, off, len, hash, e) < 0 || s3_request(c, &call, resp, NULL, e) < 0) {
+			sys_err_prefix(e, "part %u: ", n);
+			goto done;
+		}
+		etag = http_resp_header(resp, "etag");
+		if (etag == NULL) {
+			sys_fail(e, SYS_EPROTO, "part %u: the server returned no ETag", n);
+			goto done;
+		}
+		sys_buf_printf(&done_xml, "<Part><PartNumber>%u</PartNumber><ETag>", n);
+		xml_escape(&done_xml, etag);
+		sys_buf_adds(&done_xml, "</ETag></Part>");
+	}
+	if (sys_buf_adds(&done_xml, "</CompleteMultipartUpload>") < 0) {
+		sys_fail(e, SYS_ENOMEM, "out of memory");
+		goto done;
+	}
+	{
+		http_body body = { (unsigned char *)done_xml.data, -1, 0, done_xml.len, 0 };
+		s3_call call = { "POST", bucket, key, q + 1, 1, NULL, 0, &body, hash };
+
+		crypto_sha256_hex(done_xml.data, done_xml.len, hash);
+		doc.len = 0;
+		if (s3_request_xml(c, &call, resp, &doc, &root, "CompleteMultipartUploadResult", e) < 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	if (rc < 0 && started) {
+		/* Best effort: don't leave parts behind that the user pays for. */
+		s3_call call = { "DELETE", bucket, key, q + 1, 1, NULL, 0, NULL, NULL };
+		sys_err ignore;
+
+		q[1] = (http_hdr){ "uploadId", upload_id };
+		if (s3_request(c, &call, resp, NULL, &ignore) < 0)
+			sys_logf(c->log, LOG_WARNING, "could not abort multipart upload %s of %s: %s",
+				upload_id, key, ignore.msg);
+	}
+	sys_buf_free(&doc);
+	sys_buf_free(&done_xml);
+	http_resp_free(resp);
+	free(resp);
+	return rc;
+}
+
+/* Upload a whole file; multipart above the configured threshold. */
+static int s3_put_file(s3_client *c, const char *bucket, const char *key, int fd,
+	uint64_t size, const char *sha256_hex, const s3_meta *meta, sys_err *e)
+{
+	http_body body = { NULL, fd, 0, size, 0 };
+	char hash[65];
+
+	if (size >= c->cfg->mp_threshold && size > 0)
+		return s3_multipart(c, bucket, key, fd, size, meta, e);
+	if (sha256_hex == NULL) {
+		if (s3_hash_range(fd, 0, size, hash, e) < 0)
+			return -1;
+		sha256_hex = hash;
+	}
+	return s3_put_body(c, bucket, key, &body, sha256_hex, meta, e);
+}
+
+static int s3_copy(s3_client *c, const char *src_bucket, const char *src_key,
+	const char *bucket, const char *key, const s3_meta *meta, sys_err *e)
+{
+	http_hdr hdrs[S3_META_MAX + 2];
+	char space[S3_META_MAX * 80];
+	sys_buf src = { 0 }, doc = { 0 };
+	s3_call call = { "PUT", bucket, key, NULL, 0, hdrs, 0, NULL, NULL };
+	http_resp *resp = calloc(1, sizeof *resp);
+	xml_node root;
+	int rc = -1;
+
+	if (resp == NULL)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	sys_buf_adds(&src, "/");
+	aws_uri_encode(&src, src_bucket, 0);
+	sys_buf_adds(&src, "/");
+	aws_uri_encode(&src, src_key, 1);
+	call.nhdrs = s3_meta_headers(meta, hdrs, space, sizeof space);
+	hdrs[call.nhdrs++] = (http_hdr){ "x-amz-copy-source", src.data };
+	hdrs[call.nhdrs++] = (http_hdr){ "x-amz-metadata-directive", meta ? "REPLACE" : "COPY" };
+	rc = s3_request_xml(c, &call, resp, &doc, &root, "CopyObjectResult", e);
+	sys_buf_free(&src);
+	sys_buf_free(&doc);
+	http_resp_free(resp);
+	free(resp);
+	return rc;
+}
+
+static int s3_delete(s3_client *c, const char *bucket, const char *key, sys_err *e)
+{
+	s3_call call = { "DELETE", bucket, key, NULL, 0, NULL, 0, NULL, NULL };
+	http_resp *resp = calloc(1, sizeof *resp);
+	int rc;
+
+	if (resp == NULL)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	rc = s3_request(c, &call, resp, NULL, e);
+	http_resp_free(resp);
+	free(resp);
+	return rc;
+}
+
+/* DeleteObjects, 1000 keys a request (the S3 limit). */
+static int s3_delete_many(s3_client *c, const char *bucket, const char *const *keys, size_t n,
+	sys_err *e)
+{
+	sys_buf body = { 0 }, doc = { 0 };
+	http_resp *resp = calloc(1, sizeof *resp);
+	size_t at = 0, i;
+	int rc = -1;
+
+	if (resp == NULL)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	while (at < n) {
+		size_t batch = n - at < 1000 ? n - at : 1000;
+		unsigned char md5[16];
+		char md5b64[32], hash[65];
+		br_md5_context mc;
+		http_hdr q = { "delete", NULL }, h = { "Content-MD5", md5b64 };
+		http_body hb;
+		s3_call call = { "POST", bucket, NULL, &q, 1, &h, 1, &hb, hash };
+		xml_node root, child;
+		xml_iter it;
+		int r;
+
+		body.len = 0;
+		sys_buf_adds(&body, "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>");
+		for (i = at; i < at + batch; i++) {
+			sys_buf_adds(&body, "<Object><Key>");
+			xml_escape(&body, keys[i]);
+			sys_buf_adds(&body, "</Key></Object>");
+		}
+		if (sys_buf_adds(&body, "</Delete>") < 0) {
+			sys_fail(e, SYS_ENOMEM, "out of memory");
+			goto done;
+		}
+		/* DeleteObjects requires Content-MD5. */
+		br_md5_init(&mc);
+		br_md5_update(&mc, body.data, body.len);
+		br_md5_out(&mc, md5);
+		crypto_b64_encode(md5, 16, md5b64);
+		crypto_sha256_hex(body.data, body.len, hash);
+		hb = (http_body){ (unsigned char *)body.data, -1, 0, body.len, 0 };
+		doc.len = 0;
+		if (s3_request_xml(c, &call, resp, &doc, &root, "DeleteResult", e) < 0)
+			goto done;
+		xml_iter_init(&it, &root);
+		while ((r = xml_next(&it, &child)) == 1) {
+			char key[DG_MAX_KEY + 1] = "", code[64] = "", msg[256] = "";
+
+			if (!xml_is(&child, "Error"))
+				continue;
+			xml_child_text(&child, "Key", key, sizeof key);
+			xml_child_text(&child, "Code", code, sizeof code);
+			xml_child_text(&child, "Message", msg, sizeof msg);
+			sys_fail(e, SYS_EHTTP, "cannot delete s3://%s/%s: %s: %s", bucket, key, code, msg);
+			sys_strlcpy(e->s3code, code, sizeof e->s3code);
+			goto done;
+		}
+		if (r < 0) {
+			sys_fail(e, SYS_EPROTO, "malformed DeleteResult");
+			goto done;
+		}
+		at += batch;
+	}
+	rc = 0;
+done:
+	sys_buf_free(&body);
+	sys_buf_free(&doc);
+	http_resp_free(resp);
+	free(resp);
+	return rc;
+}
+
+static int s3_list_buckets(s3_client *c, s3_list_fn fn, void *ctx, sys_err *e)
+{
+	s3_call call = { "GET", NULL, NULL, NULL, 0, NULL, 0, NULL, NULL };
+	http_resp *resp = calloc(1, sizeof *resp);
+	sys_buf doc = { 0 };
+	xml_node root, buckets, b;
+	xml_iter it;
+	s3_object obj;
+	int r, rc = -1;
+
+	if (resp == NULL)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	if (s3_request_xml(c, &call, resp, &doc, &root, "ListAllMyBucketsResult", e) < 0)
+		goto done;
+	if (xml_child(&root, "Buckets", &buckets) == 1) {
+		xml_iter_init(&it, &buckets);
+		while ((r = xml_next(&it, &b)) == 1) {
+			char date[64] = "";
+
+			memset(&obj, 0, sizeof obj);
+			if (!xml_is(&b, "Bucket") ||
+				xml_child_text(&b, "Name", obj.key, sizeof obj.key) != 1)
+				continue;
+			if (xml_child_text(&b, "CreationDate", date, sizeof date) == 1)
+				sys_time_parse(date, &obj.mtime);
+			if (fn(ctx, &obj, e) < 0)
+				goto done;
+		}
+		if (r < 0) {
+			sys_fail(e, SYS_EPROTO, "malformed ListAllMyBucketsResult");
+			goto done;
+		}
+	}
+	rc = 0;
+done:
+	sys_buf_free(&doc);
+	http_resp_free(resp);
+	free(resp);
+	return rc;
+}
+
+static int s3_create_bucket(s3_client *c, const char *bucket, sys_err *e)
+{
+	sys_buf body = { 0 };
+	http_body hb;
+	char hash[65];
+	s3_call call = { "PUT", bucket, NULL, NULL, 0, NULL, 0, NULL, NULL };
+	http_resp *resp = calloc(1, sizeof *resp);
+	int rc;
+
+	if (resp == NULL)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	/* us-east-1 is the default location and must not be named. */
+	if (strcmp(c->cfg->region, "us-east-1") != 0) {
+		sys_buf_printf(&body, "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/"
+			"2006-03-01/\"><LocationConstraint>%s</LocationConstraint>"
+			"</CreateBucketConfiguration>", c->cfg->region);
+		hb = (http_body){ (unsigned char *)body.data, -1, 0, body.len, 0 };
+		crypto_sha256_hex(body.data, body.len, hash);
+		call.body = &hb;
+		call.payload_hash = hash;
+	}
+	rc = s3_request(c, &call, resp, NULL, e);
+	sys_buf_free(&body);
+	http_resp_free(resp);
+	free(resp);
+	return rc;
+}
+
+static int s3_delete_bucket(s3_client *c, const char *bucket, sys_err *e)
+{
+	s3_call call = { "DELETE", bucket, NULL, NULL, 0, NULL, 0, NULL, NULL };
+	http_resp *resp = calloc(1, sizeof *resp);
+	int rc;
+
+	if (resp == NULL)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	rc = s3_request(c, &call, resp, NULL, e);
+	http_resp_free(resp);
+	free(resp);
+	return rc;
+}
+
+static int s3_url_decode(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (*s == '%') {
+			int hi, lo;
+
+			if (!isxdigit((unsigned char)s[1]) || !isxdigit((unsigned char)s[2]))
+				return -1;
+			hi = isdigit((unsigned char)s[1]) ? s[1] - '0' : (tolower((unsigned char)s[1]) - 'a' + 10);
+			lo = isdigit((unsigned char)s[2]) ? s[2] - '0' : (tolower((unsigned char)s[2]) - 'a' + 10);
+			*o++ = (char)(hi << 4 | lo);
+			s += 2;
+		} else {
+			*o++ = *s == '+' ? ' ' : *s;
+		}
+	}
+	*o = 0;
+	return 0;
+}
+
+/* Deliver one kind of entry of a ListObjectsV2 page: common prefixes
+ * (want_prefixes) or objects. Prefixes arrive sorted; one not after
+ * last_prefix was delivered by an earlier page (some servers repeat them)
+ * and is skipped. */
+static int s3_list_page(const xml_node *root, const char *bucket, int url, int want_prefixes,
+	char *last_prefix, s3_object *obj, s3_list_fn fn, void *ctx, sys_err *e)
+{
+	const char *elem = want_prefixes ? "CommonPrefixes" : "Contents";
+	xml_node child;
+	xml_iter it;
+	char sz[32], date[64];
+	int r;
+
+	xml_iter_init(&it, root);
+	while ((r = xml_next(&it, &child)) == 1) {
+		if (!xml_is(&child, elem))
+			continue;
+		memset(obj, 0, sizeof *obj);
+		obj->is_prefix = want_prefixes;
+		if (xml_child_text(&child, want_prefixes ? "Prefix" : "Key", obj->key,
+				sizeof obj->key) != 1 || (url && s3_url_decode(obj->key) < 0))
+			return sys_fail(e, SYS_EPROTO, "malformed entry in the listing of s3://%s", bucket);
+		if (want_prefixes) {
+			if (strcmp(obj->key, last_prefix) <= 0)
+				continue;
+			memcpy(last_prefix, obj->key, sizeof obj->key);
+		} else {
+			if (xml_child_text(&child, "Size", sz, sizeof sz) != 1 ||
+				sys_parse_u64(sz, &obj->size) < 0)
+				return sys_fail(e, SYS_EPROTO, "bad Size for %s in the listing", obj->key);
+			if (xml_child_text(&child, "LastModified", date, sizeof date) == 1)
+				sys_time_parse(date, &obj->mtime);
+			xml_child_text(&child, "ETag", obj->etag, sizeof obj->etag);
+		}
+		if (fn(ctx, obj, e) < 0)
+			return -1;
+	}
+	if (r < 0)
+		return sys_fail(e, SYS_EPROTO, "malformed ListBucketResult for s3://%s", bucket);
+	return 0;
+}
+
+/* ListObjectsV2 over every page. With a delimiter, common prefixes come
+ * through fn too, with is_prefix set, ahead of each page's objects as
+ * aws s3 ls prints them. */
+static int s3_list(s3_client *c, const char *bucket, const char *prefix, const char *delimiter,
+	s3_list_fn fn, void *ctx, sys_err *e)
+{
+	http_hdr q[5];
+	char token[2048] = "", last_prefix[DG_MAX_KEY + 1] = "";
+	sys_buf doc = { 0 };
+	http_resp *resp = calloc(1, sizeof *resp);
+	s3_object *obj = calloc(1, sizeof *obj);
+	int rc = -1;
+
+	if (resp == NULL || obj == NULL) {
+		sys_fail(e, SYS_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (;;) {
+		s3_call call = { "GET", bucket, NULL, q, 0, NULL, 0, NULL, NULL };
+		xml_node root;
+		char truncated[8] = "", enc[16] = "";
+		int url;
+
+		q[call.nquery++] = (http_hdr){ "list-type", "2" };
+		q[call.nquery++] = (http_hdr){ "encoding-type", "url" };
+		if (prefix && *prefix)
+			q[call.nquery++] = (http_hdr){ "prefix", prefix };
+		if (delimiter)
+			q[call.nquery++] = (http_hdr){ "delimiter", delimiter };
+		if (token[0])
+			q[call.nquery++] = (http_hdr){ "continuation-token", token };
+		doc.len = 0;
+		if (s3_request_xml(c, &call, resp, &doc, &root, "ListBucketResult", e) < 0)
+			goto done;
+		/* Keys are URL-encoded only if the server says it applied encoding-type. */
+		url = xml_child_text(&root, "EncodingType", enc, sizeof enc) == 1 &&
+			strcasecmp(enc, "url") == 0;
+		if (s3_list_page(&root, bucket, url, 1, last_prefix, obj, fn, ctx, e) < 0 ||
+			s3_list_page(&root, bucket, url, 0, last_prefix, obj, fn, ctx, e) < 0)
+			goto done;
+		xml_child_text(&root, "IsTruncated", truncated, sizeof truncated);
+		if (strcmp(truncated, "true") != 0)
+			break;
+		if (xml_child_text(&root, "NextContinuationToken", token, sizeof token) != 1 || !token[0]) {
+			sys_fail(e, SYS_EPROTO, "truncated listing of s3://%s without a continuation token",
+				bucket);
+			goto done;
+		}
+	}
+	rc = 0;
+done:
+	sys_buf_free(&doc);
+	if (resp)
+		http_resp_free(resp);
+	free(resp);
+	free(obj);
+	return rc;
+}
+
+/* ======================================================================
+ * §7  Storage back-ends
+ *
+ * The DeltaGlider core sees a store: a flat key space with user metadata
+ * per object, bound to one S3 bucket or to one local directory tree. Two
+ * implementations: s3:// (§6) and file:// (plain files plus a JSON
+ * metadata sidecar per object, written atomically).
+ * ====================================================================== */
+
+static int store_s3_list(store *s, const char *prefix, const char *delimiter,
+	s3_list_fn fn, void *ctx, sys_err *e)
+{
+	return s3_list(s->s3, s->bucket, prefix, delimiter, fn, ctx, e);
+}
+
+static int store_s3_head(store *s, const char *key, s3_object *obj, s3_meta *meta, sys_err *e)
+{
+	return s3_head(s->s3, s->bucket, key, obj, meta, e);
+}
+
+static int store_s3_get(store *s, const char *key, const http_sink *sink, s3_object *obj,
+	s3_meta *meta, sys_err *e)
+{
+	return s3_get(s->s3, s->bucket, key, 0, 0, sink, obj, meta, e);
+}
+
+static int store_s3_put_file(store *s, const char *key, int fd, uint64_t size,
+	const char *sha256_hex, const s3_meta *meta, sys_err *e)
+{
+	return s3_put_file(s->s3, s->bucket, key, fd, size, sha256_hex, meta, e);
+}
+
+static int store_s3_put_mem(store *s, const char *key, const void *p, size_t n,
+	const s3_meta *meta, sys_err *e)
+{
+	return s3_put_mem(s->s3, s->bucket, key, p, n, meta, e);
+}
+
+static int store_s3_del(store *s, const char *key, sys_err *e)
+{
+	return s3_delete(s->s3, s->bucket, key, e);
+}
+
+static int store_s3_del_many(store *s, const char *const *keys, size_t n, sys_err *e)
+{
+	return s3_delete_many(s->s3, s->bucket, keys, n, e);
+}
+
+static const store_ops store_s3_ops = {
+	store_s3_list, store_s3_head, store_s3_get, store_s3_put_file, store_s3_put_mem,
+	store_s3_del, store_s3_del_many,
+};
+
+static void store_open_s3(store *s, s3_client *c, const char *bucket)
+{
+	memset(s, 0, sizeof *s);
+	s->ops = &store_s3_ops;
+	s->s3 = c;
+	sys_strlcpy(s->bucket, bucket, sizeof s->bucket);
+}
+
+/* ======================================================================
+ * §10  DeltaGlider core
+ *
+ * Logical objects on top of a store: what `cp`, `ls`, `rm` and `verify`
+ * mean for a user, independent of the back-end.
+ * ====================================================================== */
+
+/* A response sink that writes into a file and hashes what it writes. */
+typedef struct dg_file_sink {
+	int fd;
+	const char *path;
+	uint64_t written;
+	br_sha256_context sha;
+} dg_file_sink;
+
+static int dg_file_sink_write(void *ctx, const unsigned char *p, size_t n, sys_err *e)
+{
+	dg_file_sink *f = ctx;
+
+	if (sys_write_all(f->fd, p, n, e, f->path) < 0)
+		return -1;
+	br_sha256_update(&f->sha, p, n);
+	f->written += n;
+	return 0;
+}
+
+static int dg_file_sink_reset(void *ctx, sys_err *e)
+{
+	dg_file_sink *f = ctx;
+
+	if (ftruncate(f->fd, 0) < 0 || lseek(f->fd, 0, SEEK_SET) < 0)
+		return sys_fail_errno(e, SYS_EIO, errno, "cannot rewind %s", f->path);
+	f->written = 0;
+	br_sha256_init(&f->sha);
+	return 0;
+}
+
+static void dg_file_sink_init(dg_file_sink *f, int fd, const char *path, http_sink *sink)
+{
+	f->fd = fd;
+	f->path = path;
+	f->written = 0;
+	br_sha256_init(&f->sha);
+	*sink = (http_sink){ dg_file_sink_write, dg_file_sink_reset, f };
+}
+
+/* Give a finished temp file its final name and the permissions a new
+ * file would have had (mkstemp creates 0600). */
+static int dg_commit_file(const dg_ctx *g, int fd, const char *tmp, const char *path, sys_err *e)
+{
+	if (fchmod(fd, 0666 & ~g->umask) < 0 || fsync(fd) < 0)
+		return sys_fail_errno(e, SYS_EIO, errno, "cannot finish %s", path);
+	if (rename(tmp, path) < 0)
+		return sys_fail_errno(e, SYS_EIO, errno, "cannot rename %s to %s", tmp, path);
+	return 0;
+}
+
+static int dg_put(dg_ctx *g, store *s, const char *key, const char *path, dg_put_result *res,
+	sys_err *e)
+{
+	struct stat st;
+	char sha[65];
+	int fd, rc = -1;
+
+	(void)g;
+	memset(res, 0, sizeof *res);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sys_fail_errno(e, errno == ENOENT ? SYS_ENOTFOUND : SYS_EIO, errno,
+			"cannot open %s", path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		sys_fail(e, SYS_EIO, "%s is not a regular file", path);
+		goto done;
+	}
+	if (crypto_sha256_fd(fd, sha, &res->size, e) < 0)
+		goto done;
+	if (s->ops->put_file(s, key, fd, res->size, sha, NULL, e) < 0)
+		goto done;
+	res->kind = DG_PUT_DIRECT;
+	res->stored = res->size;
+	rc = 0;
+done:
+	close(fd);
+	return rc;
+}
+
+static int dg_get(dg_ctx *g, store *s, const char *key, const char *path, sys_err *e)
+{
+	char tmp[DG_MAX_PATH];
+	dg_file_sink fs;
+	http_sink sink;
+	s3_object obj;
+	int fd, rc = -1;
+
+	fd = sys_tmp_open(path, tmp, sizeof tmp, e);
+	if (fd < 0)
+		return -1;
+	dg_file_sink_init(&fs, fd, tmp, &sink);
+	if (s->ops->get(s, key, &sink, &obj, NULL, e) < 0)
+		goto done;
+	if (dg_commit_file(g, fd, tmp, path, e) < 0)
+		goto done;
+	rc = 0;
+done:
+	close(fd);
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+static int dg_rm(dg_ctx *g, store *s, const char *key, sys_err *e)
+{
+	(void)g;
+	if (s->ops->head(s, key, NULL, NULL, e) < 0) {
+		if (e->code == SYS_ENOTFOUND)
+			sys_fail(e, SYS_ENOTFOUND, "Object not found");
+		return -1;
+	}
+	return s->ops->del(s, key, e);
+}
+
+static int dg_list(dg_ctx *g, store *s, const char *prefix, const char *delimiter,
+	s3_list_fn fn, void *ctx, sys_err *e)
+{
+	(void)g;
+	return s->ops->list(s, prefix, delimiter, fn, ctx, e);
+}
+
+/* ======================================================================
+ * §11  Command line
+ *
+ * aws s3 conventions: the same command names, flags, output lines and
+ * exit codes (0 done, 1 some operation failed, 2 usage or could not
+ * start). Errors are one line on stderr naming the object and the cause.
+ * ====================================================================== */
+
+enum {
+	CMD_LS, CMD_CP, CMD_RM, CMD_MB, CMD_RB, CMD_HELP, CMD_COUNT
+};
+#define CMDS(x) (1u << (x))
+#define CMDS_ALL 0xffffffffu
+
+enum {
+	O_ENDPOINT = 1, O_REGION, O_PROFILE, O_DEBUG, O_NO_VERIFY_SSL, O_CA_BUNDLE,
+	O_READ_TIMEOUT, O_CONNECT_TIMEOUT, O_HELP, O_VERSION, O_RECURSIVE, O_HUMAN,
+	O_SUMMARIZE, O_QUIET, O_FORCE
+};
+
+typedef struct cli_opt {
+	const char *name;
+	char short_name;
+	int has_arg;
+	int id;
+	unsigned cmds;
+} cli_opt;
+
+static const cli_opt cli_opts[] = {
+	{ "endpoint-url", 0, 1, O_ENDPOINT, CMDS_ALL },
+	{ "region", 0, 1, O_REGION, CMDS_ALL },
+	{ "profile", 0, 1, O_PROFILE, CMDS_ALL },
+	{ "debug", 0, 0, O_DEBUG, CMDS_ALL },
+	{ "no-verify-ssl", 0, 0, O_NO_VERIFY_SSL, CMDS_ALL },
+	{ "ca-bundle", 0, 1, O_CA_BUNDLE, CMDS_ALL },
+	{ "cli-read-timeout", 0, 1, O_READ_TIMEOUT, CMDS_ALL },
+	{ "cli-connect-timeout", 0, 1, O_CONNECT_TIMEOUT, CMDS_ALL },
+	{ "help", 0, 0, O_HELP, CMDS_ALL },
+	{ "version", 0, 0, O_VERSION, CMDS_ALL },
+	{ "recursive", 'r', 0, O_RECURSIVE, CMDS(CMD_LS) },
+	{ "human-readable", 'h', 0, O_HUMAN, CMDS(CMD_LS) },
+	{ "summarize", 0, 0, O_SUMMARIZE, CMDS(CMD_LS) },
+	{ "quiet", 'q', 0, O_QUIET, CMDS(CMD_CP) | CMDS(CMD_RM) },
+	{ "force", 0, 0, O_FORCE, CMDS(CMD_RB) },
+};
+
+typedef struct cli {
+	int cmd;
+	char **args;                 /* positional arguments after the command */
+	int nargs;
+	int recursive, human, summarize, quiet, force;
+	aws_opts aws;
+	long read_timeout_s, connect_timeout_s;
+
+	sys_log log;
+	aws_config cfg;
+	int cfg_loaded;
+	http_tls tls;
+	http_cfg hcfg;
+	s3_client s3;
+	dg_ctx dg;
+	int failures;                /* operations that failed: exit 1 */
+} cli;
+
+typedef struct cli_cmd {
+	const char *name;
+	int id;
+	int min_args, max_args;
+	int (*run)(cli *c);
+	const char *usage;
+	const char *help;
+} cli_cmd;
+
+/* Where an argument points: a local path, s3://bucket/key or file:///path. */
+enum { LOC_LOCAL, LOC_S3, LOC_FILE };
+typedef struct cli_loc {
+	int kind;
+	char bucket[64];
+	char key[DG_MAX_KEY + 1];    /* for file://, the path below / */
+	const char *text;            /* as the user wrote it */
+} cli_loc;
+
+static int cli_parse_loc(const char *arg, cli_loc *l, sys_err *e)
+{
+	memset(l, 0, sizeof *l);
+	l->text = arg;
+	if (strncmp(arg, "s3://", 5) == 0) {
+		const char *b = arg + 5, *slash = strchr(b, '/');
+		size_t n = slash ? (size_t)(slash - b) : strlen(b);
+
+		if (n == 0)
+			return sys_fail(e, SYS_EUSAGE, "%s: missing bucket name", arg);
+		if (n >= sizeof l->bucket)
+			return sys_fail(e, SYS_EUSAGE, "%s: bucket name too long", arg);
+		memcpy(l->bucket, b, n);
+		if (slash && sys_strlcpy(l->key, slash + 1, sizeof l->key) >= sizeof l->key)
+			return sys_fail(e, SYS_EUSAGE, "%s: key longer than %d bytes", arg, DG_MAX_KEY);
+		l->kind = LOC_S3;
+		return 0;
+	}
+	if (strncmp(arg, "file://", 7) == 0) {
+		const char *p = arg + 7;
+
+		if (*p != '/')
+			return sys_fail(e, SYS_EUSAGE, "%s: file:// URLs take an absolute path "
+				"(file:///srv/store/)", arg);
+		while (*p == '/')
+			p++;
+		if (sys_strlcpy(l->key, p, sizeof l->key) >= sizeof l->key)
+			return sys_fail(e, SYS_EUSAGE, "%s: path too long", arg);
+		l->kind = LOC_FILE;
+		return 0;
+	}
+	if (strstr(arg, "://"))
+		return sys_fail(e, SYS_EUSAGE, "%s: unsupported URL (use s3:// or file://)", arg);
+	l->kind = LOC_LOCAL;
+	return 0;
+}
+
+/* aws prints relative local paths as ./path. */
+static void cli_local_display(const char *path, char *out, size_t n)
+{
+	if (path[0] == '/' || strncmp(path, "./", 2) == 0 || strncmp(path, "../", 3) == 0)
+		snprintf(out, n, "%s", path);
+	else
+		snprintf(out, n, "./%s", path);
+}
+
+static void cli_url(const cli_loc *l, const char *key, char *out, size_t n)
+{
+	if (l->kind == LOC_S3)
+		snprintf(out, n, "s3://%s/%s", l->bucket, key);
+	else if (l->kind == LOC_FILE)
+		snprintf(out, n, "file:///%s", key);
+	else
+		cli_local_display(key, out, n);
+}
+
+static int cli_exit_code(const sys_err *e)
+{
+	return e->code == SYS_EUSAGE || e->code == SYS_ECONFIG ? 2 : 1;
+}
+
+/* Load configuration and trust anchors once, on first use of S3. */
+static int cli_s3_ready(cli *c, sys_err *e)
+{
+	if (c->cfg_loaded)
+		return 0;
+	if (aws_config_load(&c->cfg, &c->aws, &c->log, e) < 0)
+		return -1;
+	c->tls.insecure = !c->cfg.verify_ssl;
+	if (c->cfg.endpoint_tls && !c->tls.insecure && http_tls_load(&c->tls, c->cfg.ca_bundle, e) < 0)
+		return -1;
+	c->hcfg = (http_cfg){ &c->tls, &c->log, (int)c->connect_timeout_s * 1000,
+		(int)c->read_timeout_s * 1000 };
+	s3_client_init(&c->s3, &c->cfg, &c->hcfg);
+	c->cfg_loaded = 1;
+	return 0;
+}
+
+static int cli_open_store(cli *c, const cli_loc *l, store *s, sys_err *e)
+{
+	if (l->kind == LOC_S3) {
+		if (cli_s3_ready(c, e) < 0)
+			return -1;
+		store_open_s3(s, &c->s3, l->bucket);
+		return 0;
+	}
+	return sys_fail(e, SYS_EUSAGE, "%s: not a storage URL", l->text);
+}
+
+/* ---- ls ---------------------------------------------------------------- */
+
+typedef struct cli_ls_state {
+	cli *c;
+	const char *prefix;          /* shown relative to this unless recursive */
+	uint64_t objects, bytes;
+} cli_ls_state;
+
+static int cli_ls_bucket(void *ctx, const s3_object *b, sys_err *e)
+{
+	char date[20];
+
+	(void)ctx;
+	(void)e;
+	sys_time_local(b->mtime, date);
+	printf("%s %s\n", date, b->key);
+	return 0;
+}
+
+static int cli_ls_entry(void *ctx, const s3_object *o, sys_err *e)
+{
+	cli_ls_state *ls = ctx;
+	const char *name = o->key;
+	char date[20], size[32];
+
+	(void)e;
+	if (o->is_prefix) {
+		/* The last path component of the prefix, with its slash. */
+		size_t n = strlen(name);
+		const char *start = name + n - 1;
+
+		while (start > name && start[-1] != '/')
+			start--;
+		printf("%27sPRE %s\n", "", start);
+		return 0;
+	}
+	if (!ls->c->recursive)
+		name = sys_basename(name);
+	sys_time_local(o->mtime, date);
+	if (ls->c->human)
+		sys_human_size(o->size, size);
+	else
+		snprintf(size, sizeof size, "%" PRIu64, o->size);
+	printf("%s %10s %s\n", date, size, name);
+	ls->objects++;
+	ls->bytes += o->size;
+	return 0;
+}
+
+static int cli_ls(cli *c)
+{
+	cli_loc l;
+	store s;
+	cli_ls_state ls = { c, NULL, 0, 0 };
+	sys_err e;
+
+	if (c->nargs == 0) {
+		if (cli_s3_ready(c, &e) < 0 || s3_list_buckets(&c->s3, cli_ls_bucket, NULL, &e) < 0) {
+			fprintf(stderr, "ls failed: %s\n", e.msg);
+			return cli_exit_code(&e);
+		}
+		return 0;
+	}
+	if (cli_parse_loc(c->args[0], &l, &e) < 0 || (l.kind == LOC_LOCAL &&
+		sys_fail(&e, SYS_EUSAGE, "%s: ls takes an s3:// or file:// URL", c->args[0]) < 0) ||
+		cli_open_store(c, &l, &s, &e) < 0) {
+		fprintf(stderr, "ls failed: %s\n", e.msg);
+		return cli_exit_code(&e);
+	}
+	ls.prefix = l.key;
+	if (dg_list(&c->dg, &s, l.key, c->recursive ? NULL : "/", cli_ls_entry, &ls, &e) < 0) {
+		fprintf(stderr, "ls failed: %s: %s\n", l.text, e.msg);
+		return cli_exit_code(&e);
+	}
+	if (c->summarize) {
+		char total[32];
+
+		if (c->human)
+			sys_human_size(ls.bytes, total);
+		else
+			snprintf(total, sizeof total, "%" PRIu64, ls.bytes);
+		printf("\nTotal Objects: %" PRIu64 "\n   Total Size: %s\n", ls.objects, total);
+	}
+	fflush(stdout);
+	/* Like aws s3 ls: an empty listing of a prefix is a failure. */
+	return ls.objects == 0 && l.key[0] && !c->summarize ? 1 : 0;
+}
+
+/* ---- cp ---------------------------------------------------------------- */
+
+static int cli_cp_upload(cli *c, const char *src, const cli_loc *dst)
+{
+	char key[DG_MAX_KEY + 1], shown_src[DG_MAX_PATH], shown_dst[DG_MAX_URL];
+	dg_put_result res;
+	store s;
+	sys_err e;
+
+	/* A destination ending in / (or a bare bucket) is a folder: keep the name. */
+	if (dst->key[0] == 0 || dst->key[strlen(dst->key) - 1] == '/')
+		snprintf(key, sizeof key, "%s%s", dst->key, sys_basename(src));
+	else
+		sys_strlcpy(key, dst->key, sizeof key);
+	cli_local_display(src, shown_src, sizeof shown_src);
+	cli_url(dst, key, shown_dst, sizeof shown_dst);
+	if (cli_open_store(c, dst, &s, &e) < 0 || dg_put(&c->dg, &s, key, src, &res, &e) < 0) {
+		fprintf(stderr, "upload failed: %s to %s: %s\n", shown_src, shown_dst, e.msg);
+		return cli_exit_code(&e);
+	}
+	if (!c->quiet)
+		printf("upload: %s to %s\n", shown_src, shown_dst);
+	return 0;
+}
+
+/* Like aws, a download creates the directories its path names. */
+static int cli_make_parent(const char *path, sys_err *e)
+{
+	char dir[DG_MAX_PATH];
+	size_t n = (size_t)(sys_basename(path) - path);
+
+	if (n <= 1)
+		return 0;
+	snprintf(dir, sizeof dir, "%.*s", (int)n - 1, path);
+	return sys_mkdirs(dir, 0777, e);
+}
+
+static int cli_cp_download(cli *c, const cli_loc *src, const char *dst)
+{
+	char path[DG_MAX_PATH], shown_src[DG_MAX_URL], shown_dst[DG_MAX_PATH];
+	struct stat st;
+	size_t n = strlen(dst);
+	store s;
+	sys_err e;
+
+	if (src->key[0] == 0 || src->key[strlen(src->key) - 1] == '/') {
+		fprintf(stderr, "download failed: %s: not an object key (use --recursive for a "
+			"prefix)\n", src->text);
+		return 2;
+	}
+	if ((n && dst[n - 1] == '/') || (stat(dst, &st) == 0 && S_ISDIR(st.st_mode)))
+		snprintf(path, sizeof path, "%s%s%s", dst, n && dst[n - 1] == '/' ? "" : "/",
+			sys_basename(src->key));
+	else
+		sys_strlcpy(path, dst, sizeof path);
+	cli_url(src, src->key, shown_src, sizeof shown_src);
+	cli_local_display(path, shown_dst, sizeof shown_dst);
+	if (cli_make_parent(path, &e) < 0 || cli_open_store(c, src, &s, &e) < 0 ||
+		dg_get(&c->dg, &s, src->key, path, &e) < 0) {
+		fprintf(stderr, "download failed: %s to %s: %s\n", shown_src, shown_dst, e.msg);
+		return cli_exit_code(&e);
+	}
+	if (!c->quiet)
+		printf("download: %s to %s\n", shown_src, shown_dst);
+	return 0;
+}
+
+static int cli_cp_copy(cli *c, const cli_loc *src, const cli_loc *dst)
+{
+	char key[DG_MAX_KEY + 1], shown_dst[DG_MAX_URL];
+	sys_err e;
+
+	if (dst->key[0] == 0 || dst->key[strlen(dst->key) - 1] == '/')
+		snprintf(key, sizeof key, "%s%s", dst->key, sys_basename(src->key));
+	else
+		sys_strlcpy(key, dst->key, sizeof key);
+	cli_url(dst, key, shown_dst, sizeof shown_dst);
+	if (cli_s3_ready(c, &e) < 0 ||
+		s3_copy(&c->s3, src->bucket, src->key, dst->bucket, key, NULL, &e) < 0) {
+		fprintf(stderr, "copy failed: %s to %s: %s\n", src->text, shown_dst, e.msg);
+		return cli_exit_code(&e);
+	}
+	if (!c->quiet)
+		printf("copy: %s to %s\n", src->text, shown_dst);
+	return 0;
+}
+
+static int cli_cp(cli *c)
+{
+	cli_loc a, b;
+	sys_err e;
+
+	if (cli_parse_loc(c->args[0], &a, &e) < 0 || cli_parse_loc(c->args[1], &b, &e) < 0) {
+		fprintf(stderr, "cp: %s\n", e.msg);
+		return 2;
+	}
+	if (a.kind == LOC_LOCAL && b.kind != LOC_LOCAL)
+		return cli_cp_upload(c, c->args[0], &b);
+	if (a.kind != LOC_LOCAL && b.kind == LOC_LOCAL)
+		return cli_cp_download(c, &a, c->args[1]);
+	if (a.kind == LOC_S3 && b.kind == LOC_S3)
+		return cli_cp_copy(c, &a, &b);
+	fprintf(stderr, "cp: copy between %s and %s is not supported: one side must be a local "
+		"path\n", c->args[0], c->args[1]);
+	return 2;
+}
+
+/* ---- rm, mb, rb ------------------------------------------------------------ */
+
+static int cli_rm(cli *c)
+{
+	char shown[DG_MAX_URL];
+	cli_loc l;
+	store s;
+	sys_err e;
+
+	if (cli_parse_loc(c->args[0], &l, &e) < 0 || (l.kind == LOC_LOCAL &&
+		sys_fail(&e, SYS_EUSAGE, "%s: rm takes an s3:// or file:// URL", c->args[0]) < 0)) {
+		fprintf(stderr, "rm: %s\n", e.msg);
+		return 2;
+	}
+	cli_url(&l, l.key, shown, sizeof shown);
+	if (cli_open_store(c, &l, &s, &e) < 0 || dg_rm(&c->dg, &s, l.key, &e) < 0) {
+		if (e.code == SYS_ENOTFOUND)
+			fprintf(stderr, "delete: Object not found: %s\n", shown);
+		else
+			fprintf(stderr, "delete failed: %s: %s\n", shown, e.msg);
+		return cli_exit_code(&e);
+	}
+	if (!c->quiet)
+		printf("delete: %s\n", shown);
+	return 0;
+}
+
+static int cli_bucket_arg(cli *c, cli_loc *l, sys_err *e)
+{
+	if (cli_parse_loc(c->args[0], l, e) < 0)
+		return -1;
+	if (l->kind != LOC_S3 || l->key[0])
+		return sys_fail(e, SYS_EUSAGE, "%s: expected s3://BUCKET", c->args[0]);
+	return cli_s3_ready(c, e);
+}
+
+static int cli_mb(cli *c)
+{
+	cli_loc l;
+	sys_err e;
+
+	if (cli_bucket_arg(c, &l, &e) < 0 || s3_create_bucket(&c->s3, l.bucket, &e) < 0) {
+		fprintf(stderr, "make_bucket failed: %s: %s\n", c->args[0], e.msg);
+		return cli_exit_code(&e);
+	}
+	printf("make_bucket: %s\n", l.bucket);
+	return 0;
+}
+
+/* Collect every key of a bucket, to empty it for rb --force. */
+static int cli_collect(void *ctx, const s3_object *o, sys_err *e)
+{
+	sys_buf *keys = ctx;
+
+	if (sys_buf_add(keys, o->key, strlen(o->key) + 1) < 0)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	return 0;
+}
+
+static int cli_rb(cli *c)
+{
+	sys_buf keys = { 0 };
+	const char **list = NULL;
+	cli_loc l;
+	sys_err e;
+	size_t n = 0, i;
+	int rc = 0;
+
+	if (cli_bucket_arg(c, &l, &e) < 0)
+		goto fail;
+	/* --force empties the bucket first, one listing page of keys at a time
+	 * would be nicer; buckets emptied here are expected to be small. */
+	if (c->force) {
+		const char *p;
+
+		if (s3_list(&c->s3, l.bucket, NULL, NULL, cli_collect, &keys, &e) < 0)
+			goto fail;
+		for (p = keys.data; p && p < keys.data + keys.len; p += strlen(p) + 1)
+			n++;
+		list = malloc((n ? n : 1) * sizeof *list);
+		if (list == NULL) {
+			sys_fail(&e, SYS_ENOMEM, "out of memory");
+			goto fail;
+		}
+		for (i = 0, p = keys.data; i < n; p += strlen(p) + 1)
+			list[i++] = p;
+		if (n && s3_delete_many(&c->s3, l.bucket, list, n, &e) < 0)
+			goto fail;
+		for (i = 0; i < n; i++)
+			printf("delete: s3://%s/%s\n", l.bucket, list[i]);
+	}
+	if (s3_delete_bucket(&c->s3, l.bucket, &e) < 0)
+		goto fail;
+	printf("remove_bucket: %s\n", l.bucket);
+	goto done;
+fail:
+	fprintf(stderr, "remove_bucket failed: %s: %s\n", c->args[0], e.msg);
+	rc = cli_exit_code(&e);
+done:
+	free(list);
+	sys_buf_free(&keys);
+	return rc;
+}
+
+/* ---- help -------------------------------------------------------------- */
+
+static int cli_help(cli *c);
+
+static const cli_cmd cli_cmds[] = {
+	{ "ls", CMD_LS, 0, 1, cli_ls,
+	  "ls [s3://BUCKET[/PREFIX]] [--recursive] [--human-readable] [--summarize]",
+	  "List buckets, or the objects under a prefix.\n\n"
+	  "  -r, --recursive       list every object below the prefix, with full keys\n"
+	  "  -h, --human-readable  sizes as 1.2 MiB\n"
+	  "      --summarize       total object count and size at the end\n\n"
+	  "Examples:\n"
+	  "  deltaglider ls\n"
+	  "  deltaglider ls s3://releases/app/ --human-readable\n"
+	  "  deltaglider ls s3://releases --recursive --summarize\n" },
+	{ "cp", CMD_CP, 2, 2, cli_cp,
+	  "cp SOURCE DEST [--quiet]",
+	  "Copy a file to or from S3. A destination ending in / keeps the file name.\n\n"
+	  "  -q, --quiet   print nothing but errors\n\n"
+	  "Examples:\n"
+	  "  deltaglider cp app-1.2.zip s3://releases/app/\n"
+	  "  deltaglider cp s3://releases/app/app-1.2.zip ./\n" },
+	{ "rm", CMD_RM, 1, 1, cli_rm,
+	  "rm s3://BUCKET/KEY [--quiet]",
+	  "Delete an object.\n\n"
+	  "Example:\n"
+	  "  deltaglider rm s3://releases/app/app-1.1.zip\n" },
+	{ "mb", CMD_MB, 1, 1, cli_mb,
+	  "mb s3://BUCKET",
+	  "Create a bucket in the configured region.\n\n"
+	  "Example:\n"
+	  "  deltaglider mb s3://releases --region eu-west-1\n" },
+	{ "rb", CMD_RB, 1, 1, cli_rb,
+	  "rb s3://BUCKET [--force]",
+	  "Remove an empty bucket; --force deletes its objects first.\n\n"
+	  "Example:\n"
+	  "  deltaglider rb s3://scratch --force\n" },
+	{ "help", CMD_HELP, 0, 1, cli_help,
+	  "help [COMMAND]",
+	  "Show help for deltaglider or one command.\n" },
+};
+
+static const char cli_global_help[] =
+	"Global options (accepted by every command):\n"
+	"  --endpoint-url URL        S3 endpoint (MinIO, Ceph, R2...); default AWS\n"
+	"  --region REGION           default: AWS_REGION, AWS_DEFAULT_REGION, profile, us-east-1\n"
+	"  --profile NAME            profile of ~/.aws/credentials and ~/.aws/config\n"
+	"  --ca-bundle PEM           trust these CAs for HTTPS\n"
+	"  --no-verify-ssl           do not verify TLS certificates\n"
+	"  --cli-connect-timeout S   seconds to wait for a connection (default 60)\n"
+	"  --cli-read-timeout S      seconds to wait for data (default 60)\n"
+	"  --debug                   log each request on stderr (never secrets)\n"
+	"  --version, --help\n";
+
+static const cli_cmd *cli_find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof cli_cmds / sizeof cli_cmds[0]; i++)
+		if (strcmp(cli_cmds[i].name, name) == 0)
+			return &cli_cmds[i];
+	return NULL;
+}
+
+static void cli_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: deltaglider [OPTIONS] COMMAND [ARGS]\n\n"
+		"Store versioned files on S3 as one reference plus small deltas.\n\nCommands:\n");
+	for (i = 0; i < sizeof cli_cmds / sizeof cli_cmds[0]; i++)
+		fprintf(f, "  %s\n", cli_cmds[i].usage);
+	fprintf(f, "\n%s\nRun 'deltaglider help COMMAND' for a command's options and examples.\n",
+		cli_global_help);
+}
+
+static int cli_help_for(const cli_cmd *cmd)
+{
+	printf("usage: deltaglider %s\n\n%s\n%s", cmd->usage, cmd->help, cli_global_help);
+	return 0;
+}
+
+static int cli_help(cli *c)
+{
+	const cli_cmd *cmd;
+
+	if (c->nargs == 0) {
+		cli_usage(stdout);
+		return 0;
+	}
+	cmd = cli_find_cmd(c->args[0]);
+	if (cmd == NULL) {
+		fprintf(stderr, "deltaglider: unknown command '%s'\n", c->args[0]);
+		return 2;
+	}
+	return cli_help_for(cmd);
+}
+
+/* ---- argument parsing ---------------------------------------------------- */
+
+static int cli_set_opt(cli *c, const cli_opt *o, const char *val, sys_err *e)
+{
+	char *end;
+
+	switch (o->id) {
+	case O_ENDPOINT: c->aws.endpoint = val; break;
+	case O_REGION: c->aws.region = val; break;
+	case O_PROFILE: c->aws.profile = val; break;
+	case O_CA_BUNDLE: c->aws.ca_bundle = val; break;
+	case O_NO_VERIFY_SSL: c->aws.no_verify_ssl = 1; break;
+	case O_DEBUG: c->log.level = LOG_DEBUG; break;
+	case O_RECURSIVE: c->recursive = 1; break;
+	case O_HUMAN: c->human = 1; break;
+	case O_SUMMARIZE: c->summarize = 1; break;
+	case O_QUIET: c->quiet = 1; break;
+	case O_FORCE: c->force = 1; break;
+	case O_READ_TIMEOUT:
+	case O_CONNECT_TIMEOUT: {
+		long v = strtol(val, &end, 10);
+
+		if (*val == 0 || *end || v < 0 || v > 3600)
+			return sys_fail(e, SYS_EUSAGE, "--%s takes seconds (0-3600), not '%s'",
+				o->name, val);
+		/* 0 means no timeout, as in the AWS CLI. */
+		if (v == 0)
+			v = 24 * 3600;
+		*(o->id == O_READ_TIMEOUT ? &c->read_timeout_s : &c->connect_timeout_s) = v;
+		break;
+	}
+	}
+	return 0;
+}
+
+/* Options may come before or after the command, as with aws. Returns the
+ * command, or -1 after printing a usage error. */
+static int cli_parse(cli *c, int argc, char **argv, int *want_help, int *want_version)
+{
+	const cli_cmd *cmd = NULL;
+	char **pos = calloc((size_t)argc + 1, sizeof *pos);
+	int i, npos = 0, only_args = 0;
+	sys_err e;
+
+	if (pos == NULL)
+		return -1;
+	c->args = pos;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = NULL;
+		const cli_opt *o = NULL;
+		size_t k;
+
+		if (only_args || a[0] != '-' || a[1] == 0) {
+			if (cmd == NULL && npos == 0) {
+				cmd = cli_find_cmd(a);
+				if (cmd == NULL) {
+					fprintf(stderr, "deltaglider: unknown command '%s' (see deltaglider --help)\n", a);
+					return -1;
+				}
+				continue;
+			}
+			pos[npos++] = argv[i];
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			only_args = 1;
+			continue;
+		}
+		for (k = 0; k < sizeof cli_opts / sizeof cli_opts[0]; k++) {
+			const cli_opt *cand = &cli_opts[k];
+			size_t nl = strlen(cand->name);
+
+			if (a[1] == '-' && strncmp(a + 2, cand->name, nl) == 0 &&
+				(a[2 + nl] == 0 || (a[2 + nl] == '=' && cand->has_arg))) {
+				o = cand;
+				if (a[2 + nl] == '=')
+					val = a + 3 + nl;
+				break;
+			}
+			if (a[1] != '-' && a[2] == 0 && cand->short_name == a[1] &&
+				(cmd == NULL || (cand->cmds & CMDS(cmd->id)))) {
+				o = cand;
+				break;
+			}
+		}
+		if (o == NULL || (cmd && !(o->cmds & CMDS(cmd->id)))) {
+			fprintf(stderr, "deltaglider: unknown option %s%s%s\n", a,
+				cmd ? " for " : "", cmd ? cmd->name : "");
+			return -1;
+		}
+		if (o->has_arg && val == NULL) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "deltaglider: option --%s needs a value\n", o->name);
+				return -1;
+			}
+			val = argv[++i];
+		}
+		if (o->id == O_HELP)
+			*want_help = 1;
+		else if (o->id == O_VERSION)
+			*want_version = 1;
+		else if (cli_set_opt(c, o, val, &e) < 0) {
+			fprintf(stderr, "deltaglider: %s\n", e.msg);
+			return -1;
+		}
+	}
+	c->nargs = npos;
+	if (cmd == NULL)
+		return CMD_COUNT;
+	/* Options seen before the command were checked against no command. */
+	c->cmd = cmd->id;
+	return cmd->id;
+}
+
+static int cli_main(int argc, char **argv)
+{
+	cli *c = calloc(1, sizeof *c);
+	const cli_cmd *cmd;
+	const char *lvl;
+	int want_help = 0, want_version = 0, id, rc;
+	mode_t um;
+
+	if (c == NULL) {
+		fprintf(stderr, "deltaglider: out of memory\n");
+		return 1;
+	}
+	c->log.level = LOG_WARNING;
+	if ((lvl = getenv("DG_LOG_LEVEL")) != NULL) {
+		if (strcasecmp(lvl, "DEBUG") == 0)
+			c->log.level = LOG_DEBUG;
+		else if (strcasecmp(lvl, "INFO") == 0)
+			c->log.level = LOG_INFO;
+		else if (strcasecmp(lvl, "ERROR") == 0)
+			c->log.level = LOG_ERROR;
+	}
+	c->read_timeout_s = c->connect_timeout_s = 60;
+	um = umask(022);
+	umask(um);
+	c->dg = (dg_ctx){ &c->log, um };
+
+	id = cli_parse(c, argc, argv, &want_help, &want_version);
+	if (id < 0) {
+		rc = 2;
+		goto done;
+	}
+	if (want_version) {
+		printf("deltaglider %s (xdelta3 3.0.11, BearSSL 0.6, liblzma %s)\n", DG_VERSION,
+			lzma_version_string());
+		rc = 0;
+		goto done;
+	}
+	if (id == CMD_COUNT) {
+		cli_usage(want_help ? stdout : stderr);
+		rc = want_help ? 0 : 2;
+		goto done;
+	}
+	cmd = &cli_cmds[0];
+	for (size_t k = 0; k < sizeof cli_cmds / sizeof cli_cmds[0]; k++)
+		if (cli_cmds[k].id == id)
+			cmd = &cli_cmds[k];
+	if (want_help) {
+		rc = cli_help_for(cmd);
+		goto done;
+	}
+	if (c->nargs < cmd->min_args || c->nargs > cmd->max_args) {
+		fprintf(stderr, "usage: deltaglider %s\n", cmd->usage);
+		rc = 2;
+		goto done;
+	}
+	rc = cmd->run(c);
+done:
+	fflush(stdout);
+	if (c->cfg_loaded)
+		s3_client_close(&c->s3);
+	http_tls_free(&c->tls);
+	free(c->args);
+	explicit_bzero(&c->cfg.creds, sizeof c->cfg.creds);
+	free(c);
+	return rc;
+}
+
+/* ======================================================================
+ * §12  main
+ * ====================================================================== */
+
+#ifndef DG_UNIT_TEST
+int main(int argc, char **argv)
+{
+	return cli_main(argc, argv);
+}
+#endif

@@ -1,0 +1,123 @@
+# Plain S3 over HTTP against s3rver: buckets, listing, upload and download
+# (single and multipart), awscli cross-checks, errors, memory.
+. "$TESTS_DIR/lib/harness.sh"
+
+s3rver_start || { echo "not ok - s3rver start"; exit 1; }
+
+# --- buckets -----------------------------------------------------------------
+check "mb" dg mb s3://e2e
+expect "mb output" "$(cat "$T/out")" "make_bucket: e2e"
+check_fail "mb of an existing bucket fails" 1 "make_bucket failed: s3://e2e: BucketAlreadyExists" dg mb s3://e2e
+check "ls buckets" dg ls
+expect_match "ls bucket line" "$T/out" '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} e2e$'
+
+# --- upload, download, listing ------------------------------------------------
+mkdir -p "$T/src" && cd "$T/src" || exit 1
+printf 'hello, world\n' >small.txt
+check "cp upload to a folder" dg cp small.txt s3://e2e/dir/
+expect "upload line" "$(cat "$T/out")" "upload: ./small.txt to s3://e2e/dir/small.txt"
+check "cp download" dg cp s3://e2e/dir/small.txt "$T/got.txt"
+same "download is byte-identical" small.txt "$T/got.txt"
+expect "download line" "$(cat "$T/out")" "download: s3://e2e/dir/small.txt to $T/got.txt"
+check "cp download into a directory" dg cp s3://e2e/dir/small.txt "$T/"
+same "download keeps the key's name" small.txt "$T/small.txt"
+check "cp download creates directories" dg cp s3://e2e/dir/small.txt "$T/new/deep/file.txt"
+same "download into new directories" small.txt "$T/new/deep/file.txt"
+check "cp upload to an explicit key" dg cp small.txt s3://e2e/dir/renamed.txt
+check "ls a folder" dg ls s3://e2e/dir/
+expect_match "ls object line" "$T/out" '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}         13 renamed\.txt$'
+check "ls the bucket root" dg ls s3://e2e
+expect "ls shows the prefix" "$(cat "$T/out")" "                           PRE dir/"
+check "ls --recursive --summarize" dg ls s3://e2e --recursive --summarize
+expect_match "ls -r shows full keys" "$T/out" ' dir/small\.txt$'
+expect "summary objects" "$(grep 'Total Objects:' "$T/out")" "Total Objects: 2"
+expect "summary size" "$(grep 'Total Size:' "$T/out")" "   Total Size: 26"
+check_fail "ls of an empty prefix exits 1" 1 "" sh -c "'$DG' --endpoint-url '$S3_ENDPOINT' ls s3://e2e/nothing-here/ && echo listed >&2; echo empty >&2; exit 1"
+
+# Keys that need escaping everywhere: URL path, SigV4, XML.
+for name in 'with space.txt' 'amp&er+plus=eq.txt' 'caf\303\251.txt' "quote'and\"dq.txt"; do
+    f=$(printf "$name")
+    printf 'x%s' "$f" >"$f"
+    check "upload $f" dg cp "$f" "s3://e2e/odd/$f"
+    check "download $f" dg cp "s3://e2e/odd/$f" "$T/odd.out"
+    same "round trip $f" "$f" "$T/odd.out"
+done
+check "ls odd keys" dg ls s3://e2e/odd/
+expect "ls lists the odd keys" "$(wc -l <"$T/out")" 4
+expect_match "ls decodes a key with &" "$T/out" ' amp&er\+plus=eq\.txt$'
+
+# --- awscli cross-checks ---------------------------------------------------------
+gen_file "$T/bin1" 300000 one
+check "aws uploads" awsx s3 cp "$T/bin1" s3://e2e/aws/bin1 --metadata k=v
+check "deltaglider downloads what aws uploaded" dg cp s3://e2e/aws/bin1 "$T/bin1.dg"
+same "aws -> deltaglider byte-identical" "$T/bin1" "$T/bin1.dg"
+check "deltaglider uploads" dg cp "$T/bin1" s3://e2e/dg/bin1
+check "aws downloads what deltaglider uploaded" awsx s3 cp s3://e2e/dg/bin1 "$T/bin1.aws"
+same "deltaglider -> aws byte-identical" "$T/bin1" "$T/bin1.aws"
+check "aws lists what deltaglider uploaded" awsx s3api head-object --bucket e2e --key dg/bin1
+expect_match "aws sees the right size" "$T/out" '"ContentLength": 300000'
+
+# --- multipart -------------------------------------------------------------------
+gen_file "$T/big" 20971520 big
+check "multipart upload (20 MiB, 8 MiB parts)" dg --debug cp "$T/big" s3://e2e/big/big.bin
+expect "three parts were sent" "$(grep -c 'partNumber=' "$T/err")" 3
+check "aws reads the multipart object" awsx s3 cp s3://e2e/big/big.bin "$T/big.aws"
+same "multipart round trip via aws" "$T/big" "$T/big.aws"
+check "multipart download" dg cp s3://e2e/big/big.bin "$T/big.dg"
+same "multipart round trip" "$T/big" "$T/big.dg"
+cat >"$T/config" <<CFG
+[default]
+s3 =
+  multipart_threshold = 5MB
+  multipart_chunksize = 5MB
+CFG
+check "multipart with configured part size" env AWS_CONFIG_FILE="$T/config" "$DG" --debug --endpoint-url "$S3_ENDPOINT" cp "$T/big" s3://e2e/big/big5.bin
+expect "four 5 MiB parts" "$(grep -c 'partNumber=' "$T/err")" 4
+check "download of 5 MiB parts" dg cp s3://e2e/big/big5.bin "$T/big5"
+same "5 MiB parts round trip" "$T/big" "$T/big5"
+
+# --- memory does not grow with the file -------------------------------------------
+# (Not under the sanitizers, whose shadow memory would dominate.)
+if [ -z "${DG_SANITIZED:-}" ]; then
+gen_file "$T/huge" 157286400 huge
+rss=$(peak_rss "$DG" --endpoint-url "$S3_ENDPOINT" cp "$T/huge" s3://e2e/huge.bin)
+[ -n "$rss" ] && [ "$rss" -lt 30000 ] && ok "150 MiB upload peaks at $rss KiB" || not_ok "upload memory" "peak RSS ${rss:-?} KiB"
+rss=$(peak_rss "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://e2e/huge.bin "$T/huge.dg")
+[ -n "$rss" ] && [ "$rss" -lt 30000 ] && ok "150 MiB download peaks at $rss KiB" || not_ok "download memory" "peak RSS ${rss:-?} KiB"
+same "150 MiB round trip" "$T/huge" "$T/huge.dg"
+rm -f "$T/huge" "$T/huge.dg"
+fi
+
+# --- keep-alive -------------------------------------------------------------------
+mkdir -p "$T/many"
+i=0
+while [ $i -lt 1100 ]; do : >"$T/many/f$i"; i=$((i + 1)); done
+check "aws uploads 1100 keys" awsx s3 cp "$T/many" s3://e2e/many/ --recursive --only-show-errors
+check "ls of two pages" dg --debug ls s3://e2e/many/
+expect "ls pages through 1100 keys" "$(wc -l <"$T/out")" 1100
+expect "one connection for both pages" "$(grep -c 'connected to' "$T/err")" 1
+expect "two list requests" "$(grep -c 'list-type=2' "$T/err")" 2
+if grep -q "$AWS_SECRET_ACCESS_KEY\|Signature=" "$T/err"; then not_ok "--debug hides secrets" "secret in log"; else ok "--debug hides secrets"; fi
+
+# --- errors -------------------------------------------------------------------------
+check_fail "a wrong secret is refused" 1 "ls failed: s3://e2e: SignatureDoesNotMatch" env AWS_SECRET_ACCESS_KEY=wrong "$DG" --endpoint-url "$S3_ENDPOINT" ls s3://e2e
+check_fail "no credentials: exit 2" 2 "unable to locate credentials" env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$DG" --endpoint-url "$S3_ENDPOINT" ls s3://e2e
+check_fail "missing bucket" 1 "NoSuchBucket" dg ls s3://no-such-bucket
+check_fail "missing key" 1 "download failed: s3://e2e/nope.txt to .*: NotFound|NoSuchKey" dg cp s3://e2e/nope.txt "$T/nope.txt"
+[ -e "$T/nope.txt" ] && not_ok "failed download leaves no file" "$T/nope.txt exists" || ok "failed download leaves no file"
+[ -z "$(ls -A "$T" | grep '\.dg-')" ] && ok "no temp files left behind" || not_ok "no temp files left behind" "$(ls -A "$T")"
+check_fail "missing local file" 1 "upload failed: ./absent.txt to s3://e2e/absent.txt: cannot open absent.txt" dg cp absent.txt s3://e2e/
+check_fail "connection refused" 1 "connection refused by 127.0.0.1:1" "$DG" --endpoint-url http://127.0.0.1:1 ls s3://e2e
+check_fail "unknown host" 1 "cannot resolve host 'no-such-host.invalid'" "$DG" --endpoint-url http://no-such-host.invalid ls s3://e2e
+check_fail "bad URL: exit 2" 2 "unsupported URL" dg ls gs://bucket
+check_fail "unknown flag: exit 2" 2 "unknown option --frobnicate" dg ls s3://e2e --frobnicate
+
+# --- rm, rb -------------------------------------------------------------------------
+check "rm" dg rm s3://e2e/dir/small.txt
+expect "rm output" "$(cat "$T/out")" "delete: s3://e2e/dir/small.txt"
+check_fail "rm of a missing key" 1 "^delete: Object not found: s3://e2e/dir/small.txt$" dg rm s3://e2e/dir/small.txt
+check_fail "rb of a non-empty bucket" 1 "remove_bucket failed: s3://e2e: BucketNotEmpty" dg rb s3://e2e
+check "rb --force" dg rb s3://e2e --force
+expect_match "rb --force output" "$T/out" '^remove_bucket: e2e$'
+check "bucket is gone" dg ls
+expect "no buckets left" "$(cat "$T/out")" ""

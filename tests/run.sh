@@ -1,0 +1,68 @@
+#!/bin/sh
+# Runs every test suite and ends with "N passed, N failed".
+#
+#   DG_BIN=./deltaglider DG_UNIT="build/x86_64/unit build/asan/unit" \
+#   DG_ASAN_BIN=build/asan/deltaglider sh tests/run.sh [SUITE...]
+#
+# A suite prints "ok - NAME" / "not ok - NAME: WHY" lines. Suites are the
+# unit test binaries and the scripts in tests/e2e (run with the release
+# binary, and the ones listed in ASAN_SUITES again with the sanitizer build).
+# Give suite names (e.g. 10-s3) to run only those scripts.
+set -u
+TESTS_DIR=$(cd "$(dirname "$0")" && pwd)
+export TESTS_DIR
+: "${DG_BIN:?set DG_BIN to the deltaglider binary}"
+log=${TEST_LOG:-$TESTS_DIR/../build/test.log}
+mkdir -p "$(dirname "$log")"
+: >"$log"
+ASAN_SUITES=${ASAN_SUITES:-"10-s3 20-https"}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+passed=0 failed=0
+
+# run_suite LABEL CMD...: runs it, shows failures, counts results.
+run_suite() {
+    label=$1
+    shift
+    out=$(mktemp)
+    start=$(date +%s)
+    "$@" >"$out" 2>&1
+    rc=$?
+    p=$(grep -c '^ok - ' "$out")
+    f=$(grep -c '^not ok - ' "$out")
+    { echo "=== $label (exit $rc)"; cat "$out"; } >>"$log"
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1
+        echo "not ok - $label: exited $rc without reporting a failure" >>"$log"
+        echo "not ok - $label: exited $rc; last lines:"
+        tail -n 5 "$out" | sed 's/^/    /'
+    fi
+    grep '^not ok - ' "$out" | sed "s/^/[$label] /"
+    echo "$label: $p passed, $f failed ($(($(date +%s) - start)) s)"
+    passed=$((passed + p))
+    failed=$((failed + f))
+    rm -f "$out"
+}
+
+filter="$*"
+selected() { [ -z "$filter" ] || case " $filter " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+if [ -z "$filter" ]; then
+    for u in ${DG_UNIT:-}; do
+        run_suite "unit:$(basename "$(dirname "$u")")" "$u"
+    done
+fi
+for s in "$TESTS_DIR"/e2e/*.sh; do
+    name=$(basename "$s" .sh)
+    selected "$name" || continue
+    DG="$DG_BIN" run_suite "$name" sh "$s"
+    if [ -n "${DG_ASAN_BIN:-}" ]; then
+        case " $ASAN_SUITES " in
+        *" $name "*) DG="$DG_ASAN_BIN" DG_SANITIZED=1 run_suite "$name:asan" sh "$s" ;;
+        esac
+    fi
+done
+echo "full log: $log"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,560 @@
+/*
+ * Unit tests: they include deltaglider.c, so every static function is in
+ * reach. Each check prints "ok - name" or "not ok - name: why"; the runner
+ * counts them.
+ */
+#include "../deltaglider.c"
+
+#include <sys/wait.h>
+
+static int t_failed, t_passed;
+
+#define CHECK(name, cond) t_check((name), (cond), #cond, __LINE__)
+
+static void t_check(const char *name, int ok, const char *expr, int line)
+{
+	if (ok) {
+		t_passed++;
+		printf("ok - %s\n", name);
+	} else {
+		t_failed++;
+		printf("not ok - %s: %s (line %d)\n", name, expr, line);
+	}
+}
+
+static void t_streq(const char *name, const char *got, const char *want)
+{
+	int ok = got && strcmp(got, want) == 0;
+
+	if (ok) {
+		t_passed++;
+		printf("ok - %s\n", name);
+	} else {
+		t_failed++;
+		printf("not ok - %s: got \"%s\", want \"%s\"\n", name, got ? got : "(null)", want);
+	}
+}
+
+/* ---- SigV4: the four examples of AWS's "Signature Calculations for the
+ * Authorization Header: Transferring Payload in a Single Chunk". */
+
+static const aws_creds t_example_creds = {
+	"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "", "test"
+};
+
+static void t_sig(const char *name, const char *method, const char *uri, const char *query,
+	const http_hdr *h, size_t nh, const char *payload, const char *want_creq,
+	const char *want_sts, const char *want_sig)
+{
+	aws_sigv4 s = { method, uri, query, h, nh, payload, "us-east-1", "s3", "20130524T000000Z" };
+	sys_buf authz = { 0 }, creq = { 0 }, sts = { 0 };
+	char label[128];
+	const char *sig;
+
+	CHECK(name, aws_sigv4_sign(&t_example_creds, &s, &authz, &creq, &sts) == 0);
+	snprintf(label, sizeof label, "%s: canonical request", name);
+	t_streq(label, creq.data, want_creq);
+	snprintf(label, sizeof label, "%s: string to sign", name);
+	t_streq(label, sts.data, want_sts);
+	sig = authz.data ? strstr(authz.data, "Signature=") : NULL;
+	snprintf(label, sizeof label, "%s: signature", name);
+	t_streq(label, sig ? sig + 10 : NULL, want_sig);
+	sys_buf_free(&authz);
+	sys_buf_free(&creq);
+	sys_buf_free(&sts);
+}
+
+static void test_sigv4(void)
+{
+	static const char empty[] = S3_EMPTY_SHA256;
+	{
+		http_hdr h[] = {
+			{ "Host", "examplebucket.s3.amazonaws.com" }, { "Range", "bytes=0-9 " },
+			{ "x-amz-content-sha256", empty }, { "x-amz-date", " 20130524T000000Z " },
+		};
+		t_sig("sigv4 GET object", "GET", "/test.txt", "", h, 4, empty,
+			"GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
+			"x-amz-content-sha256:" S3_EMPTY_SHA256 "\nx-amz-date:20130524T000000Z\n\n"
+			"host;range;x-amz-content-sha256;x-amz-date\n" S3_EMPTY_SHA256,
+			"AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
+			"7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972",
+			"f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+	}
+	{
+		const char *ph = "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072";
+		sys_buf uri = { 0 };
+		char body_hash[65];
+		http_hdr h[] = {
+			{ "Host", "examplebucket.s3.amazonaws.com" }, { "Date", "Fri, 24 May 2013 00:00:00 GMT" },
+			{ "x-amz-date", "20130524T000000Z" }, { "x-amz-storage-class", "REDUCED_REDUNDANCY" },
+			{ "x-amz-content-sha256", ph },
+		};
+
+		crypto_sha256_hex("Welcome to Amazon S3.", 21, body_hash);
+		t_streq("sigv4 PUT payload hash", body_hash, ph);
+		sys_buf_adds(&uri, "/");
+		aws_uri_encode(&uri, "test$file.text", 1);
+		t_sig("sigv4 PUT object", "PUT", uri.data, "", h, 5, ph,
+			"PUT\n/test%24file.text\n\ndate:Fri, 24 May 2013 00:00:00 GMT\n"
+			"host:examplebucket.s3.amazonaws.com\nx-amz-content-sha256:44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072\n"
+			"x-amz-date:20130524T000000Z\nx-amz-storage-class:REDUCED_REDUNDANCY\n\n"
+			"date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class\n"
+			"44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072",
+			"AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
+			"9e0e90d9c76de8fa5b200d8c849cd5b8dc7a3be3951ddb7f6a76b4158342019d",
+			"98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd");
+		sys_buf_free(&uri);
+	}
+	{
+		http_hdr h[] = {
+			{ "Host", "examplebucket.s3.amazonaws.com" }, { "x-amz-date", "20130524T000000Z" },
+			{ "x-amz-content-sha256", empty },
+		};
+		t_sig("sigv4 GET lifecycle", "GET", "/", "lifecycle=", h, 3, empty,
+			"GET\n/\nlifecycle=\nhost:examplebucket.s3.amazonaws.com\n"
+			"x-amz-content-sha256:" S3_EMPTY_SHA256 "\nx-amz-date:20130524T000000Z\n\n"
+			"host;x-amz-content-sha256;x-amz-date\n" S3_EMPTY_SHA256,
+			"AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
+			"9766c798316ff2757b517bc739a67f6213b4ab36dd5da2f94eaebf79c77395ca",
+			"fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543");
+		t_sig("sigv4 list objects", "GET", "/", "max-keys=2&prefix=J", h, 3, empty,
+			"GET\n/\nmax-keys=2&prefix=J\nhost:examplebucket.s3.amazonaws.com\n"
+			"x-amz-content-sha256:" S3_EMPTY_SHA256 "\nx-amz-date:20130524T000000Z\n\n"
+			"host;x-amz-content-sha256;x-amz-date\n" S3_EMPTY_SHA256,
+			"AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
+			"df57d21db20da04d7fa30298dd4488ba3a2b47ca3a489c74750e0f1e7df1b9b7",
+			"34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7");
+	}
+	{
+		/* The signing key of AWS's "derive a signing key" example. */
+		unsigned char k[32];
+		char hex[65];
+		const char *secret = "AWS4wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+		crypto_hmac_sha256(secret, strlen(secret), "20120215", 8, k);
+		crypto_hmac_sha256(k, 32, "us-east-1", 9, k);
+		crypto_hmac_sha256(k, 32, "iam", 3, k);
+		crypto_hmac_sha256(k, 32, "aws4_request", 12, k);
+		crypto_hex(k, 32, hex);
+		t_streq("sigv4 signing key", hex,
+			"f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
+	}
+}
+
+static void test_uri_encode(void)
+{
+	sys_buf b = { 0 };
+
+	aws_uri_encode(&b, "a b/c~d_e-f.g+h&i=j%k\xc3\xa9", 1);
+	t_streq("uri encode key", b.data, "a%20b/c~d_e-f.g%2Bh%26i%3Dj%25k%C3%A9");
+	b.len = 0;
+	aws_uri_encode(&b, "a/b", 0);
+	t_streq("uri encode query value", b.data, "a%2Fb");
+	sys_buf_free(&b);
+}
+
+/* ---- XML scanner */
+
+static void test_xml(void)
+{
+	static const char list[] =
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+		"<Name>b</Name><Prefix></Prefix><IsTruncated>false</IsTruncated>"
+		"<Contents><Key>a &amp; b&#x20;&lt;c&gt;&#233;</Key><Size>12</Size>"
+		"<LastModified>2025-09-21T12:00:00.000Z</LastModified><ETag>&quot;x&quot;</ETag></Contents>"
+		"<!-- comment --><Contents><Key><![CDATA[raw <&> key]]></Key><Size>0</Size></Contents>"
+		"<CommonPrefixes><Prefix>dir/</Prefix></CommonPrefixes>"
+		"</ListBucketResult>";
+	xml_node root, child;
+	xml_iter it;
+	char text[128];
+	int n = 0, r;
+
+	CHECK("xml root", xml_root(list, strlen(list), &root) == 0 && xml_is(&root, "ListBucketResult"));
+	CHECK("xml child text", xml_child_text(&root, "IsTruncated", text, sizeof text) == 1 &&
+		strcmp(text, "false") == 0);
+	CHECK("xml empty element", xml_child_text(&root, "Prefix", text, sizeof text) == 1 && text[0] == 0);
+	CHECK("xml absent child", xml_child_text(&root, "NextContinuationToken", text, sizeof text) == 0);
+	xml_iter_init(&it, &root);
+	while ((r = xml_next(&it, &child)) == 1) {
+		if (!xml_is(&child, "Contents"))
+			continue;
+		if (n++ == 0) {
+			CHECK("xml entities", xml_child_text(&child, "Key", text, sizeof text) == 1);
+			t_streq("xml entity decoding", text, "a & b <c>\xc3\xa9");
+			CHECK("xml quot", xml_child_text(&child, "ETag", text, sizeof text) == 1 &&
+				strcmp(text, "\"x\"") == 0);
+		} else {
+			CHECK("xml cdata", xml_child_text(&child, "Key", text, sizeof text) == 1);
+			t_streq("xml cdata text", text, "raw <&> key");
+		}
+	}
+	CHECK("xml iteration", r == 0 && n == 2);
+	CHECK("xml text too small", xml_child_text(&root, "Name", text, 1) == -1);
+
+	{
+		static const char *const bad[] = {
+			"", "<a>", "<a></b>", "<a><b></a></b>", "<a>x</a><b/>", "text",
+			"<a>&bogus;</a>", "<a x=\"1></a>", "<a><!-- x </a>", "<a><![CDATA[x</a>",
+			"<a></a >junk", "<a/><a/>",
+		};
+		size_t i;
+		int all = 1;
+
+		for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			xml_node rt, c;
+			char t[32];
+			int rr = xml_root(bad[i], strlen(bad[i]), &rt);
+
+			if (rr == 0 && xml_text(&rt, t, sizeof t) == 0 && xml_child(&rt, "b", &c) >= 0) {
+				printf("# accepted malformed xml: %s\n", bad[i]);
+				all = 0;
+			}
+		}
+		CHECK("xml rejects malformed documents", all);
+	}
+	{
+		/* Nesting deeper than the limit is refused, not recursed into. */
+		sys_buf deep = { 0 };
+		xml_node rt;
+		int i;
+
+		for (i = 0; i < 100; i++)
+			sys_buf_adds(&deep, "<a>");
+		for (i = 0; i < 100; i++)
+			sys_buf_adds(&deep, "</a>");
+		CHECK("xml depth limit", xml_root(deep.data, deep.len, &rt) < 0);
+		sys_buf_free(&deep);
+	}
+	{
+		static const char err[] = "<Error><Code>NoSuchKey</Code><Message>The specified key "
+			"does not exist.</Message><Key>k</Key></Error>";
+		http_resp *r = calloc(1, sizeof *r);
+		sys_err e;
+
+		r->status = 404;
+		s3_error_from(r, err, strlen(err), &e);
+		t_streq("s3 error line", e.msg, "NoSuchKey: The specified key does not exist.");
+		CHECK("s3 404 is not found", e.code == SYS_ENOTFOUND && strcmp(e.s3code, "NoSuchKey") == 0);
+		r->status = 403;
+		s3_error_from(r, "", 0, &e);
+		t_streq("s3 HEAD 403 line", e.msg, "Forbidden (HTTP 403)");
+		free(r);
+	}
+	{
+		sys_buf b = { 0 };
+
+		xml_escape(&b, "a<b>&\"'\x01");
+		t_streq("xml escape", b.data, "a&lt;b&gt;&amp;\"'&#1;");
+		sys_buf_free(&b);
+	}
+}
+
+/* ---- HTTP response parsing, over a socketpair fed with canned bytes. */
+
+typedef struct t_peer {
+	http_conn *c;
+	int other;
+} t_peer;
+
+static void t_peer_open(t_peer *p, const char *bytes, size_t n)
+{
+	int sv[2];
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	p->c = calloc(1, sizeof *p->c);
+	p->c->fd = sv[0];
+	p->c->timeout_ms = 2000;
+	snprintf(p->c->host, sizeof p->c->host, "peer");
+	p->other = sv[1];
+	if (n)
+		write(sv[1], bytes, n);
+	shutdown(sv[1], SHUT_WR);
+}
+
+static void t_peer_close(t_peer *p)
+{
+	close(p->c->fd);
+	close(p->other);
+	free(p->c);
+}
+
+static int t_parse(const char *bytes, http_resp *resp, sys_buf *body, sys_err *e)
+{
+	t_peer p;
+	int chunked, keep, rc;
+	http_sink sink = { http_sink_buf_write, http_sink_buf_reset, body };
+
+	t_peer_open(&p, bytes, strlen(bytes));
+	rc = http_read_head(p.c, resp, &chunked, &keep, e);
+	if (rc == 0) {
+		if (chunked)
+			rc = http_read_chunked(p.c, &sink, e);
+		else if (resp->content_length >= 0)
+			rc = http_read_body(p.c, (uint64_t)resp->content_length, &sink, e);
+	}
+	t_peer_close(&p);
+	return rc;
+}
+
+static void test_http_parse(void)
+{
+	http_resp *r = calloc(1, sizeof *r);
+	sys_buf body = { 0 };
+	sys_err e;
+
+	CHECK("http content-length", t_parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+		"ETag: \"abc\"\r\nX-Amz-Meta-Dg-Tool:  deltaglider/1 \r\n\r\nhello", r, &body, &e) == 0);
+	CHECK("http status", r->status == 200);
+	CHECK("http body", body.len == 5 && memcmp(body.data, "hello", 5) == 0);
+	t_streq("http header lookup is case-insensitive", http_resp_header(r, "ETAG"), "\"abc\"");
+	t_streq("http header value trimmed", http_resp_header(r, "x-amz-meta-dg-tool"), "deltaglider/1");
+
+	body.len = 0;
+	CHECK("http chunked", t_parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		"5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nTrailer: x\r\n\r\n", r, &body, &e) == 0);
+	CHECK("http chunked body", body.len == 12 && memcmp(body.data, "hello, world", 12) == 0);
+
+	body.len = 0;
+	CHECK("http bare LF lines", t_parse("HTTP/1.0 404 Not Found\nContent-Length: 0\n\n", r,
+		&body, &e) == 0 && r->status == 404);
+
+	CHECK("http truncated body fails", t_parse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"
+		"short", r, &body, &e) < 0 && strstr(e.msg, "truncated"));
+	CHECK("http bad status line fails", t_parse("HTTP/2 200\r\n\r\n", r, &body, &e) < 0 &&
+		strstr(e.msg, "bad status line"));
+	CHECK("http garbage fails", t_parse("\x16\x03\x01 garbage\r\n\r\n", r, &body, &e) < 0 &&
+		strstr(e.msg, "bad status line"));
+	CHECK("http empty reply fails", t_parse("", r, &body, &e) < 0 &&
+		strstr(e.msg, "closed before"));
+	CHECK("http bad content-length fails", t_parse("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+		r, &body, &e) < 0);
+	CHECK("http bad chunk fails", t_parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		"zz\r\n", r, &body, &e) < 0 && strstr(e.msg, "chunk"));
+	CHECK("http header without colon fails", t_parse("HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", r,
+		&body, &e) < 0);
+	sys_buf_free(&body);
+	http_resp_free(r);
+	free(r);
+}
+
+/* The request side: what http_send_body puts on the wire, chunked and not. */
+static void test_http_send_body(void)
+{
+	char path[] = "/tmp/dg-unit-XXXXXX", wire[256];
+	int fd = mkstemp(path);
+	t_peer p;
+	http_body b = { NULL, fd, 2, 0, 1 };
+	sys_err e;
+	ssize_t n;
+
+	write(fd, "xxhello world", 13);
+	t_peer_open(&p, NULL, 0);
+	CHECK("chunked request body", http_send_body(p.c, &b, &e) == 0);
+	shutdown(p.c->fd, SHUT_WR);
+	n = read(p.other, wire, sizeof wire - 1);
+	wire[n > 0 ? n : 0] = 0;
+	t_streq("chunked request framing", wire, "b\r\nhello world\r\n0\r\n\r\n");
+	t_peer_close(&p);
+
+	t_peer_open(&p, NULL, 0);
+	b = (http_body){ NULL, fd, 2, 5, 0 };
+	CHECK("file range request body", http_send_body(p.c, &b, &e) == 0);
+	shutdown(p.c->fd, SHUT_WR);
+	n = read(p.other, wire, sizeof wire - 1);
+	wire[n > 0 ? n : 0] = 0;
+	t_streq("file range bytes", wire, "hello");
+	t_peer_close(&p);
+	close(fd);
+	unlink(path);
+}
+
+/* ---- Configuration files and resolution */
+
+static void t_write(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_config(void)
+{
+	char dir[] = "/tmp/dg-unit-cfg-XXXXXX", creds[256], conf[256];
+	aws_opts o = { 0 };
+	aws_config *cfg = calloc(1, sizeof *cfg);
+	sys_log lg = { LOG_ERROR };
+	sys_err e;
+	sys_buf ini = { 0 };
+	char v[64];
+
+	mkdtemp(dir);
+	snprintf(creds, sizeof creds, "%s/credentials", dir);
+	snprintf(conf, sizeof conf, "%s/config", dir);
+	t_write(creds, "# comment\n[default]\naws_access_key_id = AKDEFAULT\n"
+		"aws_secret_access_key=SECRETDEFAULT\n\n[dev]\naws_access_key_id = AKDEV\n"
+		"aws_secret_access_key = SECRETDEV\naws_session_token = TOKENDEV\n");
+	t_write(conf, "[default]\nregion = eu-west-1\ns3 =\n  addressing_style = path\n"
+		"  multipart_threshold = 16MB\n\n[profile dev]\nregion=ap-south-1\n"
+		"endpoint_url = https://minio.example:9000/base/\n"
+		"[profile other]\naws_access_key_id = AKOTHER\naws_secret_access_key = SOTHER\n");
+	setenv("AWS_SHARED_CREDENTIALS_FILE", creds, 1);
+	setenv("AWS_CONFIG_FILE", conf, 1);
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	unsetenv("AWS_SESSION_TOKEN");
+	unsetenv("AWS_PROFILE");
+	unsetenv("AWS_REGION");
+	unsetenv("AWS_DEFAULT_REGION");
+	unsetenv("AWS_ENDPOINT_URL");
+	unsetenv("AWS_ENDPOINT_URL_S3");
+	unsetenv("AWS_CA_BUNDLE");
+	unsetenv("AWS_MAX_ATTEMPTS");
+
+	sys_read_file(conf, 4096, &ini, &e);
+	CHECK("ini nested key", aws_ini_get(&ini, "default", "s3.addressing_style", v, sizeof v) == 1 &&
+		strcmp(v, "path") == 0);
+	CHECK("ini key without spaces", aws_ini_get(&ini, "profile dev", "region", v, sizeof v) == 1 &&
+		strcmp(v, "ap-south-1") == 0);
+	CHECK("ini nested key is not top-level", aws_ini_get(&ini, "default", "addressing_style", v,
+		sizeof v) == 0);
+	sys_buf_free(&ini);
+
+	CHECK("config default profile", aws_config_load(cfg, &o, &lg, &e) == 0);
+	t_streq("config default key", cfg->creds.access_key, "AKDEFAULT");
+	t_streq("config default region", cfg->region, "eu-west-1");
+	CHECK("config path style", cfg->addressing == AWS_ADDR_PATH);
+	CHECK("config multipart threshold", cfg->mp_threshold == 16u << 20);
+	t_streq("config AWS endpoint", cfg->endpoint_host, "s3.eu-west-1.amazonaws.com");
+
+	o.profile = "dev";
+	CHECK("config --profile", aws_config_load(cfg, &o, &lg, &e) == 0);
+	t_streq("config profile key", cfg->creds.access_key, "AKDEV");
+	t_streq("config profile token", cfg->creds.token, "TOKENDEV");
+	t_streq("config profile region", cfg->region, "ap-south-1");
+	t_streq("config endpoint host", cfg->endpoint_host, "minio.example");
+	CHECK("config endpoint port", cfg->endpoint_port == 9000 && cfg->endpoint_tls);
+	t_streq("config endpoint path", cfg->endpoint_path, "/base");
+
+	o.profile = "other";
+	CHECK("config keys from config file", aws_config_load(cfg, &o, &lg, &e) == 0 &&
+		strcmp(cfg->creds.access_key, "AKOTHER") == 0);
+
+	setenv("AWS_ACCESS_KEY_ID", "AKENV", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "SECRETENV", 1);
+	setenv("AWS_REGION", "us-west-2", 1);
+	setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9000", 1);
+	o.profile = NULL;
+	CHECK("config env", aws_config_load(cfg, &o, &lg, &e) == 0);
+	t_streq("config env key wins", cfg->creds.access_key, "AKENV");
+	t_streq("config env region", cfg->region, "us-west-2");
+	CHECK("config env endpoint", cfg->endpoint_port == 9000 && !cfg->endpoint_tls);
+	o.profile = "dev";
+	o.region = "ca-central-1";
+	CHECK("config --profile ignores env keys", aws_config_load(cfg, &o, &lg, &e) == 0 &&
+		strcmp(cfg->creds.access_key, "AKDEV") == 0);
+	t_streq("config --region wins", cfg->region, "ca-central-1");
+	o.profile = "missing";
+	CHECK("config unknown profile fails", aws_config_load(cfg, &o, &lg, &e) < 0 &&
+		strstr(e.msg, "missing"));
+	o.profile = NULL;
+	o.endpoint = "ftp://x";
+	CHECK("config bad endpoint fails", aws_config_load(cfg, &o, &lg, &e) < 0);
+	o.endpoint = "https://[::1]:8443";
+	CHECK("config IPv6 endpoint", aws_config_load(cfg, &o, &lg, &e) == 0 &&
+		strcmp(cfg->endpoint_host, "::1") == 0 && cfg->endpoint_port == 8443);
+	setenv("AWS_MAX_ATTEMPTS", "0", 1);
+	CHECK("config bad max attempts fails", aws_config_load(cfg, &o, &lg, &e) < 0);
+	unsetenv("AWS_MAX_ATTEMPTS");
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	unsetenv("AWS_REGION");
+	unsetenv("AWS_ENDPOINT_URL");
+	unlink(creds);
+	unlink(conf);
+	rmdir(dir);
+	free(cfg);
+}
+
+/* ---- Small utilities */
+
+static void test_utils(void)
+{
+	char out[64];
+	time_t t;
+	uint64_t v;
+	unsigned char bin[32];
+	size_t n;
+
+	sys_human_size(0, out); t_streq("human 0", out, "0 Bytes");
+	sys_human_size(1, out); t_streq("human 1", out, "1 Byte");
+	sys_human_size(1023, out); t_streq("human 1023", out, "1023 Bytes");
+	sys_human_size(1024, out); t_streq("human 1 KiB", out, "1.0 KiB");
+	sys_human_size(1258291, out); t_streq("human 1.2 MiB", out, "1.2 MiB");
+	sys_human_size(1048575, out); t_streq("human rounds up a unit", out, "1.0 MiB");
+	CHECK("time iso Z", sys_time_parse("2025-09-21T12:00:00.123456Z", &t) == 0 && t == 1758456000);
+	CHECK("time iso naive", sys_time_parse("2025-09-21T12:00:00.123456", &t) == 0 && t == 1758456000);
+	CHECK("time iso no fraction", sys_time_parse("2025-09-21T12:00:00Z", &t) == 0 && t == 1758456000);
+	CHECK("time rfc1123", sys_time_parse("Sun, 21 Sep 2025 12:00:00 GMT", &t) == 0 && t == 1758456000);
+	CHECK("time garbage", sys_time_parse("yesterday", &t) < 0);
+	CHECK("size 8MB", sys_parse_size("8MB", &v) == 0 && v == 8u << 20);
+	CHECK("size 64 MiB", sys_parse_size("64 MiB", &v) == 0 && v == 64u << 20);
+	CHECK("size plain", sys_parse_size("1048576", &v) == 0 && v == 1048576);
+	CHECK("size bad", sys_parse_size("8XB", &v) < 0);
+	CHECK("u64 overflow", sys_parse_u64("99999999999999999999", &v) < 0);
+	crypto_b64_encode((const unsigned char *)"hello!?", 7, out);
+	t_streq("base64", out, "aGVsbG8hPw==");
+	(void)bin;
+	(void)n;
+}
+
+/* ---- Command line: usage errors exit 2 and name the problem. */
+
+static int t_cli(const char *const *argv)
+{
+	char *args[16];
+	int n = 0;
+
+	while (argv[n]) {
+		args[n] = (char *)argv[n];
+		n++;
+	}
+	args[n] = NULL;
+	return cli_main(n, args);
+}
+
+static void test_cli(void)
+{
+	static const char *const unknown_flag[] = { "deltaglider", "ls", "--bogus", NULL };
+	static const char *const unknown_cmd[] = { "deltaglider", "frobnicate", NULL };
+	static const char *const short_for_other[] = { "deltaglider", "cp", "-h", "a", "b", NULL };
+	static const char *const missing_arg[] = { "deltaglider", "cp", "a", NULL };
+	static const char *const bad_url[] = { "deltaglider", "ls", "ftp://x/y", NULL };
+	static const char *const bad_timeout[] = { "deltaglider", "ls", "--cli-read-timeout", "x", NULL };
+	static const char *const version[] = { "deltaglider", "--version", NULL };
+
+	CHECK("cli unknown flag exits 2", t_cli(unknown_flag) == 2);
+	CHECK("cli unknown command exits 2", t_cli(unknown_cmd) == 2);
+	CHECK("cli -h is only ls's", t_cli(short_for_other) == 2);
+	CHECK("cli missing argument exits 2", t_cli(missing_arg) == 2);
+	CHECK("cli bad URL exits 2", t_cli(bad_url) == 2);
+	CHECK("cli bad timeout exits 2", t_cli(bad_timeout) == 2);
+	CHECK("cli --version exits 0", t_cli(version) == 0);
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	test_sigv4();
+	test_uri_encode();
+	test_xml();
+	test_http_parse();
+	test_http_send_body();
+	test_config();
+	test_utils();
+	test_cli();
+	printf("# unit: %d passed, %d failed\n", t_passed, t_failed);
+	return t_failed ? 1 : 0;
+}
