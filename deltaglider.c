@@ -46,6 +46,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -57,10 +58,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <bearssl.h>
+#define JSMN_STATIC
+#define JSMN_STRICT
+#include <jsmn.h>
 #include <lzma.h>
 /* xdelta3.h defines these itself; glibc's features.h already did. */
 #undef _POSIX_SOURCE
@@ -133,6 +138,7 @@ static int64_t sys_now_ms(void);
 static void sys_sleep_ms(int64_t ms);
 static int sys_time_parse(const char *s, time_t *out);
 static void sys_time_amz(time_t t, char out[17]);
+static void sys_time_iso(time_t t, long usec, int with_z, char out[32]);
 static void sys_time_local(time_t t, char out[20]);
 static void sys_human_size(uint64_t n, char out[32]);
 static int sys_read_file(const char *path, size_t limit, sys_buf *out, sys_err *e);
@@ -141,6 +147,9 @@ static int sys_pread_all(int fd, void *p, size_t n, uint64_t off, size_t *got, s
 static int sys_mkdirs(const char *path, mode_t mode, sys_err *e);
 static int sys_tmp_open(const char *final_path, char *tmp_path, size_t n, sys_err *e);
 static const char *sys_basename(const char *path);
+static int sys_put_utf8(char *out, size_t cap, size_t *o, unsigned long cp);
+static int sys_json_escape(sys_buf *out, const char *s);
+static int sys_json_string(const char *js, const jsmntok_t *t, char *out, size_t cap);
 
 /* ---- §2 Crypto glue ---------------------------------------------------- */
 
@@ -151,7 +160,18 @@ static void crypto_hmac_sha256(const void *key, size_t klen, const void *p, size
 	unsigned char out[32]);
 static int crypto_random(void *p, size_t n);
 static size_t crypto_b64_encode(const unsigned char *in, size_t n, char *out);
+static int crypto_b64_decode(const char *in, unsigned char *out, size_t cap, size_t *outlen);
 static int crypto_sha256_fd(int fd, char hex[65], uint64_t *size, sys_err *e);
+
+typedef struct crypto_gcm {
+	br_aes_gen_ctr_keys keys;
+	br_gcm_context gcm;
+} crypto_gcm;
+static void crypto_gcm_init(crypto_gcm *g, const unsigned char key[32]);
+static void crypto_gcm_seal(crypto_gcm *g, const unsigned char iv[12], const void *aad,
+	size_t alen, void *data, size_t n, unsigned char tag[16]);
+static int crypto_gcm_open(crypto_gcm *g, const unsigned char iv[12], const void *aad,
+	size_t alen, void *data, size_t n, const unsigned char tag[16]);
 
 /* ---- §3 Network and HTTP/1.1 ----------------------------------------- */
 
@@ -229,6 +249,7 @@ static const char *http_resp_header(const http_resp *r, const char *name);
 static void http_resp_free(http_resp *r);
 static int http_sink_buf_write(void *ctx, const unsigned char *p, size_t n, sys_err *e);
 static int http_sink_buf_reset(void *ctx, sys_err *e);
+static int http_sink_copy_fd(int fd, const http_sink *out, sys_err *e);
 
 /* ---- §4 AWS configuration, credentials and SigV4 ---------------------- */
 
@@ -337,6 +358,7 @@ typedef int (*s3_list_fn)(void *ctx, const s3_object *obj, sys_err *e);
 
 static void s3_meta_init(s3_meta *m);
 static int s3_meta_set(s3_meta *m, const char *name, const char *value);
+static const char *s3_meta_get(const s3_meta *m, const char *name);
 static void s3_client_init(s3_client *c, const aws_config *cfg, const http_cfg *hc);
 static void s3_client_close(s3_client *c);
 static int s3_list_buckets(s3_client *c, s3_list_fn fn, void *ctx, sys_err *e);
@@ -381,15 +403,110 @@ struct store {
 	s3_client *s3;               /* s3:// */
 	char bucket[64];
 	char root[DG_MAX_PATH];      /* file:// : the directory keys are relative to */
+	mode_t umask;                /* file:// : for the files it creates */
 };
 
 static void store_open_s3(store *s, s3_client *c, const char *bucket);
+static void store_open_file(store *s, const char *root, mode_t umask_bits);
+
+/* ---- §8 Delta engine -------------------------------------------------- */
+
+/* Random-access bytes: a reference, from the cache or a local file. */
+typedef struct delta_src {
+	int (*read)(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, sys_err *e);
+	void *ctx;
+	uint64_t size;
+} delta_src;
+
+typedef struct delta_opts {
+	const char *target_name;     /* names for the VCDIFF application header */
+	const char *source_name;
+	uint64_t window_max;         /* the largest source window, bytes */
+} delta_opts;
+
+typedef struct delta_result {
+	uint64_t target_size;
+	unsigned char target_sha[32];
+	uint64_t delta_size;
+	char delta_sha_hex[65];
+} delta_result;
+
+static int delta_encode(const delta_src *src, int target_fd, int out_fd,
+	const delta_opts *o, delta_result *res, sys_err *e);
+static int delta_decode(const delta_src *src, int delta_fd, const http_sink *out,
+	const char *tmpdir, sys_err *e);
+static int delta_fd_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, sys_err *e);
+static int delta_tmpfile(const char *dir, sys_err *e);
+
+/* ---- §9 Reference cache ----------------------------------------------- */
+
+enum { CACHE_FS, CACHE_MEMORY };
+
+typedef struct cache_cfg {
+	int memory;                  /* DG_CACHE_BACKEND=memory */
+	uint64_t memory_mb;
+	const char *dir;             /* DG_CACHE_DIR */
+	const char *key_b64;         /* DG_CACHE_ENCRYPTION_KEY */
+} cache_cfg;
+
+typedef struct cache {
+	int backend;
+	int ephemeral;               /* per-process key: per-process directory */
+	char base[DG_MAX_PATH];
+	char dir[DG_MAX_PATH];       /* where entries are; made on first use */
+	unsigned char key[32];
+	crypto_gcm gcm;
+	struct cache_mem *mem;       /* memory backend entries */
+	uint64_t mem_used, mem_limit, tick;
+	pthread_mutex_t lock;
+	const sys_log *log;
+} cache;
+
+/* A cached reference being read. */
+typedef struct cache_ref {
+	delta_src src;
+	cache *c;
+	int fd;
+	struct cache_mem *mem;
+	unsigned char hdr[64];
+	unsigned char *chunk;
+	uint64_t chunk_index;
+} cache_ref;
+
+/* A reference being cached; sink takes its bytes. */
+typedef struct cache_writer {
+	cache *c;
+	http_sink sink;
+	int fd;
+	char tmp[DG_MAX_PATH];
+	char sha_hex[65];
+	unsigned char hdr[64];
+	br_sha256_context sha;
+	unsigned char *chunk;
+	size_t fill;
+	uint64_t size, index;
+	int to_memory;
+	sys_buf mem;
+} cache_writer;
+
+static int cache_open(cache *c, const cache_cfg *cfg, const sys_log *lg, sys_err *e);
+static void cache_close(cache *c);
+static int cache_get(cache *c, const char *sha, cache_ref *r, sys_err *e);
+static void cache_release(cache_ref *r);
+static int cache_put_begin(cache *c, const char *sha, cache_writer *w, sys_err *e);
+static int cache_put_commit(cache_writer *w, cache_ref *r, sys_err *e);
+static void cache_put_abort(cache_writer *w);
 
 /* ---- §10 DeltaGlider core ------------------------------------------- */
 
 typedef struct dg_ctx {
 	const sys_log *log;
 	mode_t umask;                /* for files we create */
+	cache *cache;
+	double max_ratio;            /* store directly when delta/size exceeds it */
+	int no_delta;
+	uint64_t window_max;         /* DG_WINDOW_MB */
+	const char *tmpdir;
 } dg_ctx;
 
 enum { DG_PUT_DIRECT, DG_PUT_REFERENCE, DG_PUT_DELTA };
@@ -399,12 +516,25 @@ typedef struct dg_put_result {
 	uint64_t stored;             /* bytes the store holds for it */
 } dg_put_result;
 
+enum { DG_ENTRY_PREFIX, DG_ENTRY_PLAIN, DG_ENTRY_DELTA };
+typedef struct dg_entry {
+	const char *name;            /* logical key */
+	uint64_t size;               /* original size */
+	uint64_t stored;             /* what the object itself takes */
+	time_t mtime;
+	int kind;
+} dg_entry;
+typedef int (*dg_list_fn)(void *ctx, const dg_entry *ent, sys_err *e);
+
 static int dg_put(dg_ctx *g, store *s, const char *key, const char *path,
 	dg_put_result *res, sys_err *e);
 static int dg_get(dg_ctx *g, store *s, const char *key, const char *path, sys_err *e);
+static int dg_verify(dg_ctx *g, store *s, const char *key, char want[65], char got[65],
+	sys_err *e);
 static int dg_rm(dg_ctx *g, store *s, const char *key, sys_err *e);
 static int dg_list(dg_ctx *g, store *s, const char *prefix, const char *delimiter,
-	s3_list_fn fn, void *ctx, sys_err *e);
+	dg_list_fn fn, void *ctx, sys_err *e);
+static int dg_cleanup_reference(dg_ctx *g, store *s, const char *prefix, sys_err *e);
 
 /* ======================================================================
  * §1  Platform and utilities
@@ -421,6 +551,49 @@ static int sys_vfail(sys_err *e, int code, const char *fmt, va_list ap)
 	e->s3code[0] = 0;
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	return -1;
+}
+
+/* Standard or URL-safe alphabet, padding optional, whitespace refused. */
+static int crypto_b64_decode(const char *in, unsigned char *out, size_t cap, size_t *outlen)
+{
+	uint32_t acc = 0;
+	size_t o = 0;
+	int bits = 0, pad = 0;
+
+	for (; *in; in++) {
+		int v;
+		char c = *in;
+
+		if (c >= 'A' && c <= 'Z')
+			v = c - 'A';
+		else if (c >= 'a' && c <= 'z')
+			v = c - 'a' + 26;
+		else if (c >= '0' && c <= '9')
+			v = c - '0' + 52;
+		else if (c == '+' || c == '-')
+			v = 62;
+		else if (c == '/' || c == '_')
+			v = 63;
+		else if (c == '=') {
+			pad++;
+			continue;
+		} else
+			return -1;
+		if (pad)
+			return -1;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o >= cap)
+				return -1;
+			out[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	if (pad > 2 || bits >= 6)
+		return -1;
+	*outlen = o;
+	return 0;
 }
 
 static int sys_fail(sys_err *e, int code, const char *fmt, ...)
@@ -683,6 +856,17 @@ static int sys_time_parse(const char *s, time_t *out)
 	return 0;
 }
 
+/* ISO 8601 with microseconds, as Python's datetime.isoformat() writes it. */
+static void sys_time_iso(time_t t, long usec, int with_z, char out[32])
+{
+	struct tm tm;
+	char base[24];
+
+	gmtime_r(&t, &tm);
+	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 32, "%s.%06u%s", base, (unsigned)(usec % 1000000), with_z ? "Z" : "");
+}
+
 static void sys_time_amz(time_t t, char out[17])
 {
 	struct tm tm;
@@ -841,6 +1025,117 @@ static const char *sys_basename(const char *path)
 	return s ? s + 1 : path;
 }
 
+/* Append code point cp as UTF-8 to out (cap bytes, NUL kept free). */
+static int sys_put_utf8(char *out, size_t cap, size_t *o, unsigned long cp)
+{
+	unsigned char b[4];
+	size_t n, i;
+
+	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	if (cp < 0x80)
+		b[0] = (unsigned char)cp, n = 1;
+	else if (cp < 0x800)
+		b[0] = (unsigned char)(0xc0 | cp >> 6), b[1] = (unsigned char)(0x80 | (cp & 63)), n = 2;
+	else if (cp < 0x10000)
+		b[0] = (unsigned char)(0xe0 | cp >> 12), b[1] = (unsigned char)(0x80 | ((cp >> 6) & 63)),
+		b[2] = (unsigned char)(0x80 | (cp & 63)), n = 3;
+	else
+		b[0] = (unsigned char)(0xf0 | cp >> 18), b[1] = (unsigned char)(0x80 | ((cp >> 12) & 63)),
+		b[2] = (unsigned char)(0x80 | ((cp >> 6) & 63)), b[3] = (unsigned char)(0x80 | (cp & 63)),
+		n = 4;
+	if (*o + n >= cap)
+		return -1;
+	for (i = 0; i < n; i++)
+		out[(*o)++] = (char)b[i];
+	return 0;
+}
+
+/* JSON strings, for metadata sidecars and credential documents. */
+static int sys_json_escape(sys_buf *out, const char *s)
+{
+	if (sys_buf_adds(out, "\"") < 0)
+		return -1;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			char esc[2] = { '\\', (char)c };
+
+			if (sys_buf_add(out, esc, 2) < 0)
+				return -1;
+		} else if (c < 0x20) {
+			if (sys_buf_printf(out, "\\u%04x", c) < 0)
+				return -1;
+		} else if (sys_buf_add(out, s, 1) < 0) {
+			return -1;
+		}
+	}
+	return sys_buf_adds(out, "\"");
+}
+
+/* The value of a jsmn string token, unescaped into out. */
+static int sys_json_string(const char *js, const jsmntok_t *t, char *out, size_t cap)
+{
+	const char *p = js + t->start, *end = js + t->end;
+	size_t o = 0;
+
+	if (t->type != JSMN_STRING || cap == 0)
+		return -1;
+	while (p < end) {
+		unsigned long cp;
+
+		if (*p != '\\') {
+			if (o + 1 >= cap)
+				return -1;
+			out[o++] = *p++;
+			continue;
+		}
+		if (++p >= end)
+			return -1;
+		switch (*p) {
+		case '"': case '\\': case '/': cp = (unsigned char)*p; break;
+		case 'b': cp = '\b'; break;
+		case 'f': cp = '\f'; break;
+		case 'n': cp = '\n'; break;
+		case 'r': cp = '\r'; break;
+		case 't': cp = '\t'; break;
+		case 'u': {
+			char hex[5];
+			char *stop;
+
+			if (end - p < 5)
+				return -1;
+			memcpy(hex, p + 1, 4);
+			hex[4] = 0;
+			cp = strtoul(hex, &stop, 16);
+			if (*stop)
+				return -1;
+			p += 4;
+			/* A surrogate pair spells one code point. */
+			if (cp >= 0xd800 && cp <= 0xdbff && end - p >= 7 && p[1] == '\\' && p[2] == 'u') {
+				unsigned long lo;
+
+				memcpy(hex, p + 3, 4);
+				lo = strtoul(hex, &stop, 16);
+				if (*stop || lo < 0xdc00 || lo > 0xdfff)
+					return -1;
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				p += 6;
+			}
+			break;
+		}
+		default:
+			return -1;
+		}
+		p++;
+		if (sys_put_utf8(out, cap, &o, cp) < 0)
+			return -1;
+	}
+	out[o] = 0;
+	return 0;
+}
+
 /* ======================================================================
  * §2  Crypto glue
  *
@@ -955,6 +1250,46 @@ static int crypto_sha256_fd(int fd, char hex[65], uint64_t *size, sys_err *e)
 	if (size)
 		*size = off;
 	return 0;
+}
+
+
+/* AES-256-GCM with the fastest implementations this CPU offers. */
+static void crypto_gcm_init(crypto_gcm *g, const unsigned char key[32])
+{
+	const br_block_ctr_class *ctr = br_aes_x86ni_ctr_get_vtable();
+	br_ghash gh = br_ghash_pclmul_get();
+
+	if (ctr == NULL)
+		ctr = br_aes_pwr8_ctr_get_vtable();
+	if (ctr == NULL)
+		ctr = sizeof(void *) == 8 ? &br_aes_ct64_ctr_vtable : &br_aes_ct_ctr_vtable;
+	if (gh == 0)
+		gh = br_ghash_pwr8_get();
+	if (gh == 0)
+		gh = sizeof(void *) == 8 ? br_ghash_ctmul64 : br_ghash_ctmul32;
+	ctr->init(&g->keys.vtable, key, 32);
+	br_gcm_init(&g->gcm, &g->keys.vtable, gh);
+}
+
+static void crypto_gcm_seal(crypto_gcm *g, const unsigned char iv[12], const void *aad,
+	size_t alen, void *data, size_t n, unsigned char tag[16])
+{
+	br_gcm_reset(&g->gcm, iv, 12);
+	br_gcm_aad_inject(&g->gcm, aad, alen);
+	br_gcm_flip(&g->gcm);
+	br_gcm_run(&g->gcm, 1, data, n);
+	br_gcm_get_tag(&g->gcm, tag);
+}
+
+/* Decrypt in place; 0 when the tag does not authenticate. */
+static int crypto_gcm_open(crypto_gcm *g, const unsigned char iv[12], const void *aad,
+	size_t alen, void *data, size_t n, const unsigned char tag[16])
+{
+	br_gcm_reset(&g->gcm, iv, 12);
+	br_gcm_aad_inject(&g->gcm, aad, alen);
+	br_gcm_flip(&g->gcm);
+	br_gcm_run(&g->gcm, 0, data, n);
+	return (int)br_gcm_check_tag(&g->gcm, tag);
 }
 
 /* ======================================================================
@@ -1780,6 +2115,22 @@ static int http_sink_buf_reset(void *ctx, sys_err *e)
 {
 	(void)e;
 	((sys_buf *)ctx)->len = 0;
+	return 0;
+}
+
+/* Feed a whole file, from offset 0, into a sink. */
+static int http_sink_copy_fd(int fd, const http_sink *out, sys_err *e)
+{
+	unsigned char buf[65536];
+	uint64_t off = 0;
+	size_t got;
+
+	do {
+		if (sys_pread_all(fd, buf, sizeof buf, off, &got, e) < 0 ||
+			(got && out->write(out->ctx, buf, got, e) < 0))
+			return -1;
+		off += got;
+	} while (got == sizeof buf);
 	return 0;
 }
 
@@ -2708,31 +3059,6 @@ static int xml_child(const xml_node *parent, const char *name, xml_node *child)
 	return r;
 }
 
-static int xml_put_utf8(char *out, size_t cap, size_t *o, unsigned long cp)
-{
-	unsigned char b[4];
-	size_t n, i;
-
-	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	if (cp < 0x80)
-		b[0] = (unsigned char)cp, n = 1;
-	else if (cp < 0x800)
-		b[0] = (unsigned char)(0xc0 | cp >> 6), b[1] = (unsigned char)(0x80 | (cp & 63)), n = 2;
-	else if (cp < 0x10000)
-		b[0] = (unsigned char)(0xe0 | cp >> 12), b[1] = (unsigned char)(0x80 | ((cp >> 6) & 63)),
-		b[2] = (unsigned char)(0x80 | (cp & 63)), n = 3;
-	else
-		b[0] = (unsigned char)(0xf0 | cp >> 18), b[1] = (unsigned char)(0x80 | ((cp >> 12) & 63)),
-		b[2] = (unsigned char)(0x80 | ((cp >> 6) & 63)), b[3] = (unsigned char)(0x80 | (cp & 63)),
-		n = 4;
-	if (*o + n >= cap)
-		return -1;
-	for (i = 0; i < n; i++)
-		out[(*o)++] = (char)b[i];
-	return 0;
-}
-
 /* Text content of a leaf element, entities decoded. -1 when malformed,
  * when the element has child elements, or when out is too small. */
 static int xml_text(const xml_node *n, char *out, size_t cap)
@@ -2782,7 +3108,7 @@ static int xml_text(const xml_node *n, char *out, size_t cap)
 				memcpy(num, digits, (size_t)(semi - digits));
 				num[semi - digits] = 0;
 				cp = strtoul(num, &stop, base);
-				if (*num == 0 || *stop || xml_put_utf8(out, cap, &o, cp) < 0)
+				if (*num == 0 || *stop || sys_put_utf8(out, cap, &o, cp) < 0)
 					return -1;
 			} else {
 				static const struct { const char *name; char c; } ents[] = {
@@ -2884,6 +3210,16 @@ static int s3_meta_set(s3_meta *m, const char *name, const char *value)
 	if (i == m->n)
 		m->n++;
 	return 0;
+}
+
+static const char *s3_meta_get(const s3_meta *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (strcasecmp(m->name[i], name) == 0)
+			return m->value[i];
+	return NULL;
 }
 
 
@@ -3775,12 +4111,1454 @@ static void store_open_s3(store *s, s3_client *c, const char *bucket)
 	sys_strlcpy(s->bucket, bucket, sizeof s->bucket);
 }
 
+/* ---- file:// ---------------------------------------------------------------
+ *
+ * Keys are paths below the store's root. An object is a plain file; its
+ * metadata, if any, is a JSON object of strings in a hidden sidecar next
+ * to it: dir/.NAME.dgmeta. Data and sidecar are each written to a temp
+ * file and renamed into place, so readers see old or new, never half.
+ * A reader that catches the moment between the two renames sees a hash
+ * mismatch, which fails safe. */
+
+#define STORE_SIDECAR ".dgmeta"
+
+static int store_file_path(const store *s, const char *key, char *path, size_t n, sys_err *e)
+{
+	const char *p = key;
+
+	/* No ".." components: a key never names something outside the root. */
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+
+		if (len == 2 && p[0] == '.' && p[1] == '.')
+			return sys_fail(e, SYS_EUSAGE, "invalid key '%s': '..' is not allowed", key);
+		p += len + (slash != NULL);
+	}
+	if ((size_t)snprintf(path, n, "%s/%s", strcmp(s->root, "/") ? s->root : "", key) >= n)
+		return sys_fail(e, SYS_EUSAGE, "path too long for key '%s'", key);
+	return 0;
+}
+
+static void store_sidecar_path(const char *path, char *out, size_t n)
+{
+	const char *base = sys_basename(path);
+
+	snprintf(out, n, "%.*s.%s" STORE_SIDECAR, (int)(base - path), path, base);
+}
+
+/* Names the store keeps for itself: sidecars and temp files. */
+static int store_file_hidden(const char *name)
+{
+	return name[0] == '.' && (sys_ends_with_ci(name, STORE_SIDECAR) || strstr(name, ".dg-") ||
+		strncmp(name, ".dg-", 4) == 0);
+}
+
+static int store_file_read_meta(const char *path, s3_meta *meta, sys_err *e)
+{
+	char side[DG_MAX_PATH], k[128], v[2048];
+	sys_buf js = { 0 };
+	jsmntok_t tok[2 * S3_META_MAX + 1];
+	jsmn_parser p;
+	sys_err ignore;
+	int n, i, rc = -1;
+
+	s3_meta_init(meta);
+	store_sidecar_path(path, side, sizeof side);
+	if (sys_read_file(side, 1u << 16, &js, &ignore) < 0) {
+		if (ignore.code == SYS_ENOTFOUND)
+			return 0;   /* a plain file: no metadata */
+		*e = ignore;
+		return -1;
+	}
+	jsmn_init(&p);
+	n = jsmn_parse(&p, js.data, js.len, tok, sizeof tok / sizeof tok[0]);
+	if (n < 1 || tok[0].type != JSMN_OBJECT || n != 1 + 2 * tok[0].size)
+		goto bad;
+	for (i = 1; i + 1 < n; i += 2) {
+		if (tok[i].type != JSMN_STRING || tok[i + 1].type != JSMN_STRING ||
+			sys_json_string(js.data, &tok[i], k, sizeof k) < 0 ||
+			sys_json_string(js.data, &tok[i + 1], v, sizeof v) < 0 ||
+			s3_meta_set(meta, k, v) < 0)
+			goto bad;
+	}
+	rc = 0;
+	goto done;
+bad:
+	sys_fail(e, SYS_EPROTO, "malformed metadata sidecar %s", side);
+done:
+	sys_buf_free(&js);
+	return rc;
+}
+
+static int store_file_head(store *s, const char *key, s3_object *obj, s3_meta *meta, sys_err *e)
+{
+	char path[DG_MAX_PATH];
+	struct stat st;
+
+	if (store_file_path(s, key, path, sizeof path, e) < 0)
+		return -1;
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return sys_fail(e, SYS_ENOTFOUND, "NotFound: %s does not exist", path);
+		return sys_fail_errno(e, SYS_EIO, errno, "cannot stat %s", path);
+	}
+	if (!S_ISREG(st.st_mode))
+		return sys_fail(e, SYS_ENOTFOUND, "NotFound: %s is not a file", path);
+	if (obj) {
+		memset(obj, 0, sizeof *obj);
+		sys_strlcpy(obj->key, key, sizeof obj->key);
+		obj->size = (uint64_t)st.st_size;
+		obj->mtime = st.st_mtime;
+	}
+	return meta ? store_file_read_meta(path, meta, e) : 0;
+}
+
+static int store_file_get(store *s, const char *key, const http_sink *sink, s3_object *obj,
+	s3_meta *meta, sys_err *e)
+{
+	char path[DG_MAX_PATH];
+	int fd, rc;
+
+	if (store_file_head(s, key, obj, meta, e) < 0 ||
+		store_file_path(s, key, path, sizeof path, e) < 0)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sys_fail_errno(e, SYS_EIO, errno, "cannot open %s", path);
+	rc = (sink->reset && sink->reset(sink->ctx, e) < 0) ? -1 : http_sink_copy_fd(fd, sink, e);
+	close(fd);
+	return rc;
+}
+
+/* Write one file atomically: temp file in the same directory, rename. */
+static int store_file_write(const store *s, const char *path, int src_fd, const void *mem,
+	uint64_t size, sys_err *e)
+{
+	char tmp[DG_MAX_PATH];
+	unsigned char buf[65536];
+	uint64_t off = 0;
+	int fd, rc = -1;
+
+	fd = sys_tmp_open(path, tmp, sizeof tmp, e);
+	if (fd < 0)
+		return -1;
+	if (mem) {
+		if (sys_write_all(fd, mem, (size_t)size, e, path) < 0)
+			goto done;
+	} else {
+		while (off < size) {
+			size_t want = size - off < sizeof buf ? (size_t)(size - off) : sizeof buf, got;
+
+			if (sys_pread_all(src_fd, buf, want, off, &got, e) < 0 ||
+				sys_write_all(fd, buf, got, e, path) < 0)
+				goto done;
+			if (got < want) {
+				sys_fail(e, SYS_EIO, "source file shrank while copying to %s", path);
+				goto done;
+			}
+			off += got;
+		}
+	}
+	if (fchmod(fd, 0666 & ~s->umask) < 0 || fsync(fd) < 0) {
+		sys_fail_errno(e, SYS_EIO, errno, "cannot write %s", path);
+		goto done;
+	}
+	if (rename(tmp, path) < 0) {
+		sys_fail_errno(e, SYS_EIO, errno, "cannot rename into %s", path);
+		goto done;
+	}
+	rc = 0;
+done:
+	close(fd);
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+static int store_file_put(store *s, const char *key, int fd, const void *mem, uint64_t size,
+	const s3_meta *meta, sys_err *e)
+{
+	char path[DG_MAX_PATH], side[DG_MAX_PATH], dir[DG_MAX_PATH];
+	sys_buf js = { 0 };
+	size_t i;
+	int rc = -1;
+
+	if (store_file_path(s, key, path, sizeof path, e) < 0)
+		return -1;
+	snprintf(dir, sizeof dir, "%.*s", (int)(sys_basename(path) - path), path);
+	if (dir[0] && sys_mkdirs(dir, 0777, e) < 0)
+		return -1;
+	store_sidecar_path(path, side, sizeof side);
+	if (meta && meta->n) {
+		sys_buf_adds(&js, "{");
+		for (i = 0; i < meta->n; i++) {
+			if (i)
+				sys_buf_adds(&js, ",");
+			sys_json_escape(&js, meta->name[i]);
+			sys_buf_adds(&js, ":");
+			sys_json_escape(&js, meta->value[i]);
+		}
+		if (sys_buf_adds(&js, "}\n") < 0) {
+			sys_fail(e, SYS_ENOMEM, "out of memory");
+			goto done;
+		}
+		if (store_file_write(s, side, -1, js.data, js.len, e) < 0)
+			goto done;
+	} else if (unlink(side) < 0 && errno != ENOENT) {
+		sys_fail_errno(e, SYS_EIO, errno, "cannot remove %s", side);
+		goto done;
+	}
+	rc = store_file_write(s, path, fd, mem, size, e);
+done:
+	sys_buf_free(&js);
+	return rc;
+}
+
+static int store_file_put_file(store *s, const char *key, int fd, uint64_t size,
+	const char *sha256_hex, const s3_meta *meta, sys_err *e)
+{
+	(void)sha256_hex;
+	return store_file_put(s, key, fd, NULL, size, meta, e);
+}
+
+static int store_file_put_mem(store *s, const char *key, const void *p, size_t n,
+	const s3_meta *meta, sys_err *e)
+{
+	return store_file_put(s, key, -1, p, n, meta, e);
+}
+
+static int store_file_del(store *s, const char *key, sys_err *e)
+{
+	char path[DG_MAX_PATH], side[DG_MAX_PATH];
+
+	if (store_file_path(s, key, path, sizeof path, e) < 0)
+		return -1;
+	store_sidecar_path(path, side, sizeof side);
+	/* Like S3, deleting what is not there succeeds. */
+	if ((unlink(path) < 0 && errno != ENOENT) || (unlink(side) < 0 && errno != ENOENT))
+		return sys_fail_errno(e, SYS_EIO, errno, "cannot delete %s", path);
+	return 0;
+}
+
+static int store_file_del_many(store *s, const char *const *keys, size_t n, sys_err *e)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (store_file_del(s, keys[i], e) < 0)
+			return -1;
+	return 0;
+}
+
+typedef struct store_dirent {
+	char *name;
+	int is_dir;
+	uint64_t size;
+	time_t mtime;
+} store_dirent;
+
+/* S3 order: byte order of the full key, so a directory sorts as "name/". */
+static int store_dirent_cmp(const void *a, const void *b)
+{
+	const store_dirent *x = a, *y = b;
+	const unsigned char *p = (const unsigned char *)x->name, *q = (const unsigned char *)y->name;
+
+	while (*p && *p == *q)
+		p++, q++;
+	return (int)(*p ? *p : x->is_dir ? '/' : 0) - (int)(*q ? *q : y->is_dir ? '/' : 0);
+}
+
+/* List the directory that holds keys starting with dirkey (ends in / or is
+ * empty), entries starting with name_prefix. */
+static int store_file_walk(store *s, const char *dirkey, const char *name_prefix,
+	const char *delimiter, s3_object *obj, s3_list_fn fn, void *ctx, sys_err *e)
+{
+	char path[DG_MAX_PATH], child[DG_MAX_PATH];
+	store_dirent *ents = NULL;
+	size_t n = 0, cap = 0, i, plen = strlen(name_prefix);
+	struct dirent *de;
+	DIR *d;
+	int rc = -1;
+
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", strcmp(s->root, "/") ? s->root : "",
+			dirkey) >= sizeof path)
+		return sys_fail(e, SYS_EIO, "path too long: %s", dirkey);
+	d = opendir(path);
+	if (d == NULL)
+		return errno == ENOENT || errno == ENOTDIR ? 0 :
+			sys_fail_errno(e, SYS_EIO, errno, "cannot list %s", path);
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+			strncmp(de->d_name, name_prefix, plen) != 0 || store_file_hidden(de->d_name))
+			continue;
+		snprintf(child, sizeof child, "%s%s", path, de->d_name);
+		if (stat(child, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+			continue;
+		if (n == cap) {
+			store_dirent *grown = realloc(ents, (cap = cap ? 2 * cap : 64) * sizeof *ents);
+
+			if (grown == NULL) {
+				sys_fail(e, SYS_ENOMEM, "out of memory listing %s", path);
+				goto done;
+			}
+			ents = grown;
+		}
+		ents[n].name = strdup(de->d_name);
+		if (ents[n].name == NULL) {
+			sys_fail(e, SYS_ENOMEM, "out of memory listing %s", path);
+			goto done;
+		}
+		ents[n].is_dir = S_ISDIR(st.st_mode);
+		ents[n].size = (uint64_t)st.st_size;
+		ents[n].mtime = st.st_mtime;
+		n++;
+	}
+	if (n)
+		qsort(ents, n, sizeof *ents, store_dirent_cmp);
+	for (i = 0; i < n; i++) {
+		char key[DG_MAX_KEY + 2];
+
+		if ((size_t)snprintf(key, sizeof key, "%s%s%s", dirkey, ents[i].name,
+				ents[i].is_dir ? "/" : "") > DG_MAX_KEY)
+			continue;
+		if (ents[i].is_dir) {
+			if (delimiter) {
+				memset(obj, 0, sizeof *obj);
+				sys_strlcpy(obj->key, key, sizeof obj->key);
+				obj->is_prefix = 1;
+				if (fn(ctx, obj, e) < 0)
+					goto done;
+			} else if (store_file_walk(s, key, "", NULL, obj, fn, ctx, e) < 0) {
+				goto done;
+			}
+			continue;
+		}
+		memset(obj, 0, sizeof *obj);
+		sys_strlcpy(obj->key, key, sizeof obj->key);
+		obj->size = ents[i].size;
+		obj->mtime = ents[i].mtime;
+		if (fn(ctx, obj, e) < 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	closedir(d);
+	for (i = 0; i < n; i++)
+		free(ents[i].name);
+	free(ents);
+	return rc;
+}
+
+static int store_file_list(store *s, const char *prefix, const char *delimiter,
+	s3_list_fn fn, void *ctx, sys_err *e)
+{
+	char dirkey[DG_MAX_KEY + 1];
+	const char *name = sys_basename(prefix ? prefix : "");
+	s3_object *obj = calloc(1, sizeof *obj);
+	int rc;
+
+	if (obj == NULL)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	if (delimiter && strcmp(delimiter, "/") != 0) {
+		free(obj);
+		return sys_fail(e, SYS_EUSAGE, "file:// listings support only the / delimiter");
+	}
+	snprintf(dirkey, sizeof dirkey, "%.*s", (int)(name - (prefix ? prefix : "")), prefix ? prefix : "");
+	rc = store_file_walk(s, dirkey, name, delimiter, obj, fn, ctx, e);
+	free(obj);
+	return rc;
+}
+
+static const store_ops store_file_ops = {
+	store_file_list, store_file_head, store_file_get, store_file_put_file, store_file_put_mem,
+	store_file_del, store_file_del_many,
+};
+
+static void store_open_file(store *s, const char *root, mode_t umask_bits)
+{
+	memset(s, 0, sizeof *s);
+	s->ops = &store_file_ops;
+	sys_strlcpy(s->root, root, sizeof s->root);
+	s->umask = umask_bits;
+}
+
+/* ======================================================================
+ * §8  Delta engine
+ *
+ * VCDIFF through the embedded xdelta3, with its non-blocking interface:
+ * the target streams in, the delta streams out, and the source is read
+ * block by block through a small LRU over a random-access reader, so no
+ * file is ever held whole in memory. Encoding matches `xdelta3 -e -9`
+ * with LZMA secondary compression, as Debian's xdelta3 writes by default.
+ * Deltas whose application header asks for external gzip (the xdelta3
+ * CLI's "G") are decoded as the CLI does, with a gzip program.
+ * ====================================================================== */
+
+#define DELTA_BLKSIZE     (1u << 20)  /* source block: a power of two */
+#define DELTA_LRU_BLOCKS  16          /* source blocks kept in memory */
+#define DELTA_WINSIZE     XD3_DEFAULT_WINSIZE   /* 8 MiB target windows */
+/* xdelta3 -9 indexes its 64 MiB source window every 2 bytes (a 128 MiB
+ * hash). Larger windows keep that table size and index more sparsely. */
+#define DELTA_CLI_WINDOW  (64u << 20)
+#define DELTA_HASH_SLOTS  (32u << 20)
+
+typedef struct delta_block {
+	uint64_t blkno;
+	uint64_t last_use;
+	size_t len;
+	unsigned char *data;
+} delta_block;
+
+typedef struct delta_blocks {
+	const delta_src *src;
+	delta_block slot[DELTA_LRU_BLOCKS];
+	unsigned char *mem;
+	uint64_t tick;
+} delta_blocks;
+
+static int delta_blocks_init(delta_blocks *b, const delta_src *src, sys_err *e)
+{
+	unsigned i;
+
+	memset(b, 0, sizeof *b);
+	b->src = src;
+	b->mem = malloc((size_t)DELTA_LRU_BLOCKS * DELTA_BLKSIZE);
+	if (b->mem == NULL)
+		return sys_fail(e, SYS_ENOMEM, "out of memory for source blocks");
+	for (i = 0; i < DELTA_LRU_BLOCKS; i++) {
+		b->slot[i].blkno = UINT64_MAX;
+		b->slot[i].data = b->mem + (size_t)i * DELTA_BLKSIZE;
+	}
+	return 0;
+}
+
+static void delta_blocks_free(delta_blocks *b)
+{
+	free(b->mem);
+	b->mem = NULL;
+}
+
+/* Answer xdelta3's XD3_GETSRCBLK: point the source at block getblkno. */
+static int delta_blocks_serve(delta_blocks *b, xd3_source *s, sys_err *e)
+{
+	delta_block *victim = &b->slot[0];
+	uint64_t blkno = s->getblkno;
+	size_t got;
+	unsigned i;
+
+	for (i = 0; i < DELTA_LRU_BLOCKS; i++) {
+		if (b->slot[i].blkno == blkno) {
+			victim = &b->slot[i];
+			goto found;
+		}
+		if (b->slot[i].last_use < victim->last_use)
+			victim = &b->slot[i];
+	}
+	victim->blkno = UINT64_MAX;
+	if (b->src->read(b->src->ctx, blkno * DELTA_BLKSIZE, victim->data, DELTA_BLKSIZE, &got, e) < 0)
+		return -1;
+	victim->blkno = blkno;
+	victim->len = got;
+found:
+	victim->last_use = ++b->tick;
+	s->curblkno = blkno;
+	s->curblk = victim->data;
+	s->onblk = (usize_t)victim->len;
+	return 0;
+}
+
+static const char *delta_xd3_error(xd3_stream *s, int ret)
+{
+	if (s->msg)
+		return s->msg;
+	return xd3_strerror(ret);
+}
+
+/* The source window: the whole reference, up to DG_WINDOW_MB. */
+static uint64_t delta_window(uint64_t source_size, uint64_t window_max)
+{
+	uint64_t w = DELTA_BLKSIZE;
+
+	while (w < source_size && w < window_max)
+		w <<= 1;
+	return w;
+}
+
+static int delta_encode(const delta_src *src, int target_fd, int out_fd,
+	const delta_opts *o, delta_result *res, sys_err *e)
+{
+	xd3_stream stream;
+	xd3_config config;
+	xd3_source source;
+	delta_blocks blocks;
+	br_sha256_context tsha, dsha;
+	unsigned char *in = NULL, d[32];
+	uint64_t window = delta_window(src->size, o->window_max);
+	char apphead[512];
+	int ret, rc = -1, eof = 0;
+
+	memset(&stream, 0, sizeof stream);
+	memset(&source, 0, sizeof source);
+	memset(res, 0, sizeof *res);
+	if (delta_blocks_init(&blocks, src, e) < 0)
+		return -1;
+	in = malloc(DELTA_WINSIZE);
+	if (in == NULL) {
+		sys_fail(e, SYS_ENOMEM, "out of memory for the delta window");
+		goto done;
+	}
+	br_sha256_init(&tsha);
+	br_sha256_init(&dsha);
+
+	/* What `xdelta3 -e -9` sets: the SLOW matcher, Adler-32 checksums in
+	 * the windows, LZMA secondary compression. */
+	xd3_init_config(&config, XD3_ADLER32 | XD3_SEC_LZMA);
+	config.winsize = DELTA_WINSIZE;
+	if (window <= DELTA_CLI_WINDOW) {
+		config.smatch_cfg = XD3_SMATCH_SLOW;
+	} else {
+		config.smatch_cfg = XD3_SMATCH_SOFT;
+		config.smatcher_soft = (xd3_smatcher){ .large_look = 9,
+			.large_step = (usize_t)(window / DELTA_HASH_SLOTS), .small_look = 4,
+			.small_chain = 44, .small_lchain = 13, .max_lazy = 90, .long_enough = 70 };
+	}
+	ret = xd3_config_stream(&stream, &config);
+	if (ret) {
+		sys_fail(e, SYS_EINTEGRITY, "xdelta3 setup: %s", delta_xd3_error(&stream, ret));
+		goto done;
+	}
+	source.blksize = DELTA_BLKSIZE;
+	source.name = o->source_name;
+	source.max_winsize = window;
+	source.curblkno = (xoff_t)-1;
+	ret = xd3_set_source_and_size(&stream, &source, src->size);
+	if (ret) {
+		sys_fail(e, SYS_EINTEGRITY, "xdelta3 source: %s", delta_xd3_error(&stream, ret));
+		goto done;
+	}
+	/* The CLI's application header: "target//source/". */
+	snprintf(apphead, sizeof apphead, "%s//%s/", o->target_name, o->source_name);
+	xd3_set_appheader(&stream, (const uint8_t *)apphead, (usize_t)strlen(apphead));
+
+	for (;;) {
+		ret = xd3_encode_input(&stream);
+		switch (ret) {
+		case XD3_INPUT: {
+			size_t got;
+
+			if (eof)
+				goto finished;
+			if (sys_pread_all(target_fd, in, DELTA_WINSIZE, res->target_size, &got, e) < 0)
+				goto done;
+			br_sha256_update(&tsha, in, got);
+			res->target_size += got;
+			if (got < DELTA_WINSIZE) {
+				eof = 1;
+				xd3_set_flags(&stream, XD3_FLUSH | stream.flags);
+			}
+			xd3_avail_input(&stream, in, (usize_t)got);
+			continue;
+		}
+		case XD3_OUTPUT:
+			if (sys_write_all(out_fd, stream.next_out, stream.avail_out, e, "the delta") < 0)
+				goto done;
+			br_sha256_update(&dsha, stream.next_out, stream.avail_out);
+			res->delta_size += stream.avail_out;
+			xd3_consume_output(&stream);
+			continue;
+		case XD3_GETSRCBLK:
+			if (delta_blocks_serve(&blocks, &source, e) < 0)
+				goto done;
+			continue;
+		case XD3_GOTHEADER:
+		case XD3_WINSTART:
+		case XD3_WINFINISH:
+			continue;
+		default:
+			sys_fail(e, SYS_EINTEGRITY, "xdelta3 encode: %s", delta_xd3_error(&stream, ret));
+			goto done;
+		}
+	}
+finished:
+	ret = xd3_close_stream(&stream);
+	if (ret) {
+		sys_fail(e, SYS_EINTEGRITY, "xdelta3 encode: %s", delta_xd3_error(&stream, ret));
+		goto done;
+	}
+	br_sha256_out(&tsha, res->target_sha);
+	br_sha256_out(&dsha, d);
+	crypto_hex(d, 32, res->delta_sha_hex);
+	rc = 0;
+done:
+	xd3_free_stream(&stream);
+	delta_blocks_free(&blocks);
+	free(in);
+	return rc;
+}
+
+/* ---- gzip, for deltas made by the xdelta3 CLI from gzip files --------- */
+
+static int delta_find_program(const char *name, char *path, size_t n)
+{
+	const char *p = getenv("PATH");
+
+	if (p == NULL || *p == 0)
+		p = "/usr/local/bin:/usr/bin:/bin";
+	while (*p) {
+		const char *colon = strchr(p, ':');
+		size_t len = colon ? (size_t)(colon - p) : strlen(p);
+
+		if (len && (size_t)snprintf(path, n, "%.*s/%s", (int)len, p, name) < n &&
+			access(path, X_OK) == 0)
+			return 0;
+		p += len + (colon != NULL);
+	}
+	return -1;
+}
+
+/* Run `gzip ARG` with stdin from in_fd and stdout to out_fd. */
+static int delta_gzip(const char *arg, int in_fd, int out_fd, sys_err *e)
+{
+	char gzip[DG_MAX_PATH];
+	pid_t pid;
+	int status;
+
+	if (delta_find_program("gzip", gzip, sizeof gzip) < 0)
+		return sys_fail(e, SYS_EINTEGRITY, "this delta was made by the xdelta3 command line "
+			"from gzip data (external compression \"G\"); decoding it needs a gzip "
+			"program on PATH");
+	pid = fork();
+	if (pid < 0)
+		return sys_fail_errno(e, SYS_EIO, errno, "cannot start gzip");
+	if (pid == 0) {
+		if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0)
+			_exit(127);
+		execl(gzip, "gzip", arg, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return sys_fail_errno(e, SYS_EIO, errno, "waiting for gzip");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return sys_fail(e, SYS_EINTEGRITY, "gzip %s failed (exit status %d)", arg,
+			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	return 0;
+}
+
+/* A reader over a plain local file, for sources made here. */
+static int delta_fd_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, sys_err *e)
+{
+	return sys_pread_all(*(int *)ctx, buf, n, off, got, e);
+}
+
+/* An unlinked temp file in dir. */
+static int delta_tmpfile(const char *dir, sys_err *e)
+{
+	char path[DG_MAX_PATH];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/.dg-gzip-XXXXXX", dir);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return sys_fail_errno(e, SYS_EIO, errno, "cannot create a temporary file in %s", dir);
+	unlink(path);
+	return fd;
+}
+
+/* Copy a reader's bytes into fd. */
+static int delta_src_to_fd(const delta_src *src, int fd, sys_err *e)
+{
+	unsigned char buf[65536];
+	uint64_t off = 0;
+	size_t got;
+
+	while (off < src->size) {
+		if (src->read(src->ctx, off, buf, sizeof buf, &got, e) < 0 ||
+			sys_write_all(fd, buf, got, e, "a temporary file") < 0)
+			return -1;
+		if (got == 0)
+			return sys_fail(e, SYS_EIO, "source ended early");
+		off += got;
+	}
+	return 0;
+}
+
+/* Parse "target/C/source/C" and report which sides the CLI gzipped. */
+static void delta_apphead_gzip(xd3_stream *s, int *target_gz, int *source_gz)
+{
+	uint8_t *h;
+	usize_t n;
+	char buf[1024], *part[4] = { 0 };
+	int k = 0;
+
+	*target_gz = *source_gz = 0;
+	if (xd3_get_appheader(s, &h, &n) != 0 || n == 0 || n >= sizeof buf)
+		return;
+	memcpy(buf, h, n);
+	buf[n] = 0;
+	/* File names may contain '/': the compression fields are the 2nd and
+	 * the 4th counted from the end. */
+	for (char *p = buf + n; p > buf && k < 4; p--) {
+		if (p[-1] == '/') {
+			part[k++] = p;
+			p[-1] = 0;
+		}
+	}
+	if (k >= 3 && part[0] && part[2]) {
+		*source_gz = strcmp(part[0], "G") == 0;
+		*target_gz = strcmp(part[2], "G") == 0;
+	} else if (k >= 1) {
+		*target_gz = strcmp(part[0], "G") == 0;
+	}
+}
+
+static int delta_decode(const delta_src *src, int delta_fd, const http_sink *out,
+	const char *tmpdir, sys_err *e)
+{
+	xd3_stream stream;
+	xd3_config config;
+	xd3_source source;
+	delta_blocks blocks;
+	delta_src gunzipped = { 0 };
+	unsigned char *in = NULL;
+	uint64_t in_off = 0;
+	int ret, rc = -1, eof = 0, target_gz = 0, source_gz = 0, plain_fd = -1, tmp_out = -1;
+	int have_source = 0;
+
+	memset(&stream, 0, sizeof stream);
+	memset(&source, 0, sizeof source);
+	memset(&blocks, 0, sizeof blocks);
+	in = malloc(65536);
+	if (in == NULL)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	xd3_init_config(&config, 0);
+	config.winsize = DELTA_WINSIZE;
+	ret = xd3_config_stream(&stream, &config);
+	if (ret) {
+		sys_fail(e, SYS_EINTEGRITY, "xdelta3 setup: %s", delta_xd3_error(&stream, ret));
+		goto done;
+	}
+	for (;;) {
+		ret = xd3_decode_input(&stream);
+		switch (ret) {
+		case XD3_INPUT: {
+			size_t got;
+
+			if (eof)
+				goto finished;
+			if (sys_pread_all(delta_fd, in, 65536, in_off, &got, e) < 0)
+				goto done;
+			in_off += got;
+			if (got < 65536) {
+				eof = 1;
+				xd3_set_flags(&stream, XD3_FLUSH | stream.flags);
+			}
+			xd3_avail_input(&stream, in, (usize_t)got);
+			continue;
+		}
+		case XD3_GOTHEADER: {
+			const delta_src *use = src;
+
+			delta_apphead_gzip(&stream, &target_gz, &source_gz);
+			if (source_gz) {
+				/* The CLI diffed the gunzipped source: make the same. */
+				int raw = delta_tmpfile(tmpdir, e);
+
+				if (raw < 0)
+					goto done;
+				plain_fd = delta_tmpfile(tmpdir, e);
+				if (plain_fd < 0 || delta_src_to_fd(src, raw, e) < 0 ||
+					lseek(raw, 0, SEEK_SET) < 0 || delta_gzip("-dc", raw, plain_fd, e) < 0) {
+					close(raw);
+					goto done;
+				}
+				close(raw);
+				gunzipped.read = delta_fd_read;
+				gunzipped.ctx = &plain_fd;
+				gunzipped.size = (uint64_t)lseek(plain_fd, 0, SEEK_END);
+				use = &gunzipped;
+			}
+			if (target_gz && (tmp_out = delta_tmpfile(tmpdir, e)) < 0)
+				goto done;
+			if (delta_blocks_init(&blocks, use, e) < 0)
+				goto done;
+			source.blksize = DELTA_BLKSIZE;
+			source.name = "reference";
+			source.max_winsize = delta_window(use->size, UINT64_MAX);
+			source.curblkno = (xoff_t)-1;
+			ret = xd3_set_source_and_size(&stream, &source, use->size);
+			if (ret) {
+				sys_fail(e, SYS_EINTEGRITY, "xdelta3 source: %s", delta_xd3_error(&stream, ret));
+				goto done;
+			}
+			have_source = 1;
+			continue;
+		}
+		case XD3_OUTPUT:
+			if (tmp_out >= 0) {
+				if (sys_write_all(tmp_out, stream.next_out, stream.avail_out, e,
+						"a temporary file") < 0)
+					goto done;
+			} else if (out->write(out->ctx, stream.next_out, stream.avail_out, e) < 0) {
+				goto done;
+			}
+			xd3_consume_output(&stream);
+			continue;
+		case XD3_GETSRCBLK:
+			if (!have_source) {
+				sys_fail(e, SYS_EINTEGRITY, "corrupt delta: source read before the header");
+				goto done;
+			}
+			if (delta_blocks_serve(&blocks, &source, e) < 0)
+				goto done;
+			continue;
+		case XD3_WINSTART:
+		case XD3_WINFINISH:
+			continue;
+		default:
+			sys_fail(e, SYS_EINTEGRITY, "corrupt delta: %s", delta_xd3_error(&stream, ret));
+			goto done;
+		}
+	}
+finished:
+	ret = xd3_close_stream(&stream);
+	if (ret) {
+		sys_fail(e, SYS_EINTEGRITY, "corrupt delta: %s", delta_xd3_error(&stream, ret));
+		goto done;
+	}
+	if (!have_source) {
+		sys_fail(e, SYS_EINTEGRITY, "corrupt delta: no VCDIFF header");
+		goto done;
+	}
+	if (tmp_out >= 0) {
+		/* The CLI re-gzips such output with `gzip -c`; so do we. */
+		int gz = delta_tmpfile(tmpdir, e);
+
+		if (gz < 0)
+			goto done;
+		if (lseek(tmp_out, 0, SEEK_SET) < 0 || delta_gzip("-c", tmp_out, gz, e) < 0 ||
+			http_sink_copy_fd(gz, out, e) < 0) {
+			close(gz);
+			goto done;
+		}
+		close(gz);
+	}
+	rc = 0;
+done:
+	xd3_free_stream(&stream);
+	delta_blocks_free(&blocks);
+	if (plain_fd >= 0)
+		close(plain_fd);
+	if (tmp_out >= 0)
+		close(tmp_out);
+	free(in);
+	return rc;
+}
+
+/* ======================================================================
+ * §9  Reference cache
+ *
+ * References are fetched once and kept locally, keyed by their SHA-256,
+ * always encrypted: on disk as AES-256-GCM in 64 KiB chunks (each chunk
+ * authenticated on its own, so the delta engine can read any range), or
+ * in memory with LRU eviction. The key is per process unless
+ * DG_CACHE_ENCRYPTION_KEY is set; with a per-process key the files live
+ * in a per-process directory removed at exit, as the Python tool does.
+ * An entry that fails authentication or its hash is deleted and fetched
+ * again.
+ *
+ * File format (ours; Python keeps its own cache):
+ *   header, 64 bytes: "DGREF001" | u32 chunk size | u32 0 | u64 size |
+ *                     sha256[32] | salt[8]
+ *   then per chunk: ciphertext | 16-byte tag
+ *   nonce = salt | be32(chunk index); AAD = header bytes 0..15 and 24..63
+ *   (everything but the size) | be64(index) | last-chunk flag. The flag
+ *   makes truncation at a chunk boundary fail, and the size must agree
+ *   with the file length.
+ * ====================================================================== */
+
+#define CACHE_CHUNK 65536u
+#define CACHE_HDR   64u
+#define CACHE_TAG   16u
+#define CACHE_MAGIC "DGREF001"
+
+struct cache_mem {
+	struct cache_mem *next;
+	char sha[65];
+	unsigned char *data;
+	uint64_t size;
+	uint64_t last_use;
+	int refs;
+};
+
+static void cache_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8), p[3] = (unsigned char)v;
+}
+
+static void cache_be64(unsigned char *p, uint64_t v)
+{
+	cache_be32(p, (uint32_t)(v >> 32));
+	cache_be32(p + 4, (uint32_t)v);
+}
+
+static uint64_t cache_get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static int cache_is_hex_sha(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++)
+		if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
+			return 0;
+	return s[64] == 0;
+}
+
+/* Nonce and AAD of chunk index of a file with header hdr. */
+static void cache_chunk_params(const unsigned char *hdr, uint64_t index, int last,
+	unsigned char iv[12], unsigned char aad[64])
+{
+	memcpy(iv, hdr + 56, 8);
+	cache_be32(iv + 8, (uint32_t)index);
+	memcpy(aad, hdr, 16);
+	memcpy(aad + 16, hdr + 24, 40);
+	cache_be64(aad + 56 - 8 + 8, index);   /* bytes 56..63 */
+	aad[55] = (unsigned char)last;
+}
+
+static void cache_remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[DG_MAX_PATH];
+
+	if (d) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+/* Per-process directories of processes that died without cleaning up. */
+static void cache_reap_stale(const char *base)
+{
+	DIR *d = opendir(base);
+	struct dirent *de;
+	char path[DG_MAX_PATH];
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		long pid;
+
+		if (sscanf(de->d_name, "proc-%ld-", &pid) != 1 || pid <= 0 || pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", base, de->d_name);
+		cache_remove_dir(path);
+	}
+	closedir(d);
+}
+
+static int cache_open(cache *c, const cache_cfg *cfg, const sys_log *lg, sys_err *e)
+{
+	char base[DG_MAX_PATH];
+	const char *v;
+
+	memset(c, 0, sizeof *c);
+	c->log = lg;
+	c->backend = cfg->memory ? CACHE_MEMORY : CACHE_FS;
+	c->mem_limit = cfg->memory_mb << 20;
+	pthread_mutex_init(&c->lock, NULL);
+	if (cfg->key_b64 && *cfg->key_b64) {
+		size_t n;
+
+		if (crypto_b64_decode(cfg->key_b64, c->key, sizeof c->key, &n) < 0 || n != 32)
+			return sys_fail(e, SYS_ECONFIG, "DG_CACHE_ENCRYPTION_KEY must be 32 bytes in base64");
+	} else {
+		if (crypto_random(c->key, sizeof c->key) < 0)
+			return sys_fail_errno(e, SYS_ECONFIG, errno, "getrandom");
+		c->ephemeral = 1;
+	}
+	crypto_gcm_init(&c->gcm, c->key);
+
+	if (cfg->dir && *cfg->dir)
+		sys_strlcpy(base, cfg->dir, sizeof base);
+	else if ((v = getenv("XDG_CACHE_HOME")) && *v)
+		snprintf(base, sizeof base, "%s/deltaglider", v);
+	else if ((v = getenv("HOME")) && *v && strcmp(v, "/") != 0)
+		snprintf(base, sizeof base, "%s/.cache/deltaglider", v);
+	else
+		snprintf(base, sizeof base, "/tmp/deltaglider-%ld", (long)getuid());
+	sys_strlcpy(c->base, base, sizeof c->base);
+	return 0;
+}
+
+/* Directories are made on first write: a run that needs no reference
+ * touches nothing. */
+static int cache_ensure_dir(cache *c, sys_err *e)
+{
+	if (c->dir[0])
+		return 0;
+	if (sys_mkdirs(c->base, 0700, e) < 0)
+		return -1;
+	if (c->ephemeral) {
+		cache_reap_stale(c->base);
+		snprintf(c->dir, sizeof c->dir, "%s/proc-%ld-XXXXXX", c->base, (long)getpid());
+		if (mkdtemp(c->dir) == NULL) {
+			sys_fail_errno(e, SYS_EIO, errno, "cannot create cache directory in %s", c->base);
+			c->dir[0] = 0;
+			return -1;
+		}
+	} else {
+		snprintf(c->dir, sizeof c->dir, "%s/refs", c->base);
+		if (sys_mkdirs(c->dir, 0700, e) < 0) {
+			c->dir[0] = 0;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void cache_close(cache *c)
+{
+	struct cache_mem *m = c->mem, *next;
+
+	for (; m; m = next) {
+		next = m->next;
+		free(m->data);
+		free(m);
+	}
+	c->mem = NULL;
+	if (c->ephemeral && c->dir[0])
+		cache_remove_dir(c->dir);
+	explicit_bzero(c->key, sizeof c->key);
+	explicit_bzero(&c->gcm, sizeof c->gcm);
+	pthread_mutex_destroy(&c->lock);
+}
+
+/* ---- Reading -------------------------------------------------------------- */
+
+static int cache_mem_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, sys_err *e)
+{
+	cache_ref *r = ctx;
+
+	(void)e;
+	if (off >= r->src.size) {
+		*got = 0;
+		return 0;
+	}
+	if (n > r->src.size - off)
+		n = (size_t)(r->src.size - off);
+	memcpy(buf, r->mem->data + off, n);
+	*got = n;
+	return 0;
+}
+
+/* Decrypt chunk index of r's file into r->chunk. */
+static int cache_load_chunk(cache_ref *r, uint64_t index, sys_err *e)
+{
+	uint64_t nchunks = r->src.size ? (r->src.size + CACHE_CHUNK - 1) / CACHE_CHUNK : 1;
+	size_t len = index + 1 < nchunks ? CACHE_CHUNK : (size_t)(r->src.size - index * CACHE_CHUNK);
+	unsigned char iv[12], aad[64], tag[CACHE_TAG];
+	uint64_t at = CACHE_HDR + index * (CACHE_CHUNK + CACHE_TAG);
+	size_t got;
+	int ok;
+
+	if (sys_pread_all(r->fd, r->chunk, len, at, &got, e) < 0 ||
+		(got == len && sys_pread_all(r->fd, tag, CACHE_TAG, at + len, &got, e) < 0))
+		return -1;
+	if (got != (got == len ? len : CACHE_TAG) && got != CACHE_TAG)
+		return sys_fail(e, SYS_EINTEGRITY, "cached reference is truncated");
+	cache_chunk_params(r->hdr, index, index + 1 == nchunks, iv, aad);
+	pthread_mutex_lock(&r->c->lock);
+	ok = crypto_gcm_open(&r->c->gcm, iv, aad, sizeof aad, r->chunk, len, tag);
+	pthread_mutex_unlock(&r->c->lock);
+	if (!ok) {
+		r->chunk_index = UINT64_MAX;
+		return sys_fail(e, SYS_EINTEGRITY, "cached reference failed authentication");
+	}
+	r->chunk_index = index;
+	return 0;
+}
+
+static int cache_file_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, sys_err *e)
+{
+	cache_ref *r = ctx;
+	unsigned char *out = buf;
+	size_t done = 0;
+
+	while (done < n && off < r->src.size) {
+		uint64_t index = off / CACHE_CHUNK;
+		size_t in_chunk = (size_t)(off % CACHE_CHUNK), take;
+
+		if (r->chunk_index != index && cache_load_chunk(r, index, e) < 0)
+			return -1;
+		take = CACHE_CHUNK - in_chunk;
+		if (take > n - done)
+			take = n - done;
+		if (take > r->src.size - off)
+			take = (size_t)(r->src.size - off);
+		memcpy(out + done, r->chunk + in_chunk, take);
+		done += take;
+		off += take;
+	}
+	*got = done;
+	return 0;
+}
+
+static void cache_release(cache_ref *r)
+{
+	if (r->mem) {
+		pthread_mutex_lock(&r->c->lock);
+		r->mem->refs--;
+		pthread_mutex_unlock(&r->c->lock);
+	}
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->chunk);
+	memset(r, 0, sizeof *r);
+	r->fd = -1;
+}
+
+static void cache_path(const cache *c, const char *sha, char *path, size_t n)
+{
+	snprintf(path, n, "%s/%s.dgref", c->dir, sha);
+}
+
+/* Open a cache file as a reader, checking its header; verify = also
+ * decrypt it whole and check its SHA-256. 1 ok, 0 bad (deleted). */
+static int cache_open_file(cache *c, const char *sha, int verify, cache_ref *r, sys_err *e)
+{
+	char path[DG_MAX_PATH], got_hex[65];
+	unsigned char d[32], want[32];
+	struct stat st;
+	uint64_t nchunks;
+	int fd;
+
+	memset(r, 0, sizeof *r);
+	r->fd = -1;
+	r->c = c;
+	r->chunk_index = UINT64_MAX;
+	cache_path(c, sha, path, sizeof path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	r->fd = fd;
+	r->chunk = malloc(CACHE_CHUNK);
+	if (r->chunk == NULL) {
+		cache_release(r);
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	}
+	for (int i = 0; i < 32; i++)
+		sscanf(sha + 2 * i, "%2hhx", &want[i]);
+	if (fstat(fd, &st) < 0 || pread(fd, r->hdr, CACHE_HDR, 0) != CACHE_HDR ||
+		memcmp(r->hdr, CACHE_MAGIC, 8) != 0 || cache_get64(r->hdr + 8) >> 32 != CACHE_CHUNK ||
+		memcmp(r->hdr + 24, want, 32) != 0)
+		goto bad;
+	r->src.size = cache_get64(r->hdr + 16);
+	nchunks = r->src.size ? (r->src.size + CACHE_CHUNK - 1) / CACHE_CHUNK : 1;
+	if ((uint64_t)st.st_size != CACHE_HDR + r->src.size + nchunks * CACHE_TAG)
+		goto bad;
+	r->src.read = cache_file_read;
+	r->src.ctx = r;
+	if (verify) {
+		br_sha256_context h;
+		uint64_t off = 0;
+
+		br_sha256_init(&h);
+		for (uint64_t i = 0; i < nchunks; i++) {
+			size_t len = i + 1 < nchunks ? CACHE_CHUNK : (size_t)(r->src.size - off);
+			sys_err ignore;
+
+			if (cache_load_chunk(r, i, &ignore) < 0)
+				goto bad;
+			br_sha256_update(&h, r->chunk, len);
+			off += len;
+		}
+		br_sha256_out(&h, d);
+		crypto_hex(d, 32, got_hex);
+		if (strcmp(got_hex, sha) != 0)
+			goto bad;
+	}
+	return 1;
+bad:
+	sys_logf(c->log, LOG_WARNING, "cached reference %s is damaged or from another key; "
+		"fetching it again", sha);
+	cache_release(r);
+	unlink(path);
+	return 0;
+}
+
+/* A verified reference with this SHA-256: 1 found, 0 not cached. */
+static int cache_get(cache *c, const char *sha, cache_ref *r, sys_err *e)
+{
+	struct cache_mem *m;
+
+	if (!cache_is_hex_sha(sha))
+		return sys_fail(e, SYS_EINTEGRITY, "bad SHA-256 '%s' in metadata", sha);
+	pthread_mutex_lock(&c->lock);
+	for (m = c->mem; m; m = m->next) {
+		if (strcmp(m->sha, sha) == 0) {
+			m->refs++;
+			m->last_use = ++c->tick;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (m) {
+		memset(r, 0, sizeof *r);
+		r->fd = -1;
+		r->c = c;
+		r->mem = m;
+		r->src = (delta_src){ cache_mem_read, r, m->size };
+		return 1;
+	}
+	if (c->dir[0] == 0 && (c->ephemeral || cache_ensure_dir(c, e) < 0))
+		return 0;   /* nothing written yet, or no usable directory */
+	return cache_open_file(c, sha, 1, r, e);
+}
+
+/* ---- Writing ---------------------------------------------------------------- */
+
+static int cache_w_flush(cache_writer *w, int last, sys_err *e)
+{
+	unsigned char iv[12], aad[64], tag[CACHE_TAG];
+
+	cache_chunk_params(w->hdr, w->index, last, iv, aad);
+	pthread_mutex_lock(&w->c->lock);
+	crypto_gcm_seal(&w->c->gcm, iv, aad, sizeof aad, w->chunk, w->fill, tag);
+	pthread_mutex_unlock(&w->c->lock);
+	if (sys_write_all(w->fd, w->chunk, w->fill, e, "the cache") < 0 ||
+		sys_write_all(w->fd, tag, CACHE_TAG, e, "the cache") < 0)
+		return -1;
+	w->index++;
+	w->fill = 0;
+	return 0;
+}
+
+static int cache_w_write(void *ctx, const unsigned char *p, size_t n, sys_err *e)
+{
+	cache_writer *w = ctx;
+
+	br_sha256_update(&w->sha, p, n);
+	w->size += n;
+	if (w->to_memory) {
+		if (w->size <= w->c->mem_limit)
+			return sys_buf_add(&w->mem, p, n) < 0 ? sys_fail(e, SYS_ENOMEM, "out of memory") : 0;
+		/* Too big for the memory cache: spill into an encrypted file. */
+		w->to_memory = 0;
+		w->size -= n;
+		br_sha256_init(&w->sha);
+		{
+			size_t held = w->mem.len;
+
+			w->size = 0;
+			w->mem.len = 0;
+			if (cache_w_write(w, (unsigned char *)w->mem.data, held, e) < 0)
+				return -1;
+			sys_buf_free(&w->mem);
+		}
+		return cache_w_write(w, p, n, e);
+	}
+	while (n) {
+		size_t take;
+
+		/* A full chunk is written only once more data shows it is not the last. */
+		if (w->fill == CACHE_CHUNK && cache_w_flush(w, 0, e) < 0)
+			return -1;
+		take = CACHE_CHUNK - w->fill < n ? CACHE_CHUNK - w->fill : n;
+		memcpy(w->chunk + w->fill, p, take);
+		w->fill += take;
+		p += take;
+		n -= take;
+	}
+	return 0;
+}
+
+static int cache_w_start_file(cache_writer *w, sys_err *e)
+{
+	if (cache_ensure_dir(w->c, e) < 0)
+		return -1;
+	snprintf(w->tmp, sizeof w->tmp, "%s/.%s.XXXXXX", w->c->dir, w->sha_hex);
+	w->fd = mkostemp(w->tmp, O_CLOEXEC);
+	if (w->fd < 0) {
+		w->tmp[0] = 0;
+		return sys_fail_errno(e, SYS_EIO, errno, "cannot create a cache file in %s", w->c->dir);
+	}
+	if (sys_write_all(w->fd, w->hdr, CACHE_HDR, e, "the cache") < 0)
+		return -1;
+	return 0;
+}
+
+static int cache_w_reset(void *ctx, sys_err *e)
+{
+	cache_writer *w = ctx;
+
+	br_sha256_init(&w->sha);
+	w->size = 0;
+	w->fill = 0;
+	w->index = 0;
+	w->mem.len = 0;
+	w->to_memory = w->c->backend == CACHE_MEMORY;
+	if (w->fd >= 0) {
+		if (ftruncate(w->fd, CACHE_HDR) < 0 || lseek(w->fd, CACHE_HDR, SEEK_SET) < 0)
+			return sys_fail_errno(e, SYS_EIO, errno, "cannot rewind the cache file");
+	}
+	return 0;
+}
+
+/* Start caching a reference whose SHA-256 must come out as sha. The
+ * writer is also an http_sink, for a GET to stream into. */
+static int cache_put_begin(cache *c, const char *sha, cache_writer *w, sys_err *e)
+{
+	memset(w, 0, sizeof *w);
+	w->c = c;
+	w->fd = -1;
+	if (!cache_is_hex_sha(sha))
+		return sys_fail(e, SYS_EINTEGRITY, "bad SHA-256 '%s' in metadata", sha);
+	sys_strlcpy(w->sha_hex, sha, sizeof w->sha_hex);
+	w->chunk = malloc(CACHE_CHUNK);
+	if (w->chunk == NULL)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	memcpy(w->hdr, CACHE_MAGIC, 8);
+	cache_be32(w->hdr + 8, CACHE_CHUNK);
+	for (int i = 0; i < 32; i++)
+		sscanf(sha + 2 * i, "%2hhx", &w->hdr[24 + i]);
+	if (crypto_random(w->hdr + 56, 8) < 0)
+		return sys_fail_errno(e, SYS_EIO, errno, "getrandom");
+	w->sink = (http_sink){ cache_w_write, cache_w_reset, w };
+	cache_w_reset(w, e);
+	if (!w->to_memory && cache_w_start_file(w, e) < 0) {
+		cache_put_abort(w);
+		return -1;
+	}
+	return 0;
+}
+
+static void cache_put_abort(cache_writer *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->tmp[0])
+		unlink(w->tmp);
+	free(w->chunk);
+	sys_buf_free(&w->mem);
+	memset(w, 0, sizeof *w);
+	w->fd = -1;
+}
+
+/* Finish: the content must hash to the expected SHA-256 (else the entry is
+ * dropped and SYS_EINTEGRITY returned); then r reads it. */
+static int cache_put_commit(cache_writer *w, cache_ref *r, sys_err *e)
+{
+	cache *c = w->c;
+	unsigned char d[32];
+	char got[65], path[DG_MAX_PATH];
+
+	br_sha256_out(&w->sha, d);
+	crypto_hex(d, 32, got);
+	if (strcmp(got, w->sha_hex) != 0) {
+		sys_fail(e, SYS_EINTEGRITY, "reference SHA-256 mismatch: metadata says %s, "
+			"content is %s", w->sha_hex, got);
+		goto fail;
+	}
+	if (w->to_memory) {
+		struct cache_mem *m = calloc(1, sizeof *m), **pp;
+
+		if (m == NULL) {
+			sys_fail(e, SYS_ENOMEM, "out of memory");
+			goto fail;
+		}
+		sys_strlcpy(m->sha, w->sha_hex, sizeof m->sha);
+		m->size = w->size;
+		m->data = (unsigned char *)w->mem.data;
+		w->mem.data = NULL;
+		m->refs = 1;
+		pthread_mutex_lock(&c->lock);
+		m->last_use = ++c->tick;
+		/* Evict least recently used entries nobody reads until it fits. */
+		while (c->mem_used + m->size > c->mem_limit) {
+			struct cache_mem **victim = NULL;
+
+			for (pp = &c->mem; *pp; pp = &(*pp)->next)
+				if ((*pp)->refs == 0 && (victim == NULL || (*pp)->last_use < (*victim)->last_use))
+					victim = pp;
+			if (victim == NULL)
+				break;
+			{
+				struct cache_mem *v = *victim;
+
+				*victim = v->next;
+				c->mem_used -= v->size;
+				free(v->data);
+				free(v);
+			}
+		}
+		m->next = c->mem;
+		c->mem = m;
+		c->mem_used += m->size;
+		pthread_mutex_unlock(&c->lock);
+		memset(r, 0, sizeof *r);
+		r->fd = -1;
+		r->c = c;
+		r->mem = m;
+		r->src = (delta_src){ cache_mem_read, r, m->size };
+		cache_put_abort(w);
+		return 0;
+	}
+	if (cache_w_flush(w, 1, e) < 0)
+		goto fail;
+	cache_be64(w->hdr + 16, w->size);
+	if (pwrite(w->fd, w->hdr, CACHE_HDR, 0) != CACHE_HDR) {
+		sys_fail_errno(e, SYS_EIO, errno, "cannot write the cache");
+		goto fail;
+	}
+	cache_path(c, w->sha_hex, path, sizeof path);
+	if (rename(w->tmp, path) < 0) {
+		sys_fail_errno(e, SYS_EIO, errno, "cannot store %s in the cache", w->sha_hex);
+		goto fail;
+	}
+	w->tmp[0] = 0;
+	cache_put_abort(w);
+	if (cache_open_file(c, got, 0, r, e) != 1)
+		return sys_fail(e, SYS_EIO, "cannot reopen cached reference %s", got);
+	return 0;
+fail:
+	cache_put_abort(w);
+	return -1;
+}
+
 /* ======================================================================
  * §10  DeltaGlider core
  *
- * Logical objects on top of a store: what `cp`, `ls`, `rm` and `verify`
- * mean for a user, independent of the back-end.
+ * Logical objects on a store, as the Python DeltaGlider lays them out
+ * (../shared/spec/FORMAT.md): one reference.bin per prefix (DeltaSpace),
+ * NAME.delta for archives, NAME as is for the rest, metadata under every
+ * legacy spelling. Uploads never leave a delta without its reference,
+ * downloads are written to a temp file and renamed only once the SHA-256
+ * matches, and a reference goes only with the last delta that needs it.
  * ====================================================================== */
+
+#define DG_REFERENCE "reference.bin"
+#define DG_DELTA_SFX ".delta"
 
 /* A response sink that writes into a file and hashes what it writes. */
 typedef struct dg_file_sink {
@@ -3794,7 +5572,7 @@ static int dg_file_sink_write(void *ctx, const unsigned char *p, size_t n, sys_e
 {
 	dg_file_sink *f = ctx;
 
-	if (sys_write_all(f->fd, p, n, e, f->path) < 0)
+	if (f->fd >= 0 && sys_write_all(f->fd, p, n, e, f->path) < 0)
 		return -1;
 	br_sha256_update(&f->sha, p, n);
 	f->written += n;
@@ -3805,13 +5583,14 @@ static int dg_file_sink_reset(void *ctx, sys_err *e)
 {
 	dg_file_sink *f = ctx;
 
-	if (ftruncate(f->fd, 0) < 0 || lseek(f->fd, 0, SEEK_SET) < 0)
+	if (f->fd >= 0 && (ftruncate(f->fd, 0) < 0 || lseek(f->fd, 0, SEEK_SET) < 0))
 		return sys_fail_errno(e, SYS_EIO, errno, "cannot rewind %s", f->path);
 	f->written = 0;
 	br_sha256_init(&f->sha);
 	return 0;
 }
 
+/* fd < 0: hash only (verify). */
 static void dg_file_sink_init(dg_file_sink *f, int fd, const char *path, http_sink *sink)
 {
 	f->fd = fd;
@@ -3819,6 +5598,461 @@ static void dg_file_sink_init(dg_file_sink *f, int fd, const char *path, http_si
 	f->written = 0;
 	br_sha256_init(&f->sha);
 	*sink = (http_sink){ dg_file_sink_write, dg_file_sink_reset, f };
+}
+
+static void dg_file_sink_hex(dg_file_sink *f, char hex[65])
+{
+	unsigned char d[32];
+	br_sha256_context copy = f->sha;
+
+	br_sha256_out(&copy, d);
+	crypto_hex(d, 32, hex);
+}
+
+/* ---- Metadata ---------------------------------------------------------- */
+
+/* A field under any of its spellings: dg-file-sha256, dg_file_sha256,
+ * file_sha256, file-sha256 (the last not for tool, note, compression). */
+static const char *dg_meta(const s3_meta *m, const char *field)
+{
+	char name[64], under[48];
+	const char *v;
+	size_t i;
+
+	for (i = 0; field[i] && i < sizeof under - 1; i++)
+		under[i] = field[i] == '-' ? '_' : field[i];
+	under[i] = 0;
+	snprintf(name, sizeof name, "dg-%s", field);
+	if ((v = s3_meta_get(m, name)) && *v)
+		return v;
+	snprintf(name, sizeof name, "dg_%s", under);
+	if ((v = s3_meta_get(m, name)) && *v)
+		return v;
+	if ((v = s3_meta_get(m, under)) && *v)
+		return v;
+	if (strcmp(field, "tool") == 0 || strcmp(field, "note") == 0 ||
+		strcmp(field, "compression") == 0)
+		return NULL;
+	return (v = s3_meta_get(m, field)) && *v ? v : NULL;
+}
+
+static int dg_meta_set(s3_meta *m, const char *field, const char *value, sys_err *e)
+{
+	char name[64];
+
+	snprintf(name, sizeof name, "dg-%s", field);
+	if (s3_meta_set(m, name, value) < 0)
+		return sys_fail(e, SYS_EUSAGE, "metadata value for %s is too long or has a line break",
+			name);
+	return 0;
+}
+
+static void dg_now(char out[32], int with_z)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	sys_time_iso(ts.tv_sec, ts.tv_nsec / 1000, with_z, out);
+}
+
+static int dg_is_sha(const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; i < 64; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return 0;
+	return s[64] == 0;
+}
+
+/* What FORMAT.md sends down the delta path. */
+static int dg_delta_eligible(const char *name)
+{
+	static const char *const sfx[] = { ".tar.gz", ".tar.bz2", ".tar.xz", ".zip", ".tar", ".gz",
+		".tgz", ".bz2", ".xz", ".7z", ".rar", ".dmg", ".iso", ".pkg", ".deb", ".rpm", ".apk",
+		".jar", ".war", ".ear" };
+	size_t i;
+
+	for (i = 0; i < sizeof sfx / sizeof sfx[0]; i++)
+		if (sys_ends_with_ci(name, sfx[i]))
+			return 1;
+	return 0;
+}
+
+/* "releases/v1/app.zip" -> prefix "releases/v1/", name "app.zip". */
+static void dg_split(const char *key, char *prefix, size_t n, const char **name)
+{
+	*name = sys_basename(key);
+	snprintf(prefix, n, "%.*s", (int)(*name - key), key);
+}
+
+/* ---- References -------------------------------------------------------- */
+
+/* The reference with this SHA-256, from the cache or fetched into it. */
+static int dg_reference(dg_ctx *g, store *s, const char *ref_key, const char *sha,
+	cache_ref *ref, sys_err *e)
+{
+	cache_writer w;
+	int r = cache_get(g->cache, sha, ref, e);
+
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	if (cache_put_begin(g->cache, sha, &w, e) < 0)
+		return -1;
+	sys_logf(g->log, LOG_INFO, "fetching reference %s", ref_key);
+	if (s->ops->get(s, ref_key, &w.sink, NULL, NULL, e) < 0) {
+		cache_put_abort(&w);
+		sys_err_prefix(e, "reference %s: ", ref_key);
+		return -1;
+	}
+	if (cache_put_commit(&w, ref, e) < 0) {
+		sys_err_prefix(e, "reference %s: ", ref_key);
+		return -1;
+	}
+	return 0;
+}
+
+/* Put a local file into the cache as the reference it just became. */
+static void dg_cache_local(dg_ctx *g, int fd, const char *sha)
+{
+	unsigned char buf[65536];
+	cache_writer w;
+	cache_ref ref;
+	uint64_t off = 0;
+	size_t got;
+	sys_err e;
+
+	if (cache_put_begin(g->cache, sha, &w, &e) < 0)
+		return;
+	do {
+		if (sys_pread_all(fd, buf, sizeof buf, off, &got, &e) < 0 ||
+			w.sink.write(w.sink.ctx, buf, got, &e) < 0) {
+			cache_put_abort(&w);
+			return;
+		}
+		off += got;
+	} while (got == sizeof buf);
+	if (cache_put_commit(&w, &ref, &e) == 0)
+		cache_release(&ref);
+}
+
+/* An unlinked temp file for a delta. */
+static int dg_tmpfile(dg_ctx *g, sys_err *e)
+{
+	return delta_tmpfile(g->tmpdir, e);
+}
+
+/* ---- Upload -------------------------------------------------------------- */
+
+static void dg_base_meta(s3_meta *m)
+{
+	s3_meta_init(m);
+	s3_meta_set(m, "dg-tool", DG_TOOL);
+}
+
+static int dg_put_direct(dg_ctx *g, store *s, const char *key, int fd, uint64_t size,
+	const char *sha, dg_put_result *res, sys_err *e)
+{
+	char now[32], sz[24];
+	s3_meta m;
+
+	(void)g;
+	dg_now(now, 0);   /* Python writes direct uploads' time without the Z */
+	snprintf(sz, sizeof sz, "%" PRIu64, size);
+	dg_base_meta(&m);
+	if (dg_meta_set(&m, "original-name", sys_basename(key), e) < 0 ||
+		dg_meta_set(&m, "file-sha256", sha, e) < 0 || dg_meta_set(&m, "file-size", sz, e) < 0 ||
+		dg_meta_set(&m, "created-at", now, e) < 0 || dg_meta_set(&m, "compression", "none", e) < 0)
+		return -1;
+	if (s->ops->put_file(s, key, fd, size, NULL, &m, e) < 0)
+		return -1;
+	res->kind = DG_PUT_DIRECT;
+	res->stored = size;
+	return 0;
+}
+
+static int dg_put_delta_object(store *s, const char *key, const char *ref_key,
+	const char *ref_sha, const char *sha, uint64_t size, int delta_fd, const delta_result *dr,
+	int zero_diff, sys_err *e)
+{
+	char delta_key[DG_MAX_KEY + 8], now[32], sz[24], dsz[24], cmd[DG_MAX_KEY + 64];
+	const char *name = sys_basename(key);
+	s3_meta m;
+
+	snprintf(delta_key, sizeof delta_key, "%s" DG_DELTA_SFX, key);
+	dg_now(now, 1);
+	snprintf(sz, sizeof sz, "%" PRIu64, size);
+	snprintf(dsz, sizeof dsz, "%" PRIu64, dr->delta_size);
+	snprintf(cmd, sizeof cmd, "xdelta3 -e -9 -s reference.bin %s %s.delta", name, name);
+	dg_base_meta(&m);
+	if (dg_meta_set(&m, "original-name", name, e) < 0 || dg_meta_set(&m, "file-sha256", sha, e) < 0 ||
+		dg_meta_set(&m, "file-size", sz, e) < 0 || dg_meta_set(&m, "created-at", now, e) < 0 ||
+		dg_meta_set(&m, "ref-key", ref_key, e) < 0 || dg_meta_set(&m, "ref-sha256", ref_sha, e) < 0 ||
+		dg_meta_set(&m, "delta-size", dsz, e) < 0 || dg_meta_set(&m, "delta-cmd", cmd, e) < 0 ||
+		(zero_diff && dg_meta_set(&m, "note", "zero-diff (reference identical)", e) < 0))
+		return -1;
+	return s->ops->put_file(s, delta_key, delta_fd, dr->delta_size, dr->delta_sha_hex, &m, e);
+}
+
+/* Encode fd against the reference src; 1 if the delta beats max_ratio and
+ * was stored, 0 if not (the caller stores the file directly). */
+static int dg_try_delta(dg_ctx *g, store *s, const char *key, const char *ref_key,
+	const char *ref_sha, const delta_src *src, int fd, int zero_diff, dg_put_result *res,
+	char sha_out[65], sys_err *e)
+{
+	delta_opts o = { sys_basename(key), DG_REFERENCE, g->window_max };
+	delta_result dr;
+	int out, rc = -1;
+
+	out = dg_tmpfile(g, e);
+	if (out < 0)
+		return -1;
+	if (delta_encode(src, fd, out, &o, &dr, e) < 0) {
+		sys_err_prefix(e, "delta encoding: ");
+		goto done;
+	}
+	crypto_hex(dr.target_sha, 32, sha_out);
+	res->size = dr.target_size;
+	if (!zero_diff && dr.target_size > 0 &&
+		(double)dr.delta_size / (double)dr.target_size > g->max_ratio) {
+		sys_logf(g->log, LOG_INFO, "%s: delta is %.2f of the file, above the %.2f limit; "
+			"storing it directly", key, (double)dr.delta_size / (double)dr.target_size,
+			g->max_ratio);
+		rc = 0;
+		goto done;
+	}
+	if (dg_put_delta_object(s, key, ref_key, ref_sha, sha_out, dr.target_size, out, &dr,
+			zero_diff, e) < 0)
+		goto done;
+	res->kind = zero_diff ? DG_PUT_REFERENCE : DG_PUT_DELTA;
+	res->stored = dr.delta_size;
+	rc = 1;
+done:
+	close(out);
+	return rc;
+}
+
+/* The file becomes this DeltaSpace's reference, then its own zero-diff
+ * delta (the layout Python writes). Returns the reference's SHA-256 in
+ * ref_sha: another writer's, if one won the race. */
+static int dg_put_reference(dg_ctx *g, store *s, const char *key, const char *ref_key, int fd,
+	uint64_t size, const char *sha, char ref_sha[65], dg_put_result *res, sys_err *e)
+{
+	char now[32];
+	const char *won;
+	s3_meta m, back;
+	delta_src self = { delta_fd_read, &fd, size };
+	char sha2[65];
+	int r;
+
+	dg_now(now, 1);
+	dg_base_meta(&m);
+	if (dg_meta_set(&m, "source-name", sys_basename(key), e) < 0 ||
+		dg_meta_set(&m, "file-sha256", sha, e) < 0 || dg_meta_set(&m, "created-at", now, e) < 0 ||
+		dg_meta_set(&m, "note", "reference", e) < 0)
+		return -1;
+	if (s->ops->put_file(s, ref_key, fd, size, NULL, &m, e) < 0) {
+		sys_err_prefix(e, "reference %s: ", ref_key);
+		return -1;
+	}
+	/* Read it back: with concurrent writers, the last reference stands. */
+	if (s->ops->head(s, ref_key, NULL, &back, e) < 0) {
+		sys_err_prefix(e, "reference %s: ", ref_key);
+		return -1;
+	}
+	won = dg_meta(&back, "file-sha256");
+	sys_strlcpy(ref_sha, won ? won : "", 65);
+	if (won == NULL || strcasecmp(won, sha) != 0)
+		return 0;   /* not ours: the caller encodes against the winner */
+	dg_cache_local(g, fd, sha);
+	r = dg_try_delta(g, s, key, ref_key, sha, &self, fd, 1, res, sha2, e);
+	if (r < 0)
+		return -1;
+	res->stored = size + res->stored;
+	return 1;
+}
+
+static int dg_put(dg_ctx *g, store *s, const char *key, const char *path, dg_put_result *res,
+	sys_err *e)
+{
+	char prefix[DG_MAX_KEY + 1], ref_key[DG_MAX_KEY + 16], ref_sha[65] = "", sha[65] = "";
+	char stale[DG_MAX_KEY + 8];
+	const char *name;
+	struct stat st;
+	s3_meta rm;
+	cache_ref ref = { .fd = -1 };
+	int fd, r, rc = -1, have_ref = 0;
+
+	memset(res, 0, sizeof *res);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sys_fail_errno(e, errno == ENOENT ? SYS_ENOTFOUND : SYS_EIO, errno,
+			"cannot open %s", path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		sys_fail(e, SYS_EIO, "%s is not a regular file", path);
+		goto done;
+	}
+	dg_split(key, prefix, sizeof prefix, &name);
+	if (strcmp(name, DG_REFERENCE) == 0 || sys_ends_with_ci(name, DG_DELTA_SFX)) {
+		sys_fail(e, SYS_EUSAGE, "the name %s is reserved by DeltaGlider", name);
+		goto done;
+	}
+	res->size = (uint64_t)st.st_size;
+	if (g->no_delta || !dg_delta_eligible(name)) {
+		if (crypto_sha256_fd(fd, sha, &res->size, e) < 0 ||
+			dg_put_direct(g, s, key, fd, res->size, sha, res, e) < 0)
+			goto done;
+		goto stored_direct;
+	}
+
+	snprintf(ref_key, sizeof ref_key, "%s" DG_REFERENCE, prefix);
+	if (s->ops->head(s, ref_key, NULL, &rm, e) == 0) {
+		const char *v = dg_meta(&rm, "file-sha256");
+
+		if (!dg_is_sha(v)) {
+			sys_fail(e, SYS_EINTEGRITY, "reference %s has no valid file-sha256 metadata", ref_key);
+			goto done;
+		}
+		sys_strlcpy(ref_sha, v, sizeof ref_sha);
+	} else if (e->code != SYS_ENOTFOUND) {
+		goto done;
+	} else {
+		if (crypto_sha256_fd(fd, sha, &res->size, e) < 0)
+			goto done;
+		r = dg_put_reference(g, s, key, ref_key, fd, res->size, sha, ref_sha, res, e);
+		if (r < 0)
+			goto done;
+		if (r == 1)
+			goto stored_delta;
+		if (!dg_is_sha(ref_sha)) {
+			sys_fail(e, SYS_EINTEGRITY, "reference %s has no valid file-sha256 metadata", ref_key);
+			goto done;
+		}
+	}
+
+	if (dg_reference(g, s, ref_key, ref_sha, &ref, e) < 0)
+		goto done;
+	have_ref = 1;
+	r = dg_try_delta(g, s, key, ref_key, ref_sha, &ref.src, fd, 0, res, sha, e);
+	if (r < 0)
+		goto done;
+	if (r == 0) {
+		if (dg_put_direct(g, s, key, fd, res->size, sha, res, e) < 0)
+			goto done;
+		goto stored_direct;
+	}
+stored_delta:
+	/* A direct copy of an older version would shadow the delta: drop it. */
+	if (s->ops->head(s, key, NULL, NULL, e) == 0 && s->ops->del(s, key, e) < 0)
+		goto done;
+	rc = 0;
+	goto done;
+stored_direct:
+	if (dg_delta_eligible(name)) {
+		snprintf(stale, sizeof stale, "%s" DG_DELTA_SFX, key);
+		if (s->ops->head(s, stale, NULL, NULL, e) == 0 &&
+			(s->ops->del(s, stale, e) < 0 || dg_cleanup_reference(g, s, prefix, e) < 0))
+			goto done;
+	}
+	rc = 0;
+done:
+	if (have_ref)
+		cache_release(&ref);
+	close(fd);
+	return rc;
+}
+
+/* ---- Download and verify ---------------------------------------------------- */
+
+/* Required delta fields, per FORMAT.md; the sizes must be integers. */
+static int dg_check_delta_meta(const s3_meta *m, const char *key, sys_err *e)
+{
+	static const char *const need[] = { "tool", "original-name", "file-sha256", "file-size",
+		"created-at", "ref-key", "ref-sha256", "delta-size" };
+	uint64_t n;
+	size_t i;
+
+	for (i = 0; i < sizeof need / sizeof need[0]; i++)
+		if (dg_meta(m, need[i]) == NULL)
+			return sys_fail(e, SYS_EINTEGRITY, "delta %s lacks %s metadata", key, need[i]);
+	if (sys_parse_u64(dg_meta(m, "file-size"), &n) < 0 ||
+		sys_parse_u64(dg_meta(m, "delta-size"), &n) < 0)
+		return sys_fail(e, SYS_EINTEGRITY, "delta %s has a non-integer size in its metadata", key);
+	if (!dg_is_sha(dg_meta(m, "file-sha256")) || !dg_is_sha(dg_meta(m, "ref-sha256")))
+		return sys_fail(e, SYS_EINTEGRITY, "delta %s has a malformed SHA-256 in its metadata", key);
+	return 0;
+}
+
+/* Reconstruct delta_key (a .delta object with metadata m) into out. */
+static int dg_hydrate(dg_ctx *g, store *s, const char *delta_key, const s3_meta *m,
+	const http_sink *out, sys_err *e)
+{
+	char ref_sha[65];
+	const char *ref_key = dg_meta(m, "ref-key");
+	cache_ref ref;
+	dg_file_sink ds;
+	http_sink dsink;
+	int dfd, rc = -1;
+
+	if (dg_check_delta_meta(m, delta_key, e) < 0)
+		return -1;
+	sys_strlcpy(ref_sha, dg_meta(m, "ref-sha256"), sizeof ref_sha);
+	for (char *p = ref_sha; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (dg_reference(g, s, ref_key, ref_sha, &ref, e) < 0)
+		return -1;
+	dfd = dg_tmpfile(g, e);
+	if (dfd < 0)
+		goto done;
+	dg_file_sink_init(&ds, dfd, "the delta", &dsink);
+	if (s->ops->get(s, delta_key, &dsink, NULL, NULL, e) < 0)
+		goto done;
+	if (delta_decode(&ref.src, dfd, out, g->tmpdir, e) < 0) {
+		sys_err_prefix(e, "%s: ", delta_key);
+		goto done;
+	}
+	rc = 0;
+done:
+	if (dfd >= 0)
+		close(dfd);
+	cache_release(&ref);
+	return rc;
+}
+
+/* Stream the logical object key into out; *want_sha receives the SHA-256
+ * the result must have ("" for plain S3 objects, which carry none). */
+static int dg_fetch(dg_ctx *g, store *s, const char *key, const http_sink *out,
+	char want_sha[65], sys_err *e)
+{
+	char delta_key[DG_MAX_KEY + 8];
+	s3_meta m;
+	const char *sha;
+
+	want_sha[0] = 0;
+	if (s->ops->head(s, key, NULL, &m, e) == 0) {
+		sha = dg_meta(&m, "file-sha256");
+		if (sha && !dg_is_sha(sha))
+			return sys_fail(e, SYS_EINTEGRITY, "%s has a malformed SHA-256 in its metadata", key);
+		if (sha)
+			sys_strlcpy(want_sha, sha, 65);
+		if (sha && dg_meta(&m, "ref-key") && sys_ends_with_ci(key, DG_DELTA_SFX))
+			return dg_hydrate(g, s, key, &m, out, e);
+		return s->ops->get(s, key, out, NULL, NULL, e);
+	}
+	if (e->code != SYS_ENOTFOUND)
+		return -1;
+	snprintf(delta_key, sizeof delta_key, "%s" DG_DELTA_SFX, key);
+	if (s->ops->head(s, delta_key, NULL, &m, e) < 0) {
+		if (e->code == SYS_ENOTFOUND)
+			sys_fail(e, SYS_ENOTFOUND, "Object not found");
+		return -1;
+	}
+	if (dg_check_delta_meta(&m, delta_key, e) < 0)
+		return -1;
+	sys_strlcpy(want_sha, dg_meta(&m, "file-sha256"), 65);
+	return dg_hydrate(g, s, delta_key, &m, out, e);
 }
 
 /* Give a finished temp file its final name and the permissions a new
@@ -3832,49 +6066,25 @@ static int dg_commit_file(const dg_ctx *g, int fd, const char *tmp, const char *
 	return 0;
 }
 
-static int dg_put(dg_ctx *g, store *s, const char *key, const char *path, dg_put_result *res,
-	sys_err *e)
-{
-	struct stat st;
-	char sha[65];
-	int fd, rc = -1;
-
-	(void)g;
-	memset(res, 0, sizeof *res);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return sys_fail_errno(e, errno == ENOENT ? SYS_ENOTFOUND : SYS_EIO, errno,
-			"cannot open %s", path);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		sys_fail(e, SYS_EIO, "%s is not a regular file", path);
-		goto done;
-	}
-	if (crypto_sha256_fd(fd, sha, &res->size, e) < 0)
-		goto done;
-	if (s->ops->put_file(s, key, fd, res->size, sha, NULL, e) < 0)
-		goto done;
-	res->kind = DG_PUT_DIRECT;
-	res->stored = res->size;
-	rc = 0;
-done:
-	close(fd);
-	return rc;
-}
-
 static int dg_get(dg_ctx *g, store *s, const char *key, const char *path, sys_err *e)
 {
-	char tmp[DG_MAX_PATH];
+	char tmp[DG_MAX_PATH], want[65], got[65];
 	dg_file_sink fs;
 	http_sink sink;
-	s3_object obj;
 	int fd, rc = -1;
 
 	fd = sys_tmp_open(path, tmp, sizeof tmp, e);
 	if (fd < 0)
 		return -1;
 	dg_file_sink_init(&fs, fd, tmp, &sink);
-	if (s->ops->get(s, key, &sink, &obj, NULL, e) < 0)
+	if (dg_fetch(g, s, key, &sink, want, e) < 0)
 		goto done;
+	dg_file_sink_hex(&fs, got);
+	if (want[0] && strcasecmp(want, got) != 0) {
+		sys_fail(e, SYS_EINTEGRITY, "SHA-256 mismatch: expected %s, got %s; nothing written",
+			want, got);
+		goto done;
+	}
 	if (dg_commit_file(g, fd, tmp, path, e) < 0)
 		goto done;
 	rc = 0;
@@ -3885,22 +6095,151 @@ done:
 	return rc;
 }
 
+static int dg_verify(dg_ctx *g, store *s, const char *key, char want[65], char got[65], sys_err *e)
+{
+	dg_file_sink fs;
+	http_sink sink;
+
+	dg_file_sink_init(&fs, -1, "verify", &sink);
+	if (dg_fetch(g, s, key, &sink, want, e) < 0)
+		return -1;
+	dg_file_sink_hex(&fs, got);
+	if (want[0] == 0)
+		return sys_fail(e, SYS_EINTEGRITY, "not a DeltaGlider object: no SHA-256 to verify against");
+	return strcasecmp(want, got) == 0 ? 1 : 0;
+}
+
+/* ---- Listing and deleting ----------------------------------------------------- */
+
+typedef struct dg_list_state {
+	dg_ctx *g;
+	store *s;
+	dg_list_fn fn;
+	void *ctx;
+	s3_meta meta;
+	char name[DG_MAX_KEY + 1];
+} dg_list_state;
+
+static int dg_list_one(void *ctx, const s3_object *o, sys_err *e)
+{
+	dg_list_state *st = ctx;
+	dg_entry ent = { o->key, o->size, o->size, o->mtime, DG_ENTRY_PLAIN };
+	const char *base = sys_basename(o->key);
+
+	if (strncmp(o->key, ".deltaglider/", 13) == 0)
+		return 0;
+	if (o->is_prefix) {
+		ent.kind = DG_ENTRY_PREFIX;
+		return st->fn(st->ctx, &ent, e);
+	}
+	if (strcmp(base, DG_REFERENCE) == 0)
+		return 0;
+	if (sys_ends_with_ci(base, DG_DELTA_SFX)) {
+		const char *v;
+
+		/* The original size lives in the delta's metadata. */
+		if (st->s->ops->head(st->s, o->key, NULL, &st->meta, e) < 0) {
+			if (e->code == SYS_ENOTFOUND)
+				return 0;   /* deleted since the listing */
+			return -1;
+		}
+		v = dg_meta(&st->meta, "file-size");
+		if (v && sys_parse_u64(v, &ent.size) == 0) {
+			snprintf(st->name, sizeof st->name, "%.*s", (int)(strlen(o->key) - 6), o->key);
+			ent.name = st->name;
+			ent.kind = DG_ENTRY_DELTA;
+		}
+	}
+	return st->fn(st->ctx, &ent, e);
+}
+
+/* The logical view: .delta objects under their original names and sizes,
+ * reference.bin and .deltaglider/ hidden. */
+static int dg_list(dg_ctx *g, store *s, const char *prefix, const char *delimiter,
+	dg_list_fn fn, void *ctx, sys_err *e)
+{
+	dg_list_state *st = calloc(1, sizeof *st);
+	int rc;
+
+	if (st == NULL)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	st->g = g;
+	st->s = s;
+	st->fn = fn;
+	st->ctx = ctx;
+	rc = s->ops->list(s, prefix, delimiter, dg_list_one, st, e);
+	free(st);
+	return rc;
+}
+
+typedef struct dg_count {
+	uint64_t deltas;
+} dg_count;
+
+static int dg_count_delta(void *ctx, const s3_object *o, sys_err *e)
+{
+	(void)e;
+	if (!o->is_prefix && sys_ends_with_ci(o->key, DG_DELTA_SFX))
+		((dg_count *)ctx)->deltas++;
+	return 0;
+}
+
+static int dg_deltas_in(store *s, const char *prefix, uint64_t *n, sys_err *e)
+{
+	dg_count c = { 0 };
+
+	if (s->ops->list(s, prefix, "/", dg_count_delta, &c, e) < 0)
+		return -1;
+	*n = c.deltas;
+	return 0;
+}
+
+/* Remove prefix's reference.bin when no delta in the prefix needs it. */
+static int dg_cleanup_reference(dg_ctx *g, store *s, const char *prefix, sys_err *e)
+{
+	char ref_key[DG_MAX_KEY + 16];
+	uint64_t n;
+
+	if (dg_deltas_in(s, prefix, &n, e) < 0)
+		return -1;
+	if (n > 0)
+		return 0;
+	snprintf(ref_key, sizeof ref_key, "%s" DG_REFERENCE, prefix);
+	if (s->ops->head(s, ref_key, NULL, NULL, e) < 0)
+		return e->code == SYS_ENOTFOUND ? 0 : -1;
+	sys_logf(g->log, LOG_INFO, "removing %s: no delta needs it any more", ref_key);
+	return s->ops->del(s, ref_key, e);
+}
+
 static int dg_rm(dg_ctx *g, store *s, const char *key, sys_err *e)
 {
-	(void)g;
+	char prefix[DG_MAX_KEY + 1], delta_key[DG_MAX_KEY + 8];
+	const char *name;
+	uint64_t n;
+
+	dg_split(key, prefix, sizeof prefix, &name);
+	if (strcmp(name, DG_REFERENCE) == 0) {
+		if (dg_deltas_in(s, prefix, &n, e) < 0)
+			return -1;
+		if (n > 0)
+			return sys_fail(e, SYS_EINTEGRITY, "refusing to delete %s: %" PRIu64
+				" deltas still need it", key, n);
+	} else {
+		snprintf(delta_key, sizeof delta_key, "%s" DG_DELTA_SFX, key);
+		if (s->ops->head(s, delta_key, NULL, NULL, e) == 0) {
+			if (s->ops->del(s, delta_key, e) < 0)
+				return -1;
+			return dg_cleanup_reference(g, s, prefix, e);
+		}
+		if (e->code != SYS_ENOTFOUND)
+			return -1;
+	}
 	if (s->ops->head(s, key, NULL, NULL, e) < 0) {
 		if (e->code == SYS_ENOTFOUND)
 			sys_fail(e, SYS_ENOTFOUND, "Object not found");
 		return -1;
 	}
 	return s->ops->del(s, key, e);
-}
-
-static int dg_list(dg_ctx *g, store *s, const char *prefix, const char *delimiter,
-	s3_list_fn fn, void *ctx, sys_err *e)
-{
-	(void)g;
-	return s->ops->list(s, prefix, delimiter, fn, ctx, e);
 }
 
 /* ======================================================================
@@ -3912,7 +6251,7 @@ static int dg_list(dg_ctx *g, store *s, const char *prefix, const char *delimite
  * ====================================================================== */
 
 enum {
-	CMD_LS, CMD_CP, CMD_RM, CMD_MB, CMD_RB, CMD_HELP, CMD_COUNT
+	CMD_LS, CMD_CP, CMD_RM, CMD_MB, CMD_RB, CMD_VERIFY, CMD_HELP, CMD_COUNT
 };
 #define CMDS(x) (1u << (x))
 #define CMDS_ALL 0xffffffffu
@@ -3920,7 +6259,7 @@ enum {
 enum {
 	O_ENDPOINT = 1, O_REGION, O_PROFILE, O_DEBUG, O_NO_VERIFY_SSL, O_CA_BUNDLE,
 	O_READ_TIMEOUT, O_CONNECT_TIMEOUT, O_HELP, O_VERSION, O_RECURSIVE, O_HUMAN,
-	O_SUMMARIZE, O_QUIET, O_FORCE
+	O_SUMMARIZE, O_QUIET, O_FORCE, O_NO_DELTA, O_MAX_RATIO
 };
 
 typedef struct cli_opt {
@@ -3947,13 +6286,16 @@ static const cli_opt cli_opts[] = {
 	{ "summarize", 0, 0, O_SUMMARIZE, CMDS(CMD_LS) },
 	{ "quiet", 'q', 0, O_QUIET, CMDS(CMD_CP) | CMDS(CMD_RM) },
 	{ "force", 0, 0, O_FORCE, CMDS(CMD_RB) },
+	{ "no-delta", 0, 0, O_NO_DELTA, CMDS(CMD_CP) },
+	{ "max-ratio", 0, 1, O_MAX_RATIO, CMDS(CMD_CP) },
 };
 
 typedef struct cli {
 	int cmd;
 	char **args;                 /* positional arguments after the command */
 	int nargs;
-	int recursive, human, summarize, quiet, force;
+	int recursive, human, summarize, quiet, force, no_delta;
+	const char *max_ratio;       /* --max-ratio, else DG_MAX_RATIO */
 	aws_opts aws;
 	long read_timeout_s, connect_timeout_s;
 
@@ -3963,8 +6305,9 @@ typedef struct cli {
 	http_tls tls;
 	http_cfg hcfg;
 	s3_client s3;
+	cache cache;
+	int cache_open;
 	dg_ctx dg;
-	int failures;                /* operations that failed: exit 1 */
 } cli;
 
 typedef struct cli_cmd {
@@ -4063,12 +6406,61 @@ static int cli_s3_ready(cli *c, sys_err *e)
 	return 0;
 }
 
+/* The DeltaGlider settings, read once on first use. */
+static int cli_dg_ready(cli *c, sys_err *e)
+{
+	const char *v;
+	cache_cfg cc = { 0 };
+	char *end;
+
+	if (c->cache_open)
+		return 0;
+	v = c->max_ratio ? c->max_ratio : getenv("DG_MAX_RATIO");
+	c->dg.max_ratio = 0.5;
+	if (v && *v) {
+		c->dg.max_ratio = strtod(v, &end);
+		if (*end || !(c->dg.max_ratio >= 0.0 && c->dg.max_ratio <= 1.0))
+			return sys_fail(e, SYS_EUSAGE, "max ratio must be between 0.0 and 1.0, not '%s'", v);
+	}
+	c->dg.window_max = 2048ull << 20;
+	if ((v = getenv("DG_WINDOW_MB")) && *v) {
+		uint64_t mb;
+
+		if (sys_parse_u64(v, &mb) < 0 || mb < 1 || mb > 65536)
+			return sys_fail(e, SYS_EUSAGE, "DG_WINDOW_MB must be a number of MiB, not '%s'", v);
+		c->dg.window_max = mb << 20;
+	}
+	c->dg.no_delta = c->no_delta;
+	v = getenv("TMPDIR");
+	c->dg.tmpdir = v && *v ? v : "/tmp";
+	v = getenv("DG_CACHE_BACKEND");
+	if (v && *v && strcmp(v, "memory") != 0 && strcmp(v, "filesystem") != 0)
+		return sys_fail(e, SYS_EUSAGE, "DG_CACHE_BACKEND must be filesystem or memory, not '%s'", v);
+	cc.memory = v && strcmp(v, "memory") == 0;
+	cc.memory_mb = 100;
+	if ((v = getenv("DG_CACHE_MEMORY_SIZE_MB")) && *v && sys_parse_u64(v, &cc.memory_mb) < 0)
+		return sys_fail(e, SYS_EUSAGE, "DG_CACHE_MEMORY_SIZE_MB must be a number, not '%s'", v);
+	cc.dir = getenv("DG_CACHE_DIR");
+	cc.key_b64 = getenv("DG_CACHE_ENCRYPTION_KEY");
+	if (cache_open(&c->cache, &cc, &c->log, e) < 0)
+		return -1;
+	c->dg.cache = &c->cache;
+	c->cache_open = 1;
+	return 0;
+}
+
 static int cli_open_store(cli *c, const cli_loc *l, store *s, sys_err *e)
 {
+	if (cli_dg_ready(c, e) < 0)
+		return -1;
 	if (l->kind == LOC_S3) {
 		if (cli_s3_ready(c, e) < 0)
 			return -1;
 		store_open_s3(s, &c->s3, l->bucket);
+		return 0;
+	}
+	if (l->kind == LOC_FILE) {
+		store_open_file(s, "/", c->dg.umask);
 		return 0;
 	}
 	return sys_fail(e, SYS_EUSAGE, "%s: not a storage URL", l->text);
@@ -4093,14 +6485,14 @@ static int cli_ls_bucket(void *ctx, const s3_object *b, sys_err *e)
 	return 0;
 }
 
-static int cli_ls_entry(void *ctx, const s3_object *o, sys_err *e)
+static int cli_ls_entry(void *ctx, const dg_entry *o, sys_err *e)
 {
 	cli_ls_state *ls = ctx;
-	const char *name = o->key;
+	const char *name = o->name;
 	char date[20], size[32];
 
 	(void)e;
-	if (o->is_prefix) {
+	if (o->kind == DG_ENTRY_PREFIX) {
 		/* The last path component of the prefix, with its slash. */
 		size_t n = strlen(name);
 		const char *start = name + n - 1;
@@ -4182,8 +6574,20 @@ static int cli_cp_upload(cli *c, const char *src, const cli_loc *dst)
 		fprintf(stderr, "upload failed: %s to %s: %s\n", shown_src, shown_dst, e.msg);
 		return cli_exit_code(&e);
 	}
-	if (!c->quiet)
-		printf("upload: %s to %s\n", shown_src, shown_dst);
+	if (!c->quiet) {
+		char size[32], stored[32];
+
+		sys_human_size(res.size, size);
+		sys_human_size(res.stored, stored);
+		if (res.kind == DG_PUT_DELTA)
+			printf("upload: %s to %s (delta: %s for %s, ratio %.4f, saved %.1f%%)\n",
+				shown_src, shown_dst, stored, size, res.size ? (double)res.stored / (double)res.size : 0.0,
+				res.size ? 100.0 * (1.0 - (double)res.stored / (double)res.size) : 0.0);
+		else if (res.kind == DG_PUT_REFERENCE)
+			printf("upload: %s to %s (reference: %s stored in full)\n", shown_src, shown_dst, size);
+		else
+			printf("upload: %s to %s (direct: %s)\n", shown_src, shown_dst, size);
+	}
 	return 0;
 }
 
@@ -4373,6 +6777,35 @@ done:
 	return rc;
 }
 
+/* ---- verify ------------------------------------------------------------ */
+
+static int cli_verify(cli *c)
+{
+	char shown[DG_MAX_URL], want[65], got[65];
+	cli_loc l;
+	store s;
+	sys_err e;
+	int r;
+
+	if (cli_parse_loc(c->args[0], &l, &e) < 0 || (l.kind == LOC_LOCAL &&
+		sys_fail(&e, SYS_EUSAGE, "%s: verify takes an s3:// or file:// URL", c->args[0]) < 0)) {
+		fprintf(stderr, "verify: %s\n", e.msg);
+		return 2;
+	}
+	cli_url(&l, l.key, shown, sizeof shown);
+	if (cli_open_store(c, &l, &s, &e) < 0 ||
+		(r = dg_verify(&c->dg, &s, l.key, want, got, &e)) < 0) {
+		fprintf(stderr, "verify failed: %s: %s\n", shown, e.msg);
+		return cli_exit_code(&e);
+	}
+	if (r == 1) {
+		printf("valid: %s (sha256 %s)\n", shown, got);
+		return 0;
+	}
+	printf("invalid: %s (expected sha256 %s, got %s)\n", shown, want, got);
+	return 1;
+}
+
 /* ---- help -------------------------------------------------------------- */
 
 static int cli_help(cli *c);
@@ -4389,12 +6822,19 @@ static const cli_cmd cli_cmds[] = {
 	  "  deltaglider ls s3://releases/app/ --human-readable\n"
 	  "  deltaglider ls s3://releases --recursive --summarize\n" },
 	{ "cp", CMD_CP, 2, 2, cli_cp,
-	  "cp SOURCE DEST [--quiet]",
-	  "Copy a file to or from S3. A destination ending in / keeps the file name.\n\n"
-	  "  -q, --quiet   print nothing but errors\n\n"
+	  "cp SOURCE DEST [--no-delta] [--max-ratio R] [--quiet]",
+	  "Copy a file to or from a store. A destination ending in / keeps the file name\n"
+	  "and is the DeltaSpace: archives (.zip, .tar.gz, .jar, ...) uploaded there are\n"
+	  "stored as deltas against its reference.bin; a download reconstructs and\n"
+	  "verifies the original.\n\n"
+	  "      --no-delta     store the file as is\n"
+	  "      --max-ratio R  store it as is when delta/size exceeds R (default 0.5,\n"
+	  "                     or DG_MAX_RATIO)\n"
+	  "  -q, --quiet        print nothing but errors\n\n"
 	  "Examples:\n"
 	  "  deltaglider cp app-1.2.zip s3://releases/app/\n"
-	  "  deltaglider cp s3://releases/app/app-1.2.zip ./\n" },
+	  "  deltaglider cp s3://releases/app/app-1.2.zip ./\n"
+	  "  deltaglider cp app-1.3.zip file:///srv/store/app/\n" },
 	{ "rm", CMD_RM, 1, 1, cli_rm,
 	  "rm s3://BUCKET/KEY [--quiet]",
 	  "Delete an object.\n\n"
@@ -4410,6 +6850,12 @@ static const cli_cmd cli_cmds[] = {
 	  "Remove an empty bucket; --force deletes its objects first.\n\n"
 	  "Example:\n"
 	  "  deltaglider rb s3://scratch --force\n" },
+	{ "verify", CMD_VERIFY, 1, 1, cli_verify,
+	  "verify s3://BUCKET/KEY",
+	  "Reconstruct an object and compare its SHA-256 with the one recorded at upload.\n"
+	  "Exit status 1 when they differ.\n\n"
+	  "Example:\n"
+	  "  deltaglider verify s3://releases/app/app-1.2.zip\n" },
 	{ "help", CMD_HELP, 0, 1, cli_help,
 	  "help [COMMAND]",
 	  "Show help for deltaglider or one command.\n" },
@@ -4489,6 +6935,8 @@ static int cli_set_opt(cli *c, const cli_opt *o, const char *val, sys_err *e)
 	case O_SUMMARIZE: c->summarize = 1; break;
 	case O_QUIET: c->quiet = 1; break;
 	case O_FORCE: c->force = 1; break;
+	case O_NO_DELTA: c->no_delta = 1; break;
+	case O_MAX_RATIO: c->max_ratio = val; break;
 	case O_READ_TIMEOUT:
 	case O_CONNECT_TIMEOUT: {
 		long v = strtol(val, &end, 10);
@@ -4609,7 +7057,8 @@ static int cli_main(int argc, char **argv)
 	c->read_timeout_s = c->connect_timeout_s = 60;
 	um = umask(022);
 	umask(um);
-	c->dg = (dg_ctx){ &c->log, um };
+	c->dg.log = &c->log;
+	c->dg.umask = um;
 
 	id = cli_parse(c, argc, argv, &want_help, &want_version);
 	if (id < 0) {
@@ -4645,6 +7094,8 @@ done:
 	fflush(stdout);
 	if (c->cfg_loaded)
 		s3_client_close(&c->s3);
+	if (c->cache_open)
+		cache_close(&c->cache);
 	http_tls_free(&c->tls);
 	free(c->args);
 	explicit_bzero(&c->cfg.creds, sizeof c->cfg.creds);

@@ -308,7 +308,7 @@ class Conn {
 
   // A malformed request or answer ends the connection: the framing is lost.
   broken(err) {
-    if (this.ex && !this.ex.sent && !this.closed) {
+    if ((!this.ex || !this.ex.sent) && !this.closed) {
       const body = Buffer.from(`faultproxy: ${err.message}\n`);
       this.client.write(answer(400, 'Bad Request', 'text/plain', body, false));
     }
