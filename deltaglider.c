@@ -4587,6 +4587,30 @@ static uint64_t delta_window(uint64_t source_size, uint64_t window_max)
 	return w;
 }
 
+/* The application header is "target/C/source/C", C naming an external
+ * compression. On decode, the xdelta3 CLI (which the Python tool runs
+ * without -D) gunzips, bunzips or unxzs a source with such magic numbers
+ * unless C names a compression; naming one it does not know makes it read
+ * the source as the raw bytes we diffed against (it warns, and goes on). */
+#define DELTA_RAW_ID "raw"
+
+static int delta_compressed_magic(const delta_src *src)
+{
+	static const struct { const char *magic; size_t n; } m[] = {
+		{ "BZh", 3 }, { "\037\213", 2 }, { "\037\235", 2 }, { "\xfd\x37\x7a\x58\x5a\x00", 6 },
+	};
+	unsigned char head[6];
+	size_t got, i;
+	sys_err ignore;
+
+	if (src->read(src->ctx, 0, head, sizeof head, &got, &ignore) < 0)
+		return 0;
+	for (i = 0; i < sizeof m / sizeof m[0]; i++)
+		if (got >= m[i].n && memcmp(head, m[i].magic, m[i].n) == 0)
+			return 1;
+	return 0;
+}
+
 static int delta_encode(const delta_src *src, int target_fd, int out_fd,
 	const delta_opts *o, delta_result *res, sys_err *e)
 {
@@ -4639,8 +4663,8 @@ static int delta_encode(const delta_src *src, int target_fd, int out_fd,
 		sys_fail(e, SYS_EINTEGRITY, "xdelta3 source: %s", delta_xd3_error(&stream, ret));
 		goto done;
 	}
-	/* The CLI's application header: "target//source/". */
-	snprintf(apphead, sizeof apphead, "%s//%s/", o->target_name, o->source_name);
+	snprintf(apphead, sizeof apphead, "%s//%s/%s", o->target_name, o->source_name,
+		delta_compressed_magic(src) ? DELTA_RAW_ID : "");
 	xd3_set_appheader(&stream, (const uint8_t *)apphead, (usize_t)strlen(apphead));
 
 	for (;;) {
@@ -4786,12 +4810,13 @@ static int delta_src_to_fd(const delta_src *src, int fd, sys_err *e)
 	return 0;
 }
 
-/* Parse "target/C/source/C" and report which sides the CLI gzipped. */
+/* The application header "target/C/source/C", split as the CLI splits
+ * it (at the first three slashes): which sides did it gzip? */
 static void delta_apphead_gzip(xd3_stream *s, int *target_gz, int *source_gz)
 {
 	uint8_t *h;
 	usize_t n;
-	char buf[1024], *part[4] = { 0 };
+	char buf[1024], *part[4] = { 0 }, *p = buf;
 	int k = 0;
 
 	*target_gz = *source_gz = 0;
@@ -4799,20 +4824,19 @@ static void delta_apphead_gzip(xd3_stream *s, int *target_gz, int *source_gz)
 		return;
 	memcpy(buf, h, n);
 	buf[n] = 0;
-	/* File names may contain '/': the compression fields are the 2nd and
-	 * the 4th counted from the end. */
-	for (char *p = buf + n; p > buf && k < 4; p--) {
-		if (p[-1] == '/') {
-			part[k++] = p;
-			p[-1] = 0;
-		}
+	for (;;) {
+		char *slash = k < 3 ? strchr(p, '/') : NULL;
+
+		part[k++] = p;
+		if (slash == NULL)
+			break;
+		*slash = 0;
+		p = slash + 1;
 	}
-	if (k >= 3 && part[0] && part[2]) {
-		*source_gz = strcmp(part[0], "G") == 0;
-		*target_gz = strcmp(part[2], "G") == 0;
-	} else if (k >= 1) {
-		*target_gz = strcmp(part[0], "G") == 0;
-	}
+	if (k == 2 || k == 4)
+		*target_gz = strcmp(part[1], "G") == 0;
+	if (k == 4)
+		*source_gz = strcmp(part[3], "G") == 0;
 }
 
 static int delta_decode(const delta_src *src, int delta_fd, const http_sink *out,
@@ -4934,12 +4958,14 @@ finished:
 		goto done;
 	}
 	if (tmp_out >= 0) {
-		/* The CLI re-gzips such output with `gzip -c`; so do we. */
+		/* The CLI re-gzips such output by piping it through `gzip -c`. Our
+		 * stdin is a file, whose mtime gzip would record: -n keeps the
+		 * header as a pipe leaves it. */
 		int gz = delta_tmpfile(tmpdir, e);
 
 		if (gz < 0)
 			goto done;
-		if (lseek(tmp_out, 0, SEEK_SET) < 0 || delta_gzip("-c", tmp_out, gz, e) < 0 ||
+		if (lseek(tmp_out, 0, SEEK_SET) < 0 || delta_gzip("-cn", tmp_out, gz, e) < 0 ||
 			http_sink_copy_fd(gz, out, e) < 0) {
 			close(gz);
 			goto done;
@@ -5354,6 +5380,21 @@ static int cache_w_flush(cache_writer *w, int last, sys_err *e)
 	return 0;
 }
 
+static int cache_w_start_file(cache_writer *w, sys_err *e)
+{
+	if (cache_ensure_dir(w->c, e) < 0)
+		return -1;
+	snprintf(w->tmp, sizeof w->tmp, "%s/.%s.XXXXXX", w->c->dir, w->sha_hex);
+	w->fd = mkostemp(w->tmp, O_CLOEXEC);
+	if (w->fd < 0) {
+		w->tmp[0] = 0;
+		return sys_fail_errno(e, SYS_EIO, errno, "cannot create a cache file in %s", w->c->dir);
+	}
+	if (sys_write_all(w->fd, w->hdr, CACHE_HDR, e, "the cache") < 0)
+		return -1;
+	return 0;
+}
+
 static int cache_w_write(void *ctx, const unsigned char *p, size_t n, sys_err *e)
 {
 	cache_writer *w = ctx;
@@ -5364,18 +5405,18 @@ static int cache_w_write(void *ctx, const unsigned char *p, size_t n, sys_err *e
 		if (w->size <= w->c->mem_limit)
 			return sys_buf_add(&w->mem, p, n) < 0 ? sys_fail(e, SYS_ENOMEM, "out of memory") : 0;
 		/* Too big for the memory cache: spill into an encrypted file. */
-		w->to_memory = 0;
-		w->size -= n;
-		br_sha256_init(&w->sha);
-		{
-			size_t held = w->mem.len;
+		sys_buf held = w->mem;
 
-			w->size = 0;
-			w->mem.len = 0;
-			if (cache_w_write(w, (unsigned char *)w->mem.data, held, e) < 0)
-				return -1;
-			sys_buf_free(&w->mem);
+		w->to_memory = 0;
+		w->size = 0;
+		w->mem = (sys_buf){ 0 };
+		br_sha256_init(&w->sha);
+		if ((w->fd < 0 && cache_w_start_file(w, e) < 0) ||
+			cache_w_write(w, (unsigned char *)held.data, held.len, e) < 0) {
+			sys_buf_free(&held);
+			return -1;
 		}
+		sys_buf_free(&held);
 		return cache_w_write(w, p, n, e);
 	}
 	while (n) {
@@ -5390,21 +5431,6 @@ static int cache_w_write(void *ctx, const unsigned char *p, size_t n, sys_err *e
 		p += take;
 		n -= take;
 	}
-	return 0;
-}
-
-static int cache_w_start_file(cache_writer *w, sys_err *e)
-{
-	if (cache_ensure_dir(w->c, e) < 0)
-		return -1;
-	snprintf(w->tmp, sizeof w->tmp, "%s/.%s.XXXXXX", w->c->dir, w->sha_hex);
-	w->fd = mkostemp(w->tmp, O_CLOEXEC);
-	if (w->fd < 0) {
-		w->tmp[0] = 0;
-		return sys_fail_errno(e, SYS_EIO, errno, "cannot create a cache file in %s", w->c->dir);
-	}
-	if (sys_write_all(w->fd, w->hdr, CACHE_HDR, e, "the cache") < 0)
-		return -1;
 	return 0;
 }
 
