@@ -422,6 +422,7 @@ typedef struct delta_opts {
 	const char *target_name;     /* names for the VCDIFF application header */
 	const char *source_name;
 	uint64_t window_max;         /* the largest source window, bytes */
+	int hash_target;             /* compute res->target_sha */
 } delta_opts;
 
 typedef struct delta_result {
@@ -3181,6 +3182,9 @@ static int xml_escape(sys_buf *out, const char *s)
  * ====================================================================== */
 
 #define S3_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+/* Over TLS, file bodies are sent unsigned, as the AWS CLI sends them: the
+ * channel protects them, and hashing would cost a pass over the file. */
+#define S3_UNSIGNED "UNSIGNED-PAYLOAD"
 #define S3_MAX_PARTS 10000
 
 static void s3_meta_init(s3_meta *m)
@@ -3668,7 +3672,10 @@ static int s3_multipart(s3_client *c, const char *bucket, const char *key, int f
 		snprintf(partno, sizeof partno, "%u", n);
 		q[0] = (http_hdr){ "partNumber", partno };
 		q[1] = (http_hdr){ "uploadId", upload_id };
-		if (s3_hash_range(fd, off, len, hash, e) < 0 || s3_request(c, &call, resp, NULL, e) < 0) {
+		if (c->cfg->endpoint_tls)
+			sys_strlcpy(hash, S3_UNSIGNED, sizeof hash);
+		if ((!c->cfg->endpoint_tls && s3_hash_range(fd, off, len, hash, e) < 0) ||
+			s3_request(c, &call, resp, NULL, e) < 0) {
 			sys_err_prefix(e, "part %u: ", n);
 			goto done;
 		}
@@ -3722,6 +3729,8 @@ static int s3_put_file(s3_client *c, const char *bucket, const char *key, int fd
 
 	if (size >= c->cfg->mp_threshold && size > 0)
 		return s3_multipart(c, bucket, key, fd, size, meta, e);
+	if (sha256_hex == NULL && c->cfg->endpoint_tls)
+		sha256_hex = S3_UNSIGNED;   /* as the AWS CLI does: TLS protects the body */
 	if (sha256_hex == NULL) {
 		if (s3_hash_range(fd, 0, size, hash, e) < 0)
 			return -1;
@@ -4498,75 +4507,76 @@ static void store_open_file(store *s, const char *root, mode_t umask_bits)
  * ====================================================================== */
 
 #define DELTA_BLKSIZE     (1u << 20)  /* source block: a power of two */
-#define DELTA_LRU_BLOCKS  16          /* source blocks kept in memory */
+#define DELTA_DECODE_SLOTS 64         /* source blocks a decoder keeps */
 #define DELTA_WINSIZE     XD3_DEFAULT_WINSIZE   /* 8 MiB target windows */
 /* xdelta3 -9 indexes its 64 MiB source window every 2 bytes (a 128 MiB
  * hash). Larger windows keep that table size and index more sparsely. */
 #define DELTA_CLI_WINDOW  (64u << 20)
+#define DELTA_ZERO_DIFF_WINDOW (16u << 20)
 #define DELTA_HASH_SLOTS  (32u << 20)
 
+/* Source blocks in memory, direct-mapped: block n lives in slot n % nslots.
+ * The encoder checks hash candidates anywhere in its source window, so it
+ * gets a slot per block of the window (as the xdelta3 CLI buffers its whole
+ * window) and never evicts inside it; a decoder follows copy addresses and
+ * does with fewer. Blocks are allocated when first used. */
 typedef struct delta_block {
 	uint64_t blkno;
-	uint64_t last_use;
 	size_t len;
 	unsigned char *data;
 } delta_block;
 
 typedef struct delta_blocks {
 	const delta_src *src;
-	delta_block slot[DELTA_LRU_BLOCKS];
-	unsigned char *mem;
-	uint64_t tick;
+	delta_block *slot;
+	size_t nslots;
 } delta_blocks;
 
-static int delta_blocks_init(delta_blocks *b, const delta_src *src, sys_err *e)
+static int delta_blocks_init(delta_blocks *b, const delta_src *src, uint64_t bytes, sys_err *e)
 {
-	unsigned i;
+	size_t i;
 
-	memset(b, 0, sizeof *b);
 	b->src = src;
-	b->mem = malloc((size_t)DELTA_LRU_BLOCKS * DELTA_BLKSIZE);
-	if (b->mem == NULL)
+	b->nslots = (size_t)((bytes + DELTA_BLKSIZE - 1) / DELTA_BLKSIZE);
+	if (b->nslots == 0)
+		b->nslots = 1;
+	b->slot = calloc(b->nslots, sizeof *b->slot);
+	if (b->slot == NULL)
 		return sys_fail(e, SYS_ENOMEM, "out of memory for source blocks");
-	for (i = 0; i < DELTA_LRU_BLOCKS; i++) {
+	for (i = 0; i < b->nslots; i++)
 		b->slot[i].blkno = UINT64_MAX;
-		b->slot[i].data = b->mem + (size_t)i * DELTA_BLKSIZE;
-	}
 	return 0;
 }
 
 static void delta_blocks_free(delta_blocks *b)
 {
-	free(b->mem);
-	b->mem = NULL;
+	size_t i;
+
+	for (i = 0; b->slot && i < b->nslots; i++)
+		free(b->slot[i].data);
+	free(b->slot);
+	b->slot = NULL;
 }
 
 /* Answer xdelta3's XD3_GETSRCBLK: point the source at block getblkno. */
 static int delta_blocks_serve(delta_blocks *b, xd3_source *s, sys_err *e)
 {
-	delta_block *victim = &b->slot[0];
 	uint64_t blkno = s->getblkno;
+	delta_block *d = &b->slot[blkno % b->nslots];
 	size_t got;
-	unsigned i;
 
-	for (i = 0; i < DELTA_LRU_BLOCKS; i++) {
-		if (b->slot[i].blkno == blkno) {
-			victim = &b->slot[i];
-			goto found;
-		}
-		if (b->slot[i].last_use < victim->last_use)
-			victim = &b->slot[i];
+	if (d->blkno != blkno) {
+		if (d->data == NULL && (d->data = malloc(DELTA_BLKSIZE)) == NULL)
+			return sys_fail(e, SYS_ENOMEM, "out of memory for source blocks");
+		d->blkno = UINT64_MAX;
+		if (b->src->read(b->src->ctx, blkno * DELTA_BLKSIZE, d->data, DELTA_BLKSIZE, &got, e) < 0)
+			return -1;
+		d->blkno = blkno;
+		d->len = got;
 	}
-	victim->blkno = UINT64_MAX;
-	if (b->src->read(b->src->ctx, blkno * DELTA_BLKSIZE, victim->data, DELTA_BLKSIZE, &got, e) < 0)
-		return -1;
-	victim->blkno = blkno;
-	victim->len = got;
-found:
-	victim->last_use = ++b->tick;
 	s->curblkno = blkno;
-	s->curblk = victim->data;
-	s->onblk = (usize_t)victim->len;
+	s->curblk = d->data;
+	s->onblk = (usize_t)d->len;
 	return 0;
 }
 
@@ -4627,7 +4637,7 @@ static int delta_encode(const delta_src *src, int target_fd, int out_fd,
 	memset(&stream, 0, sizeof stream);
 	memset(&source, 0, sizeof source);
 	memset(res, 0, sizeof *res);
-	if (delta_blocks_init(&blocks, src, e) < 0)
+	if (delta_blocks_init(&blocks, src, window, e) < 0)
 		return -1;
 	in = malloc(DELTA_WINSIZE);
 	if (in == NULL) {
@@ -4677,7 +4687,8 @@ static int delta_encode(const delta_src *src, int target_fd, int out_fd,
 				goto finished;
 			if (sys_pread_all(target_fd, in, DELTA_WINSIZE, res->target_size, &got, e) < 0)
 				goto done;
-			br_sha256_update(&tsha, in, got);
+			if (o->hash_target)
+				br_sha256_update(&tsha, in, got);
 			res->target_size += got;
 			if (got < DELTA_WINSIZE) {
 				eof = 1;
@@ -4907,7 +4918,7 @@ static int delta_decode(const delta_src *src, int delta_fd, const http_sink *out
 			}
 			if (target_gz && (tmp_out = delta_tmpfile(tmpdir, e)) < 0)
 				goto done;
-			if (delta_blocks_init(&blocks, use, e) < 0)
+			if (delta_blocks_init(&blocks, use, (uint64_t)DELTA_DECODE_SLOTS * DELTA_BLKSIZE, e) < 0)
 				goto done;
 			source.blksize = DELTA_BLKSIZE;
 			source.name = "reference";
@@ -5270,11 +5281,11 @@ static void cache_path(const cache *c, const char *sha, char *path, size_t n)
 }
 
 /* Open a cache file as a reader, checking its header; verify = also
- * decrypt it whole and check its SHA-256. 1 ok, 0 bad (deleted). */
+ * authenticate it whole. 1 ok, 0 bad (deleted). */
 static int cache_open_file(cache *c, const char *sha, int verify, cache_ref *r, sys_err *e)
 {
-	char path[DG_MAX_PATH], got_hex[65];
-	unsigned char d[32], want[32];
+	char path[DG_MAX_PATH];
+	unsigned char want[32];
 	struct stat st;
 	uint64_t nchunks;
 	int fd;
@@ -5305,23 +5316,13 @@ static int cache_open_file(cache *c, const char *sha, int verify, cache_ref *r, 
 		goto bad;
 	r->src.read = cache_file_read;
 	r->src.ctx = r;
-	if (verify) {
-		br_sha256_context h;
-		uint64_t off = 0;
+	/* Authenticating every chunk checks the content against the SHA-256
+	 * in the header (it is in each chunk's AAD, and was checked when the
+	 * entry was written) without hashing it again. */
+	for (uint64_t i = 0; verify && i < nchunks; i++) {
+		sys_err ignore;
 
-		br_sha256_init(&h);
-		for (uint64_t i = 0; i < nchunks; i++) {
-			size_t len = i + 1 < nchunks ? CACHE_CHUNK : (size_t)(r->src.size - off);
-			sys_err ignore;
-
-			if (cache_load_chunk(r, i, &ignore) < 0)
-				goto bad;
-			br_sha256_update(&h, r->chunk, len);
-			off += len;
-		}
-		br_sha256_out(&h, d);
-		crypto_hex(d, 32, got_hex);
-		if (strcmp(got_hex, sha) != 0)
+		if (cache_load_chunk(r, i, &ignore) < 0)
 			goto bad;
 	}
 	return 1;
@@ -5792,7 +5793,7 @@ static int dg_put_direct(dg_ctx *g, store *s, const char *key, int fd, uint64_t 
 		dg_meta_set(&m, "file-sha256", sha, e) < 0 || dg_meta_set(&m, "file-size", sz, e) < 0 ||
 		dg_meta_set(&m, "created-at", now, e) < 0 || dg_meta_set(&m, "compression", "none", e) < 0)
 		return -1;
-	if (s->ops->put_file(s, key, fd, size, NULL, &m, e) < 0)
+	if (s->ops->put_file(s, key, fd, size, sha, &m, e) < 0)
 		return -1;
 	res->kind = DG_PUT_DIRECT;
 	res->stored = size;
@@ -5828,7 +5829,10 @@ static int dg_try_delta(dg_ctx *g, store *s, const char *key, const char *ref_ke
 	const char *ref_sha, const delta_src *src, int fd, int zero_diff, dg_put_result *res,
 	char sha_out[65], sys_err *e)
 {
-	delta_opts o = { sys_basename(key), DG_REFERENCE, g->window_max };
+	/* Against itself, a file matches at the same offsets: a small window
+	 * finds everything, and its SHA-256 is already known. */
+	delta_opts o = { sys_basename(key), DG_REFERENCE,
+		zero_diff ? DELTA_ZERO_DIFF_WINDOW : g->window_max, !zero_diff };
 	delta_result dr;
 	int out, rc = -1;
 
@@ -5839,7 +5843,8 @@ static int dg_try_delta(dg_ctx *g, store *s, const char *key, const char *ref_ke
 		sys_err_prefix(e, "delta encoding: ");
 		goto done;
 	}
-	crypto_hex(dr.target_sha, 32, sha_out);
+	if (!zero_diff)
+		crypto_hex(dr.target_sha, 32, sha_out);
 	res->size = dr.target_size;
 	if (!zero_diff && dr.target_size > 0 &&
 		(double)dr.delta_size / (double)dr.target_size > g->max_ratio) {
@@ -5879,7 +5884,7 @@ static int dg_put_reference(dg_ctx *g, store *s, const char *key, const char *re
 		dg_meta_set(&m, "file-sha256", sha, e) < 0 || dg_meta_set(&m, "created-at", now, e) < 0 ||
 		dg_meta_set(&m, "note", "reference", e) < 0)
 		return -1;
-	if (s->ops->put_file(s, ref_key, fd, size, NULL, &m, e) < 0) {
+	if (s->ops->put_file(s, ref_key, fd, size, sha, &m, e) < 0) {
 		sys_err_prefix(e, "reference %s: ", ref_key);
 		return -1;
 	}
@@ -5893,9 +5898,18 @@ static int dg_put_reference(dg_ctx *g, store *s, const char *key, const char *re
 	if (won == NULL || strcasecmp(won, sha) != 0)
 		return 0;   /* not ours: the caller encodes against the winner */
 	dg_cache_local(g, fd, sha);
+	sys_strlcpy(sha2, sha, sizeof sha2);
 	r = dg_try_delta(g, s, key, ref_key, sha, &self, fd, 1, res, sha2, e);
-	if (r < 0)
+	if (r < 0) {
+		/* Don't leave a reference nothing uses; keep the first error. */
+		char prefix[DG_MAX_KEY + 1];
+		sys_err ignore;
+
+		snprintf(prefix, sizeof prefix, "%.*s", (int)(strlen(ref_key) - strlen(DG_REFERENCE)),
+			ref_key);
+		dg_cleanup_reference(g, s, prefix, &ignore);
 		return -1;
+	}
 	res->stored = size + res->stored;
 	return 1;
 }
@@ -6432,6 +6446,31 @@ static int cli_s3_ready(cli *c, sys_err *e)
 	return 0;
 }
 
+/* The encoder holds its source window in memory. By default it covers
+ * references up to 512 MiB whole, less when the machine (or the cgroup)
+ * has less than twice that available; at least the xdelta3 CLI's 64 MiB. */
+static uint64_t cli_default_window(void)
+{
+	uint64_t avail = UINT64_MAX, w = 512u << 20, v;
+	char line[256];
+	FILE *f;
+
+	if ((f = fopen("/proc/meminfo", "r")) != NULL) {
+		while (fgets(line, sizeof line, f))
+			if (sscanf(line, "MemAvailable: %" SCNu64 " kB", &v) == 1)
+				avail = v << 10;
+		fclose(f);
+	}
+	if ((f = fopen("/sys/fs/cgroup/memory.max", "r")) != NULL) {
+		if (fscanf(f, "%" SCNu64, &v) == 1 && v < avail)
+			avail = v;
+		fclose(f);
+	}
+	while (w > (64u << 20) && w > avail / 2)
+		w >>= 1;
+	return w;
+}
+
 /* The DeltaGlider settings, read once on first use. */
 static int cli_dg_ready(cli *c, sys_err *e)
 {
@@ -6448,7 +6487,7 @@ static int cli_dg_ready(cli *c, sys_err *e)
 		if (*end || !(c->dg.max_ratio >= 0.0 && c->dg.max_ratio <= 1.0))
 			return sys_fail(e, SYS_EUSAGE, "max ratio must be between 0.0 and 1.0, not '%s'", v);
 	}
-	c->dg.window_max = 2048ull << 20;
+	c->dg.window_max = cli_default_window();
 	if ((v = getenv("DG_WINDOW_MB")) && *v) {
 		uint64_t mb;
 
