@@ -61,7 +61,7 @@ LZMA_A   := $(B)/xz/src/liblzma/.libs/liblzma.a
 XD3_O    := $(B)/xdelta3.o
 LIBS     := $(XD3_O) $(BR_A) $(LZMA_A)
 
-.PHONY: all libs test unit bench clean distclean vendor
+.PHONY: all libs test unit fuzz bench clean distclean vendor
 .DELETE_ON_ERROR:
 
 all: $(OUT)
@@ -143,13 +143,29 @@ endif
 unit: $(B)/unit $(ASAN)/unit
 	$(B)/unit && $(ASAN)/unit
 
+# libFuzzer targets for the parsers (tests/fuzz/fuzz.c). `make fuzz` runs
+# each for FUZZ_SECONDS; `make test` runs each briefly over its seeds.
+FUZZ_TARGETS := xml http meta cache delta
+FUZZ_SECONDS ?= 60
+FUZZ_BINS    := $(FUZZ_TARGETS:%=build/fuzz/%)
+build/fuzz/%: tests/fuzz/fuzz.c deltaglider.c $(ASAN_LIBS)
+	@mkdir -p build/fuzz
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(filter-out -Wno-format-truncation,$(WARN)) \
+	  -Wno-unused-function -DFUZZ_$(shell echo $* | tr a-z A-Z) -DDG_UNIT_TEST $(INCS) $(DG_DEFS) \
+	  -o $@ tests/fuzz/fuzz.c $(ASAN_LIBS) -lm
+fuzz: $(FUZZ_BINS)
+	for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$$t && \
+	  build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	    build/fuzz/corpus-$$t tests/fuzz/seeds/$$t || exit 1; done
+
 tests/node_modules/.installed: tests/package.json tests/package-lock.json
 	cd tests && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: $(OUT) $(B)/unit $(ASAN)/unit $(ASAN)/deltaglider tests/node_modules/.installed
+test: $(OUT) $(B)/unit $(ASAN)/unit $(ASAN)/deltaglider $(FUZZ_BINS) tests/node_modules/.installed
 	DG_BIN=$(CURDIR)/$(OUT) DG_ASAN_BIN=$(CURDIR)/$(ASAN)/deltaglider \
-	  DG_UNIT="$(CURDIR)/$(B)/unit $(CURDIR)/$(ASAN)/unit" sh tests/run.sh
+	  DG_UNIT="$(CURDIR)/$(B)/unit $(CURDIR)/$(ASAN)/unit" DG_FUZZ="$(FUZZ_BINS:%=$(CURDIR)/%)" \
+	  sh tests/run.sh
 
 bench: $(OUT)
 	sh tests/bench/run.sh

@@ -4163,14 +4163,33 @@ static int store_file_hidden(const char *name)
 		strncmp(name, ".dg-", 4) == 0);
 }
 
+/* A sidecar: one JSON object whose values are all strings. */
+static int store_file_parse_meta(const char *js, size_t len, s3_meta *meta)
+{
+	jsmntok_t tok[2 * S3_META_MAX + 1];
+	char k[128], v[2048];
+	jsmn_parser p;
+	int n, i;
+
+	s3_meta_init(meta);
+	jsmn_init(&p);
+	n = jsmn_parse(&p, js, len, tok, sizeof tok / sizeof tok[0]);
+	if (n < 1 || tok[0].type != JSMN_OBJECT || n != 1 + 2 * tok[0].size)
+		return -1;
+	for (i = 1; i + 1 < n; i += 2)
+		if (tok[i].type != JSMN_STRING || tok[i + 1].type != JSMN_STRING ||
+			sys_json_string(js, &tok[i], k, sizeof k) < 0 ||
+			sys_json_string(js, &tok[i + 1], v, sizeof v) < 0 || s3_meta_set(meta, k, v) < 0)
+			return -1;
+	return 0;
+}
+
 static int store_file_read_meta(const char *path, s3_meta *meta, sys_err *e)
 {
-	char side[DG_MAX_PATH], k[128], v[2048];
+	char side[DG_MAX_PATH];
 	sys_buf js = { 0 };
-	jsmntok_t tok[2 * S3_META_MAX + 1];
-	jsmn_parser p;
 	sys_err ignore;
-	int n, i, rc = -1;
+	int rc = 0;
 
 	s3_meta_init(meta);
 	store_sidecar_path(path, side, sizeof side);
@@ -4180,22 +4199,8 @@ static int store_file_read_meta(const char *path, s3_meta *meta, sys_err *e)
 		*e = ignore;
 		return -1;
 	}
-	jsmn_init(&p);
-	n = jsmn_parse(&p, js.data, js.len, tok, sizeof tok / sizeof tok[0]);
-	if (n < 1 || tok[0].type != JSMN_OBJECT || n != 1 + 2 * tok[0].size)
-		goto bad;
-	for (i = 1; i + 1 < n; i += 2) {
-		if (tok[i].type != JSMN_STRING || tok[i + 1].type != JSMN_STRING ||
-			sys_json_string(js.data, &tok[i], k, sizeof k) < 0 ||
-			sys_json_string(js.data, &tok[i + 1], v, sizeof v) < 0 ||
-			s3_meta_set(meta, k, v) < 0)
-			goto bad;
-	}
-	rc = 0;
-	goto done;
-bad:
-	sys_fail(e, SYS_EPROTO, "malformed metadata sidecar %s", side);
-done:
+	if (store_file_parse_meta(js.data, js.len, meta) < 0)
+		rc = sys_fail(e, SYS_EPROTO, "malformed metadata sidecar %s", side);
 	sys_buf_free(&js);
 	return rc;
 }
@@ -4850,6 +4855,25 @@ static void delta_apphead_gzip(xd3_stream *s, int *target_gz, int *source_gz)
 		*source_gz = strcmp(part[3], "G") == 0;
 }
 
+/* xdelta3 sizes some decoder buffers from numbers in the delta itself; a
+ * hostile delta must not make us allocate gigabytes. Target windows are at
+ * most XD3_HARDMAXWINSIZE (16 MiB): four times that is plenty. */
+#define DELTA_DEC_ALLOC_MAX ((size_t)XD3_HARDMAXWINSIZE * 4)
+
+static void *delta_dec_alloc(void *opaque, size_t items, usize_t size)
+{
+	(void)opaque;
+	if (size && items > DELTA_DEC_ALLOC_MAX / size)
+		return NULL;
+	return malloc((size_t)items * size);
+}
+
+static void delta_dec_free(void *opaque, void *p)
+{
+	(void)opaque;
+	free(p);
+}
+
 static int delta_decode(const delta_src *src, int delta_fd, const http_sink *out,
 	const char *tmpdir, sys_err *e)
 {
@@ -4871,6 +4895,8 @@ static int delta_decode(const delta_src *src, int delta_fd, const http_sink *out
 		return sys_fail(e, SYS_ENOMEM, "out of memory");
 	xd3_init_config(&config, 0);
 	config.winsize = DELTA_WINSIZE;
+	config.alloc = delta_dec_alloc;
+	config.freef = delta_dec_free;
 	ret = xd3_config_stream(&stream, &config);
 	if (ret) {
 		sys_fail(e, SYS_EINTEGRITY, "xdelta3 setup: %s", delta_xd3_error(&stream, ret));
@@ -5639,7 +5665,8 @@ static void dg_file_sink_hex(dg_file_sink *f, char hex[65])
 /* ---- Metadata ---------------------------------------------------------- */
 
 /* A field under any of its spellings: dg-file-sha256, dg_file_sha256,
- * file_sha256, file-sha256 (the last not for tool, note, compression). */
+ * file_sha256, file-sha256. (FORMAT.md excludes the bare dashed spelling
+ * for tool, note and compression: one word, it is the underscored one.) */
 static const char *dg_meta(const s3_meta *m, const char *field)
 {
 	char name[64], under[48];
@@ -5657,9 +5684,6 @@ static const char *dg_meta(const s3_meta *m, const char *field)
 		return v;
 	if ((v = s3_meta_get(m, under)) && *v)
 		return v;
-	if (strcmp(field, "tool") == 0 || strcmp(field, "note") == 0 ||
-		strcmp(field, "compression") == 0)
-		return NULL;
 	return (v = s3_meta_get(m, field)) && *v ? v : NULL;
 }
 

@@ -48,9 +48,26 @@ run_suite() {
 filter="$*"
 selected() { [ -z "$filter" ] || case " $filter " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
+# A fuzz target passes when it runs its seeds plus a few seconds of
+# mutations without a crash.
+fuzz_smoke() {
+    corpus=$(mktemp -d)
+    if "$1" -max_total_time="${FUZZ_SMOKE_SECONDS:-8}" -rss_limit_mb=2048 "$corpus" \
+        "$TESTS_DIR/fuzz/seeds/$(basename "$1")" >"$corpus.log" 2>&1; then
+        echo "ok - fuzz $(basename "$1"): $(grep -o '#[0-9]* *DONE.*' "$corpus.log" | head -n 1)"
+    else
+        echo "not ok - fuzz $(basename "$1"): $(grep -m 3 -E 'ERROR|SUMMARY|deadly' "$corpus.log" | tr '\n' ' ')"
+        cp "$corpus.log" "${log%.log}-fuzz-$(basename "$1").log"
+    fi
+    rm -rf "$corpus" "$corpus.log"
+}
+
 if [ -z "$filter" ]; then
     for u in ${DG_UNIT:-}; do
         run_suite "unit:$(basename "$(dirname "$u")")" "$u"
+    done
+    for f in ${DG_FUZZ:-}; do
+        run_suite "fuzz:$(basename "$f")" fuzz_smoke "$f"
     done
 fi
 for s in "$TESTS_DIR"/e2e/*.sh; do

@@ -9,6 +9,12 @@
 
 static int t_failed, t_passed;
 
+/* For results the tests deliberately ignore. */
+static void b_ignore(long v)
+{
+	(void)v;
+}
+
 #define CHECK(name, cond) t_check((name), (cond), #cond, __LINE__)
 
 static void t_check(const char *name, int ok, const char *expr, int line)
@@ -510,6 +516,328 @@ static void test_utils(void)
 	(void)n;
 }
 
+/* ---- Metadata, names, JSON */
+
+static void test_metadata(void)
+{
+	s3_meta m;
+	const char *spell[][2] = {
+		{ "dg-file-sha256", "a" }, { "dg_file_sha256", "b" }, { "file_sha256", "c" },
+		{ "file-sha256", "d" },
+	};
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		char name[64];
+
+		s3_meta_init(&m);
+		s3_meta_set(&m, spell[i][0], spell[i][1]);
+		snprintf(name, sizeof name, "metadata spelling %s", spell[i][0]);
+		t_streq(name, dg_meta(&m, "file-sha256"), spell[i][1]);
+	}
+	s3_meta_init(&m);
+	s3_meta_set(&m, "file-sha256", "late");
+	s3_meta_set(&m, "dg-file-sha256", "");
+	s3_meta_set(&m, "dg_file_sha256", "first");
+	t_streq("first non-empty spelling wins", dg_meta(&m, "file-sha256"), "first");
+	s3_meta_init(&m);
+	s3_meta_set(&m, "tool", "x");
+	s3_meta_set(&m, "note", "y");
+	/* One-word fields have one bare spelling. */
+	CHECK("bare tool and note", strcmp(dg_meta(&m, "tool"), "x") == 0 && strcmp(dg_meta(&m, "note"), "y") == 0);
+	s3_meta_set(&m, "Dg-Ref-Key", "p/reference.bin");
+	t_streq("metadata names are case-insensitive", dg_meta(&m, "ref-key"), "p/reference.bin");
+	CHECK("metadata rejects line breaks", s3_meta_set(&m, "k", "a\r\nb") < 0);
+
+	CHECK("eligible .tar.gz", dg_delta_eligible("App-1.0.TAR.GZ"));
+	CHECK("eligible .jar", dg_delta_eligible("lib.jar"));
+	CHECK("eligible .deb", dg_delta_eligible("pkg_1.0_amd64.deb"));
+	CHECK("not eligible .txt", !dg_delta_eligible("notes.txt"));
+	CHECK("not eligible .zipx", !dg_delta_eligible("a.zipx"));
+
+	{
+		char prefix[64];
+		const char *name;
+
+		dg_split("releases/v1/app.zip", prefix, sizeof prefix, &name);
+		CHECK("split key", strcmp(prefix, "releases/v1/") == 0 && strcmp(name, "app.zip") == 0);
+		dg_split("app.zip", prefix, sizeof prefix, &name);
+		CHECK("split root key", prefix[0] == 0 && strcmp(name, "app.zip") == 0);
+	}
+}
+
+static void test_json(void)
+{
+	sys_buf b = { 0 };
+	s3_meta m;
+	const char *v;
+
+	sys_json_escape(&b, "q\"b\\s\n\x01\xc3\xa9");
+	t_streq("json escape", b.data, "\"q\\\"b\\\\s\\u000a\\u0001\xc3\xa9\"");
+	sys_buf_free(&b);
+	{
+		static const char js[] = "{\"dg-original-name\":\"a\\u00e9\\ud83d\\ude00\\/\\\"x\\\"\","
+			"\"dg-file-size\":\"12\"}";
+		CHECK("sidecar parses", store_file_parse_meta(js, strlen(js), &m) == 0);
+		v = s3_meta_get(&m, "dg-original-name");
+		t_streq("json unescape", v, "a\xc3\xa9\xf0\x9f\x98\x80/\"x\"");
+	}
+	{
+		static const char *const bad[] = { "", "[]", "{\"a\":1}", "{\"a\":\"b\"", "{\"a\"}",
+			"{\"a\":\"\\q\"}", "{\"a\":\"\\u12\"}", "{\"a\":{\"b\":\"c\"}}", "\"x\"" };
+		int all = 1;
+
+		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+			if (store_file_parse_meta(bad[i], strlen(bad[i]), &m) == 0) {
+				printf("# accepted bad sidecar: %s\n", bad[i]);
+				all = 0;
+			}
+		CHECK("malformed sidecars are refused", all);
+	}
+}
+
+/* ---- Delta engine: round trips through xdelta3 in memory */
+
+typedef struct t_mem {
+	const unsigned char *p;
+	size_t n;
+} t_mem;
+
+static int t_mem_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, sys_err *e)
+{
+	t_mem *m = ctx;
+
+	(void)e;
+	if (off >= m->n) {
+		*got = 0;
+		return 0;
+	}
+	if (n > m->n - off)
+		n = m->n - (size_t)off;
+	memcpy(buf, m->p + off, n);
+	*got = n;
+	return 0;
+}
+
+static int t_tmpfd(void)
+{
+	char path[] = "/tmp/dg-unit-XXXXXX";
+	int fd = mkstemp(path);
+
+	unlink(path);
+	return fd;
+}
+
+static int t_buf_write_fd(int fd, const void *p, size_t n)
+{
+	return pwrite(fd, p, n, 0) == (ssize_t)n ? 0 : -1;
+}
+
+static void test_delta(void)
+{
+	size_t n = 3u << 20, i;
+	unsigned char *src = malloc(n), *tgt = malloc(n + 100);
+	t_mem sm = { src, n };
+	delta_src ds = { t_mem_read, &sm, n };
+	delta_opts o = { "t.bin", "reference.bin", 64u << 20, 1 };
+	delta_result r;
+	sys_buf out = { 0 };
+	http_sink sink = { http_sink_buf_write, http_sink_buf_reset, &out };
+	unsigned char d[32];
+	sys_err e;
+	int tfd = t_tmpfd(), dfd = t_tmpfd();
+
+	for (i = 0; i < n; i++)
+		src[i] = (unsigned char)((i * 2654435761u) >> 13);
+	memcpy(tgt, src, 1000000);
+	memcpy(tgt + 1000000, "new bytes in the middle", 23);
+	memcpy(tgt + 1000023, src + 1000000, n - 1000000);
+	t_buf_write_fd(tfd, tgt, n + 23);
+
+	CHECK("delta encode", delta_encode(&ds, tfd, dfd, &o, &r, &e) == 0);
+	CHECK("delta is small", r.delta_size > 0 && r.delta_size < 2000);
+	CHECK("target size counted", r.target_size == n + 23);
+	crypto_sha256(tgt, n + 23, d);
+	CHECK("target hashed in the same pass", memcmp(d, r.target_sha, 32) == 0);
+	CHECK("delta decode", delta_decode(&ds, dfd, &sink, "/tmp", &e) == 0);
+	CHECK("decode is byte-identical", out.len == n + 23 && memcmp(out.data, tgt, out.len) == 0);
+
+	{
+		/* Flip one byte in the middle of the delta: the decode must fail. */
+		unsigned char b;
+		off_t at = (off_t)r.delta_size / 2;
+
+		pread(dfd, &b, 1, at);
+		b ^= 0x55;
+		pwrite(dfd, &b, 1, at);
+		out.len = 0;
+		CHECK("corrupt delta is refused", delta_decode(&ds, dfd, &sink, "/tmp", &e) < 0 ||
+			out.len != n + 23 || memcmp(out.data, tgt, out.len) != 0);
+	}
+	{
+		/* A truncated delta is refused. */
+		int cut = t_tmpfd();
+		unsigned char *all = malloc(r.delta_size);
+
+		b_ignore(pread(dfd, all, r.delta_size, 0));
+		pwrite(cut, all, r.delta_size - 10, 0);
+		out.len = 0;
+		CHECK("truncated delta is refused", delta_decode(&ds, cut, &sink, "/tmp", &e) < 0);
+		free(all);
+		close(cut);
+	}
+	{
+		/* Empty target, and an empty input that is no VCDIFF at all. */
+		int et = t_tmpfd(), ed = t_tmpfd(), junk = t_tmpfd();
+
+		CHECK("empty target encodes", delta_encode(&ds, et, ed, &o, &r, &e) == 0);
+		out.len = 0;
+		CHECK("empty target decodes", delta_decode(&ds, ed, &sink, "/tmp", &e) == 0 && out.len == 0);
+		CHECK("empty input is refused", delta_decode(&ds, junk, &sink, "/tmp", &e) < 0 &&
+			strstr(e.msg, "no VCDIFF header"));
+		t_buf_write_fd(junk, "not a delta at all", 18);
+		CHECK("garbage is refused", delta_decode(&ds, junk, &sink, "/tmp", &e) < 0 &&
+			strstr(e.msg, "corrupt delta"));
+		close(et);
+		close(ed);
+		close(junk);
+	}
+	close(tfd);
+	close(dfd);
+	sys_buf_free(&out);
+	free(src);
+	free(tgt);
+}
+
+/* ---- Reference cache: encrypted round trip, tampering, memory LRU */
+
+static void test_cache(void)
+{
+	char dir[] = "/tmp/dg-unit-cache-XXXXXX", sha[65], path[4200];
+	unsigned char key[32], buf[200000], back[200000], d[32];
+	char key_b64[64];
+	cache c;
+	cache_cfg cfg = { 0, 100, dir, key_b64 };
+	cache_writer w;
+	cache_ref r;
+	sys_log lg = { LOG_ERROR };
+	sys_err e;
+	size_t got, i;
+
+	mkdtemp(dir);
+	memset(key, 7, sizeof key);
+	crypto_b64_encode(key, 32, key_b64);
+	for (i = 0; i < sizeof buf; i++)
+		buf[i] = (unsigned char)(i * 31 + (i >> 8));
+	crypto_sha256(buf, sizeof buf, d);
+	crypto_hex(d, 32, sha);
+
+	CHECK("cache opens", cache_open(&c, &cfg, &lg, &e) == 0);
+	CHECK("cache miss", cache_get(&c, sha, &r, &e) == 0);
+	CHECK("cache put", cache_put_begin(&c, sha, &w, &e) == 0 &&
+		w.sink.write(w.sink.ctx, buf, 100000, &e) == 0 &&
+		w.sink.write(w.sink.ctx, buf + 100000, sizeof buf - 100000, &e) == 0 &&
+		cache_put_commit(&w, &r, &e) == 0);
+	cache_release(&r);
+	CHECK("cache hit", cache_get(&c, sha, &r, &e) == 1 && r.src.size == sizeof buf);
+	CHECK("cache reads across chunks", r.src.read(r.src.ctx, 60000, back, 80000, &got, &e) == 0 &&
+		got == 80000 && memcmp(back, buf + 60000, 80000) == 0);
+	CHECK("cache reads to the end", r.src.read(r.src.ctx, sizeof buf - 10, back, 100, &got, &e) == 0 &&
+		got == 10);
+	cache_release(&r);
+	snprintf(path, sizeof path, "%s/refs/%s.dgref", dir, sha);
+	{
+		int fd = open(path, O_RDONLY);
+		unsigned char probe[64];
+
+		CHECK("cache file is not plaintext", fd >= 0 && pread(fd, probe, 64, 64) == 64 &&
+			memcmp(probe, buf, 64) != 0);
+		close(fd);
+	}
+	{
+		/* Flip a byte: the entry fails authentication and is deleted. */
+		int fd = open(path, O_RDWR);
+		unsigned char b;
+
+		pread(fd, &b, 1, 70000);
+		b ^= 1;
+		pwrite(fd, &b, 1, 70000);
+		close(fd);
+		CHECK("tampered entry is a miss", cache_get(&c, sha, &r, &e) == 0);
+		CHECK("tampered entry is deleted", access(path, F_OK) < 0);
+	}
+	{
+		/* Content that does not hash to the announced SHA-256 is refused. */
+		char wrong[65];
+
+		memset(wrong, 'a', 64);
+		wrong[64] = 0;
+		CHECK("hash mismatch at commit", cache_put_begin(&c, wrong, &w, &e) == 0 &&
+			w.sink.write(w.sink.ctx, buf, 1000, &e) == 0 && cache_put_commit(&w, &r, &e) < 0 &&
+			e.code == SYS_EINTEGRITY);
+	}
+	{
+		/* A truncated entry (last chunk cut off) is refused. */
+		CHECK("re-put", cache_put_begin(&c, sha, &w, &e) == 0 &&
+			w.sink.write(w.sink.ctx, buf, sizeof buf, &e) == 0 && cache_put_commit(&w, &r, &e) == 0);
+		cache_release(&r);
+		CHECK("truncate", truncate(path, 64 + 65536 + 16) == 0);
+		CHECK("truncated entry is a miss", cache_get(&c, sha, &r, &e) == 0);
+	}
+	CHECK("bad sha refused", cache_get(&c, "zz", &r, &e) < 0);
+	cache_close(&c);
+
+	/* Another key cannot read what this one wrote. */
+	{
+		cache c2;
+		cache_cfg cfg2 = cfg;
+		char other[64];
+
+		memset(key, 9, sizeof key);
+		crypto_b64_encode(key, 32, other);
+		cfg2.key_b64 = key_b64;
+		CHECK("cache reopens", cache_open(&c, &cfg, &lg, &e) == 0 &&
+			cache_put_begin(&c, sha, &w, &e) == 0 &&
+			w.sink.write(w.sink.ctx, buf, sizeof buf, &e) == 0 && cache_put_commit(&w, &r, &e) == 0);
+		cache_release(&r);
+		cache_close(&c);
+		cfg2.key_b64 = other;
+		CHECK("other key: miss", cache_open(&c2, &cfg2, &lg, &e) == 0 && cache_get(&c2, sha, &r, &e) == 0);
+		cache_close(&c2);
+	}
+
+	/* Memory backend: LRU eviction by size. */
+	{
+		cache_cfg mc = { 1, 1, NULL, NULL };   /* 1 MiB */
+		unsigned char big[400000];
+		char shas[3][65];
+
+		CHECK("memory cache opens", cache_open(&c, &mc, &lg, &e) == 0);
+		for (i = 0; i < 3; i++) {
+			memset(big, (int)i + 1, sizeof big);
+			crypto_sha256(big, sizeof big, d);
+			crypto_hex(d, 32, shas[i]);
+			CHECK("memory put", cache_put_begin(&c, shas[i], &w, &e) == 0 &&
+				w.sink.write(w.sink.ctx, big, sizeof big, &e) == 0 &&
+				cache_put_commit(&w, &r, &e) == 0);
+			cache_release(&r);
+			if (i == 1) {   /* touch the first: the second becomes least recent */
+				CHECK("memory hit", cache_get(&c, shas[0], &r, &e) == 1);
+				cache_release(&r);
+			}
+		}
+		CHECK("memory LRU kept the recent", cache_get(&c, shas[0], &r, &e) == 1);
+		cache_release(&r);
+		CHECK("memory LRU evicted the least recent", cache_get(&c, shas[1], &r, &e) == 0);
+		CHECK("memory LRU kept the newest", cache_get(&c, shas[2], &r, &e) == 1);
+		cache_release(&r);
+		CHECK("memory within its limit", c.mem_used <= c.mem_limit);
+		cache_close(&c);
+	}
+	snprintf(path, sizeof path, "rm -rf %s", dir);
+	b_ignore(system(path));
+}
+
 /* ---- Command line: usage errors exit 2 and name the problem. */
 
 static int t_cli(const char *const *argv)
@@ -554,6 +882,10 @@ int main(void)
 	test_http_send_body();
 	test_config();
 	test_utils();
+	test_metadata();
+	test_json();
+	test_delta();
+	test_cache();
 	test_cli();
 	printf("# unit: %d passed, %d failed\n", t_passed, t_failed);
 	return t_failed ? 1 : 0;

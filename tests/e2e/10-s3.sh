@@ -15,7 +15,7 @@ expect_match "ls bucket line" "$T/out" '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-
 mkdir -p "$T/src" && cd "$T/src" || exit 1
 printf 'hello, world\n' >small.txt
 check "cp upload to a folder" dg cp small.txt s3://e2e/dir/
-expect "upload line" "$(cat "$T/out")" "upload: ./small.txt to s3://e2e/dir/small.txt"
+expect "upload line" "$(cat "$T/out")" "upload: ./small.txt to s3://e2e/dir/small.txt (direct: 13 Bytes)"
 check "cp download" dg cp s3://e2e/dir/small.txt "$T/got.txt"
 same "download is byte-identical" small.txt "$T/got.txt"
 expect "download line" "$(cat "$T/out")" "download: s3://e2e/dir/small.txt to $T/got.txt"
@@ -103,7 +103,7 @@ if grep -q "$AWS_SECRET_ACCESS_KEY\|Signature=" "$T/err"; then not_ok "--debug h
 check_fail "a wrong secret is refused" 1 "ls failed: s3://e2e: SignatureDoesNotMatch" env AWS_SECRET_ACCESS_KEY=wrong "$DG" --endpoint-url "$S3_ENDPOINT" ls s3://e2e
 check_fail "no credentials: exit 2" 2 "unable to locate credentials" env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$DG" --endpoint-url "$S3_ENDPOINT" ls s3://e2e
 check_fail "missing bucket" 1 "NoSuchBucket" dg ls s3://no-such-bucket
-check_fail "missing key" 1 "download failed: s3://e2e/nope.txt to .*: NotFound|NoSuchKey" dg cp s3://e2e/nope.txt "$T/nope.txt"
+check_fail "missing key" 1 "download failed: s3://e2e/nope.txt to .*: Object not found" dg cp s3://e2e/nope.txt "$T/nope.txt"
 [ -e "$T/nope.txt" ] && not_ok "failed download leaves no file" "$T/nope.txt exists" || ok "failed download leaves no file"
 [ -z "$(ls -A "$T" | grep '\.dg-')" ] && ok "no temp files left behind" || not_ok "no temp files left behind" "$(ls -A "$T")"
 check_fail "missing local file" 1 "upload failed: ./absent.txt to s3://e2e/absent.txt: cannot open absent.txt" dg cp absent.txt s3://e2e/

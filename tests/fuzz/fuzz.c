@@ -1,0 +1,229 @@
+/*
+ * libFuzzer targets for the parsers that read what others wrote: XML from
+ * S3, HTTP responses, metadata (sidecars, AWS INI files), cache files and
+ * VCDIFF deltas. One source; the target is chosen at compile time:
+ *   -DFUZZ_XML -DFUZZ_HTTP -DFUZZ_META -DFUZZ_CACHE -DFUZZ_DELTA
+ */
+#include "../../deltaglider.c"
+
+static void b_ignore_pwrite(int fd, const void *p, size_t n, off_t off)
+{
+	if (pwrite(fd, p, n, off) < 0)
+		abort();
+}
+
+static void b_ignore_truncate(int fd, off_t len)
+{
+	if (ftruncate(fd, len) < 0)
+		abort();
+}
+
+static int fuzz_count(void *ctx, const s3_object *o, sys_err *e)
+{
+	(void)e;
+	(*(size_t *)ctx) += strlen(o->key) + 1;
+	return 0;
+}
+
+#ifdef FUZZ_XML
+/* Walk every element and decode every text, as the S3 client would. */
+static void fuzz_walk(const xml_node *n, int depth)
+{
+	xml_iter it;
+	xml_node c;
+	char text[256];
+
+	xml_text(n, text, sizeof text);
+	if (depth > 40)
+		return;
+	xml_iter_init(&it, n);
+	while (xml_next(&it, &c) == 1)
+		fuzz_walk(&c, depth + 1);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	xml_node root;
+	s3_object obj;
+	char last[DG_MAX_KEY + 1] = "";
+	size_t seen = 0;
+	sys_err e;
+	http_resp *r = calloc(1, sizeof *r);
+
+	if (xml_root((const char *)data, size, &root) == 0) {
+		fuzz_walk(&root, 0);
+		s3_list_page(&root, "b", 1, 1, last, &obj, fuzz_count, &seen, &e);
+		s3_list_page(&root, "b", 0, 0, last, &obj, fuzz_count, &seen, &e);
+	}
+	r->status = 500;
+	s3_error_from(r, (const char *)data, size, &e);
+	free(r);
+	return 0;
+}
+#endif
+
+#ifdef FUZZ_HTTP
+/* A response already in the connection's buffer; the socket is closed. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static http_conn c;
+	http_resp *r = calloc(1, sizeof *r);
+	sys_buf body = { 0 };
+	http_sink sink = { http_sink_buf_write, http_sink_buf_reset, &body };
+	int chunked, keep;
+	sys_err e;
+
+	if (size > sizeof c.rbuf)
+		size = sizeof c.rbuf;
+	memset(&c, 0, offsetof(http_conn, rbuf));
+	c.fd = -1;
+	c.timeout_ms = 1;
+	memcpy(c.rbuf, data, size);
+	c.rlen = size;
+	if (http_read_head(&c, r, &chunked, &keep, &e) == 0) {
+		http_resp_header(r, "etag");
+		if (chunked)
+			http_read_chunked(&c, &sink, &e);
+		else if (r->content_length >= 0 && r->content_length < (1 << 20))
+			http_read_body(&c, (uint64_t)r->content_length, &sink, &e);
+	}
+	sys_buf_free(&body);
+	free(r);
+	return 0;
+}
+#endif
+
+#ifdef FUZZ_META
+/* Sidecar JSON, DeltaGlider metadata checks, and AWS INI lookups. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const fields[] = { "tool", "original-name", "file-sha256",
+		"file-size", "created-at", "ref-key", "ref-sha256", "delta-size" };
+	s3_meta m;
+	sys_buf ini = { 0 };
+	char v[256];
+	sys_err e;
+	time_t t;
+
+	if (store_file_parse_meta((const char *)data, size, &m) == 0) {
+		for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+			const char *s = dg_meta(&m, fields[i]);
+
+			if (s)
+				sys_time_parse(s, &t);
+		}
+		dg_check_delta_meta(&m, "k", &e);
+	}
+	sys_buf_add(&ini, data, size);
+	aws_ini_get(&ini, "default", "aws_access_key_id", v, sizeof v);
+	aws_ini_get(&ini, "profile dev", "s3.addressing_style", v, sizeof v);
+	aws_ini_has_profile(&ini, 1, "dev");
+	sys_buf_free(&ini);
+	return 0;
+}
+#endif
+
+#ifdef FUZZ_CACHE
+/* Input: 4 bytes saying where to damage the file, then the content. The
+ * entry is written properly, damaged, then read back in full. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char dir[64];
+	static cache c;
+	cache_writer w;
+	cache_ref r;
+	unsigned char d[32];
+	char sha[65], path[DG_MAX_PATH];
+	uint32_t at;
+	sys_err e;
+	int fd;
+
+	if (size < 4)
+		return 0;
+	if (dir[0] == 0) {
+		static sys_log quiet = { LOG_ERROR + 1 };
+		cache_cfg cfg = { 0, 0, dir, "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=" };
+
+		snprintf(dir, sizeof dir, "/tmp/dg-fuzz-cache-%ld", (long)getpid());
+		if (cache_open(&c, &cfg, &quiet, &e) < 0)
+			abort();
+	}
+	at = (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 | (uint32_t)data[2] << 8 | data[3];
+	data += 4;
+	size -= 4;
+	crypto_sha256(data, size, d);
+	crypto_hex(d, 32, sha);
+	if (cache_put_begin(&c, sha, &w, &e) < 0)
+		return 0;
+	if (w.sink.write(w.sink.ctx, data, size, &e) < 0 || cache_put_commit(&w, &r, &e) < 0)
+		abort();   /* writing what we were given must work */
+	cache_release(&r);
+	snprintf(path, sizeof path, "%s/%s.dgref", c.dir, sha);
+	fd = open(path, O_RDWR);
+	if (fd >= 0) {
+		struct stat st;
+
+		if (fstat(fd, &st) == 0 && st.st_size > 0) {
+			unsigned char b;
+			off_t off = (off_t)(at % (uint32_t)st.st_size);
+
+			if (at & 0x80000000u) {
+				b_ignore_truncate(fd, off);
+			} else if (pread(fd, &b, 1, off) == 1) {
+				b ^= (unsigned char)(at >> 16 | 1);
+				b_ignore_pwrite(fd, &b, 1, off);
+			}
+		}
+		close(fd);
+	}
+	if (cache_get(&c, sha, &r, &e) == 1) {
+		/* Damage that survives authentication is a bug. */
+		abort();
+	}
+	unlink(path);
+	return 0;
+}
+#endif
+
+#ifdef FUZZ_DELTA
+static int fuzz_capped(void *ctx, const unsigned char *p, size_t n, sys_err *e)
+{
+	size_t *total = ctx;
+
+	(void)p;
+	*total += n;
+	return *total > (64u << 20) ? sys_fail(e, SYS_EIO, "too much output") : 0;
+}
+
+/* A delta against a fixed 1 MiB source; no gzip on PATH. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static unsigned char *src;
+	static int fd = -1, srcfd = -1;
+	static delta_src ds;
+	size_t total = 0;
+	http_sink sink = { fuzz_capped, NULL, &total };
+	sys_err e;
+
+	if (src == NULL) {
+		char path[] = "/tmp/dg-fuzz-delta-XXXXXX";
+
+		src = malloc(1u << 20);
+		for (size_t i = 0; i < (1u << 20); i++)
+			src[i] = (unsigned char)((i * 2654435761u) >> 11);
+		srcfd = mkstemp(path);
+		unlink(path);
+		b_ignore_pwrite(srcfd, src, 1u << 20, 0);
+		ds = (delta_src){ delta_fd_read, &srcfd, 1u << 20 };
+		setenv("PATH", "/nonexistent", 1);
+		memcpy(path, "/tmp/dg-fuzz-delta-XXXXXX", sizeof path);
+		fd = mkstemp(path);
+		unlink(path);
+	}
+	if (ftruncate(fd, 0) < 0)
+		abort();
+	b_ignore_pwrite(fd, data, size, 0);
+	delta_decode(&ds, fd, &sink, "/tmp", &e);
+	return 0;
+}
+#endif
