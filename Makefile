@@ -4,6 +4,7 @@
 #   make ARCH=aarch64    build/aarch64/deltaglider (ARCH=armv7 likewise)
 #   make test            every test: unit (musl and ASan/UBSan) and end-to-end
 #   make unit            unit tests only
+#   make demo            build, then show five releases going into a file:// store
 #   make bench           benchmarks under tests/bench (prints figures)
 #   make clean           remove build/ and ./deltaglider
 #
@@ -61,7 +62,7 @@ LZMA_A   := $(B)/xz/src/liblzma/.libs/liblzma.a
 XD3_O    := $(B)/xdelta3.o
 LIBS     := $(XD3_O) $(BR_A) $(LZMA_A)
 
-.PHONY: all libs test unit fuzz bench clean distclean vendor
+.PHONY: all libs test unit fuzz bench demo clean distclean vendor
 .DELETE_ON_ERROR:
 
 all: $(OUT)
@@ -169,6 +170,9 @@ test: $(OUT) $(B)/unit $(ASAN)/unit $(ASAN)/deltaglider $(FUZZ_BINS) tests/node_
 
 bench: $(OUT)
 	sh tests/bench/run.sh
+
+demo: $(OUT)
+	@sh tests/demo.sh
 
 clean:
 	rm -rf build deltaglider
