@@ -39,6 +39,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -150,6 +151,9 @@ static const char *sys_basename(const char *path);
 static int sys_put_utf8(char *out, size_t cap, size_t *o, unsigned long cp);
 static int sys_json_escape(sys_buf *out, const char *s);
 static int sys_json_string(const char *js, const jsmntok_t *t, char *out, size_t cap);
+static int sys_json_find(const char *js, const jsmntok_t *tok, int n, int obj, const char *key);
+static int sys_json_u64(const char *js, const jsmntok_t *tok, int n, int obj, const char *key,
+	uint64_t *out);
 
 /* ---- §2 Crypto glue ---------------------------------------------------- */
 
@@ -189,6 +193,8 @@ typedef struct http_cfg {
 	const sys_log *log;
 	int connect_timeout_ms;
 	int read_timeout_ms;
+	void (*meter)(void *ctx, uint64_t bytes);   /* body bytes moved: progress */
+	void *meter_ctx;
 } http_cfg;
 
 typedef struct http_hdr {
@@ -396,6 +402,10 @@ typedef struct store_ops {
 		const s3_meta *meta, sys_err *e);
 	int (*del)(store *s, const char *key, sys_err *e);
 	int (*del_many)(store *s, const char *const *keys, size_t n, sys_err *e);
+	/* Server-side copy from another store of the same kind, with new
+	 * metadata; NULL where there is none (file://). */
+	int (*copy)(store *s, const store *from, const char *from_key, const char *key,
+		const s3_meta *meta, sys_err *e);
 } store_ops;
 
 struct store {
@@ -533,9 +543,50 @@ static int dg_get(dg_ctx *g, store *s, const char *key, const char *path, sys_er
 static int dg_verify(dg_ctx *g, store *s, const char *key, char want[65], char got[65],
 	sys_err *e);
 static int dg_rm(dg_ctx *g, store *s, const char *key, sys_err *e);
+static int dg_rm_many(dg_ctx *g, store *s, const dg_entry *ents, size_t n, sys_err *e);
+static int dg_put_fd(dg_ctx *g, store *s, const char *key, int fd, dg_put_result *res,
+	sys_err *e);
+static int dg_fetch_tmp(dg_ctx *g, store *s, const char *key, sys_err *e);
+static int dg_copy(dg_ctx *g, store *src, const char *skey, store *dst, const char *dkey,
+	dg_put_result *res, sys_err *e);
 static int dg_list(dg_ctx *g, store *s, const char *prefix, const char *delimiter,
 	dg_list_fn fn, void *ctx, sys_err *e);
 static int dg_cleanup_reference(dg_ctx *g, store *s, const char *prefix, sys_err *e);
+static int dg_fetch(dg_ctx *g, store *s, const char *key, const http_sink *out,
+	char want_sha[65], sys_err *e);
+
+enum { DG_STATS_QUICK, DG_STATS_SAMPLED, DG_STATS_DETAILED };
+typedef struct dg_stats {
+	uint64_t object_count;       /* deltas and direct objects, as Python counts */
+	uint64_t total_size;         /* original bytes (of what is known) */
+	uint64_t compressed_size;    /* stored bytes, references included */
+	uint64_t space_saved;
+	double ratio;                /* space_saved / total_size */
+	uint64_t delta_objects, direct_objects, reference_objects;
+	uint64_t unknown_deltas;     /* deltas whose original size is not known */
+	uint64_t list_count, list_bytes;   /* the raw listing: validates the cache */
+	int from_cache;
+} dg_stats;
+static int dg_stats_get(dg_ctx *g, store *s, const char *bucket, int mode, int use_cache,
+	int refresh, dg_stats *st, sys_err *e);
+
+typedef struct dg_purge_result {
+	uint64_t deleted, bytes, kept;
+} dg_purge_result;
+static int dg_purge(dg_ctx *g, store *s, int dry_run, dg_purge_result *r, dg_list_fn fn,
+	void *ctx, sys_err *e);
+
+typedef struct dg_group {        /* one DeltaSpace in an analysis */
+	char space[DG_MAX_KEY + 1];
+	uint64_t files, bytes, est_stored, sampled;
+	double ratio;                /* estimated stored/original of its deltas */
+} dg_group;
+typedef struct dg_analysis {
+	uint64_t files, bytes, est_stored, groups;
+} dg_analysis;
+typedef int (*dg_group_fn)(void *ctx, const dg_group *grp, sys_err *e);
+static int dg_analyze(dg_ctx *g, store *s, const char *prefix, unsigned samples,
+	dg_analysis *total, dg_group_fn fn, void *ctx, sys_err *e);
 
 /* ======================================================================
  * §1  Platform and utilities
@@ -1135,6 +1186,57 @@ static int sys_json_string(const char *js, const jsmntok_t *t, char *out, size_t
 	}
 	out[o] = 0;
 	return 0;
+}
+
+/* Index of the token after the value at tok[i] (skipping nested values). */
+static int sys_json_skip(const jsmntok_t *tok, int n, int i)
+{
+	int end = i + 1, k;
+
+	if (i >= n)
+		return n;
+	if (tok[i].type == JSMN_OBJECT)
+		for (k = 0, end = i + 1; k < tok[i].size; k++)
+			end = sys_json_skip(tok, n, sys_json_skip(tok, n, end));
+	else if (tok[i].type == JSMN_ARRAY)
+		for (k = 0, end = i + 1; k < tok[i].size; k++)
+			end = sys_json_skip(tok, n, end);
+	return end;
+}
+
+/* The value token of key in the object at tok[obj], or -1. */
+static int sys_json_find(const char *js, const jsmntok_t *tok, int n, int obj, const char *key)
+{
+	size_t klen = strlen(key);
+	int i, k;
+
+	if (obj < 0 || obj >= n || tok[obj].type != JSMN_OBJECT)
+		return -1;
+	for (k = 0, i = obj + 1; k < tok[obj].size && i + 1 < n; k++) {
+		if (tok[i].type == JSMN_STRING && (size_t)(tok[i].end - tok[i].start) == klen &&
+			memcmp(js + tok[i].start, key, klen) == 0)
+			return i + 1;
+		i = sys_json_skip(tok, n, i + 1);
+	}
+	return -1;
+}
+
+/* A non-negative integer value (a JSON number or a string of digits). */
+static int sys_json_u64(const char *js, const jsmntok_t *tok, int n, int obj, const char *key,
+	uint64_t *out)
+{
+	char num[32];
+	int i = sys_json_find(js, tok, n, obj, key);
+	int len;
+
+	if (i < 0 || (tok[i].type != JSMN_PRIMITIVE && tok[i].type != JSMN_STRING))
+		return -1;
+	len = tok[i].end - tok[i].start;
+	if (len <= 0 || len >= (int)sizeof num)
+		return -1;
+	memcpy(num, js + tok[i].start, (size_t)len);
+	num[len] = 0;
+	return sys_parse_u64(num, out);
 }
 
 /* ======================================================================
@@ -2215,7 +2317,7 @@ static int http_read_head(http_conn *c, http_resp *resp, int *chunked, int *keep
 
 /* Stream the request body: a memory block, a file range, or a file to EOF
  * in chunked coding. */
-static int http_send_body(http_conn *c, const http_body *b, sys_err *e)
+static int http_send_body(http_conn *c, const http_cfg *cfg, const http_body *b, sys_err *e)
 {
 	/* Room for a chunk header before the data and CRLF after it, so one
 	 * send carries a whole chunk. */
@@ -2243,6 +2345,8 @@ static int http_send_body(http_conn *c, const http_body *b, sys_err *e)
 			memcpy(buf + 16 + got, "\r\n", 2);
 			if (got && http_send(c, buf + 16 - hl, (size_t)hl + got + 2, e) < 0)
 				return -1;
+			if (cfg && cfg->meter)
+				cfg->meter(cfg->meter_ctx, got);
 			if (got < want)
 				return http_send(c, "0\r\n\r\n", 5, e);
 		} else {
@@ -2250,6 +2354,8 @@ static int http_send_body(http_conn *c, const http_body *b, sys_err *e)
 				return sys_fail(e, SYS_EIO, "request body: file shrank while sending");
 			if (http_send(c, buf + 16, got, e) < 0)
 				return -1;
+			if (cfg && cfg->meter)
+				cfg->meter(cfg->meter_ctx, got);
 			left -= got;
 		}
 		off += got;
@@ -2270,6 +2376,20 @@ static void http_client_close(http_client *c)
 		free(c->conn);
 		c->conn = NULL;
 	}
+}
+
+/* A sink that reports what passes through it to the progress meter. */
+typedef struct http_metered {
+	const http_sink *inner;
+	const http_cfg *cfg;
+} http_metered;
+
+static int http_metered_write(void *ctx, const unsigned char *p, size_t n, sys_err *e)
+{
+	http_metered *m = ctx;
+
+	m->cfg->meter(m->cfg->meter_ctx, n);
+	return m->inner->write(m->inner->ctx, p, n, e);
 }
 
 /* Bodies this large ask the server first, so a refusal (auth, redirect)
@@ -2324,7 +2444,7 @@ static int http_do_once(http_client *cl, const http_req *req, http_resp *resp,
 			expect = 0;   /* no answer: send the body anyway */
 	}
 	if (b && !expect) {
-		if (http_send_body(c, b, e) < 0 || http_flush(c, e) < 0)
+		if (http_send_body(c, cl->cfg, b, e) < 0 || http_flush(c, e) < 0)
 			return -1;
 		sent_body = 1;
 	}
@@ -2336,7 +2456,7 @@ static int http_do_once(http_client *cl, const http_req *req, http_resp *resp,
 		if (resp->status >= 200)
 			break;
 		if (resp->status == 100 && b && !sent_body) {
-			if (http_send_body(c, b, e) < 0 || http_flush(c, e) < 0)
+			if (http_send_body(c, cl->cfg, b, e) < 0 || http_flush(c, e) < 0)
 				return -1;
 			sent_body = 1;
 		}
@@ -2347,7 +2467,9 @@ static int http_do_once(http_client *cl, const http_req *req, http_resp *resp,
 	{
 		int is_2xx = resp->status >= 200 && resp->status < 300;
 		http_sink errsink = { http_errbody_write, NULL, &resp->errbody };
-		const http_sink *out = is_2xx && sink ? sink : &errsink;
+		http_metered mt = { sink, cl->cfg };
+		http_sink metered = { http_metered_write, NULL, &mt };
+		const http_sink *out = !is_2xx || !sink ? &errsink : cl->cfg->meter ? &metered : sink;
 		int no_body = strcmp(req->method, "HEAD") == 0 || resp->status == 204 ||
 			resp->status == 304;
 		int r = 0;
@@ -4107,9 +4229,15 @@ static int store_s3_del_many(store *s, const char *const *keys, size_t n, sys_er
 	return s3_delete_many(s->s3, s->bucket, keys, n, e);
 }
 
+static int store_s3_copy(store *s, const store *from, const char *from_key, const char *key,
+	const s3_meta *meta, sys_err *e)
+{
+	return s3_copy(s->s3, from->bucket, from_key, s->bucket, key, meta, e);
+}
+
 static const store_ops store_s3_ops = {
 	store_s3_list, store_s3_head, store_s3_get, store_s3_put_file, store_s3_put_mem,
-	store_s3_del, store_s3_del_many,
+	store_s3_del, store_s3_del_many, store_s3_copy,
 };
 
 static void store_open_s3(store *s, s3_client *c, const char *bucket)
@@ -4488,7 +4616,7 @@ static int store_file_list(store *s, const char *prefix, const char *delimiter,
 
 static const store_ops store_file_ops = {
 	store_file_list, store_file_head, store_file_get, store_file_put_file, store_file_put_mem,
-	store_file_del, store_file_del_many,
+	store_file_del, store_file_del_many, NULL,
 };
 
 static void store_open_file(store *s, const char *root, mode_t umask_bits)
@@ -5803,19 +5931,28 @@ static void dg_base_meta(s3_meta *m)
 	s3_meta_set(m, "dg-tool", DG_TOOL);
 }
 
+static int dg_direct_meta(s3_meta *m, const char *key, uint64_t size, const char *sha,
+	sys_err *e)
+{
+	char now[32], sz[24];
+
+	dg_now(now, 0);   /* Python writes direct uploads' time without the Z */
+	snprintf(sz, sizeof sz, "%" PRIu64, size);
+	dg_base_meta(m);
+	if (dg_meta_set(m, "original-name", sys_basename(key), e) < 0 ||
+		dg_meta_set(m, "file-sha256", sha, e) < 0 || dg_meta_set(m, "file-size", sz, e) < 0 ||
+		dg_meta_set(m, "created-at", now, e) < 0 || dg_meta_set(m, "compression", "none", e) < 0)
+		return -1;
+	return 0;
+}
+
 static int dg_put_direct(dg_ctx *g, store *s, const char *key, int fd, uint64_t size,
 	const char *sha, dg_put_result *res, sys_err *e)
 {
-	char now[32], sz[24];
 	s3_meta m;
 
 	(void)g;
-	dg_now(now, 0);   /* Python writes direct uploads' time without the Z */
-	snprintf(sz, sizeof sz, "%" PRIu64, size);
-	dg_base_meta(&m);
-	if (dg_meta_set(&m, "original-name", sys_basename(key), e) < 0 ||
-		dg_meta_set(&m, "file-sha256", sha, e) < 0 || dg_meta_set(&m, "file-size", sz, e) < 0 ||
-		dg_meta_set(&m, "created-at", now, e) < 0 || dg_meta_set(&m, "compression", "none", e) < 0)
+	if (dg_direct_meta(&m, key, size, sha, e) < 0)
 		return -1;
 	if (s->ops->put_file(s, key, fd, size, sha, &m, e) < 0)
 		return -1;
@@ -5938,7 +6075,8 @@ static int dg_put_reference(dg_ctx *g, store *s, const char *key, const char *re
 	return 1;
 }
 
-static int dg_put(dg_ctx *g, store *s, const char *key, const char *path, dg_put_result *res,
+/* Upload the file open on fd as the logical object key. */
+static int dg_put_fd(dg_ctx *g, store *s, const char *key, int fd, dg_put_result *res,
 	sys_err *e)
 {
 	char prefix[DG_MAX_KEY + 1], ref_key[DG_MAX_KEY + 16], ref_sha[65] = "", sha[65] = "";
@@ -5947,17 +6085,11 @@ static int dg_put(dg_ctx *g, store *s, const char *key, const char *path, dg_put
 	struct stat st;
 	s3_meta rm;
 	cache_ref ref = { .fd = -1 };
-	int fd, r, rc = -1, have_ref = 0;
+	int r, rc = -1, have_ref = 0;
 
 	memset(res, 0, sizeof *res);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return sys_fail_errno(e, errno == ENOENT ? SYS_ENOTFOUND : SYS_EIO, errno,
-			"cannot open %s", path);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		sys_fail(e, SYS_EIO, "%s is not a regular file", path);
-		goto done;
-	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return sys_fail(e, SYS_EIO, "not a regular file");
 	dg_split(key, prefix, sizeof prefix, &name);
 	if (strcmp(name, DG_REFERENCE) == 0 || sys_ends_with_ci(name, DG_DELTA_SFX)) {
 		sys_fail(e, SYS_EUSAGE, "the name %s is reserved by DeltaGlider", name);
@@ -6024,6 +6156,20 @@ stored_direct:
 done:
 	if (have_ref)
 		cache_release(&ref);
+	return rc;
+}
+
+static int dg_put(dg_ctx *g, store *s, const char *key, const char *path, dg_put_result *res,
+	sys_err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return sys_fail_errno(e, errno == ENOENT ? SYS_ENOTFOUND : SYS_EIO, errno,
+			"cannot open %s", path);
+	rc = dg_put_fd(g, s, key, fd, res, e);
+	if (rc < 0 && strcmp(e->msg, "not a regular file") == 0)
+		sys_fail(e, SYS_EIO, "%s is not a regular file", path);
 	close(fd);
 	return rc;
 }
@@ -6117,6 +6263,41 @@ static int dg_fetch(dg_ctx *g, store *s, const char *key, const http_sink *out,
 		return -1;
 	sys_strlcpy(want_sha, dg_meta(&m, "file-sha256"), 65);
 	return dg_hydrate(g, s, delta_key, &m, out, e);
+}
+
+/* Copy a logical object into another store (or key). A direct object that
+ * stays direct is copied server-side when the stores allow it (S3
+ * CopyObject, up to its 5 GiB limit); anything else is reconstructed,
+ * verified and uploaded into the destination's DeltaSpace. */
+static int dg_copy(dg_ctx *g, store *src, const char *skey, store *dst, const char *dkey,
+	dg_put_result *res, sys_err *e)
+{
+	s3_object obj;
+	s3_meta m;
+	int fd, rc;
+
+	memset(res, 0, sizeof *res);
+	if (dst->ops->copy && src->ops == dst->ops &&
+		(g->no_delta || !dg_delta_eligible(sys_basename(dkey))) &&
+		src->ops->head(src, skey, &obj, &m, e) == 0 && obj.size < (5ull << 30)) {
+		const char *sha = dg_meta(&m, "file-sha256");
+		s3_meta dm;
+
+		if (dg_is_sha(sha) && dg_meta(&m, "ref-key") == NULL) {
+			if (dg_direct_meta(&dm, dkey, obj.size, sha, e) < 0 ||
+				dst->ops->copy(dst, src, skey, dkey, &dm, e) < 0)
+				return -1;
+			res->kind = DG_PUT_DIRECT;
+			res->size = res->stored = obj.size;
+			return 0;
+		}
+	}
+	fd = dg_fetch_tmp(g, src, skey, e);
+	if (fd < 0)
+		return -1;
+	rc = dg_put_fd(g, dst, dkey, fd, res, e);
+	close(fd);
+	return rc;
 }
 
 /* Give a finished temp file its final name and the permissions a new
@@ -6275,6 +6456,56 @@ static int dg_cleanup_reference(dg_ctx *g, store *s, const char *prefix, sys_err
 	return s->ops->del(s, ref_key, e);
 }
 
+static int dg_strcmp_p(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Delete many logical objects known from a listing (so no HEAD each):
+ * batched deletes, then one reference check per DeltaSpace touched. */
+static int dg_rm_many(dg_ctx *g, store *s, const dg_entry *ents, size_t n, sys_err *e)
+{
+	char **raw = calloc(n ? n : 1, sizeof *raw), **spaces = calloc(n ? n : 1, sizeof *spaces);
+	size_t i, nspaces = 0;
+	int rc = -1;
+
+	if (raw == NULL || spaces == NULL) {
+		sys_fail(e, SYS_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		int delta = ents[i].kind == DG_ENTRY_DELTA;
+		size_t len = strlen(ents[i].name) + sizeof DG_DELTA_SFX;
+
+		raw[i] = malloc(len);
+		if (raw[i] == NULL)
+			goto oom;
+		snprintf(raw[i], len, "%s%s", ents[i].name, delta ? DG_DELTA_SFX : "");
+		if (delta && (spaces[nspaces++] = strndup(ents[i].name,
+				(size_t)(sys_basename(ents[i].name) - ents[i].name))) == NULL)
+			goto oom;
+	}
+	if (n && s->ops->del_many(s, (const char *const *)raw, n, e) < 0)
+		goto done;
+	qsort(spaces, nspaces, sizeof *spaces, dg_strcmp_p);
+	for (i = 0; i < nspaces; i++)
+		if ((i == 0 || strcmp(spaces[i], spaces[i - 1]) != 0) &&
+			dg_cleanup_reference(g, s, spaces[i], e) < 0)
+			goto done;
+	rc = 0;
+	goto done;
+oom:
+	sys_fail(e, SYS_ENOMEM, "out of memory");
+done:
+	for (i = 0; raw && i < n; i++)
+		free(raw[i]);
+	for (i = 0; i < nspaces; i++)
+		free(spaces[i]);
+	free(raw);
+	free(spaces);
+	return rc;
+}
+
 static int dg_rm(dg_ctx *g, store *s, const char *key, sys_err *e)
 {
 	char prefix[DG_MAX_KEY + 1], delta_key[DG_MAX_KEY + 8];
@@ -6306,24 +6537,478 @@ static int dg_rm(dg_ctx *g, store *s, const char *key, sys_err *e)
 	return s->ops->del(s, key, e);
 }
 
+/* ---- Bucket statistics ---------------------------------------------------
+ *
+ * As the Python tool computes them: one LIST always (it also validates the
+ * cached result), then by mode no HEAD (quick: the original size of deltas
+ * is unknown), one HEAD per DeltaSpace (sampled: its size stands for its
+ * siblings) or one per delta (detailed). Results are cached in the bucket
+ * at .deltaglider/stats_<mode>.json, valid while the listing's object count
+ * and total size are unchanged. */
+
+#define DG_STATS_VERSION "1.0"
+
+typedef struct dg_stats_state {
+	dg_ctx *g;
+	store *s;
+	dg_stats *st;
+	uint64_t ref_bytes;
+	sys_buf deltas;              /* delta keys, NUL-separated, for HEADs */
+} dg_stats_state;
+
+static int dg_stats_one(void *ctx, const s3_object *o, sys_err *e)
+{
+	dg_stats_state *ss = ctx;
+	dg_stats *st = ss->st;
+	const char *base = sys_basename(o->key);
+
+	if (strncmp(o->key, ".deltaglider/", 13) == 0)
+		return 0;
+	st->list_count++;
+	st->list_bytes += o->size;
+	if (strcmp(base, DG_REFERENCE) == 0) {
+		st->reference_objects++;
+		ss->ref_bytes += o->size;
+	} else if (sys_ends_with_ci(base, DG_DELTA_SFX)) {
+		st->delta_objects++;
+		st->compressed_size += o->size;
+		if (sys_buf_add(&ss->deltas, o->key, strlen(o->key) + 1) < 0)
+			return sys_fail(e, SYS_ENOMEM, "out of memory");
+	} else {
+		st->direct_objects++;
+		st->total_size += o->size;
+		st->compressed_size += o->size;
+	}
+	return 0;
+}
+
+/* Original sizes of the deltas, by HEAD: every one, or one per DeltaSpace. */
+static int dg_stats_heads(dg_stats_state *ss, int sampled, sys_err *e)
+{
+	char space[DG_MAX_KEY + 1] = "", last[DG_MAX_KEY + 1];
+	const char *k, *end = ss->deltas.data + ss->deltas.len;
+	uint64_t space_size = 0;
+	int have_space = 0;
+	s3_meta m;
+
+	for (k = ss->deltas.data; k && k < end; k += strlen(k) + 1) {
+		const char *v;
+		uint64_t n;
+
+		snprintf(last, sizeof last, "%.*s", (int)(sys_basename(k) - k), k);
+		if (sampled && have_space && strcmp(last, space) == 0) {
+			ss->st->total_size += space_size;
+			continue;
+		}
+		if (ss->s->ops->head(ss->s, k, NULL, &m, e) < 0) {
+			if (e->code != SYS_ENOTFOUND)
+				return -1;
+			ss->st->unknown_deltas++;   /* deleted since the listing */
+			continue;
+		}
+		v = dg_meta(&m, "file-size");
+		if (v == NULL || sys_parse_u64(v, &n) < 0) {
+			sys_logf(ss->g->log, LOG_WARNING, "%s has no file-size metadata", k);
+			ss->st->unknown_deltas++;
+			continue;
+		}
+		ss->st->total_size += n;
+		/* Listings come sorted, but DeltaSpaces interleave with their
+		 * subfolders; sampling keys on runs, which is what matters. */
+		sys_strlcpy(space, last, sizeof space);
+		space_size = n;
+		have_space = 1;
+	}
+	return 0;
+}
+
+static void dg_stats_finish(dg_stats *st)
+{
+	uint64_t saved = st->total_size > st->compressed_size ? st->total_size - st->compressed_size : 0;
+
+	st->object_count = st->delta_objects + st->direct_objects;
+	st->space_saved = st->total_size ? saved : 0;
+	st->ratio = st->total_size ? (double)st->space_saved / (double)st->total_size : 0.0;
+}
+
+static const char *const dg_stats_modes[] = { "quick", "sampled", "detailed" };
+
+static int dg_stats_read_cache(store *s, int mode, dg_stats *st, sys_err *e)
+{
+	char key[64], vs[16], ms[16];
+	sys_buf js = { 0 };
+	http_sink sink = { http_sink_buf_write, http_sink_buf_reset, &js };
+	jsmntok_t tok[64];
+	jsmn_parser p;
+	uint64_t count, bytes;
+	dg_stats c = { 0 };
+	int n, i, st_obj, val, ok = 0;
+
+	snprintf(key, sizeof key, ".deltaglider/stats_%s.json", dg_stats_modes[mode]);
+	if (s->ops->get(s, key, &sink, NULL, NULL, e) < 0) {
+		sys_buf_free(&js);
+		return e->code == SYS_ENOTFOUND ? 0 : -1;
+	}
+	jsmn_init(&p);
+	n = jsmn_parse(&p, js.data, js.len, tok, sizeof tok / sizeof tok[0]);
+	if (n < 1)
+		goto done;
+	if ((i = sys_json_find(js.data, tok, n, 0, "version")) < 0 ||
+		sys_json_string(js.data, &tok[i], vs, sizeof vs) < 0 || strcmp(vs, DG_STATS_VERSION) != 0 ||
+		(i = sys_json_find(js.data, tok, n, 0, "mode")) < 0 ||
+		sys_json_string(js.data, &tok[i], ms, sizeof ms) < 0 || strcmp(ms, dg_stats_modes[mode]) != 0)
+		goto done;
+	val = sys_json_find(js.data, tok, n, 0, "validation");
+	st_obj = sys_json_find(js.data, tok, n, 0, "stats");
+	if (sys_json_u64(js.data, tok, n, val, "object_count", &count) < 0 ||
+		sys_json_u64(js.data, tok, n, val, "compressed_size", &bytes) < 0 ||
+		count != st->list_count || bytes != st->list_bytes)
+		goto done;
+	if (sys_json_u64(js.data, tok, n, st_obj, "total_size", &c.total_size) < 0 ||
+		sys_json_u64(js.data, tok, n, st_obj, "compressed_size", &c.compressed_size) < 0 ||
+		sys_json_u64(js.data, tok, n, st_obj, "delta_objects", &c.delta_objects) < 0 ||
+		sys_json_u64(js.data, tok, n, st_obj, "direct_objects", &c.direct_objects) < 0)
+		goto done;
+	st->total_size = c.total_size;
+	st->compressed_size = c.compressed_size;
+	st->delta_objects = c.delta_objects;
+	st->direct_objects = c.direct_objects;
+	st->unknown_deltas = mode == 0 ? c.delta_objects : 0;
+	ok = 1;
+done:
+	sys_buf_free(&js);
+	return ok;
+}
+
+static int dg_stats_write_cache(store *s, const char *bucket, int mode, const dg_stats *st,
+	sys_err *e)
+{
+	char key[64], now[32];
+	sys_buf js = { 0 };
+	s3_meta m;
+	int rc;
+
+	snprintf(key, sizeof key, ".deltaglider/stats_%s.json", dg_stats_modes[mode]);
+	dg_now(now, 0);
+	sys_buf_printf(&js, "{\n  \"version\": \"%s\",\n  \"mode\": \"%s\",\n  \"computed_at\": "
+		"\"%s+00:00\",\n  \"validation\": {\n    \"object_count\": %" PRIu64 ",\n"
+		"    \"compressed_size\": %" PRIu64 "\n  },\n  \"stats\": {\n    \"bucket\": ",
+		DG_STATS_VERSION, dg_stats_modes[mode], now, st->list_count, st->list_bytes);
+	sys_json_escape(&js, bucket);
+	sys_buf_printf(&js, ",\n    \"object_count\": %" PRIu64 ",\n    \"total_size\": %" PRIu64
+		",\n    \"compressed_size\": %" PRIu64 ",\n    \"space_saved\": %" PRIu64
+		",\n    \"average_compression_ratio\": %.6f,\n    \"delta_objects\": %" PRIu64
+		",\n    \"direct_objects\": %" PRIu64 ",\n    \"object_limit_reached\": false\n  }\n}\n",
+		st->object_count, st->total_size, st->compressed_size, st->space_saved, st->ratio,
+		st->delta_objects, st->direct_objects);
+	if (js.data == NULL)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	/* The same markers the Python tool puts on its cache objects. */
+	s3_meta_init(&m);
+	s3_meta_set(&m, "content-type", "application/json");
+	s3_meta_set(&m, "x-deltaglider-cache", "true");
+	rc = s->ops->put_mem(s, key, js.data, js.len, &m, e);
+	sys_buf_free(&js);
+	return rc;
+}
+
+static int dg_stats_get(dg_ctx *g, store *s, const char *bucket, int mode, int use_cache,
+	int refresh, dg_stats *st, sys_err *e)
+{
+	dg_stats_state ss = { g, s, st, 0, { 0 } };
+	int rc = -1, r;
+
+	memset(st, 0, sizeof *st);
+	if (s->ops->list(s, "", NULL, dg_stats_one, &ss, e) < 0)
+		goto done;
+	if (use_cache && !refresh) {
+		dg_stats listed = *st;
+
+		r = dg_stats_read_cache(s, mode, st, e);
+		if (r < 0)
+			goto done;
+		if (r == 1) {
+			st->from_cache = 1;
+			dg_stats_finish(st);
+			rc = 0;
+			goto done;
+		}
+		*st = listed;
+	}
+	if (mode == 0)
+		st->unknown_deltas = st->delta_objects;
+	else if (dg_stats_heads(&ss, mode == 1, e) < 0)
+		goto done;
+	if (st->delta_objects > 0)
+		st->compressed_size += ss.ref_bytes;
+	else if (st->reference_objects > 0)
+		sys_logf(g->log, LOG_WARNING, "%" PRIu64 " reference.bin file(s) of %" PRIu64
+			" bytes are not used by any delta: consider deleting them",
+			st->reference_objects, ss.ref_bytes);
+	dg_stats_finish(st);
+	if (use_cache && dg_stats_write_cache(s, bucket, mode, st, e) < 0)
+		sys_logf(g->log, LOG_WARNING, "could not write the stats cache: %s", e->msg);
+	rc = 0;
+done:
+	sys_buf_free(&ss.deltas);
+	return rc;
+}
+
+/* ---- purge: expired temporary objects -------------------------------------- */
+
+typedef struct dg_purge_state {
+	dg_ctx *g;
+	store *s;
+	int dry_run;
+	time_t now;
+	dg_purge_result *r;
+	dg_list_fn fn;
+	void *ctx;
+	s3_meta meta;
+} dg_purge_state;
+
+static int dg_purge_one(void *ctx, const s3_object *o, sys_err *e)
+{
+	dg_purge_state *ps = ctx;
+	dg_entry ent = { o->key, o->size, o->size, o->mtime, DG_ENTRY_PLAIN };
+	const char *v;
+	time_t exp;
+
+	if (o->is_prefix)
+		return 0;
+	if (ps->s->ops->head(ps->s, o->key, NULL, &ps->meta, e) < 0)
+		return e->code == SYS_ENOTFOUND ? 0 : -1;
+	v = dg_meta(&ps->meta, "expires-at");
+	if (v == NULL || sys_time_parse(v, &exp) < 0 || exp > ps->now) {
+		ps->r->kept++;
+		return 0;
+	}
+	if (!ps->dry_run && ps->s->ops->del(ps->s, o->key, e) < 0)
+		return -1;
+	ps->r->deleted++;
+	ps->r->bytes += o->size;
+	return ps->fn ? ps->fn(ps->ctx, &ent, e) : 0;
+}
+
+/* Delete the objects under .deltaglider/tmp/ whose dg-expires-at passed;
+ * fn hears of each one. */
+static int dg_purge(dg_ctx *g, store *s, int dry_run, dg_purge_result *r, dg_list_fn fn,
+	void *ctx, sys_err *e)
+{
+	dg_purge_state *ps = calloc(1, sizeof *ps);
+	int rc;
+
+	if (ps == NULL)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	memset(r, 0, sizeof *r);
+	ps->g = g;
+	ps->s = s;
+	ps->dry_run = dry_run;
+	ps->now = time(NULL);
+	ps->r = r;
+	ps->fn = fn;
+	ps->ctx = ctx;
+	rc = s->ops->list(s, ".deltaglider/tmp/", NULL, dg_purge_one, ps, e);
+	free(ps);
+	return rc;
+}
+
+/* ---- analyze: what DeltaGlider would save on a plain bucket ------------------ */
+
+typedef struct dg_an_item {
+	char *key;
+	uint64_t size;
+} dg_an_item;
+
+typedef struct dg_an_state {
+	dg_an_item *items;
+	size_t n, cap;
+	dg_analysis *total;
+} dg_an_state;
+
+static int dg_an_collect(void *ctx, const dg_entry *ent, sys_err *e)
+{
+	dg_an_state *st = ctx;
+
+	if (ent->kind == DG_ENTRY_PREFIX)
+		return 0;
+	st->total->files++;
+	st->total->bytes += ent->size;
+	if (!dg_delta_eligible(sys_basename(ent->name))) {
+		st->total->est_stored += ent->size;
+		return 0;
+	}
+	if (st->n == st->cap) {
+		dg_an_item *grown = realloc(st->items, (st->cap = st->cap ? 2 * st->cap : 256) * sizeof *grown);
+
+		if (grown == NULL)
+			return sys_fail(e, SYS_ENOMEM, "out of memory");
+		st->items = grown;
+	}
+	st->items[st->n].key = strdup(ent->name);
+	if (st->items[st->n].key == NULL)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	st->items[st->n++].size = ent->size;
+	return 0;
+}
+
+/* Group by DeltaSpace (the key's folder), then by name. */
+static int dg_an_cmp(const void *a, const void *b)
+{
+	const char *x = ((const dg_an_item *)a)->key, *y = ((const dg_an_item *)b)->key;
+	size_t dx = (size_t)(sys_basename(x) - x), dy = (size_t)(sys_basename(y) - y);
+	int r = strncmp(x, y, dx < dy ? dx : dy);
+
+	if (r == 0 && dx != dy)
+		return dx < dy ? -1 : 1;
+	return r ? r : strcmp(x, y);
+}
+
+/* Fetch a logical object into an unlinked temp file. */
+static int dg_fetch_tmp(dg_ctx *g, store *s, const char *key, sys_err *e)
+{
+	dg_file_sink fs;
+	http_sink sink;
+	char want[65], got[65];
+	int fd = dg_tmpfile(g, e);
+
+	if (fd < 0)
+		return -1;
+	dg_file_sink_init(&fs, fd, "a temporary file", &sink);
+	if (dg_fetch(g, s, key, &sink, want, e) < 0)
+		goto fail;
+	dg_file_sink_hex(&fs, got);
+	if (want[0] && strcasecmp(want, got) != 0) {
+		sys_fail(e, SYS_EINTEGRITY, "%s: SHA-256 mismatch: expected %s, got %s", key, want, got);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* Estimate one DeltaSpace: its first archive as the reference, a few of the
+ * others encoded against it. */
+static int dg_an_group(dg_ctx *g, store *s, dg_an_item *it, size_t n, unsigned samples,
+	dg_group *grp, sys_err *e)
+{
+	uint64_t others = 0, sampled_bytes = 0, sampled_cost = 0;
+	int ref = -1, rc = -1;
+	size_t i;
+
+	memset(grp, 0, sizeof *grp);
+	snprintf(grp->space, sizeof grp->space, "%.*s", (int)(sys_basename(it[0].key) - it[0].key),
+		it[0].key);
+	grp->files = n;
+	for (i = 0; i < n; i++)
+		grp->bytes += it[i].size;
+	grp->est_stored = it[0].size;
+	for (i = 1; i < n; i++)
+		others += it[i].size;
+	if (n < 2 || samples == 0) {
+		grp->est_stored += others;
+		grp->ratio = 1.0;
+		return 0;
+	}
+	ref = dg_fetch_tmp(g, s, it[0].key, e);
+	if (ref < 0)
+		return -1;
+	for (unsigned k = 0; k < samples && k + 1 < n; k++) {
+		/* Spread the samples over the versions. */
+		size_t pick = 1 + (size_t)k * (n - 1) / (samples < n - 1 ? samples : n - 1);
+		delta_src src = { delta_fd_read, &ref, (uint64_t)lseek(ref, 0, SEEK_END) };
+		delta_opts o = { sys_basename(it[pick].key), DG_REFERENCE, g->window_max, 0 };
+		delta_result dr;
+		int tfd, out;
+
+		tfd = dg_fetch_tmp(g, s, it[pick].key, e);
+		if (tfd < 0)
+			goto done;
+		out = dg_tmpfile(g, e);
+		if (out < 0 || delta_encode(&src, tfd, out, &o, &dr, e) < 0) {
+			close(tfd);
+			if (out >= 0)
+				close(out);
+			goto done;
+		}
+		close(tfd);
+		close(out);
+		sampled_bytes += dr.target_size;
+		/* What the upload would store: the delta, or the file when the
+		 * delta misses the max ratio. */
+		sampled_cost += dr.target_size && (double)dr.delta_size / (double)dr.target_size <= g->max_ratio ?
+			dr.delta_size : dr.target_size;
+		grp->sampled++;
+	}
+	grp->ratio = sampled_bytes ? (double)sampled_cost / (double)sampled_bytes : 1.0;
+	grp->est_stored += (uint64_t)((double)others * grp->ratio);
+	rc = 0;
+done:
+	close(ref);
+	return rc;
+}
+
+static int dg_analyze(dg_ctx *g, store *s, const char *prefix, unsigned samples,
+	dg_analysis *total, dg_group_fn fn, void *ctx, sys_err *e)
+{
+	dg_an_state st = { NULL, 0, 0, total };
+	dg_group grp;
+	size_t i, j;
+	int rc = -1;
+
+	memset(total, 0, sizeof *total);
+	if (dg_list(g, s, prefix, NULL, dg_an_collect, &st, e) < 0)
+		goto done;
+	if (st.n)
+		qsort(st.items, st.n, sizeof *st.items, dg_an_cmp);
+	for (i = 0; i < st.n; i = j) {
+		size_t dir = (size_t)(sys_basename(st.items[i].key) - st.items[i].key);
+
+		for (j = i + 1; j < st.n; j++) {
+			const char *k = st.items[j].key;
+
+			if ((size_t)(sys_basename(k) - k) != dir || strncmp(k, st.items[i].key, dir) != 0)
+				break;
+		}
+		if (dg_an_group(g, s, st.items + i, j - i, samples, &grp, e) < 0)
+			goto done;
+		total->est_stored += grp.est_stored;
+		total->groups++;
+		if (fn && fn(ctx, &grp, e) < 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	for (i = 0; i < st.n; i++)
+		free(st.items[i].key);
+	free(st.items);
+	return rc;
+}
+
 /* ======================================================================
  * §11  Command line
  *
  * aws s3 conventions: the same command names, flags, output lines and
  * exit codes (0 done, 1 some operation failed, 2 usage or could not
  * start). Errors are one line on stderr naming the object and the cause.
+ * Progress goes to stderr, only on a terminal.
  * ====================================================================== */
 
 enum {
-	CMD_LS, CMD_CP, CMD_RM, CMD_MB, CMD_RB, CMD_VERIFY, CMD_HELP, CMD_COUNT
+	CMD_LS, CMD_CP, CMD_SYNC, CMD_RM, CMD_MB, CMD_RB, CMD_VERIFY, CMD_STATS, CMD_PURGE,
+	CMD_MIGRATE, CMD_ANALYZE, CMD_HELP, CMD_COUNT
 };
 #define CMDS(x) (1u << (x))
 #define CMDS_ALL 0xffffffffu
+#define CMDS_XFER (CMDS(CMD_CP) | CMDS(CMD_SYNC) | CMDS(CMD_MIGRATE))
 
 enum {
 	O_ENDPOINT = 1, O_REGION, O_PROFILE, O_DEBUG, O_NO_VERIFY_SSL, O_CA_BUNDLE,
 	O_READ_TIMEOUT, O_CONNECT_TIMEOUT, O_HELP, O_VERSION, O_RECURSIVE, O_HUMAN,
-	O_SUMMARIZE, O_QUIET, O_FORCE, O_NO_DELTA, O_MAX_RATIO
+	O_SUMMARIZE, O_QUIET, O_FORCE, O_NO_DELTA, O_MAX_RATIO, O_EXCLUDE, O_INCLUDE, O_DRYRUN,
+	O_DELETE, O_SIZE_ONLY, O_NO_PROGRESS, O_ONLY_ERRORS, O_SAMPLED, O_DETAILED, O_REFRESH,
+	O_NO_CACHE, O_JSON, O_YES, O_NO_PRESERVE, O_SAMPLES
 };
 
 typedef struct cli_opt {
@@ -6345,21 +7030,57 @@ static const cli_opt cli_opts[] = {
 	{ "cli-connect-timeout", 0, 1, O_CONNECT_TIMEOUT, CMDS_ALL },
 	{ "help", 0, 0, O_HELP, CMDS_ALL },
 	{ "version", 0, 0, O_VERSION, CMDS_ALL },
-	{ "recursive", 'r', 0, O_RECURSIVE, CMDS(CMD_LS) },
-	{ "human-readable", 'h', 0, O_HUMAN, CMDS(CMD_LS) },
+	{ "recursive", 'r', 0, O_RECURSIVE, CMDS(CMD_LS) | CMDS(CMD_CP) | CMDS(CMD_RM) },
+	{ "human-readable", 'h', 0, O_HUMAN, CMDS(CMD_LS) | CMDS(CMD_STATS) },
 	{ "summarize", 0, 0, O_SUMMARIZE, CMDS(CMD_LS) },
-	{ "quiet", 'q', 0, O_QUIET, CMDS(CMD_CP) | CMDS(CMD_RM) },
+	{ "quiet", 'q', 0, O_QUIET, CMDS_XFER | CMDS(CMD_RM) | CMDS(CMD_PURGE) },
+	{ "only-show-errors", 0, 0, O_ONLY_ERRORS, CMDS_XFER | CMDS(CMD_RM) },
+	{ "no-progress", 0, 0, O_NO_PROGRESS, CMDS_XFER },
 	{ "force", 0, 0, O_FORCE, CMDS(CMD_RB) },
-	{ "no-delta", 0, 0, O_NO_DELTA, CMDS(CMD_CP) },
-	{ "max-ratio", 0, 1, O_MAX_RATIO, CMDS(CMD_CP) },
+	{ "no-delta", 0, 0, O_NO_DELTA, CMDS_XFER },
+	{ "max-ratio", 0, 1, O_MAX_RATIO, CMDS_XFER | CMDS(CMD_ANALYZE) },
+	{ "exclude", 0, 1, O_EXCLUDE, CMDS_XFER | CMDS(CMD_RM) },
+	{ "include", 0, 1, O_INCLUDE, CMDS_XFER | CMDS(CMD_RM) },
+	{ "dryrun", 0, 0, O_DRYRUN, CMDS(CMD_CP) | CMDS(CMD_SYNC) | CMDS(CMD_RM) },
+	{ "delete", 0, 0, O_DELETE, CMDS(CMD_SYNC) },
+	{ "size-only", 0, 0, O_SIZE_ONLY, CMDS(CMD_SYNC) },
+	{ "sampled", 0, 0, O_SAMPLED, CMDS(CMD_STATS) },
+	{ "detailed", 0, 0, O_DETAILED, CMDS(CMD_STATS) },
+	{ "refresh", 0, 0, O_REFRESH, CMDS(CMD_STATS) },
+	{ "no-cache", 0, 0, O_NO_CACHE, CMDS(CMD_STATS) },
+	{ "json", 0, 0, O_JSON, CMDS(CMD_STATS) | CMDS(CMD_PURGE) | CMDS(CMD_ANALYZE) },
+	{ "dry-run", 0, 0, O_DRYRUN, CMDS(CMD_PURGE) | CMDS(CMD_MIGRATE) },
+	{ "yes", 'y', 0, O_YES, CMDS(CMD_MIGRATE) },
+	{ "no-preserve-prefix", 0, 0, O_NO_PRESERVE, CMDS(CMD_MIGRATE) },
+	{ "samples", 0, 1, O_SAMPLES, CMDS(CMD_ANALYZE) },
 };
+
+/* --exclude/--include, in command-line order: the last match wins. */
+typedef struct cli_filter {
+	int include;
+	const char *pattern;
+} cli_filter;
+
+/* Transfer progress on stderr: logical bytes per finished file, network
+ * bytes as they move (from the HTTP meter). */
+typedef struct cli_progress {
+	int on;
+	uint64_t files_total, files_done, bytes_total, bytes_done, net;
+	int64_t start_ms, drawn_ms;
+	int shown;
+} cli_progress;
 
 typedef struct cli {
 	int cmd;
 	char **args;                 /* positional arguments after the command */
 	int nargs;
-	int recursive, human, summarize, quiet, force, no_delta;
+	int recursive, human, summarize, quiet, only_errors, no_progress, force, no_delta;
+	int dryrun, delete_extra, size_only, sampled, detailed, refresh, no_cache, json, yes;
+	int no_preserve;
+	unsigned samples;
 	const char *max_ratio;       /* --max-ratio, else DG_MAX_RATIO */
+	cli_filter *filters;
+	int nfilters;
 	aws_opts aws;
 	long read_timeout_s, connect_timeout_s;
 
@@ -6372,6 +7093,9 @@ typedef struct cli {
 	cache cache;
 	int cache_open;
 	dg_ctx dg;
+	cli_progress prog;
+	int failed;                  /* operations that failed */
+	int worst;                   /* the highest exit status they called for */
 } cli;
 
 typedef struct cli_cmd {
@@ -6388,7 +7112,7 @@ enum { LOC_LOCAL, LOC_S3, LOC_FILE };
 typedef struct cli_loc {
 	int kind;
 	char bucket[64];
-	char key[DG_MAX_KEY + 1];    /* for file://, the path below / */
+	char key[DG_MAX_KEY + 1];    /* for file://, the path below /; local: the path */
 	const char *text;            /* as the user wrote it */
 } cli_loc;
 
@@ -6425,6 +7149,8 @@ static int cli_parse_loc(const char *arg, cli_loc *l, sys_err *e)
 	}
 	if (strstr(arg, "://"))
 		return sys_fail(e, SYS_EUSAGE, "%s: unsupported URL (use s3:// or file://)", arg);
+	if (sys_strlcpy(l->key, arg, sizeof l->key) >= sizeof l->key)
+		return sys_fail(e, SYS_EUSAGE, "%s: path too long", arg);
 	l->kind = LOC_LOCAL;
 	return 0;
 }
@@ -6438,6 +7164,7 @@ static void cli_local_display(const char *path, char *out, size_t n)
 		snprintf(out, n, "./%s", path);
 }
 
+/* How an object of l is shown: s3://b/key, file:///key or a local path. */
 static void cli_url(const cli_loc *l, const char *key, char *out, size_t n)
 {
 	if (l->kind == LOC_S3)
@@ -6448,10 +7175,119 @@ static void cli_url(const cli_loc *l, const char *key, char *out, size_t n)
 		cli_local_display(key, out, n);
 }
 
+/* "a/b" + "c" with one slash between (none when dir is empty). */
+static void cli_join(const char *dir, const char *rel, char *out, size_t n)
+{
+	size_t d = strlen(dir);
+
+	snprintf(out, n, "%s%s%s", dir, d && dir[d - 1] != '/' ? "/" : "", rel);
+}
+
 static int cli_exit_code(const sys_err *e)
 {
 	return e->code == SYS_EUSAGE || e->code == SYS_ECONFIG ? 2 : 1;
 }
+
+/* Count a failed operation of a command that goes on with the others. */
+static void cli_failed(cli *c, const sys_err *e)
+{
+	int code = e ? cli_exit_code(e) : 1;
+
+	c->failed++;
+	if (code > c->worst)
+		c->worst = code;
+}
+
+/* ---- progress ------------------------------------------------------------ */
+
+static void cli_progress_clear(cli *c)
+{
+	if (c->prog.shown) {
+		fputs("\r\033[K", stderr);
+		c->prog.shown = 0;
+	}
+}
+
+static void cli_progress_draw(cli *c, int force)
+{
+	cli_progress *p = &c->prog;
+	int64_t now = sys_now_ms(), el;
+	char done[32], total[32], net[32], rate[32], eta[32] = "";
+	double secs;
+
+	if (!p->on || (!force && now - p->drawn_ms < 250))
+		return;
+	p->drawn_ms = now;
+	el = now - p->start_ms;
+	secs = el > 0 ? (double)el / 1000.0 : 0.001;
+	sys_human_size(p->bytes_done, done);
+	sys_human_size(p->bytes_total, total);
+	sys_human_size(p->net, net);
+	sys_human_size((uint64_t)((double)p->net / secs), rate);
+	if (p->bytes_done > 0 && p->bytes_total > p->bytes_done) {
+		double left = secs * (double)(p->bytes_total - p->bytes_done) / (double)p->bytes_done;
+
+		snprintf(eta, sizeof eta, ", ETA %d:%02d", (int)left / 60, (int)left % 60);
+	}
+	fprintf(stderr, "\r\033[KCompleted %s/%s, %" PRIu64 " of %" PRIu64 " file(s) (%s moved, "
+		"%s/s%s)", done, total, p->files_done, p->files_total, net, rate, eta);
+	p->shown = 1;
+}
+
+static void cli_meter(void *ctx, uint64_t n)
+{
+	cli *c = ctx;
+
+	c->prog.net += n;
+	cli_progress_draw(c, 0);
+}
+
+static void cli_progress_start(cli *c, uint64_t files, uint64_t bytes)
+{
+	c->prog = (cli_progress){ 0 };
+	c->prog.on = !c->quiet && !c->only_errors && !c->no_progress && !c->dryrun &&
+		isatty(STDERR_FILENO);
+	c->prog.files_total = files;
+	c->prog.bytes_total = bytes;
+	c->prog.start_ms = c->prog.drawn_ms = sys_now_ms();
+}
+
+static void cli_progress_file(cli *c, uint64_t size)
+{
+	c->prog.files_done++;
+	c->prog.bytes_done += size;
+	cli_progress_draw(c, 0);
+}
+
+/* Output lines (stdout) and error lines (stderr) around the progress line. */
+static void cli_say(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void cli_say(cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->quiet || c->only_errors)
+		return;
+	cli_progress_clear(c);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	cli_progress_draw(c, 1);
+}
+
+static void cli_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void cli_error(cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	cli_progress_clear(c);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	cli_progress_draw(c, 1);
+}
+
+/* ---- configuration --------------------------------------------------------- */
 
 /* Load configuration and trust anchors once, on first use of S3. */
 static int cli_s3_ready(cli *c, sys_err *e)
@@ -6464,7 +7300,7 @@ static int cli_s3_ready(cli *c, sys_err *e)
 	if (c->cfg.endpoint_tls && !c->tls.insecure && http_tls_load(&c->tls, c->cfg.ca_bundle, e) < 0)
 		return -1;
 	c->hcfg = (http_cfg){ &c->tls, &c->log, (int)c->connect_timeout_s * 1000,
-		(int)c->read_timeout_s * 1000 };
+		(int)c->read_timeout_s * 1000, cli_meter, c };
 	s3_client_init(&c->s3, &c->cfg, &c->hcfg);
 	c->cfg_loaded = 1;
 	return 0;
@@ -6555,11 +7391,254 @@ static int cli_open_store(cli *c, const cli_loc *l, store *s, sys_err *e)
 	return sys_fail(e, SYS_EUSAGE, "%s: not a storage URL", l->text);
 }
 
+/* ---- filters and listings ------------------------------------------------- */
+
+/* aws semantics: every path is in unless a filter says otherwise, and the
+ * last filter that matches decides. Patterns match the path relative to
+ * the source, '*' crossing '/'. */
+static int cli_wanted(const cli *c, const char *rel)
+{
+	int in = 1, i;
+
+	for (i = 0; i < c->nfilters; i++)
+		if (fnmatch(c->filters[i].pattern, rel, 0) == 0)
+			in = c->filters[i].include;
+	return in;
+}
+
+/* One file of a recursive operation: its path relative to the source or
+ * destination root. */
+typedef struct cli_item {
+	char *rel;
+	uint64_t size;
+	time_t mtime;
+	int kind;                    /* DG_ENTRY_* for store items */
+	int todo;                    /* sync: to be copied */
+} cli_item;
+
+typedef struct cli_items {
+	cli_item *v;
+	size_t n, cap;
+	const char *prefix;          /* stripped from store keys */
+} cli_items;
+
+static int cli_items_add(cli_items *it, const char *rel, uint64_t size, time_t mtime, int kind,
+	sys_err *e)
+{
+	if (it->n == it->cap) {
+		cli_item *g = realloc(it->v, (it->cap = it->cap ? 2 * it->cap : 256) * sizeof *g);
+
+		if (g == NULL)
+			return sys_fail(e, SYS_ENOMEM, "out of memory");
+		it->v = g;
+	}
+	it->v[it->n].rel = strdup(rel);
+	if (it->v[it->n].rel == NULL)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	it->v[it->n].size = size;
+	it->v[it->n].mtime = mtime;
+	it->v[it->n].kind = kind;
+	it->v[it->n].todo = 0;
+	it->n++;
+	return 0;
+}
+
+static void cli_items_free(cli_items *it)
+{
+	size_t i;
+
+	for (i = 0; i < it->n; i++)
+		free(it->v[i].rel);
+	free(it->v);
+	memset(it, 0, sizeof *it);
+}
+
+static int cli_item_cmp(const void *a, const void *b)
+{
+	return strcmp(((const cli_item *)a)->rel, ((const cli_item *)b)->rel);
+}
+
+static const cli_item *cli_items_find(const cli_items *it, const char *rel)
+{
+	cli_item key = { (char *)rel, 0, 0, 0, 0 };
+
+	return it->n ? bsearch(&key, it->v, it->n, sizeof *it->v, cli_item_cmp) : NULL;
+}
+
+/* Every regular file below root (following symlinks, as aws does). */
+static int cli_scan_local(const char *root, const char *rel, cli_items *out, sys_err *e)
+{
+	char path[DG_MAX_PATH], child[DG_MAX_PATH];
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	cli_join(root, rel, path, sizeof path);
+	d = opendir(path);
+	if (d == NULL)
+		return sys_fail_errno(e, errno == ENOENT ? SYS_ENOTFOUND : SYS_EIO, errno,
+			"cannot list %s", path);
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		struct stat st;
+		char r[DG_MAX_PATH];
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		cli_join(rel, de->d_name, r, sizeof r);
+		cli_join(root, r, child, sizeof child);
+		if (stat(child, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			rc = cli_scan_local(root, r, out, e);
+		else if (S_ISREG(st.st_mode))
+			rc = cli_items_add(out, r, (uint64_t)st.st_size, st.st_mtime, DG_ENTRY_PLAIN, e);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int cli_scan_store_one(void *ctx, const dg_entry *ent, sys_err *e)
+{
+	cli_items *it = ctx;
+	size_t plen = strlen(it->prefix);
+
+	if (ent->kind == DG_ENTRY_PREFIX || strncmp(ent->name, it->prefix, plen) != 0)
+		return 0;
+	return cli_items_add(it, ent->name + plen, ent->size, ent->mtime, ent->kind, e);
+}
+
+/* The logical objects below prefix (which ends in / or is empty). */
+static int cli_scan_store(cli *c, store *s, const char *prefix, cli_items *out, sys_err *e)
+{
+	out->prefix = prefix;
+	return dg_list(&c->dg, s, prefix, NULL, cli_scan_store_one, out, e);
+}
+
+/* The folder a recursive operation works on: the key, with a slash. */
+static void cli_dir_prefix(const char *key, char *out, size_t n)
+{
+	size_t len = strlen(key);
+
+	snprintf(out, n, "%s%s", key, len && key[len - 1] != '/' ? "/" : "");
+}
+
+/* Scan one side of a recursive operation, sorted by relative path. */
+static int cli_scan(cli *c, const cli_loc *l, store *s, const char *root, cli_items *out,
+	sys_err *e)
+{
+	int rc;
+
+	if (l->kind == LOC_LOCAL) {
+		struct stat st;
+
+		if (stat(root, &st) < 0 && errno == ENOENT)
+			return 0;   /* a destination that does not exist yet is empty */
+		rc = cli_scan_local(root, "", out, e);
+	} else {
+		rc = cli_scan_store(c, s, root, out, e);
+	}
+	if (rc == 0 && out->n)
+		qsort(out->v, out->n, sizeof *out->v, cli_item_cmp);
+	return rc;
+}
+
+/* ---- one transfer ----------------------------------------------------------- */
+
+/* A side of a transfer: a local path, or a key in an open store. */
+typedef struct cli_end {
+	const cli_loc *loc;
+	store *s;
+	char path[DG_MAX_PATH];      /* local path or store key */
+} cli_end;
+
+static void cli_put_summary(const dg_put_result *res, char *out, size_t n)
+{
+	char size[32], stored[32];
+
+	sys_human_size(res->size, size);
+	sys_human_size(res->stored, stored);
+	if (res->kind == DG_PUT_DELTA)
+		snprintf(out, n, " (delta: %s for %s, ratio %.4f, saved %.1f%%)", stored, size,
+			res->size ? (double)res->stored / (double)res->size : 0.0,
+			res->size ? 100.0 * (1.0 - (double)res->stored / (double)res->size) : 0.0);
+	else if (res->kind == DG_PUT_REFERENCE)
+		snprintf(out, n, " (reference: %s stored in full)", size);
+	else
+		snprintf(out, n, " (direct: %s)", size);
+}
+
+/* Set a downloaded file's mtime to the object's, so sync sees it current. */
+static void cli_set_mtime(const char *path, time_t t)
+{
+	struct timespec ts[2] = { { t, 0 }, { t, 0 } };
+
+	if (t > 0)
+		utimensat(AT_FDCWD, path, ts, 0);
+}
+
+/* Like aws, a download creates the directories its path names. */
+static int cli_make_parent(const char *path, sys_err *e)
+{
+	char dir[DG_MAX_PATH];
+	size_t n = (size_t)(sys_basename(path) - path);
+
+	if (n <= 1)
+		return 0;
+	snprintf(dir, sizeof dir, "%.*s", (int)n - 1, path);
+	return sys_mkdirs(dir, 0777, e);
+}
+
+/* Copy one file between a local path and a store, or between stores
+ * (reconstructed, verified, then uploaded into the destination's
+ * DeltaSpace). verb names it in the output: upload, download, copy.
+ * mtime > 0 is set on downloaded files. Returns 0, or 1 on failure
+ * (reported); res receives what an upload stored. */
+static int cli_transfer(cli *c, const cli_end *src, const cli_end *dst, time_t mtime,
+	uint64_t size, dg_put_result *res)
+{
+	char from[DG_MAX_URL], to[DG_MAX_URL], summary[160] = "";
+	const char *verb = src->loc->kind == LOC_LOCAL ? "upload" :
+		dst->loc->kind == LOC_LOCAL ? "download" : "copy";
+	dg_put_result local;
+	sys_err e;
+	int rc;
+
+	if (res == NULL)
+		res = &local;
+	memset(res, 0, sizeof *res);
+	cli_url(src->loc, src->path, from, sizeof from);
+	cli_url(dst->loc, dst->path, to, sizeof to);
+	if (c->dryrun) {
+		cli_say(c, "(dryrun) %s: %s to %s\n", verb, from, to);
+		return 0;
+	}
+	if (src->loc->kind == LOC_LOCAL) {
+		rc = dg_put(&c->dg, dst->s, dst->path, src->path, res, &e);
+	} else if (dst->loc->kind == LOC_LOCAL) {
+		rc = cli_make_parent(dst->path, &e);
+		if (rc == 0)
+			rc = dg_get(&c->dg, src->s, src->path, dst->path, &e);
+		if (rc == 0)
+			cli_set_mtime(dst->path, mtime);
+	} else {
+		rc = dg_copy(&c->dg, src->s, src->path, dst->s, dst->path, res, &e);
+	}
+	cli_progress_file(c, size);
+	if (rc < 0) {
+		cli_error(c, "%s failed: %s to %s: %s\n", verb, from, to, e.msg);
+		cli_failed(c, &e);
+		return 1;
+	}
+	if (dst->loc->kind != LOC_LOCAL)
+		cli_put_summary(res, summary, sizeof summary);
+	cli_say(c, "%s: %s to %s%s\n", verb, from, to, summary);
+	return 0;
+}
+
 /* ---- ls ---------------------------------------------------------------- */
 
 typedef struct cli_ls_state {
 	cli *c;
-	const char *prefix;          /* shown relative to this unless recursive */
 	uint64_t objects, bytes;
 } cli_ls_state;
 
@@ -6608,7 +7687,7 @@ static int cli_ls(cli *c)
 {
 	cli_loc l;
 	store s;
-	cli_ls_state ls = { c, NULL, 0, 0 };
+	cli_ls_state ls = { c, 0, 0 };
 	sys_err e;
 
 	if (c->nargs == 0) {
@@ -6624,7 +7703,6 @@ static int cli_ls(cli *c)
 		fprintf(stderr, "ls failed: %s\n", e.msg);
 		return cli_exit_code(&e);
 	}
-	ls.prefix = l.key;
 	if (dg_list(&c->dg, &s, l.key, c->recursive ? NULL : "/", cli_ls_entry, &ls, &e) < 0) {
 		fprintf(stderr, "ls failed: %s: %s\n", l.text, e.msg);
 		return cli_exit_code(&e);
@@ -6645,124 +7723,288 @@ static int cli_ls(cli *c)
 
 /* ---- cp ---------------------------------------------------------------- */
 
-static int cli_cp_upload(cli *c, const char *src, const cli_loc *dst)
+static int cli_usage_error(const char *cmd, const sys_err *e)
 {
-	char key[DG_MAX_KEY + 1], shown_src[DG_MAX_PATH], shown_dst[DG_MAX_URL];
-	dg_put_result res;
-	store s;
-	sys_err e;
+	fprintf(stderr, "%s: %s\n", cmd, e->msg);
+	return cli_exit_code(e);
+}
 
-	/* A destination ending in / (or a bare bucket) is a folder: keep the name. */
-	if (dst->key[0] == 0 || dst->key[strlen(dst->key) - 1] == '/')
-		snprintf(key, sizeof key, "%s%s", dst->key, sys_basename(src));
+/* Open what a location needs: a store, or nothing for a local path. */
+static int cli_end_open(cli *c, const cli_loc *l, store *s, cli_end *end, sys_err *e)
+{
+	end->loc = l;
+	end->s = s;
+	return l->kind == LOC_LOCAL ? cli_dg_ready(c, e) : cli_open_store(c, l, s, e);
+}
+
+static int cli_cp_recursive(cli *c, const cli_loc *a, const cli_loc *b)
+{
+	char sroot[DG_MAX_PATH], droot[DG_MAX_PATH];
+	cli_items src = { 0 };
+	cli_end from, to;
+	store ss, ds;
+	uint64_t bytes = 0, files = 0;
+	sys_err e;
+	size_t i;
+
+	if (cli_end_open(c, a, &ss, &from, &e) < 0 || cli_end_open(c, b, &ds, &to, &e) < 0)
+		return cli_usage_error("cp", &e);
+	if (a->kind == LOC_LOCAL)
+		sys_strlcpy(sroot, a->key, sizeof sroot);
 	else
-		sys_strlcpy(key, dst->key, sizeof key);
-	cli_local_display(src, shown_src, sizeof shown_src);
-	cli_url(dst, key, shown_dst, sizeof shown_dst);
-	if (cli_open_store(c, dst, &s, &e) < 0 || dg_put(&c->dg, &s, key, src, &res, &e) < 0) {
-		fprintf(stderr, "upload failed: %s to %s: %s\n", shown_src, shown_dst, e.msg);
+		cli_dir_prefix(a->key, sroot, sizeof sroot);
+	if (b->kind == LOC_LOCAL)
+		sys_strlcpy(droot, b->key, sizeof droot);
+	else
+		cli_dir_prefix(b->key, droot, sizeof droot);
+	if (cli_scan(c, a, &ss, sroot, &src, &e) < 0) {
+		cli_items_free(&src);
+		fprintf(stderr, "cp failed: %s: %s\n", a->text, e.msg);
 		return cli_exit_code(&e);
 	}
-	if (!c->quiet) {
-		char size[32], stored[32];
-
-		sys_human_size(res.size, size);
-		sys_human_size(res.stored, stored);
-		if (res.kind == DG_PUT_DELTA)
-			printf("upload: %s to %s (delta: %s for %s, ratio %.4f, saved %.1f%%)\n",
-				shown_src, shown_dst, stored, size, res.size ? (double)res.stored / (double)res.size : 0.0,
-				res.size ? 100.0 * (1.0 - (double)res.stored / (double)res.size) : 0.0);
-		else if (res.kind == DG_PUT_REFERENCE)
-			printf("upload: %s to %s (reference: %s stored in full)\n", shown_src, shown_dst, size);
+	for (i = 0; i < src.n; i++)
+		if (cli_wanted(c, src.v[i].rel))
+			files++, bytes += src.v[i].size;
+	cli_progress_start(c, files, bytes);
+	for (i = 0; i < src.n; i++) {
+		if (!cli_wanted(c, src.v[i].rel))
+			continue;
+		if (a->kind == LOC_LOCAL)
+			cli_join(sroot, src.v[i].rel, from.path, sizeof from.path);
 		else
-			printf("upload: %s to %s (direct: %s)\n", shown_src, shown_dst, size);
+			snprintf(from.path, sizeof from.path, "%s%s", sroot, src.v[i].rel);
+		if (b->kind == LOC_LOCAL)
+			cli_join(droot, src.v[i].rel, to.path, sizeof to.path);
+		else
+			snprintf(to.path, sizeof to.path, "%s%s", droot, src.v[i].rel);
+		cli_transfer(c, &from, &to, src.v[i].mtime, src.v[i].size, NULL);
 	}
-	return 0;
-}
-
-/* Like aws, a download creates the directories its path names. */
-static int cli_make_parent(const char *path, sys_err *e)
-{
-	char dir[DG_MAX_PATH];
-	size_t n = (size_t)(sys_basename(path) - path);
-
-	if (n <= 1)
-		return 0;
-	snprintf(dir, sizeof dir, "%.*s", (int)n - 1, path);
-	return sys_mkdirs(dir, 0777, e);
-}
-
-static int cli_cp_download(cli *c, const cli_loc *src, const char *dst)
-{
-	char path[DG_MAX_PATH], shown_src[DG_MAX_URL], shown_dst[DG_MAX_PATH];
-	struct stat st;
-	size_t n = strlen(dst);
-	store s;
-	sys_err e;
-
-	if (src->key[0] == 0 || src->key[strlen(src->key) - 1] == '/') {
-		fprintf(stderr, "download failed: %s: not an object key (use --recursive for a "
-			"prefix)\n", src->text);
-		return 2;
-	}
-	if ((n && dst[n - 1] == '/') || (stat(dst, &st) == 0 && S_ISDIR(st.st_mode)))
-		snprintf(path, sizeof path, "%s%s%s", dst, n && dst[n - 1] == '/' ? "" : "/",
-			sys_basename(src->key));
-	else
-		sys_strlcpy(path, dst, sizeof path);
-	cli_url(src, src->key, shown_src, sizeof shown_src);
-	cli_local_display(path, shown_dst, sizeof shown_dst);
-	if (cli_make_parent(path, &e) < 0 || cli_open_store(c, src, &s, &e) < 0 ||
-		dg_get(&c->dg, &s, src->key, path, &e) < 0) {
-		fprintf(stderr, "download failed: %s to %s: %s\n", shown_src, shown_dst, e.msg);
-		return cli_exit_code(&e);
-	}
-	if (!c->quiet)
-		printf("download: %s to %s\n", shown_src, shown_dst);
-	return 0;
-}
-
-static int cli_cp_copy(cli *c, const cli_loc *src, const cli_loc *dst)
-{
-	char key[DG_MAX_KEY + 1], shown_dst[DG_MAX_URL];
-	sys_err e;
-
-	if (dst->key[0] == 0 || dst->key[strlen(dst->key) - 1] == '/')
-		snprintf(key, sizeof key, "%s%s", dst->key, sys_basename(src->key));
-	else
-		sys_strlcpy(key, dst->key, sizeof key);
-	cli_url(dst, key, shown_dst, sizeof shown_dst);
-	if (cli_s3_ready(c, &e) < 0 ||
-		s3_copy(&c->s3, src->bucket, src->key, dst->bucket, key, NULL, &e) < 0) {
-		fprintf(stderr, "copy failed: %s to %s: %s\n", src->text, shown_dst, e.msg);
-		return cli_exit_code(&e);
-	}
-	if (!c->quiet)
-		printf("copy: %s to %s\n", src->text, shown_dst);
-	return 0;
+	cli_progress_clear(c);
+	cli_items_free(&src);
+	return c->worst;
 }
 
 static int cli_cp(cli *c)
 {
 	cli_loc a, b;
+	cli_end from, to;
+	store ss, ds;
+	struct stat st;
 	sys_err e;
+	size_t n;
 
-	if (cli_parse_loc(c->args[0], &a, &e) < 0 || cli_parse_loc(c->args[1], &b, &e) < 0) {
-		fprintf(stderr, "cp: %s\n", e.msg);
+	if (cli_parse_loc(c->args[0], &a, &e) < 0 || cli_parse_loc(c->args[1], &b, &e) < 0)
+		return cli_usage_error("cp", &e);
+	if (a.kind == LOC_LOCAL && b.kind == LOC_LOCAL) {
+		fprintf(stderr, "cp: one of %s and %s must be an s3:// or file:// URL\n", a.text, b.text);
 		return 2;
 	}
-	if (a.kind == LOC_LOCAL && b.kind != LOC_LOCAL)
-		return cli_cp_upload(c, c->args[0], &b);
-	if (a.kind != LOC_LOCAL && b.kind == LOC_LOCAL)
-		return cli_cp_download(c, &a, c->args[1]);
-	if (a.kind == LOC_S3 && b.kind == LOC_S3)
-		return cli_cp_copy(c, &a, &b);
-	fprintf(stderr, "cp: copy between %s and %s is not supported: one side must be a local "
-		"path\n", c->args[0], c->args[1]);
-	return 2;
+	if (c->recursive)
+		return cli_cp_recursive(c, &a, &b);
+	if (!cli_wanted(c, sys_basename(a.key)))
+		return 0;
+	if (a.kind != LOC_LOCAL && (a.key[0] == 0 || a.key[strlen(a.key) - 1] == '/')) {
+		fprintf(stderr, "cp: %s is not an object key (use --recursive for a prefix)\n", a.text);
+		return 2;
+	}
+	if (a.kind == LOC_LOCAL && stat(a.key, &st) == 0 && S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "cp: %s is a directory (use --recursive)\n", a.text);
+		return 2;
+	}
+	if (cli_end_open(c, &a, &ss, &from, &e) < 0 || cli_end_open(c, &b, &ds, &to, &e) < 0)
+		return cli_usage_error("cp", &e);
+	sys_strlcpy(from.path, a.key, sizeof from.path);
+	n = strlen(b.key);
+	if (b.kind == LOC_LOCAL) {
+		/* Into a directory (existing, or named with a trailing slash). */
+		if ((n && b.key[n - 1] == '/') || (stat(b.key, &st) == 0 && S_ISDIR(st.st_mode)))
+			cli_join(b.key, sys_basename(a.key), to.path, sizeof to.path);
+		else
+			sys_strlcpy(to.path, b.key, sizeof to.path);
+	} else if (n == 0 || b.key[n - 1] == '/') {
+		/* A folder, or a bare bucket: the file keeps its name. */
+		snprintf(to.path, sizeof to.path, "%s%s", b.key, sys_basename(a.key));
+	} else {
+		sys_strlcpy(to.path, b.key, sizeof to.path);
+	}
+	cli_progress_start(c, 1, 0);
+	cli_transfer(c, &from, &to, 0, 0, NULL);
+	cli_progress_clear(c);
+	return c->worst;
 }
 
-/* ---- rm, mb, rb ------------------------------------------------------------ */
+/* ---- sync -------------------------------------------------------------- */
+
+static int cli_sync(cli *c)
+{
+	char sroot[DG_MAX_PATH], droot[DG_MAX_PATH], shown[DG_MAX_URL];
+	cli_items src = { 0 }, dst = { 0 };
+	cli_loc a, b;
+	cli_end from, to;
+	store ss, ds;
+	dg_entry *gone = NULL;
+	uint64_t bytes = 0, files = 0;
+	size_t i, ngone = 0;
+	sys_err e;
+	int rc = 0;
+
+	if (cli_parse_loc(c->args[0], &a, &e) < 0 || cli_parse_loc(c->args[1], &b, &e) < 0)
+		return cli_usage_error("sync", &e);
+	if ((a.kind == LOC_LOCAL) == (b.kind == LOC_LOCAL)) {
+		fprintf(stderr, "sync: one of %s and %s must be local and the other an s3:// or "
+			"file:// URL\n", a.text, b.text);
+		return 2;
+	}
+	if (cli_end_open(c, &a, &ss, &from, &e) < 0 || cli_end_open(c, &b, &ds, &to, &e) < 0)
+		return cli_usage_error("sync", &e);
+	if (a.kind == LOC_LOCAL)
+		sys_strlcpy(sroot, a.key, sizeof sroot), cli_dir_prefix(b.key, droot, sizeof droot);
+	else
+		cli_dir_prefix(a.key, sroot, sizeof sroot), sys_strlcpy(droot, b.key, sizeof droot);
+	if (b.kind == LOC_LOCAL && droot[0] == 0)
+		sys_strlcpy(droot, ".", sizeof droot);
+	if (cli_scan(c, &a, &ss, sroot, &src, &e) < 0 || cli_scan(c, &b, &ds, droot, &dst, &e) < 0) {
+		fprintf(stderr, "sync failed: %s\n", e.msg);
+		rc = cli_exit_code(&e);
+		goto done;
+	}
+	/* What differs: missing, another size, or (unless --size-only) newer. */
+	for (i = 0; i < src.n; i++) {
+		const cli_item *d = cli_items_find(&dst, src.v[i].rel);
+
+		if (!cli_wanted(c, src.v[i].rel))
+			continue;
+		if (d && d->size == src.v[i].size && (c->size_only || src.v[i].mtime <= d->mtime))
+			continue;
+		src.v[i].todo = 1;
+		files++;
+		bytes += src.v[i].size;
+	}
+	cli_progress_start(c, files, bytes);
+	for (i = 0; i < src.n; i++) {
+		if (!src.v[i].todo)
+			continue;
+		if (a.kind == LOC_LOCAL) {
+			cli_join(sroot, src.v[i].rel, from.path, sizeof from.path);
+			snprintf(to.path, sizeof to.path, "%s%s", droot, src.v[i].rel);
+		} else {
+			snprintf(from.path, sizeof from.path, "%s%s", sroot, src.v[i].rel);
+			cli_join(droot, src.v[i].rel, to.path, sizeof to.path);
+		}
+		cli_transfer(c, &from, &to, src.v[i].mtime, src.v[i].size, NULL);
+	}
+	if (c->delete_extra) {
+		gone = calloc(dst.n ? dst.n : 1, sizeof *gone);
+		if (gone == NULL) {
+			rc = 1;
+			goto done;
+		}
+		for (i = 0; i < dst.n; i++) {
+			char path[DG_MAX_PATH];
+
+			if (!cli_wanted(c, dst.v[i].rel) || cli_items_find(&src, dst.v[i].rel))
+				continue;
+			if (b.kind == LOC_LOCAL) {
+				cli_join(droot, dst.v[i].rel, path, sizeof path);
+				cli_local_display(path, shown, sizeof shown);
+				if (c->dryrun)
+					cli_say(c, "(dryrun) delete: %s\n", shown);
+				else if (unlink(path) < 0)
+					cli_error(c, "delete failed: %s: %s\n", shown, strerror(errno)), cli_failed(c, NULL);
+				else
+					cli_say(c, "delete: %s\n", shown);
+				continue;
+			}
+			snprintf(path, sizeof path, "%s%s", droot, dst.v[i].rel);
+			gone[ngone].name = strdup(path);
+			gone[ngone].kind = dst.v[i].kind;
+			if (gone[ngone].name == NULL) {
+				rc = 1;
+				goto done;
+			}
+			ngone++;
+		}
+		/* Store deletions go in one batch, so references are checked once. */
+		if (ngone && !c->dryrun && dg_rm_many(&c->dg, &ds, gone, ngone, &e) < 0) {
+			cli_error(c, "delete failed: %s: %s\n", b.text, e.msg);
+			cli_failed(c, &e);
+		} else {
+			for (i = 0; i < ngone; i++) {
+				cli_url(&b, gone[i].name, shown, sizeof shown);
+				cli_say(c, "%sdelete: %s\n", c->dryrun ? "(dryrun) " : "", shown);
+			}
+		}
+	}
+	rc = c->worst;
+done:
+	cli_progress_clear(c);
+	for (i = 0; i < ngone; i++)
+		free((char *)gone[i].name);
+	free(gone);
+	cli_items_free(&src);
+	cli_items_free(&dst);
+	return rc;
+}
+
+/* ---- rm ---------------------------------------------------------------- */
+
+static int cli_rm_recursive(cli *c, const cli_loc *l, store *s)
+{
+	char prefix[DG_MAX_KEY + 2], shown[DG_MAX_URL];
+	cli_items all = { 0 };
+	dg_entry *batch = NULL;
+	size_t i, j, n = 0;
+	sys_err e;
+	int rc = 0;
+
+	if (l->key[0])
+		cli_dir_prefix(l->key, prefix, sizeof prefix);
+	else
+		prefix[0] = 0;
+	if (cli_scan_store(c, s, prefix, &all, &e) < 0) {
+		fprintf(stderr, "delete failed: %s: %s\n", l->text, e.msg);
+		cli_items_free(&all);
+		return cli_exit_code(&e);
+	}
+	batch = calloc(1000, sizeof *batch);
+	if (batch == NULL) {
+		cli_items_free(&all);
+		return 1;
+	}
+	for (i = 0; i <= all.n; i++) {
+		/* Batches of 1000; each ends with its DeltaSpaces' reference check. */
+		if (i < all.n) {
+			char key[DG_MAX_KEY + 2];
+
+			if (!cli_wanted(c, all.v[i].rel))
+				continue;
+			snprintf(key, sizeof key, "%s%s", prefix, all.v[i].rel);
+			batch[n].name = strdup(key);
+			batch[n].kind = all.v[i].kind;
+			if (batch[n].name == NULL)
+				break;
+			n++;
+		}
+		if (n == 1000 || (i == all.n && n)) {
+			if (!c->dryrun && dg_rm_many(&c->dg, s, batch, n, &e) < 0) {
+				cli_error(c, "delete failed: %s: %s\n", l->text, e.msg);
+				cli_failed(c, &e);
+			} else {
+				for (j = 0; j < n; j++) {
+					cli_url(l, batch[j].name, shown, sizeof shown);
+					cli_say(c, "%sdelete: %s\n", c->dryrun ? "(dryrun) " : "", shown);
+				}
+			}
+			for (j = 0; j < n; j++)
+				free((char *)batch[j].name);
+			n = 0;
+		}
+	}
+	rc = c->worst;
+	free(batch);
+	cli_items_free(&all);
+	return rc;
+}
 
 static int cli_rm(cli *c)
 {
@@ -6772,22 +8014,29 @@ static int cli_rm(cli *c)
 	sys_err e;
 
 	if (cli_parse_loc(c->args[0], &l, &e) < 0 || (l.kind == LOC_LOCAL &&
-		sys_fail(&e, SYS_EUSAGE, "%s: rm takes an s3:// or file:// URL", c->args[0]) < 0)) {
-		fprintf(stderr, "rm: %s\n", e.msg);
-		return 2;
-	}
+		sys_fail(&e, SYS_EUSAGE, "%s: rm takes an s3:// or file:// URL", c->args[0]) < 0))
+		return cli_usage_error("rm", &e);
+	if (cli_open_store(c, &l, &s, &e) < 0)
+		return cli_usage_error("rm", &e);
+	if (c->recursive)
+		return cli_rm_recursive(c, &l, &s);
 	cli_url(&l, l.key, shown, sizeof shown);
-	if (cli_open_store(c, &l, &s, &e) < 0 || dg_rm(&c->dg, &s, l.key, &e) < 0) {
+	if (c->dryrun) {
+		cli_say(c, "(dryrun) delete: %s\n", shown);
+		return 0;
+	}
+	if (dg_rm(&c->dg, &s, l.key, &e) < 0) {
 		if (e.code == SYS_ENOTFOUND)
 			fprintf(stderr, "delete: Object not found: %s\n", shown);
 		else
 			fprintf(stderr, "delete failed: %s: %s\n", shown, e.msg);
 		return cli_exit_code(&e);
 	}
-	if (!c->quiet)
-		printf("delete: %s\n", shown);
+	cli_say(c, "delete: %s\n", shown);
 	return 0;
 }
+
+/* ---- mb, rb, verify -------------------------------------------------------- */
 
 static int cli_bucket_arg(cli *c, cli_loc *l, sys_err *e)
 {
@@ -6832,8 +8081,7 @@ static int cli_rb(cli *c)
 
 	if (cli_bucket_arg(c, &l, &e) < 0)
 		goto fail;
-	/* --force empties the bucket first, one listing page of keys at a time
-	 * would be nicer; buckets emptied here are expected to be small. */
+	/* --force empties the bucket first: every stored object, references too. */
 	if (c->force) {
 		const char *p;
 
@@ -6877,10 +8125,8 @@ static int cli_verify(cli *c)
 	int r;
 
 	if (cli_parse_loc(c->args[0], &l, &e) < 0 || (l.kind == LOC_LOCAL &&
-		sys_fail(&e, SYS_EUSAGE, "%s: verify takes an s3:// or file:// URL", c->args[0]) < 0)) {
-		fprintf(stderr, "verify: %s\n", e.msg);
-		return 2;
-	}
+		sys_fail(&e, SYS_EUSAGE, "%s: verify takes an s3:// or file:// URL", c->args[0]) < 0))
+		return cli_usage_error("verify", &e);
 	cli_url(&l, l.key, shown, sizeof shown);
 	if (cli_open_store(c, &l, &s, &e) < 0 ||
 		(r = dg_verify(&c->dg, &s, l.key, want, got, &e)) < 0) {
@@ -6895,6 +8141,320 @@ static int cli_verify(cli *c)
 	return 1;
 }
 
+/* ---- stats, purge ------------------------------------------------------------ */
+
+/* BUCKET, s3://BUCKET or s3://BUCKET/: the store of a whole bucket. */
+static int cli_bucket_store(cli *c, const char *arg, cli_loc *l, store *s, sys_err *e)
+{
+	char url[DG_MAX_URL];
+
+	if (strstr(arg, "://") == NULL)
+		snprintf(url, sizeof url, "s3://%s", arg);
+	else
+		sys_strlcpy(url, arg, sizeof url);
+	if (cli_parse_loc(strstr(arg, "://") ? arg : url, l, e) < 0)
+		return -1;
+	if (l->kind != LOC_S3 || l->key[0])
+		return sys_fail(e, SYS_EUSAGE, "%s: expected BUCKET or s3://BUCKET", arg);
+	l->text = arg;
+	return cli_open_store(c, l, s, e);
+}
+
+static void cli_json_str(const char *str)
+{
+	sys_buf b = { 0 };
+
+	sys_json_escape(&b, str);
+	fputs(b.data ? b.data : "\"\"", stdout);
+	sys_buf_free(&b);
+}
+
+static void cli_size_line(const char *label, uint64_t n, int human)
+{
+	char h[32];
+
+	sys_human_size(n, h);
+	if (human)
+		printf("  %-16s %s\n", label, h);
+	else
+		printf("  %-16s %" PRIu64 " (%s)\n", label, n, h);
+}
+
+static int cli_stats(cli *c)
+{
+	static const char *const modes[] = { "quick", "sampled", "detailed" };
+	cli_loc l;
+	store s;
+	dg_stats st;
+	sys_err e;
+	int mode = c->detailed ? DG_STATS_DETAILED : c->sampled ? DG_STATS_SAMPLED : DG_STATS_QUICK;
+
+	if (c->sampled && c->detailed) {
+		fprintf(stderr, "stats: --sampled and --detailed are exclusive\n");
+		return 2;
+	}
+	if (cli_bucket_store(c, c->args[0], &l, &s, &e) < 0)
+		return cli_usage_error("stats", &e);
+	if (dg_stats_get(&c->dg, &s, l.bucket, mode, !c->no_cache, c->refresh, &st, &e) < 0) {
+		fprintf(stderr, "stats failed: s3://%s: %s\n", l.bucket, e.msg);
+		return cli_exit_code(&e);
+	}
+	if (c->json) {
+		printf("{\"bucket\": ");
+		cli_json_str(l.bucket);
+		printf(", \"mode\": \"%s\", \"cached\": %s, \"object_count\": %" PRIu64
+			", \"total_size\": %" PRIu64 ", \"compressed_size\": %" PRIu64
+			", \"space_saved\": %" PRIu64 ", \"average_compression_ratio\": %.6f"
+			", \"delta_objects\": %" PRIu64 ", \"direct_objects\": %" PRIu64
+			", \"reference_objects\": %" PRIu64 ", \"unknown_size_deltas\": %" PRIu64 "}\n",
+			modes[mode], st.from_cache ? "true" : "false", st.object_count, st.total_size,
+			st.compressed_size, st.space_saved, st.ratio, st.delta_objects, st.direct_objects,
+			st.reference_objects, st.unknown_deltas);
+		return 0;
+	}
+	printf("Statistics for s3://%s (%s mode%s)\n", l.bucket, modes[mode],
+		st.from_cache ? ", from cache" : "");
+	printf("  %-16s %" PRIu64 " (%" PRIu64 " delta, %" PRIu64 " direct; %" PRIu64
+		" reference.bin)\n", "Objects:", st.object_count, st.delta_objects, st.direct_objects,
+		st.reference_objects);
+	cli_size_line("Original size:", st.total_size, c->human);
+	cli_size_line("Stored size:", st.compressed_size, c->human);
+	cli_size_line("Space saved:", st.space_saved, c->human);
+	printf("  %-16s %.1f%%\n", "Savings:", 100.0 * st.ratio);
+	if (st.unknown_deltas)
+		printf("  (the original size of %" PRIu64 " delta(s) is not read in %s mode and is "
+			"left out; use --sampled or --detailed)\n", st.unknown_deltas, modes[mode]);
+	return 0;
+}
+
+typedef struct cli_purge_state {
+	cli *c;
+	const char *bucket;
+} cli_purge_state;
+
+static int cli_purge_one(void *ctx, const dg_entry *ent, sys_err *e)
+{
+	cli_purge_state *ps = ctx;
+
+	(void)e;
+	if (!ps->c->json)
+		cli_say(ps->c, "%sdelete: s3://%s/%s\n", ps->c->dryrun ? "(dryrun) " : "", ps->bucket,
+			ent->name);
+	return 0;
+}
+
+static int cli_purge(cli *c)
+{
+	cli_loc l;
+	store s;
+	dg_purge_result r;
+	cli_purge_state ps = { c, l.bucket };
+	sys_err e;
+
+	if (cli_bucket_store(c, c->args[0], &l, &s, &e) < 0)
+		return cli_usage_error("purge", &e);
+	if (dg_purge(&c->dg, &s, c->dryrun, &r, cli_purge_one, &ps, &e) < 0) {
+		fprintf(stderr, "purge failed: s3://%s: %s\n", l.bucket, e.msg);
+		return cli_exit_code(&e);
+	}
+	if (c->json) {
+		printf("{\"bucket\": ");
+		cli_json_str(l.bucket);
+		printf(", \"dry_run\": %s, \"deleted\": %" PRIu64 ", \"bytes\": %" PRIu64
+			", \"kept\": %" PRIu64 "}\n", c->dryrun ? "true" : "false", r.deleted, r.bytes, r.kept);
+	}
+	else if (!c->quiet)
+		printf("%s %" PRIu64 " expired temporary object(s), %" PRIu64 " bytes; %" PRIu64
+			" not expired\n", c->dryrun ? "Would purge" : "Purged", r.deleted, r.bytes, r.kept);
+	return 0;
+}
+
+/* ---- migrate ------------------------------------------------------------------ */
+
+/* Ask on the terminal; no terminal means no. */
+static int cli_confirm(const char *question)
+{
+	char line[16];
+
+	if (!isatty(STDIN_FILENO))
+		return -1;
+	fprintf(stderr, "%s [y/N] ", question);
+	fflush(stderr);
+	if (fgets(line, sizeof line, stdin) == NULL)
+		return 0;
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
+static int cli_migrate(cli *c)
+{
+	char sroot[DG_MAX_KEY + 2], droot[DG_MAX_KEY + 2], q[256], a_h[32], b_h[32];
+	cli_items src = { 0 }, dst = { 0 };
+	cli_loc a, b;
+	cli_end from, to;
+	store ss, ds;
+	uint64_t files = 0, bytes = 0, skipped = 0, stored = 0, moved = 0;
+	size_t i;
+	sys_err e;
+	int rc = 0;
+
+	if (cli_parse_loc(c->args[0], &a, &e) < 0 || cli_parse_loc(c->args[1], &b, &e) < 0)
+		return cli_usage_error("migrate", &e);
+	if (a.kind == LOC_LOCAL || b.kind == LOC_LOCAL) {
+		fprintf(stderr, "migrate: both %s and %s must be s3:// or file:// URLs\n", a.text, b.text);
+		return 2;
+	}
+	if (cli_end_open(c, &a, &ss, &from, &e) < 0 || cli_end_open(c, &b, &ds, &to, &e) < 0)
+		return cli_usage_error("migrate", &e);
+	cli_dir_prefix(a.key, sroot, sizeof sroot);
+	if (a.key[0] == 0)
+		sroot[0] = 0;
+	cli_dir_prefix(b.key, droot, sizeof droot);
+	if (b.key[0] == 0)
+		droot[0] = 0;
+	/* s3://src/a/b/c/ -> s3://dst/x/ lands in x/c/ unless --no-preserve-prefix. */
+	if (!c->no_preserve && sroot[0]) {
+		char last[DG_MAX_KEY + 1];
+		size_t n = strlen(sroot) - 1;
+
+		snprintf(last, sizeof last, "%.*s", (int)n, sroot);
+		snprintf(droot + strlen(droot), sizeof droot - strlen(droot), "%s/", sys_basename(last));
+	}
+	if (cli_scan(c, &a, &ss, sroot, &src, &e) < 0 || cli_scan(c, &b, &ds, droot, &dst, &e) < 0) {
+		fprintf(stderr, "migrate failed: %s\n", e.msg);
+		rc = cli_exit_code(&e);
+		goto done;
+	}
+	for (i = 0; i < src.n; i++) {
+		if (!cli_wanted(c, src.v[i].rel))
+			continue;
+		if (cli_items_find(&dst, src.v[i].rel)) {
+			skipped++;   /* resume: already migrated */
+			continue;
+		}
+		src.v[i].todo = 1;
+		files++;
+		bytes += src.v[i].size;
+	}
+	sys_human_size(bytes, a_h);
+	if (!c->quiet)
+		printf("migrate: %" PRIu64 " file(s), %s, from %s to %s%s%s (%" PRIu64
+			" already there)\n", files, a_h, a.text, b.kind == LOC_S3 ? "s3://" : "file:///",
+			b.kind == LOC_S3 ? b.bucket : "", droot, skipped);
+	if (files == 0)
+		goto done;
+	if (!c->dryrun && !c->yes) {
+		int r;
+
+		snprintf(q, sizeof q, "Migrate %" PRIu64 " file(s) (%s)?", files, a_h);
+		r = cli_confirm(q);
+		if (r < 0) {
+			fprintf(stderr, "migrate: refusing to start without confirmation: no terminal to "
+				"ask on (pass --yes)\n");
+			rc = 2;
+			goto done;
+		}
+		if (r == 0) {
+			fprintf(stderr, "migrate: cancelled\n");
+			rc = 1;
+			goto done;
+		}
+	}
+	cli_progress_start(c, files, bytes);
+	for (i = 0; i < src.n; i++) {
+		dg_put_result res;
+
+		if (!src.v[i].todo)
+			continue;
+		snprintf(from.path, sizeof from.path, "%s%s", sroot, src.v[i].rel);
+		snprintf(to.path, sizeof to.path, "%s%s", droot, src.v[i].rel);
+		if (cli_transfer(c, &from, &to, 0, src.v[i].size, &res) == 0 && !c->dryrun) {
+			moved += res.size;
+			stored += res.stored;
+		}
+	}
+	cli_progress_clear(c);
+	if (!c->dryrun && !c->quiet) {
+		sys_human_size(moved, a_h);
+		sys_human_size(stored, b_h);
+		printf("migrate: done: %" PRIu64 " file(s) copied, %s stored as %s (%.1f%% saved), %"
+			PRIu64 " skipped, %d failed\n", files - (uint64_t)c->failed, a_h, b_h,
+			moved ? 100.0 * (1.0 - (double)stored / (double)moved) : 0.0, skipped, c->failed);
+	}
+	rc = c->worst;
+done:
+	cli_items_free(&src);
+	cli_items_free(&dst);
+	return rc;
+}
+
+/* ---- analyze ------------------------------------------------------------------- */
+
+typedef struct cli_an_state {
+	cli *c;
+	sys_buf groups;              /* JSON of each group, for --json */
+} cli_an_state;
+
+static int cli_an_group(void *ctx, const dg_group *grp, sys_err *e)
+{
+	cli_an_state *st = ctx;
+	char o[32], s[32];
+
+	(void)e;
+	if (st->c->json) {
+		sys_buf_adds(&st->groups, st->groups.len ? ", {\"deltaspace\": " : "{\"deltaspace\": ");
+		sys_json_escape(&st->groups, grp->space);
+		sys_buf_printf(&st->groups, ", \"archives\": %" PRIu64 ", \"original_size\": %" PRIu64
+			", \"estimated_size\": %" PRIu64 ", \"sampled\": %" PRIu64 "}", grp->files,
+			grp->bytes, grp->est_stored, grp->sampled);
+		return 0;
+	}
+	sys_human_size(grp->bytes, o);
+	sys_human_size(grp->est_stored, s);
+	printf("  %-40s %4" PRIu64 " archive(s) %10s -> %10s (%.1f%% saved, %" PRIu64 " sampled)\n",
+		grp->space[0] ? grp->space : "(bucket root)", grp->files, o, s,
+		grp->bytes ? 100.0 * (1.0 - (double)grp->est_stored / (double)grp->bytes) : 0.0,
+		grp->sampled);
+	return 0;
+}
+
+static int cli_analyze(cli *c)
+{
+	char o[32], s[32];
+	cli_an_state st = { c, { 0 } };
+	dg_analysis a;
+	cli_loc l;
+	store sto;
+	sys_err e;
+	double saved;
+
+	if (cli_parse_loc(c->args[0], &l, &e) < 0 || (l.kind == LOC_LOCAL &&
+		sys_fail(&e, SYS_EUSAGE, "%s: analyze takes an s3:// or file:// URL", c->args[0]) < 0) ||
+		cli_open_store(c, &l, &sto, &e) < 0)
+		return cli_usage_error("analyze", &e);
+	if (!c->json)
+		printf("Analyzing %s (nothing is written)...\n", l.text);
+	if (dg_analyze(&c->dg, &sto, l.key, c->samples, &a, cli_an_group, &st, &e) < 0) {
+		sys_buf_free(&st.groups);
+		fprintf(stderr, "analyze failed: %s: %s\n", l.text, e.msg);
+		return cli_exit_code(&e);
+	}
+	saved = a.bytes ? 1.0 - (double)a.est_stored / (double)a.bytes : 0.0;
+	if (c->json) {
+		printf("{\"location\": ");
+		cli_json_str(l.text);
+		printf(", \"files\": %" PRIu64 ", \"original_size\": %" PRIu64 ", \"estimated_size\": %"
+			PRIu64 ", \"estimated_savings\": %.4f, \"deltaspaces\": [%s]}\n", a.files, a.bytes,
+			a.est_stored, saved, st.groups.data ? st.groups.data : "");
+	} else {
+		sys_human_size(a.bytes, o);
+		sys_human_size(a.est_stored, s);
+		printf("%" PRIu64 " file(s), %" PRIu64 " DeltaSpace(s) with archives\n", a.files, a.groups);
+		printf("Potential savings: %.1f%% (%s -> %s)\n", 100.0 * saved, o, s);
+	}
+	sys_buf_free(&st.groups);
+	return 0;
+}
+
 /* ---- help -------------------------------------------------------------- */
 
 static int cli_help(cli *c);
@@ -6902,7 +8462,8 @@ static int cli_help(cli *c);
 static const cli_cmd cli_cmds[] = {
 	{ "ls", CMD_LS, 0, 1, cli_ls,
 	  "ls [s3://BUCKET[/PREFIX]] [--recursive] [--human-readable] [--summarize]",
-	  "List buckets, or the objects under a prefix.\n\n"
+	  "List buckets, or the objects under a prefix, as their users see them:\n"
+	  "original names and sizes, no reference.bin, no .delta suffix.\n\n"
 	  "  -r, --recursive       list every object below the prefix, with full keys\n"
 	  "  -h, --human-readable  sizes as 1.2 MiB\n"
 	  "      --summarize       total object count and size at the end\n\n"
@@ -6911,24 +8472,50 @@ static const cli_cmd cli_cmds[] = {
 	  "  deltaglider ls s3://releases/app/ --human-readable\n"
 	  "  deltaglider ls s3://releases --recursive --summarize\n" },
 	{ "cp", CMD_CP, 2, 2, cli_cp,
-	  "cp SOURCE DEST [--no-delta] [--max-ratio R] [--quiet]",
-	  "Copy a file to or from a store. A destination ending in / keeps the file name\n"
-	  "and is the DeltaSpace: archives (.zip, .tar.gz, .jar, ...) uploaded there are\n"
-	  "stored as deltas against its reference.bin; a download reconstructs and\n"
-	  "verifies the original.\n\n"
-	  "      --no-delta     store the file as is\n"
-	  "      --max-ratio R  store it as is when delta/size exceeds R (default 0.5,\n"
-	  "                     or DG_MAX_RATIO)\n"
-	  "  -q, --quiet        print nothing but errors\n\n"
+	  "cp SOURCE DEST [--recursive] [--exclude P] [--include P] [--dryrun] [--no-delta]\n"
+	  "          [--max-ratio R] [--quiet] [--only-show-errors] [--no-progress]",
+	  "Copy files to, from and between stores (s3://, file://). A destination ending\n"
+	  "in / keeps the file name and is the DeltaSpace: archives (.zip, .tar.gz, .jar,\n"
+	  "...) uploaded there are stored as deltas against its reference.bin. Downloads\n"
+	  "reconstruct and verify the original; copies between stores re-encode it into\n"
+	  "the destination's DeltaSpace.\n\n"
+	  "  -r, --recursive     whole trees; relative paths are kept\n"
+	  "      --exclude P     skip paths matching the glob P (relative to the source)\n"
+	  "      --include P     take them back; the last matching filter wins\n"
+	  "      --dryrun        show what would be copied\n"
+	  "      --no-delta      store files as they are\n"
+	  "      --max-ratio R   store a file as it is when delta/size exceeds R\n"
+	  "                      (default 0.5, or DG_MAX_RATIO)\n"
+	  "  -q, --quiet         print nothing but errors; --only-show-errors likewise\n"
+	  "      --no-progress   no progress line on a terminal\n\n"
 	  "Examples:\n"
 	  "  deltaglider cp app-1.2.zip s3://releases/app/\n"
 	  "  deltaglider cp s3://releases/app/app-1.2.zip ./\n"
+	  "  deltaglider cp dist/ s3://releases/app/ --recursive --exclude '*.log'\n"
+	  "  deltaglider cp s3://old/app/ s3://new/app/ --recursive\n"
 	  "  deltaglider cp app-1.3.zip file:///srv/store/app/\n" },
+	{ "sync", CMD_SYNC, 2, 2, cli_sync,
+	  "sync SOURCE DEST [--delete] [--exclude P] [--include P] [--dryrun] [--size-only]\n"
+	  "            [--no-delta] [--max-ratio R] [--quiet] [--no-progress]",
+	  "Copy what is missing or differs from a local folder to a store, or back. A file\n"
+	  "differs when its size does, or (unless --size-only) when the source is newer.\n"
+	  "Sizes of delta objects are their original sizes.\n\n"
+	  "      --delete      delete destination files the source lacks (a reference.bin\n"
+	  "                    goes only with the last delta that needs it)\n"
+	  "      --size-only   compare sizes only\n"
+	  "      --exclude P, --include P, --dryrun, --no-delta, --max-ratio R: as for cp\n\n"
+	  "Examples:\n"
+	  "  deltaglider sync ./dist s3://releases/app/\n"
+	  "  deltaglider sync s3://releases/app/ ./mirror --delete\n" },
 	{ "rm", CMD_RM, 1, 1, cli_rm,
-	  "rm s3://BUCKET/KEY [--quiet]",
-	  "Delete an object.\n\n"
-	  "Example:\n"
-	  "  deltaglider rm s3://releases/app/app-1.1.zip\n" },
+	  "rm s3://BUCKET/KEY [--recursive] [--exclude P] [--include P] [--dryrun] [--quiet]",
+	  "Delete objects by their original names. A reference.bin is removed with the\n"
+	  "last delta that needs it, and never before.\n\n"
+	  "  -r, --recursive   everything below the prefix\n"
+	  "      --dryrun      show what would be deleted\n\n"
+	  "Examples:\n"
+	  "  deltaglider rm s3://releases/app/app-1.1.zip\n"
+	  "  deltaglider rm s3://releases/app/ --recursive --exclude '*-lts.zip'\n" },
 	{ "mb", CMD_MB, 1, 1, cli_mb,
 	  "mb s3://BUCKET",
 	  "Create a bucket in the configured region.\n\n"
@@ -6936,7 +8523,7 @@ static const cli_cmd cli_cmds[] = {
 	  "  deltaglider mb s3://releases --region eu-west-1\n" },
 	{ "rb", CMD_RB, 1, 1, cli_rb,
 	  "rb s3://BUCKET [--force]",
-	  "Remove an empty bucket; --force deletes its objects first.\n\n"
+	  "Remove an empty bucket; --force deletes every object in it first.\n\n"
 	  "Example:\n"
 	  "  deltaglider rb s3://scratch --force\n" },
 	{ "verify", CMD_VERIFY, 1, 1, cli_verify,
@@ -6945,6 +8532,42 @@ static const cli_cmd cli_cmds[] = {
 	  "Exit status 1 when they differ.\n\n"
 	  "Example:\n"
 	  "  deltaglider verify s3://releases/app/app-1.2.zip\n" },
+	{ "stats", CMD_STATS, 1, 1, cli_stats,
+	  "stats BUCKET|s3://BUCKET [--sampled|--detailed] [--refresh] [--no-cache] [--json]",
+	  "Objects, original and stored size, and savings of a bucket. The quick mode\n"
+	  "(default) only lists the bucket, so it cannot know the original size of deltas;\n"
+	  "--sampled reads one delta per DeltaSpace, --detailed every delta. Results are\n"
+	  "cached in the bucket (.deltaglider/stats_MODE.json) while it is unchanged.\n\n"
+	  "      --refresh    recompute even when the cache is current\n"
+	  "      --no-cache   neither read nor write the cache\n"
+	  "      --json       one JSON object\n\n"
+	  "Examples:\n"
+	  "  deltaglider stats releases\n"
+	  "  deltaglider stats s3://releases --detailed --json\n" },
+	{ "purge", CMD_PURGE, 1, 1, cli_purge,
+	  "purge BUCKET|s3://BUCKET [--dry-run] [--json]",
+	  "Delete temporary objects under .deltaglider/tmp/ whose dg-expires-at passed.\n\n"
+	  "Example:\n"
+	  "  deltaglider purge releases --dry-run\n" },
+	{ "migrate", CMD_MIGRATE, 2, 2, cli_migrate,
+	  "migrate s3://SRC[/PREFIX]/ s3://DST[/PREFIX]/ [--yes] [--dry-run] [--exclude P]\n"
+	  "            [--include P] [--no-preserve-prefix] [--no-delta] [--max-ratio R] [--quiet]",
+	  "Copy a whole bucket or prefix into DeltaGlider storage: each object is read\n"
+	  "(reconstructed when it is a delta), then uploaded with delta compression.\n"
+	  "Objects already in the destination are skipped, so an interrupted migration\n"
+	  "resumes where it stopped. The source prefix's last folder is kept:\n"
+	  "s3://src/a/b/ -> s3://dst/x/ lands in x/b/ (unless --no-preserve-prefix).\n"
+	  "Asks for confirmation on a terminal; without one, --yes is required.\n\n"
+	  "Examples:\n"
+	  "  deltaglider migrate s3://legacy-builds/ s3://releases/ --dry-run\n"
+	  "  deltaglider migrate s3://legacy-builds/app/ s3://releases/ --yes\n" },
+	{ "analyze", CMD_ANALYZE, 1, 1, cli_analyze,
+	  "analyze s3://BUCKET[/PREFIX] [--samples N] [--max-ratio R] [--json]",
+	  "Estimate what DeltaGlider would save on a bucket, writing nothing: archives are\n"
+	  "grouped by folder (DeltaSpace), and a few of each group (--samples, default 2)\n"
+	  "are encoded against the group's first archive.\n\n"
+	  "Example:\n"
+	  "  deltaglider analyze s3://legacy-builds --json\n" },
 	{ "help", CMD_HELP, 0, 1, cli_help,
 	  "help [COMMAND]",
 	  "Show help for deltaglider or one command.\n" },
@@ -6960,7 +8583,8 @@ static const char cli_global_help[] =
 	"  --cli-connect-timeout S   seconds to wait for a connection (default 60)\n"
 	"  --cli-read-timeout S      seconds to wait for data (default 60)\n"
 	"  --debug                   log each request on stderr (never secrets)\n"
-	"  --version, --help\n";
+	"  --version, --help\n"
+	"Exit status: 0 done, 1 an operation failed, 2 usage error or could not start.\n";
 
 static const cli_cmd *cli_find_cmd(const char *name)
 {
@@ -7011,6 +8635,7 @@ static int cli_help(cli *c)
 static int cli_set_opt(cli *c, const cli_opt *o, const char *val, sys_err *e)
 {
 	char *end;
+	long v;
 
 	switch (o->id) {
 	case O_ENDPOINT: c->aws.endpoint = val; break;
@@ -7023,13 +8648,34 @@ static int cli_set_opt(cli *c, const cli_opt *o, const char *val, sys_err *e)
 	case O_HUMAN: c->human = 1; break;
 	case O_SUMMARIZE: c->summarize = 1; break;
 	case O_QUIET: c->quiet = 1; break;
+	case O_ONLY_ERRORS: c->only_errors = 1; break;
+	case O_NO_PROGRESS: c->no_progress = 1; break;
 	case O_FORCE: c->force = 1; break;
 	case O_NO_DELTA: c->no_delta = 1; break;
 	case O_MAX_RATIO: c->max_ratio = val; break;
+	case O_DRYRUN: c->dryrun = 1; break;
+	case O_DELETE: c->delete_extra = 1; break;
+	case O_SIZE_ONLY: c->size_only = 1; break;
+	case O_SAMPLED: c->sampled = 1; break;
+	case O_DETAILED: c->detailed = 1; break;
+	case O_REFRESH: c->refresh = 1; break;
+	case O_NO_CACHE: c->no_cache = 1; break;
+	case O_JSON: c->json = 1; break;
+	case O_YES: c->yes = 1; break;
+	case O_NO_PRESERVE: c->no_preserve = 1; break;
+	case O_EXCLUDE:
+	case O_INCLUDE:
+		c->filters[c->nfilters++] = (cli_filter){ o->id == O_INCLUDE, val };
+		break;
+	case O_SAMPLES:
+		v = strtol(val, &end, 10);
+		if (*val == 0 || *end || v < 0 || v > 100)
+			return sys_fail(e, SYS_EUSAGE, "--samples takes a number (0-100), not '%s'", val);
+		c->samples = (unsigned)v;
+		break;
 	case O_READ_TIMEOUT:
-	case O_CONNECT_TIMEOUT: {
-		long v = strtol(val, &end, 10);
-
+	case O_CONNECT_TIMEOUT:
+		v = strtol(val, &end, 10);
 		if (*val == 0 || *end || v < 0 || v > 3600)
 			return sys_fail(e, SYS_EUSAGE, "--%s takes seconds (0-3600), not '%s'",
 				o->name, val);
@@ -7039,37 +8685,59 @@ static int cli_set_opt(cli *c, const cli_opt *o, const char *val, sys_err *e)
 		*(o->id == O_READ_TIMEOUT ? &c->read_timeout_s : &c->connect_timeout_s) = v;
 		break;
 	}
-	}
 	return 0;
 }
 
-/* Options may come before or after the command, as with aws. Returns the
- * command, or -1 after printing a usage error. */
+/* The command is found first, so options before it are checked against it
+ * too; as with aws, options may come before or after the command. */
+static const cli_cmd *cli_prescan(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const cli_opt *o = NULL;
+		size_t k;
+
+		if (strcmp(argv[i], "--") == 0)
+			return i + 1 < argc ? cli_find_cmd(argv[i + 1]) : NULL;
+		if (argv[i][0] != '-' || argv[i][1] == 0)
+			return cli_find_cmd(argv[i]);
+		for (k = 0; k < sizeof cli_opts / sizeof cli_opts[0]; k++)
+			if (argv[i][1] == '-' && strcmp(argv[i] + 2, cli_opts[k].name) == 0)
+				o = &cli_opts[k];
+		if (o && o->has_arg)
+			i++;
+	}
+	return NULL;
+}
+
+/* Returns the command's id, CMD_COUNT when there is none, -1 after
+ * printing a usage error. */
 static int cli_parse(cli *c, int argc, char **argv, int *want_help, int *want_version)
 {
-	const cli_cmd *cmd = NULL;
-	char **pos = calloc((size_t)argc + 1, sizeof *pos);
-	int i, npos = 0, only_args = 0;
+	const cli_cmd *cmd = cli_prescan(argc, argv);
+	int i, npos = 0, only_args = 0, seen_cmd = 0;
 	sys_err e;
 
-	if (pos == NULL)
+	c->args = calloc((size_t)argc + 1, sizeof *c->args);
+	c->filters = calloc((size_t)argc + 1, sizeof *c->filters);
+	if (c->args == NULL || c->filters == NULL)
 		return -1;
-	c->args = pos;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = NULL;
 		const cli_opt *o = NULL;
 		size_t k;
 
 		if (only_args || a[0] != '-' || a[1] == 0) {
-			if (cmd == NULL && npos == 0) {
-				cmd = cli_find_cmd(a);
+			if (!seen_cmd) {
 				if (cmd == NULL) {
 					fprintf(stderr, "deltaglider: unknown command '%s' (see deltaglider --help)\n", a);
 					return -1;
 				}
+				seen_cmd = 1;
 				continue;
 			}
-			pos[npos++] = argv[i];
+			c->args[npos++] = argv[i];
 			continue;
 		}
 		if (strcmp(a, "--") == 0) {
@@ -7080,6 +8748,8 @@ static int cli_parse(cli *c, int argc, char **argv, int *want_help, int *want_ve
 			const cli_opt *cand = &cli_opts[k];
 			size_t nl = strlen(cand->name);
 
+			if (cmd && !(cand->cmds & CMDS(cmd->id)))
+				continue;
 			if (a[1] == '-' && strncmp(a + 2, cand->name, nl) == 0 &&
 				(a[2 + nl] == 0 || (a[2 + nl] == '=' && cand->has_arg))) {
 				o = cand;
@@ -7087,13 +8757,12 @@ static int cli_parse(cli *c, int argc, char **argv, int *want_help, int *want_ve
 					val = a + 3 + nl;
 				break;
 			}
-			if (a[1] != '-' && a[2] == 0 && cand->short_name == a[1] &&
-				(cmd == NULL || (cand->cmds & CMDS(cmd->id)))) {
+			if (a[1] != '-' && a[2] == 0 && cand->short_name == a[1]) {
 				o = cand;
 				break;
 			}
 		}
-		if (o == NULL || (cmd && !(o->cmds & CMDS(cmd->id)))) {
+		if (o == NULL || (cmd == NULL && o->cmds != CMDS_ALL)) {
 			fprintf(stderr, "deltaglider: unknown option %s%s%s\n", a,
 				cmd ? " for " : "", cmd ? cmd->name : "");
 			return -1;
@@ -7117,7 +8786,6 @@ static int cli_parse(cli *c, int argc, char **argv, int *want_help, int *want_ve
 	c->nargs = npos;
 	if (cmd == NULL)
 		return CMD_COUNT;
-	/* Options seen before the command were checked against no command. */
 	c->cmd = cmd->id;
 	return cmd->id;
 }
@@ -7125,9 +8793,10 @@ static int cli_parse(cli *c, int argc, char **argv, int *want_help, int *want_ve
 static int cli_main(int argc, char **argv)
 {
 	cli *c = calloc(1, sizeof *c);
-	const cli_cmd *cmd;
+	const cli_cmd *cmd = NULL;
 	const char *lvl;
 	int want_help = 0, want_version = 0, id, rc;
+	size_t k;
 	mode_t um;
 
 	if (c == NULL) {
@@ -7135,15 +8804,15 @@ static int cli_main(int argc, char **argv)
 		return 1;
 	}
 	c->log.level = LOG_WARNING;
-	if ((lvl = getenv("DG_LOG_LEVEL")) != NULL) {
-		if (strcasecmp(lvl, "DEBUG") == 0)
-			c->log.level = LOG_DEBUG;
-		else if (strcasecmp(lvl, "INFO") == 0)
-			c->log.level = LOG_INFO;
-		else if (strcasecmp(lvl, "ERROR") == 0)
-			c->log.level = LOG_ERROR;
+	if ((lvl = getenv("DG_LOG_LEVEL")) != NULL && *lvl) {
+		static const char *const names[] = { "DEBUG", "INFO", "WARNING", "ERROR" };
+
+		for (k = 0; k < 4; k++)
+			if (strcasecmp(lvl, names[k]) == 0)
+				c->log.level = (int)k;
 	}
 	c->read_timeout_s = c->connect_timeout_s = 60;
+	c->samples = 2;
 	um = umask(022);
 	umask(um);
 	c->dg.log = &c->log;
@@ -7165,8 +8834,7 @@ static int cli_main(int argc, char **argv)
 		rc = want_help ? 0 : 2;
 		goto done;
 	}
-	cmd = &cli_cmds[0];
-	for (size_t k = 0; k < sizeof cli_cmds / sizeof cli_cmds[0]; k++)
+	for (k = 0; k < sizeof cli_cmds / sizeof cli_cmds[0]; k++)
 		if (cli_cmds[k].id == id)
 			cmd = &cli_cmds[k];
 	if (want_help) {
@@ -7187,6 +8855,7 @@ done:
 		cache_close(&c->cache);
 	http_tls_free(&c->tls);
 	free(c->args);
+	free(c->filters);
 	explicit_bzero(&c->cfg.creds, sizeof c->cfg.creds);
 	free(c);
 	return rc;

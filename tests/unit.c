@@ -357,7 +357,7 @@ static void test_http_send_body(void)
 
 	write(fd, "xxhello world", 13);
 	t_peer_open(&p, NULL, 0);
-	CHECK("chunked request body", http_send_body(p.c, &b, &e) == 0);
+	CHECK("chunked request body", http_send_body(p.c, NULL, &b, &e) == 0);
 	shutdown(p.c->fd, SHUT_WR);
 	n = read(p.other, wire, sizeof wire - 1);
 	wire[n > 0 ? n : 0] = 0;
@@ -366,7 +366,7 @@ static void test_http_send_body(void)
 
 	t_peer_open(&p, NULL, 0);
 	b = (http_body){ NULL, fd, 2, 5, 0 };
-	CHECK("file range request body", http_send_body(p.c, &b, &e) == 0);
+	CHECK("file range request body", http_send_body(p.c, NULL, &b, &e) == 0);
 	shutdown(p.c->fd, SHUT_WR);
 	n = read(p.other, wire, sizeof wire - 1);
 	wire[n > 0 ? n : 0] = 0;
