@@ -8287,7 +8287,7 @@ static int cli_confirm(const char *question)
 
 static int cli_migrate(cli *c)
 {
-	char sroot[DG_MAX_KEY + 2], droot[DG_MAX_KEY + 2], q[256], a_h[32], b_h[32];
+	char sroot[DG_MAX_KEY + 2], droot[DG_MAX_KEY + 2], q[DG_MAX_URL], a_h[32], b_h[32];
 	cli_items src = { 0 }, dst = { 0 };
 	cli_loc a, b;
 	cli_end from, to;
@@ -8336,10 +8336,10 @@ static int cli_migrate(cli *c)
 		bytes += src.v[i].size;
 	}
 	sys_human_size(bytes, a_h);
+	cli_url(&b, droot, q, sizeof q);
 	if (!c->quiet)
-		printf("migrate: %" PRIu64 " file(s), %s, from %s to %s%s%s (%" PRIu64
-			" already there)\n", files, a_h, a.text, b.kind == LOC_S3 ? "s3://" : "file:///",
-			b.kind == LOC_S3 ? b.bucket : "", droot, skipped);
+		printf("migrate: %" PRIu64 " file(s), %s, from %s to %s (%" PRIu64 " already there)\n",
+			files, a_h, a.text, q, skipped);
 	if (files == 0)
 		goto done;
 	if (!c->dryrun && !c->yes) {
@@ -8842,7 +8842,9 @@ static int cli_main(int argc, char **argv)
 		goto done;
 	}
 	if (c->nargs < cmd->min_args || c->nargs > cmd->max_args) {
-		fprintf(stderr, "usage: deltaglider %s\n", cmd->usage);
+		/* One line: the usage's first, and where the rest is. */
+		fprintf(stderr, "usage: deltaglider %.*s (see deltaglider help %s)\n",
+			(int)strcspn(cmd->usage, "\n"), cmd->usage, cmd->name);
 		rc = 2;
 		goto done;
 	}
