@@ -7,7 +7,9 @@
 # A suite prints "ok - NAME" / "not ok - NAME: WHY" lines. Suites are the
 # unit test binaries and the scripts in tests/e2e (run with the release
 # binary, and the ones listed in ASAN_SUITES again with the sanitizer build).
-# Give suite names (e.g. 10-s3) to run only those scripts.
+# Give suite names (e.g. 10-s3) to run only those scripts. DG_EMULATED=1
+# (binaries under qemu) skips the memory figures, which would measure qemu;
+# DG_LARGE=1 runs the files-over-4-GiB suite.
 set -u
 TESTS_DIR=$(cd "$(dirname "$0")" && pwd)
 export TESTS_DIR
@@ -64,7 +66,8 @@ fuzz_smoke() {
 
 if [ -z "$filter" ]; then
     for u in ${DG_UNIT:-}; do
-        run_suite "unit:$(basename "$(dirname "$u")")" "$u"
+        # DG_RUNNER: an emulator for cross-built unit tests (qemu-arm-static).
+        run_suite "unit:$(basename "$(dirname "$u")")" ${DG_RUNNER:-} "$u"
     done
     for f in ${DG_FUZZ:-}; do
         run_suite "fuzz:$(basename "$f")" fuzz_smoke "$f"
