@@ -7,6 +7,7 @@
 #   make test            every test: unit (musl and ASan/UBSan) and end-to-end
 #   make unit            unit tests only
 #   make demo            build, then show five releases going into a file:// store
+#   make image           build/image/rootfs.tar: the FROM scratch image's root
 #   make bench           benchmarks under tests/bench (prints figures)
 #   make clean           remove build/ and ./deltaglider
 #
@@ -64,7 +65,7 @@ LZMA_A   := $(B)/xz/src/liblzma/.libs/liblzma.a
 XD3_O    := $(B)/xdelta3.o
 LIBS     := $(XD3_O) $(BR_A) $(LZMA_A)
 
-.PHONY: all libs test unit fuzz bench demo clean distclean vendor cross cross-test size
+.PHONY: all libs test unit fuzz bench demo image clean distclean vendor cross cross-test size
 .DELETE_ON_ERROR:
 
 all: $(OUT)
@@ -165,8 +166,9 @@ tests/node_modules/.installed: tests/package.json tests/package-lock.json
 	cd tests && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: $(OUT) $(B)/unit $(ASAN)/unit $(ASAN)/deltaglider $(FUZZ_BINS) tests/node_modules/.installed
-	DG_BIN=$(CURDIR)/$(OUT) DG_ASAN_BIN=$(CURDIR)/$(ASAN)/deltaglider \
+test: $(OUT) $(B)/unit $(ASAN)/unit $(ASAN)/deltaglider $(FUZZ_BINS) $(IMAGE) \
+  tests/node_modules/.installed
+	DG_BIN=$(CURDIR)/$(OUT) DG_ASAN_BIN=$(CURDIR)/$(ASAN)/deltaglider DG_IMAGE=$(CURDIR)/$(IMAGE) \
 	  DG_UNIT="$(CURDIR)/$(B)/unit $(CURDIR)/$(ASAN)/unit" DG_FUZZ="$(FUZZ_BINS:%=$(CURDIR)/%)" \
 	  sh tests/run.sh
 
@@ -198,6 +200,20 @@ size: all
 	  f=build/$$a/deltaglider; [ $$a = x86_64 ] && f=$(OUT); \
 	  [ $$a = x86_64 ] || $(MAKE) --no-print-directory ARCH=$$a all >/dev/null || exit 1; \
 	  printf '%-8s %8d bytes  %s\n' $$a $$(wc -c <$$f) $$f; done
+
+# The FROM scratch image's root filesystem, as a tarball `docker import`
+# takes (see Dockerfile): the binary, a CA bundle and an empty /tmp.
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+IMAGE     := build/image/rootfs.tar
+image: $(IMAGE)
+$(IMAGE): $(OUT) $(CA_BUNDLE)
+	rm -rf build/image && mkdir -p build/image/root/etc/ssl/certs build/image/root/tmp
+	cp $(OUT) build/image/root/deltaglider
+	cp $(CA_BUNDLE) build/image/root/etc/ssl/certs/ca-certificates.crt
+	chmod 755 build/image/root/deltaglider && chmod 644 build/image/root/etc/ssl/certs/ca-certificates.crt
+	chmod 1777 build/image/root/tmp
+	tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C build/image/root -cf $@ .
+	@echo "$@: docker import --change 'ENTRYPOINT [\"/deltaglider\"]' $@ deltaglider"
 
 bench: $(OUT)
 	sh tests/bench/run.sh

@@ -2,29 +2,13 @@
 # environment, host names and IP addresses checked, refusals explained.
 . "$TESTS_DIR/lib/harness.sh"
 
+. "$TESTS_DIR/lib/pki.sh"
 pki=$T/pki
-mkdir -p "$pki"
-# mkcert NAME SAN [CA]: a key and certificate signed by the test CA (or
-# self-signed when CA is "self").
-mkcert() {
-    openssl req -new -newkey rsa:2048 -nodes -keyout "$pki/$1.key" -subj "/CN=$1" \
-        -out "$pki/$1.csr" 2>/dev/null || return 1
-    printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$2" >"$pki/$1.ext"
-    if [ "${3:-}" = self ]; then
-        openssl x509 -req -in "$pki/$1.csr" -signkey "$pki/$1.key" -days 2 \
-            -extfile "$pki/$1.ext" -out "$pki/$1.pem" 2>/dev/null
-    else
-        openssl x509 -req -in "$pki/$1.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" \
-            -CAcreateserial -days 2 -extfile "$pki/$1.ext" -out "$pki/$1.pem" 2>/dev/null
-    fi
-}
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$pki/ca.key" -out "$pki/ca.pem" -days 2 \
-    -subj "/CN=deltaglider test CA" -addext basicConstraints=critical,CA:TRUE \
-    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null &&
-mkcert good "IP:127.0.0.1,DNS:localhost" &&
-mkcert otherhost "DNS:other.example" &&
-mkcert otherip "IP:127.0.0.2" &&
-mkcert selfsigned "IP:127.0.0.1,DNS:localhost" self || { echo "not ok - openssl setup"; exit 1; }
+make_pki "$pki" &&
+mkcert "$pki" good "IP:127.0.0.1,DNS:localhost" &&
+mkcert "$pki" otherhost "DNS:other.example" &&
+mkcert "$pki" otherip "IP:127.0.0.2" &&
+mkcert "$pki" selfsigned "IP:127.0.0.1,DNS:localhost" self || { echo "not ok - openssl setup"; exit 1; }
 
 # --- a certificate that matches ------------------------------------------------
 s3rver_start --https "$pki/good.key" "$pki/good.pem" || { echo "not ok - s3rver start"; exit 1; }
