@@ -3,7 +3,8 @@
 #   make                 ./deltaglider for this machine (x86_64, musl, static, stripped)
 #   make ARCH=aarch64    build/aarch64/deltaglider (ARCH=armv7 likewise)
 #   make cross           both ARM binaries; make cross-test runs the tests on them
-#                        under qemu-user; make size prints each binary's size
+#                        under qemu-user; make size prints each binary's size;
+#                        make repro checks that two builds are the same bytes
 #   make test            every test: unit (musl and ASan/UBSan) and end-to-end
 #   make unit            unit tests only
 #   make demo            build, then show five releases going into a file:// store
@@ -65,7 +66,7 @@ LZMA_A   := $(B)/xz/src/liblzma/.libs/liblzma.a
 XD3_O    := $(B)/xdelta3.o
 LIBS     := $(XD3_O) $(BR_A) $(LZMA_A)
 
-.PHONY: all libs test unit fuzz bench demo image clean distclean vendor cross cross-test size
+.PHONY: all libs test unit fuzz bench demo image clean distclean vendor cross cross-test repro size
 .DELETE_ON_ERROR:
 
 all: $(OUT)
@@ -194,6 +195,17 @@ cross-test: cross tests/node_modules/.installed
 	  DG_RUNNER=$$q DG_UNIT=$(CURDIR)/build/$$a/unit DG_BIN=$(CURDIR)/build/$$a/dg-qemu \
 	    DG_EMULATED=1 DG_LARGE=$$l TEST_LOG=$(CURDIR)/build/test-$$a.log \
 	    sh tests/run.sh || rc=1; done; exit $$rc
+
+# Two builds of each binary, in different build trees, must be the same
+# bytes (no paths, timestamps or build ids embedded).
+repro: all cross
+	@for a in x86_64 $(CROSS_ARCHES); do \
+	  f=build/$$a/deltaglider; [ $$a = x86_64 ] && f=$(OUT); \
+	  $(MAKE) --no-print-directory ARCH=$$a B=build/repro/$$a OUT=build/repro/$$a/deltaglider \
+	    build/repro/$$a/deltaglider >/dev/null || exit 1; \
+	  if cmp -s $$f build/repro/$$a/deltaglider; then \
+	    echo "$$a: reproducible, sha256 $$(sha256sum <$$f | cut -c1-64)"; \
+	  else echo "$$a: two builds differ"; exit 1; fi; done
 
 size: all
 	@for a in x86_64 $(CROSS_ARCHES); do \

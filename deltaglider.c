@@ -188,6 +188,13 @@ typedef struct http_tls {
 	int loaded;
 } http_tls;
 
+/* An HTTP proxy from HTTP_PROXY / HTTPS_PROXY: http://[user:pass@]host:port */
+typedef struct http_proxy {
+	char host[256];
+	int port;
+	char auth[600];              /* "Basic <base64>", or empty */
+} http_proxy;
+
 typedef struct http_cfg {
 	const http_tls *tls;
 	const sys_log *log;
@@ -195,6 +202,9 @@ typedef struct http_cfg {
 	int read_timeout_ms;
 	void (*meter)(void *ctx, uint64_t bytes);   /* body bytes moved: progress */
 	void *meter_ctx;
+	http_proxy http_proxy;       /* for http:// targets; host empty: none */
+	http_proxy https_proxy;      /* for https:// targets, through CONNECT */
+	char no_proxy[2048];
 } http_cfg;
 
 typedef struct http_hdr {
@@ -246,6 +256,7 @@ typedef struct http_client {
 } http_client;
 
 static int http_tls_load(http_tls *t, const char *pem_path, sys_err *e);
+static int http_proxy_env(http_cfg *cfg, sys_err *e);
 static void http_tls_free(http_tls *t);
 static void http_client_init(http_client *c, const http_cfg *cfg);
 static void http_client_close(http_client *c);
@@ -1792,6 +1803,7 @@ struct http_conn {
 	int io_timeout;
 	int io_eof;
 	int tls_ready;               /* sc holds a usable session for resumption */
+	const http_proxy *proxy;     /* the route, when through a proxy */
 	unsigned served;             /* responses read on this connection */
 	size_t rpos, rlen;
 	unsigned char rbuf[16384];
@@ -1944,21 +1956,180 @@ static int http_connect_addr(http_conn *c, const struct addrinfo *ai, int timeou
 	return 0;
 }
 
-static int http_conn_open(http_conn *c, const http_cfg *cfg, const char *host, int port,
-	int tls, sys_err *e)
+static int http_send(http_conn *c, const void *p, size_t n, sys_err *e);
+static int http_read_line(http_conn *c, char *line, size_t cap, sys_err *e);
+
+/* ---- Proxies ---------------------------------------------------------------- */
+
+static int http_url_unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (*s == '%' && isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2])) {
+			char hex[3] = { s[1], s[2], 0 };
+
+			*o++ = (char)strtol(hex, NULL, 16);
+			s += 2;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = 0;
+	return 0;
+}
+
+/* "http://user:pass@host:port", "host:port" or "host". */
+static int http_proxy_parse(const char *url, http_proxy *p, sys_err *e)
+{
+	char buf[1024], *h, *at, *colon;
+
+	memset(p, 0, sizeof *p);
+	if (strncasecmp(url, "https://", 8) == 0)
+		return sys_fail(e, SYS_ECONFIG, "proxy %s: TLS to the proxy is not supported "
+			"(use http://; HTTPS traffic is tunnelled with CONNECT)", url);
+	if (strncasecmp(url, "http://", 7) == 0)
+		url += 7;
+	if (sys_strlcpy(buf, url, sizeof buf) >= sizeof buf)
+		return sys_fail(e, SYS_ECONFIG, "proxy URL too long");
+	h = buf;
+	if ((colon = strchr(h, '/')) != NULL)
+		*colon = 0;   /* a trailing path means nothing to a proxy */
+	if ((at = strrchr(h, '@')) != NULL) {
+		char cred[512], b64[700];
+
+		*at = 0;
+		http_url_unescape(h);
+		snprintf(cred, sizeof cred, "%s", h);
+		crypto_b64_encode((unsigned char *)cred, strlen(cred), b64);
+		snprintf(p->auth, sizeof p->auth, "Basic %s", b64);
+		explicit_bzero(cred, sizeof cred);
+		h = at + 1;
+	}
+	p->port = 80;
+	if (*h == '[') {
+		char *close = strchr(h, ']');
+
+		if (close == NULL)
+			return sys_fail(e, SYS_ECONFIG, "proxy %s: bad IPv6 address", url);
+		*close = 0;
+		colon = close[1] == ':' ? close + 1 : NULL;
+		h++;
+	} else {
+		colon = strrchr(h, ':');
+		if (colon)
+			*colon = 0;
+	}
+	if (colon) {
+		char *end;
+		long port = strtol(colon + 1, &end, 10);
+
+		if (*end || port <= 0 || port > 65535)
+			return sys_fail(e, SYS_ECONFIG, "proxy %s: bad port", url);
+		p->port = (int)port;
+	}
+	if (*h == 0)
+		return sys_fail(e, SYS_ECONFIG, "proxy %s: no host", url);
+	sys_strlcpy(p->host, h, sizeof p->host);
+	return 0;
+}
+
+static const char *http_env2(const char *lower, const char *upper)
+{
+	const char *v = getenv(lower);
+
+	if (v == NULL || *v == 0)
+		v = getenv(upper);
+	return v && *v ? v : NULL;
+}
+
+/* Proxies from the environment, as curl and the AWS CLI read them. */
+static int http_proxy_env(http_cfg *cfg, sys_err *e)
+{
+	const char *v;
+
+	memset(&cfg->http_proxy, 0, sizeof cfg->http_proxy);
+	memset(&cfg->https_proxy, 0, sizeof cfg->https_proxy);
+	cfg->no_proxy[0] = 0;
+	if ((v = http_env2("http_proxy", "HTTP_PROXY")) && http_proxy_parse(v, &cfg->http_proxy, e) < 0)
+		return -1;
+	if ((v = http_env2("https_proxy", "HTTPS_PROXY")) && http_proxy_parse(v, &cfg->https_proxy, e) < 0)
+		return -1;
+	if ((v = http_env2("no_proxy", "NO_PROXY")))
+		sys_strlcpy(cfg->no_proxy, v, sizeof cfg->no_proxy);
+	return 0;
+}
+
+/* Does a NO_PROXY entry cover host? Names match themselves and their
+ * subdomains ("example.com", ".example.com"); addresses match exactly or
+ * by IPv4 CIDR ("10.0.0.0/8"); "*" matches all. */
+static int http_no_proxy_match(const char *entry, size_t n, const char *host)
+{
+	char pat[256], *slash, *p;
+	size_t hl = strlen(host), pl;
+
+	if (n == 0 || n >= sizeof pat)
+		return 0;
+	memcpy(pat, entry, n);
+	pat[n] = 0;
+	if (strcmp(pat, "*") == 0)
+		return 1;
+	if ((slash = strchr(pat, '/')) != NULL) {
+		struct in_addr net, h;
+		long bits = strtol(slash + 1, NULL, 10);
+		uint32_t mask;
+
+		*slash = 0;
+		if (inet_pton(AF_INET, pat, &net) != 1 || inet_pton(AF_INET, host, &h) != 1 ||
+			bits < 0 || bits > 32)
+			return 0;
+		mask = bits ? htonl(0xffffffffu << (32 - bits)) : 0;
+		return (net.s_addr & mask) == (h.s_addr & mask);
+	}
+	p = pat;
+	while (*p == '.')
+		p++;
+	pl = strlen(p);
+	if (strcasecmp(p, host) == 0)
+		return 1;
+	return hl > pl && host[hl - pl - 1] == '.' && strcasecmp(host + hl - pl, p) == 0;
+}
+
+/* The proxy for a request to host, or NULL to go direct. Metadata
+ * services are always direct. */
+static const http_proxy *http_route(const http_cfg *cfg, const char *host, int tls)
+{
+	const http_proxy *p = tls ? &cfg->https_proxy : &cfg->http_proxy;
+	const char *s = cfg->no_proxy;
+
+	if (p->host[0] == 0 || strcmp(host, "169.254.169.254") == 0 ||
+		strcmp(host, "169.254.170.2") == 0 || strcmp(host, "fd00:ec2::254") == 0)
+		return NULL;
+	while (*s) {
+		size_t n = strcspn(s, ", "), len = n;
+		const char *colon = memchr(s, ':', n);
+
+		/* "host:port": matched by host alone. (An IPv6 address has more
+		 * than one colon and is left whole.) */
+		if (colon && memchr(colon + 1, ':', n - (size_t)(colon - s) - 1) == NULL)
+			len = (size_t)(colon - s);
+		if (http_no_proxy_match(s, len, host))
+			return NULL;
+		s += n;
+		while (*s == ',' || *s == ' ')
+			s++;
+	}
+	return p;
+}
+
+/* A TCP connection to host:port, with the connect timeout. */
+static int http_tcp_connect(http_conn *c, const http_cfg *cfg, const char *host, int port,
+	sys_err *e)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char portstr[8];
-	unsigned char seed[32];
-	int r, same = c->tls_ready && c->tls == tls && c->port == port &&
-		strcmp(c->host, host) == 0;
+	int r;
 
-	http_conn_close(c);
-	sys_strlcpy(c->host, host, sizeof c->host);
-	c->port = port;
-	c->tls = tls;
-	c->served = 0;
-	c->io_errno = c->io_timeout = c->io_eof = 0;
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -1980,9 +2151,75 @@ static int http_conn_open(http_conn *c, const http_cfg *cfg, const char *host, i
 		return http_io_fail(c, e, "cannot connect to");
 	}
 	c->timeout_ms = cfg->read_timeout_ms;
-	sys_logf(cfg->log, LOG_DEBUG, "connected to %s:%d%s", host, port, tls ? " (TLS)" : "");
+	return 0;
+}
+
+/* Ask the proxy for a tunnel to the target (HTTP CONNECT). */
+static int http_connect_tunnel(http_conn *c, const http_cfg *cfg, sys_err *e)
+{
+	char req[1024], line[1024];
+	const http_proxy *p = c->proxy;
+	int status;
+
+	snprintf(req, sizeof req, "CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n%s%s%sUser-Agent: %s"
+		"\r\n\r\n", c->host, c->port, c->host, c->port, p->auth[0] ? "Proxy-Authorization: " : "",
+		p->auth, p->auth[0] ? "\r\n" : "", DG_TOOL);
+	c->tls = 0;   /* the tunnel is spoken in the clear */
+	if (http_send(c, req, strlen(req), e) < 0 || http_read_line(c, line, sizeof line, e) < 0)
+		goto fail;
+	if (sscanf(line, "HTTP/1.%*d %d", &status) != 1) {
+		sys_fail(e, SYS_EPROTO, "proxy %s:%d: bad answer to CONNECT", p->host, p->port);
+		goto fail;
+	}
+	do {
+		if (http_read_line(c, line + 512, 512, e) < 0)
+			goto fail;
+	} while (line[512]);
+	if (status != 200) {
+		sys_fail(e, SYS_ENET, "proxy %s:%d refused CONNECT to %s:%d: %s", p->host, p->port,
+			c->host, c->port, line + 9);
+		e->retryable = 0;
+		goto fail;
+	}
+	if (c->rlen > c->rpos) {
+		sys_fail(e, SYS_EPROTO, "proxy %s:%d sent data before the tunnel opened", p->host, p->port);
+		goto fail;
+	}
+	c->tls = 1;
+	sys_logf(cfg->log, LOG_DEBUG, "tunnel to %s:%d through proxy %s:%d", c->host, c->port,
+		p->host, p->port);
+	return 0;
+fail:
+	c->tls = 1;
+	return -1;
+}
+
+static int http_conn_open(http_conn *c, const http_cfg *cfg, const char *host, int port,
+	int tls, sys_err *e)
+{
+	unsigned char seed[32];
+	const http_proxy *proxy = http_route(cfg, host, tls);
+	int same = c->tls_ready && c->tls == tls && c->port == port && c->proxy == proxy &&
+		strcmp(c->host, host) == 0;
+
+	http_conn_close(c);
+	sys_strlcpy(c->host, host, sizeof c->host);
+	c->port = port;
+	c->tls = tls;
+	c->proxy = proxy;
+	c->served = 0;
+	c->io_errno = c->io_timeout = c->io_eof = 0;
+	if (proxy ? http_tcp_connect(c, cfg, proxy->host, proxy->port, e) < 0 :
+		http_tcp_connect(c, cfg, host, port, e) < 0)
+		return -1;
+	sys_logf(cfg->log, LOG_DEBUG, "connected to %s:%d%s%s%s", proxy ? proxy->host : host,
+		proxy ? proxy->port : port, proxy ? " (proxy)" : "", tls ? " (TLS)" : "", "");
 	if (!tls)
 		return 0;
+	if (proxy && http_connect_tunnel(c, cfg, e) < 0) {
+		http_conn_close(c);
+		return -1;
+	}
 
 	if (!same) {
 		const http_tls *t = cfg->tls;
@@ -2409,7 +2646,16 @@ static int http_do_once(http_client *cl, const http_req *req, http_resp *resp,
 	for (i = 0; i < req->nhdrs; i++)
 		if (strcasecmp(req->hdrs[i].name, "host") == 0)
 			has_host = 1;
-	sys_buf_printf(&head, "%s %s HTTP/1.1\r\n", req->method, req->target);
+	if (c->proxy && !c->tls) {
+		/* Through a proxy, plain HTTP names the whole URL. */
+		sys_buf_printf(&head, "%s http://%s%s%s:%d%s HTTP/1.1\r\n", req->method,
+			strchr(req->host, ':') ? "[" : "", req->host, strchr(req->host, ':') ? "]" : "",
+			req->port, req->target);
+		if (c->proxy->auth[0])
+			sys_buf_printf(&head, "Proxy-Authorization: %s\r\n", c->proxy->auth);
+	} else {
+		sys_buf_printf(&head, "%s %s HTTP/1.1\r\n", req->method, req->target);
+	}
 	if (!has_host)
 		sys_buf_printf(&head, "Host: %s\r\n", req->host);
 	for (i = 0; i < req->nhdrs; i++)
@@ -2513,7 +2759,7 @@ static int http_do(http_client *cl, const http_req *req, http_resp *resp,
 		return sys_fail(e, SYS_ECONFIG, "HTTPS needs a CA bundle (--ca-bundle)");
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (c->fd < 0 || c->tls != req->tls || c->port != req->port ||
-			strcmp(c->host, req->host) != 0) {
+			strcmp(c->host, req->host) != 0 || c->proxy != http_route(cl->cfg, req->host, req->tls)) {
 			if (http_conn_open(c, cl->cfg, req->host, req->port, req->tls, e) < 0)
 				return -1;
 		}
@@ -3422,9 +3668,11 @@ static const char *s3_status_text(int status)
 	case 301: return "Moved Permanently (wrong region or endpoint?)";
 	case 307: return "Temporary Redirect";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 407: return "Proxy Authentication Required";
 	case 409: return "Conflict";
 	case 411: return "Length Required";
 	case 412: return "Precondition Failed";
@@ -7299,8 +7547,14 @@ static int cli_s3_ready(cli *c, sys_err *e)
 	c->tls.insecure = !c->cfg.verify_ssl;
 	if (c->cfg.endpoint_tls && !c->tls.insecure && http_tls_load(&c->tls, c->cfg.ca_bundle, e) < 0)
 		return -1;
-	c->hcfg = (http_cfg){ &c->tls, &c->log, (int)c->connect_timeout_s * 1000,
-		(int)c->read_timeout_s * 1000, cli_meter, c };
+	c->hcfg.tls = &c->tls;
+	c->hcfg.log = &c->log;
+	c->hcfg.connect_timeout_ms = (int)c->connect_timeout_s * 1000;
+	c->hcfg.read_timeout_ms = (int)c->read_timeout_s * 1000;
+	c->hcfg.meter = cli_meter;
+	c->hcfg.meter_ctx = c;
+	if (http_proxy_env(&c->hcfg, e) < 0)
+		return -1;
 	s3_client_init(&c->s3, &c->cfg, &c->hcfg);
 	c->cfg_loaded = 1;
 	return 0;

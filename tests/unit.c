@@ -838,6 +838,41 @@ static void test_cache(void)
 	b_ignore(system(path));
 }
 
+/* ---- Proxies: URLs and NO_PROXY */
+
+static void test_proxy(void)
+{
+	http_cfg cfg;
+	http_proxy p;
+	sys_err e;
+
+	memset(&cfg, 0, sizeof cfg);
+	CHECK("proxy with auth", http_proxy_parse("http://us%40er:p%3Ass@proxy.corp:3128/", &p, &e) == 0 &&
+		strcmp(p.host, "proxy.corp") == 0 && p.port == 3128);
+	t_streq("proxy basic auth", p.auth, "Basic dXNAZXI6cDpzcw==");   /* us@er:p:ss */
+	CHECK("proxy without scheme", http_proxy_parse("10.0.0.1", &p, &e) == 0 && p.port == 80 &&
+		p.auth[0] == 0);
+	CHECK("proxy IPv6", http_proxy_parse("http://[::1]:8080", &p, &e) == 0 &&
+		strcmp(p.host, "::1") == 0 && p.port == 8080);
+	CHECK("TLS proxy refused", http_proxy_parse("https://p:1", &p, &e) < 0);
+	CHECK("bad proxy port", http_proxy_parse("http://p:99999", &p, &e) < 0);
+
+	http_proxy_parse("http://p:1", &cfg.https_proxy, &e);
+	sys_strlcpy(cfg.no_proxy, "localhost, .internal.corp,10.0.0.0/8,s3.local:9000", sizeof cfg.no_proxy);
+	CHECK("proxy used", http_route(&cfg, "s3.amazonaws.com", 1) == &cfg.https_proxy);
+	CHECK("no http proxy set", http_route(&cfg, "s3.amazonaws.com", 0) == NULL);
+	CHECK("NO_PROXY exact", http_route(&cfg, "localhost", 1) == NULL);
+	CHECK("NO_PROXY subdomain", http_route(&cfg, "minio.internal.corp", 1) == NULL);
+	CHECK("NO_PROXY domain itself", http_route(&cfg, "internal.corp", 1) == NULL);
+	CHECK("NO_PROXY not a suffix match", http_route(&cfg, "xinternal.corp", 1) != NULL);
+	CHECK("NO_PROXY CIDR", http_route(&cfg, "10.2.3.4", 1) == NULL);
+	CHECK("NO_PROXY CIDR miss", http_route(&cfg, "11.2.3.4", 1) != NULL);
+	CHECK("NO_PROXY host:port", http_route(&cfg, "s3.local", 1) == NULL);
+	CHECK("metadata is direct", http_route(&cfg, "169.254.169.254", 1) == NULL);
+	sys_strlcpy(cfg.no_proxy, "*", sizeof cfg.no_proxy);
+	CHECK("NO_PROXY *", http_route(&cfg, "anything", 1) == NULL);
+}
+
 /* ---- Command line: usage errors exit 2 and name the problem. */
 
 static int t_cli(const char *const *argv)
@@ -886,6 +921,7 @@ int main(void)
 	test_json();
 	test_delta();
 	test_cache();
+	test_proxy();
 	test_cli();
 	printf("# unit: %d passed, %d failed\n", t_passed, t_failed);
 	return t_failed ? 1 : 0;
