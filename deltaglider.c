@@ -296,7 +296,29 @@ typedef struct aws_config {
 	uint64_t mp_chunksize;
 	aws_creds creds;
 	int have_creds;
+	/* Credentials that come from elsewhere and expire are fetched, and
+	 * fetched again shortly before they do. */
+	int creds_kind;              /* AWS_CREDS_* */
+	time_t expiration;           /* 0: they do not expire */
+	char process[1024];          /* credential_process */
+	char role_arn[256];          /* web identity */
+	char token_file[DG_MAX_PATH];
+	char session_name[128];
+	int region_known;            /* from --region, the environment or the profile */
+	int imds_off;                /* AWS_EC2_METADATA_DISABLED */
+	int ec2_detection;           /* region from EC2 metadata (DG_DISABLE_EC2_DETECTION) */
+	int imds_absent;             /* a probe found no metadata service: not again */
 } aws_config;
+
+enum { AWS_CREDS_STATIC, AWS_CREDS_WEB_IDENTITY, AWS_CREDS_PROCESS, AWS_CREDS_CONTAINER,
+	AWS_CREDS_IMDS };
+
+typedef struct aws_url {
+	int tls;
+	char host[256];
+	int port;
+	char path[1024];             /* path and query, "/" at least */
+} aws_url;
 
 typedef struct aws_sigv4 {
 	const char *method;
@@ -318,7 +340,9 @@ typedef struct aws_opts {        /* what the command line says */
 	int no_verify_ssl;
 } aws_opts;
 
-static int aws_config_load(aws_config *cfg, const aws_opts *o, const sys_log *lg, sys_err *e);
+static int aws_config_load(aws_config *cfg, const aws_opts *o, sys_err *e);
+static int aws_resolve(aws_config *cfg, const http_cfg *hc, sys_err *e);
+static int aws_refresh_if_needed(aws_config *cfg, const http_cfg *hc, sys_err *e);
 static int aws_uri_encode(sys_buf *out, const char *s, int keep_slash);
 static int aws_sigv4_sign(const aws_creds *c, const aws_sigv4 *s, sys_buf *authz,
 	sys_buf *canonical, sys_buf *to_sign);
@@ -366,7 +390,7 @@ typedef struct s3_object {
 } s3_object;
 
 typedef struct s3_client {
-	const aws_config *cfg;
+	aws_config *cfg;             /* not const: temporary credentials are refreshed */
 	const sys_log *log;
 	http_client http;
 } s3_client;
@@ -376,7 +400,7 @@ typedef int (*s3_list_fn)(void *ctx, const s3_object *obj, sys_err *e);
 static void s3_meta_init(s3_meta *m);
 static int s3_meta_set(s3_meta *m, const char *name, const char *value);
 static const char *s3_meta_get(const s3_meta *m, const char *name);
-static void s3_client_init(s3_client *c, const aws_config *cfg, const http_cfg *hc);
+static void s3_client_init(s3_client *c, aws_config *cfg, const http_cfg *hc);
 static void s3_client_close(s3_client *c);
 static int s3_list_buckets(s3_client *c, s3_list_fn fn, void *ctx, sys_err *e);
 static int s3_create_bucket(s3_client *c, const char *bucket, sys_err *e);
@@ -2925,28 +2949,26 @@ static int aws_load_ini(const char *env, const char *rel, sys_buf *out, char *pa
 	return 0;
 }
 
-/* Split an endpoint URL into scheme, host, port and base path. */
-static int aws_parse_endpoint(aws_config *cfg, const char *url, sys_err *e)
+/* Split an http(s) URL into scheme, host, port, and path with query. */
+static int aws_parse_url(const char *url, aws_url *u, sys_err *e)
 {
 	const char *p = url, *host, *host_end, *slash;
 	size_t n;
 
+	memset(u, 0, sizeof *u);
 	if (strncasecmp(p, "https://", 8) == 0)
-		cfg->endpoint_tls = 1, p += 8;
+		u->tls = 1, p += 8;
 	else if (strncasecmp(p, "http://", 7) == 0)
-		cfg->endpoint_tls = 0, p += 7;
+		u->tls = 0, p += 7;
 	else
-		return sys_fail(e, SYS_EUSAGE, "endpoint URL '%s' must start with http:// or https://",
-			url);
-	cfg->endpoint_port = cfg->endpoint_tls ? 443 : 80;
-	slash = strchr(p, '/');
-	if (slash == NULL)
-		slash = p + strlen(p);
+		return sys_fail(e, SYS_EUSAGE, "URL '%s' must start with http:// or https://", url);
+	u->port = u->tls ? 443 : 80;
+	slash = p + strcspn(p, "/?");
 	if (*p == '[') {
 		host = p + 1;
 		host_end = memchr(host, ']', (size_t)(slash - host));
 		if (host_end == NULL)
-			return sys_fail(e, SYS_EUSAGE, "endpoint URL '%s': bad IPv6 address", url);
+			return sys_fail(e, SYS_EUSAGE, "URL '%s': bad IPv6 address", url);
 		p = host_end + 1;
 	} else {
 		host = p;
@@ -2956,31 +2978,48 @@ static int aws_parse_endpoint(aws_config *cfg, const char *url, sys_err *e)
 		p = host_end;
 	}
 	n = (size_t)(host_end - host);
-	if (n == 0 || n >= sizeof cfg->endpoint_host)
-		return sys_fail(e, SYS_EUSAGE, "endpoint URL '%s' has no valid host", url);
-	memcpy(cfg->endpoint_host, host, n);
-	cfg->endpoint_host[n] = 0;
+	if (n == 0 || n >= sizeof u->host)
+		return sys_fail(e, SYS_EUSAGE, "URL '%s' has no valid host", url);
+	memcpy(u->host, host, n);
+	u->host[n] = 0;
 	if (*p == ':') {
 		char *end;
 		long port = strtol(p + 1, &end, 10);
 
 		if (end != slash || port <= 0 || port > 65535)
-			return sys_fail(e, SYS_EUSAGE, "endpoint URL '%s' has a bad port", url);
-		cfg->endpoint_port = (int)port;
+			return sys_fail(e, SYS_EUSAGE, "URL '%s' has a bad port", url);
+		u->port = (int)port;
 	} else if (p != slash) {
-		return sys_fail(e, SYS_EUSAGE, "endpoint URL '%s' is malformed", url);
+		return sys_fail(e, SYS_EUSAGE, "URL '%s' is malformed", url);
 	}
-	n = strlen(slash);
-	while (n && slash[n - 1] == '/')
+	if ((size_t)snprintf(u->path, sizeof u->path, "%s%s", *slash == '/' ? "" : "/", slash) >=
+		sizeof u->path)
+		return sys_fail(e, SYS_EUSAGE, "URL '%s' has too long a path", url);
+	return 0;
+}
+
+/* The S3 endpoint: host, port, scheme and a base path without its slash. */
+static int aws_parse_endpoint(aws_config *cfg, const char *url, sys_err *e)
+{
+	aws_url u;
+	size_t n;
+
+	if (aws_parse_url(url, &u, e) < 0)
+		return -1;
+	cfg->endpoint_tls = u.tls;
+	cfg->endpoint_port = u.port;
+	sys_strlcpy(cfg->endpoint_host, u.host, sizeof cfg->endpoint_host);
+	n = strlen(u.path);
+	while (n && u.path[n - 1] == '/')
 		n--;
 	if (n >= sizeof cfg->endpoint_path)
 		return sys_fail(e, SYS_EUSAGE, "endpoint URL '%s' has too long a path", url);
-	memcpy(cfg->endpoint_path, slash, n);
+	memcpy(cfg->endpoint_path, u.path, n);
 	cfg->endpoint_path[n] = 0;
 	return 0;
 }
 
-static int aws_config_load(aws_config *cfg, const aws_opts *o, const sys_log *lg, sys_err *e)
+static int aws_config_load(aws_config *cfg, const aws_opts *o, sys_err *e)
 {
 	sys_buf creds = { 0 }, conf = { 0 };
 	char creds_path[DG_MAX_PATH] = "", conf_path[DG_MAX_PATH] = "", v[DG_MAX_PATH];
@@ -3005,7 +3044,19 @@ static int aws_config_load(aws_config *cfg, const aws_opts *o, const sys_log *lg
 		goto done;
 	}
 
-	/* Credentials: environment (unless --profile), credentials file, config file. */
+	/* Credentials, in the AWS CLI's order: environment (unless --profile),
+	 * web identity, credentials file, credential_process, config file,
+	 * container, EC2 instance metadata. The last four are fetched by
+	 * aws_resolve, once trust anchors are loaded. */
+	cfg->imds_off = (s = aws_env("AWS_EC2_METADATA_DISABLED")) && strcasecmp(s, "true") == 0;
+	cfg->ec2_detection = !((s = aws_env("DG_DISABLE_EC2_DETECTION")) &&
+		(strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0));
+	if ((s = aws_env("AWS_ROLE_SESSION_NAME")) ||
+		aws_profile_get(&conf, 1, cfg->profile, "role_session_name", cfg->session_name,
+			sizeof cfg->session_name))
+		sys_strlcpy(cfg->session_name, s ? s : cfg->session_name, sizeof cfg->session_name);
+	else
+		snprintf(cfg->session_name, sizeof cfg->session_name, "deltaglider-%ld", (long)time(NULL));
 	if (!cfg->profile_explicit && aws_env("AWS_ACCESS_KEY_ID") && aws_env("AWS_SECRET_ACCESS_KEY")) {
 		sys_strlcpy(cfg->creds.access_key, aws_env("AWS_ACCESS_KEY_ID"), sizeof cfg->creds.access_key);
 		sys_strlcpy(cfg->creds.secret_key, aws_env("AWS_SECRET_ACCESS_KEY"),
@@ -3014,11 +3065,20 @@ static int aws_config_load(aws_config *cfg, const aws_opts *o, const sys_log *lg
 			sys_strlcpy(cfg->creds.token, s, sizeof cfg->creds.token);
 		sys_strlcpy(cfg->creds.source, "environment", sizeof cfg->creds.source);
 		cfg->have_creds = 1;
+	} else if (!cfg->profile_explicit && aws_env("AWS_WEB_IDENTITY_TOKEN_FILE") &&
+		aws_env("AWS_ROLE_ARN")) {
+		sys_strlcpy(cfg->token_file, aws_env("AWS_WEB_IDENTITY_TOKEN_FILE"), sizeof cfg->token_file);
+		sys_strlcpy(cfg->role_arn, aws_env("AWS_ROLE_ARN"), sizeof cfg->role_arn);
+		cfg->creds_kind = AWS_CREDS_WEB_IDENTITY;
+	} else if (aws_profile_get(&conf, 1, cfg->profile, "web_identity_token_file",
+			cfg->token_file, sizeof cfg->token_file) &&
+		aws_profile_get(&conf, 1, cfg->profile, "role_arn", cfg->role_arn, sizeof cfg->role_arn)) {
+		cfg->creds_kind = AWS_CREDS_WEB_IDENTITY;
 	} else {
 		const sys_buf *files[2] = { &creds, &conf };
 		const char *names[2] = { "shared credentials file", "config file" };
 
-		for (int i = 0; i < 2 && !cfg->have_creds; i++) {
+		for (int i = 0; i < 2 && !cfg->have_creds && !cfg->creds_kind; i++) {
 			if (aws_profile_get(files[i], i, cfg->profile, "aws_access_key_id",
 					cfg->creds.access_key, sizeof cfg->creds.access_key) &&
 				aws_profile_get(files[i], i, cfg->profile, "aws_secret_access_key",
@@ -3027,16 +3087,31 @@ static int aws_config_load(aws_config *cfg, const aws_opts *o, const sys_log *lg
 					cfg->creds.token, sizeof cfg->creds.token);
 				sys_strlcpy(cfg->creds.source, names[i], sizeof cfg->creds.source);
 				cfg->have_creds = 1;
+			} else if (i == 0 && (aws_profile_get(&creds, 0, cfg->profile, "credential_process",
+					cfg->process, sizeof cfg->process) ||
+				aws_profile_get(&conf, 1, cfg->profile, "credential_process", cfg->process,
+					sizeof cfg->process))) {
+				cfg->creds_kind = AWS_CREDS_PROCESS;
 			}
+		}
+		if (!cfg->have_creds && !cfg->creds_kind) {
+			if (aws_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") ||
+				aws_env("AWS_CONTAINER_CREDENTIALS_FULL_URI"))
+				cfg->creds_kind = AWS_CREDS_CONTAINER;
+			else if (!cfg->imds_off)
+				cfg->creds_kind = AWS_CREDS_IMDS;
 		}
 	}
 
+	cfg->region_known = 1;
 	if (o->region)
 		sys_strlcpy(cfg->region, o->region, sizeof cfg->region);
 	else if ((s = aws_env("AWS_REGION")) || (s = aws_env("AWS_DEFAULT_REGION")))
 		sys_strlcpy(cfg->region, s, sizeof cfg->region);
-	else if (!aws_profile_get(&conf, 1, cfg->profile, "region", cfg->region, sizeof cfg->region))
+	else if (!aws_profile_get(&conf, 1, cfg->profile, "region", cfg->region, sizeof cfg->region)) {
 		sys_strlcpy(cfg->region, "us-east-1", sizeof cfg->region);
+		cfg->region_known = 0;   /* EC2 metadata may know better */
+	}
 
 	if (o->endpoint)
 		sys_strlcpy(cfg->endpoint, o->endpoint, sizeof cfg->endpoint);
@@ -3103,14 +3178,426 @@ static int aws_config_load(aws_config *cfg, const aws_opts *o, const sys_log *lg
 			"least 5MB", conf_path, v);
 		goto done;
 	}
-	sys_logf(lg, LOG_DEBUG, "profile %s, region %s, endpoint %s://%s:%d%s, credentials from %s",
-		cfg->profile, cfg->region, cfg->endpoint_tls ? "https" : "http", cfg->endpoint_host,
-		cfg->endpoint_port, cfg->endpoint_path, cfg->have_creds ? cfg->creds.source : "nowhere");
 	rc = 0;
 done:
 	sys_buf_free(&creds);
 	sys_buf_free(&conf);
 	return rc;
+}
+
+/* ---- Credentials from elsewhere: STS, credential_process, containers, EC2 --- */
+
+/* One HTTP exchange for a credentials or metadata service; the body of
+ * any answer lands in out. */
+static int aws_fetch(const http_cfg *hc, const char *method, const aws_url *u,
+	const http_hdr *hdrs, size_t nhdrs, const char *body, sys_buf *out, int *status,
+	sys_err *e)
+{
+	http_client cl;
+	http_resp *r = calloc(1, sizeof *r);
+	http_body b = { (const unsigned char *)body, -1, 0, body ? strlen(body) : 0, 0 };
+	http_sink sink = { http_sink_buf_write, http_sink_buf_reset, out };
+	http_req req = { method, u->host, u->port, u->tls, u->path, hdrs, nhdrs, body ? &b : NULL };
+	int rc;
+
+	if (r == NULL)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	http_client_init(&cl, hc);
+	out->len = 0;
+	rc = http_do(&cl, &req, r, &sink, e);
+	if (rc == 0) {
+		*status = r->status;
+		if (r->status < 200 || r->status >= 300)
+			sys_buf_add(out, r->errbody.data, r->errbody.len);
+	}
+	http_client_close(&cl);
+	http_resp_free(r);
+	free(r);
+	return rc;
+}
+
+/* Keys from a JSON document (credential_process, containers, EC2): the
+ * key names differ only for the session token. Every value is checked. */
+static int aws_creds_json(const char *js, size_t len, const char *token_key, aws_creds *c,
+	time_t *expires, const char *what, sys_err *e)
+{
+	jsmntok_t tok[64];
+	jsmn_parser p;
+	char v[64];
+	int n, i;
+
+	jsmn_init(&p);
+	n = jsmn_parse(&p, js, len, tok, sizeof tok / sizeof tok[0]);
+	if (n < 1 || tok[0].type != JSMN_OBJECT)
+		return sys_fail(e, SYS_ECONFIG, "%s: malformed JSON", what);
+	if ((i = sys_json_find(js, tok, n, 0, "Code")) >= 0 &&
+		(sys_json_string(js, &tok[i], v, sizeof v) < 0 || strcmp(v, "Success") != 0))
+		return sys_fail(e, SYS_ECONFIG, "%s: answer code is not Success", what);
+	if ((i = sys_json_find(js, tok, n, 0, "Version")) >= 0 &&
+		(len = (size_t)(tok[i].end - tok[i].start), len != 1 || js[tok[i].start] != '1'))
+		return sys_fail(e, SYS_ECONFIG, "%s: unsupported Version (want 1)", what);
+	memset(c, 0, sizeof *c);
+	if ((i = sys_json_find(js, tok, n, 0, "AccessKeyId")) < 0 ||
+		sys_json_string(js, &tok[i], c->access_key, sizeof c->access_key) < 0 || !c->access_key[0] ||
+		(i = sys_json_find(js, tok, n, 0, "SecretAccessKey")) < 0 ||
+		sys_json_string(js, &tok[i], c->secret_key, sizeof c->secret_key) < 0 || !c->secret_key[0])
+		return sys_fail(e, SYS_ECONFIG, "%s: no valid AccessKeyId and SecretAccessKey", what);
+	if ((i = sys_json_find(js, tok, n, 0, token_key)) >= 0 &&
+		sys_json_string(js, &tok[i], c->token, sizeof c->token) < 0)
+		return sys_fail(e, SYS_ECONFIG, "%s: invalid %s", what, token_key);
+	*expires = 0;
+	if ((i = sys_json_find(js, tok, n, 0, "Expiration")) >= 0) {
+		if (sys_json_string(js, &tok[i], v, sizeof v) < 0 || sys_time_parse(v, expires) < 0)
+			return sys_fail(e, SYS_ECONFIG, "%s: invalid Expiration", what);
+	}
+	for (const char *k = c->access_key; *k; k++)
+		if (!isalnum((unsigned char)*k))
+			return sys_fail(e, SYS_ECONFIG, "%s: AccessKeyId is not alphanumeric", what);
+	for (const char *k = c->secret_key; *k; k++)
+		if (!isgraph((unsigned char)*k))
+			return sys_fail(e, SYS_ECONFIG, "%s: SecretAccessKey has invalid characters", what);
+	for (const char *k = c->token; *k; k++)
+		if (!isgraph((unsigned char)*k))
+			return sys_fail(e, SYS_ECONFIG, "%s: the session token has invalid characters", what);
+	return 0;
+}
+
+/* credential_process: a command, split like a shell would (quotes, no
+ * expansion) and run without one, whose stdout is the JSON. */
+static int aws_creds_process(aws_config *cfg, sys_err *e)
+{
+	char buf[1024], *argv[64], *p = buf, *o;
+	sys_buf out = { 0 };
+	int pipefd[2], argc = 0, status, rc = -1;
+	pid_t pid;
+
+	sys_strlcpy(buf, cfg->process, sizeof buf);
+	while (*p && argc < 63) {
+		char q = 0;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == 0)
+			break;
+		argv[argc++] = o = p;
+		for (; *p && (q || (*p != ' ' && *p != '\t')); p++) {
+			if (q ? *p == q : (*p == '"' || *p == '\'')) {
+				q = q ? 0 : *p;
+				continue;
+			}
+			*o++ = *p;
+		}
+		if (*p)
+			p++;
+		*o = 0;
+	}
+	argv[argc] = NULL;
+	if (argc == 0)
+		return sys_fail(e, SYS_ECONFIG, "credential_process is empty");
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return sys_fail_errno(e, SYS_ECONFIG, errno, "credential_process");
+	pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return sys_fail_errno(e, SYS_ECONFIG, errno, "credential_process");
+	}
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	for (;;) {
+		char chunk[4096];
+		ssize_t r = read(pipefd[0], chunk, sizeof chunk);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || out.len + (size_t)r > 65536 || sys_buf_add(&out, chunk, (size_t)r) < 0)
+			break;
+	}
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		sys_fail(e, SYS_ECONFIG, "credential_process %s failed (exit status %d)", argv[0],
+			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		goto done;
+	}
+	if (aws_creds_json(out.data ? out.data : "", out.len, "SessionToken", &cfg->creds,
+			&cfg->expiration, "credential_process", e) < 0)
+		goto done;
+	sys_strlcpy(cfg->creds.source, "credential_process", sizeof cfg->creds.source);
+	rc = 0;
+done:
+	explicit_bzero(out.data ? out.data : buf, out.data ? out.cap : 0);
+	sys_buf_free(&out);
+	return rc;
+}
+
+/* AssumeRoleWithWebIdentity: a token file (EKS IRSA) exchanged at STS. */
+static int aws_creds_web_identity(aws_config *cfg, const http_cfg *hc, sys_err *e)
+{
+	char url[512], exp[64];
+	const char *v;
+	sys_buf token = { 0 }, body = { 0 }, out = { 0 };
+	http_hdr h = { "Content-Type", "application/x-www-form-urlencoded" };
+	xml_node root, res, cr;
+	aws_url u;
+	int status, rc = -1;
+
+	if (sys_read_file(cfg->token_file, 1u << 20, &token, e) < 0) {
+		sys_err_prefix(e, "web identity token: ");
+		e->code = SYS_ECONFIG;
+		goto done;
+	}
+	while (token.len && isspace((unsigned char)token.data[token.len - 1]))
+		token.data[--token.len] = 0;
+	if ((v = aws_env("AWS_ENDPOINT_URL_STS")) || (v = aws_env("AWS_ENDPOINT_URL")))
+		sys_strlcpy(url, v, sizeof url);
+	else
+		snprintf(url, sizeof url, "https://sts.%s.amazonaws.com/", cfg->region);
+	if (aws_parse_url(url, &u, e) < 0)
+		goto done;
+	sys_buf_adds(&body, "Action=AssumeRoleWithWebIdentity&RoleArn=");
+	aws_uri_encode(&body, cfg->role_arn, 0);
+	sys_buf_adds(&body, "&RoleSessionName=");
+	aws_uri_encode(&body, cfg->session_name, 0);
+	sys_buf_adds(&body, "&Version=2011-06-15&WebIdentityToken=");
+	if (aws_uri_encode(&body, token.data ? token.data : "", 0) < 0) {
+		sys_fail(e, SYS_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (aws_fetch(hc, "POST", &u, &h, 1, body.data, &out, &status, e) < 0) {
+		sys_err_prefix(e, "STS: ");
+		goto done;
+	}
+	if (out.len == 0 || xml_root(out.data, out.len, &root) < 0) {
+		sys_fail(e, SYS_ECONFIG, "STS AssumeRoleWithWebIdentity: HTTP %d, no XML answer", status);
+		goto done;
+	}
+	if (status != 200) {
+		char code[64] = "", msg[256] = "";
+		xml_node err;
+
+		if (xml_child(&root, "Error", &err) == 1) {
+			xml_child_text(&err, "Code", code, sizeof code);
+			xml_child_text(&err, "Message", msg, sizeof msg);
+		}
+		sys_fail(e, SYS_ECONFIG, "STS AssumeRoleWithWebIdentity for %s: %s: %s", cfg->role_arn,
+			code[0] ? code : "error", msg);
+		goto done;
+	}
+	memset(&cfg->creds, 0, sizeof cfg->creds);
+	if (xml_child(&root, "AssumeRoleWithWebIdentityResult", &res) != 1 ||
+		xml_child(&res, "Credentials", &cr) != 1 ||
+		xml_child_text(&cr, "AccessKeyId", cfg->creds.access_key, sizeof cfg->creds.access_key) != 1 ||
+		xml_child_text(&cr, "SecretAccessKey", cfg->creds.secret_key, sizeof cfg->creds.secret_key) != 1 ||
+		xml_child_text(&cr, "SessionToken", cfg->creds.token, sizeof cfg->creds.token) != 1 ||
+		xml_child_text(&cr, "Expiration", exp, sizeof exp) != 1 ||
+		sys_time_parse(exp, &cfg->expiration) < 0 || !cfg->creds.access_key[0] ||
+		!cfg->creds.secret_key[0] || !cfg->creds.token[0]) {
+		sys_fail(e, SYS_ECONFIG, "STS AssumeRoleWithWebIdentity: incomplete credentials");
+		goto done;
+	}
+	sys_strlcpy(cfg->creds.source, "web identity (STS)", sizeof cfg->creds.source);
+	rc = 0;
+done:
+	explicit_bzero(out.data ? out.data : url, out.data ? out.cap : 0);
+	sys_buf_free(&token);
+	sys_buf_free(&body);
+	sys_buf_free(&out);
+	return rc;
+}
+
+/* ECS task roles and EKS Pod Identity: a local HTTP endpoint. */
+static int aws_creds_container(aws_config *cfg, const http_cfg *hc, sys_err *e)
+{
+	char url[1024], auth[4096] = "";
+	const char *v;
+	sys_buf out = { 0 }, tok = { 0 };
+	http_hdr h = { "Authorization", auth };
+	aws_url u;
+	int status, rc = -1;
+
+	if ((v = aws_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")))
+		snprintf(url, sizeof url, "http://169.254.170.2%s", v);
+	else
+		sys_strlcpy(url, aws_env("AWS_CONTAINER_CREDENTIALS_FULL_URI"), sizeof url);
+	if (aws_parse_url(url, &u, e) < 0)
+		goto done;
+	/* Plain HTTP only to the container agent's addresses or loopback. */
+	if (!u.tls && strcmp(u.host, "169.254.170.2") != 0 && strcmp(u.host, "169.254.170.23") != 0 &&
+		strcmp(u.host, "fd00:ec2::23") != 0 && strcmp(u.host, "localhost") != 0 &&
+		strncmp(u.host, "127.", 4) != 0 && strcmp(u.host, "::1") != 0) {
+		sys_fail(e, SYS_ECONFIG, "container credentials URI %s: plain HTTP only to loopback or "
+			"the container agent", url);
+		goto done;
+	}
+	if ((v = aws_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"))) {
+		if (sys_read_file(v, sizeof auth - 1, &tok, e) < 0) {
+			e->code = SYS_ECONFIG;
+			goto done;
+		}
+		snprintf(auth, sizeof auth, "%.*s", (int)strcspn(tok.data ? tok.data : "", "\r\n"),
+			tok.data ? tok.data : "");
+	} else if ((v = aws_env("AWS_CONTAINER_AUTHORIZATION_TOKEN"))) {
+		sys_strlcpy(auth, v, sizeof auth);
+	}
+	if (aws_fetch(hc, "GET", &u, &h, auth[0] ? 1 : 0, NULL, &out, &status, e) < 0) {
+		sys_err_prefix(e, "container credentials: ");
+		e->code = SYS_ECONFIG;
+		goto done;
+	}
+	if (status != 200) {
+		sys_fail(e, SYS_ECONFIG, "container credentials %s: HTTP %d", url, status);
+		goto done;
+	}
+	if (aws_creds_json(out.data ? out.data : "", out.len, "Token", &cfg->creds, &cfg->expiration,
+			"container credentials", e) < 0)
+		goto done;
+	sys_strlcpy(cfg->creds.source, "container", sizeof cfg->creds.source);
+	rc = 0;
+done:
+	explicit_bzero(auth, sizeof auth);
+	sys_buf_free(&tok);
+	sys_buf_free(&out);
+	return rc;
+}
+
+/* IMDSv2: a session token first, then the path asked for. A metadata
+ * service that does not answer within a second is absent, and asked no
+ * more in this process. */
+static int aws_imds_get(aws_config *cfg, const http_cfg *hc, const char *path, sys_buf *out,
+	sys_err *e)
+{
+	char base[256], token[256];
+	const char *v;
+	http_cfg quick = *hc;
+	http_hdr h;
+	aws_url u;
+	int status;
+	uint64_t secs = 1;
+
+	if (cfg->imds_absent)
+		return sys_fail(e, SYS_ENOTFOUND, "no EC2 instance metadata service");
+	if ((v = aws_env("AWS_METADATA_SERVICE_TIMEOUT")))
+		sys_parse_u64(v, &secs);
+	quick.connect_timeout_ms = quick.read_timeout_ms = (int)(secs ? secs : 1) * 1000;
+	if ((v = aws_env("AWS_EC2_METADATA_SERVICE_ENDPOINT")))
+		sys_strlcpy(base, v, sizeof base);
+	else if ((v = aws_env("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE")) && strcasecmp(v, "IPv6") == 0)
+		sys_strlcpy(base, "http://[fd00:ec2::254]", sizeof base);
+	else
+		sys_strlcpy(base, "http://169.254.169.254", sizeof base);
+	while (strlen(base) && base[strlen(base) - 1] == '/')
+		base[strlen(base) - 1] = 0;
+
+	snprintf(token, sizeof token, "%s/latest/api/token", base);
+	if (aws_parse_url(token, &u, e) < 0)
+		return -1;
+	h = (http_hdr){ "X-aws-ec2-metadata-token-ttl-seconds", "21600" };
+	if (aws_fetch(&quick, "PUT", &u, &h, 1, "", out, &status, e) < 0 || status != 200 ||
+		out->len == 0 || out->len >= sizeof token) {
+		sys_logf(hc->log, LOG_DEBUG, "no EC2 instance metadata at %s", base);
+		cfg->imds_absent = 1;
+		return sys_fail(e, SYS_ENOTFOUND, "no EC2 instance metadata service at %s", base);
+	}
+	memcpy(token, out->data, out->len);
+	token[out->len] = 0;
+	snprintf(base + strlen(base), sizeof base - strlen(base), "%s", path);
+	if (aws_parse_url(base, &u, e) < 0)
+		return -1;
+	h = (http_hdr){ "X-aws-ec2-metadata-token", token };
+	if (aws_fetch(&quick, "GET", &u, &h, 1, NULL, out, &status, e) < 0)
+		return -1;
+	explicit_bzero(token, sizeof token);
+	if (status != 200)
+		return sys_fail(e, status == 404 ? SYS_ENOTFOUND : SYS_ECONFIG,
+			"EC2 instance metadata %s: HTTP %d", path, status);
+	return 0;
+}
+
+static int aws_creds_imds(aws_config *cfg, const http_cfg *hc, sys_err *e)
+{
+	char path[256];
+	sys_buf out = { 0 };
+	int rc = -1;
+	size_t n;
+
+	if (aws_imds_get(cfg, hc, "/latest/meta-data/iam/security-credentials/", &out, e) < 0)
+		goto done;
+	n = strcspn(out.data ? out.data : "", "\r\n");
+	if (n == 0 || n > 128) {
+		sys_fail(e, SYS_ECONFIG, "EC2 instance metadata: no IAM role attached");
+		goto done;
+	}
+	snprintf(path, sizeof path, "/latest/meta-data/iam/security-credentials/%.*s", (int)n,
+		out.data);
+	if (strchr(path + 43, '/') || aws_imds_get(cfg, hc, path, &out, e) < 0)
+		goto done;
+	if (aws_creds_json(out.data ? out.data : "", out.len, "Token", &cfg->creds, &cfg->expiration,
+			"EC2 instance metadata credentials", e) < 0)
+		goto done;
+	sys_strlcpy(cfg->creds.source, "EC2 instance metadata", sizeof cfg->creds.source);
+	rc = 0;
+done:
+	explicit_bzero(out.data ? out.data : path, out.data ? out.cap : 0);
+	sys_buf_free(&out);
+	return rc;
+}
+
+static int aws_creds_fetch(aws_config *cfg, const http_cfg *hc, sys_err *e)
+{
+	switch (cfg->creds_kind) {
+	case AWS_CREDS_WEB_IDENTITY: return aws_creds_web_identity(cfg, hc, e);
+	case AWS_CREDS_PROCESS: return aws_creds_process(cfg, e);
+	case AWS_CREDS_CONTAINER: return aws_creds_container(cfg, hc, e);
+	case AWS_CREDS_IMDS: return aws_creds_imds(cfg, hc, e);
+	}
+	return 0;
+}
+
+/* What needs the network or a subprocess: credentials from services, and
+ * the region from EC2 metadata when nothing else named one and the
+ * endpoint is AWS's (a custom endpoint does not care about EC2 regions). */
+static int aws_resolve(aws_config *cfg, const http_cfg *hc, sys_err *e)
+{
+	sys_buf out = { 0 };
+
+	if (!cfg->have_creds && cfg->creds_kind != AWS_CREDS_STATIC) {
+		if (aws_creds_fetch(cfg, hc, e) == 0)
+			cfg->have_creds = 1;
+		else if (cfg->creds_kind != AWS_CREDS_IMDS || e->code != SYS_ENOTFOUND)
+			return -1;   /* an absent EC2 service just means no credentials */
+	}
+	if (!cfg->region_known && !cfg->endpoint[0] && cfg->ec2_detection && !cfg->imds_off &&
+		aws_imds_get(cfg, hc, "/latest/meta-data/placement/region", &out, e) == 0) {
+		size_t n = strcspn(out.data ? out.data : "", "\r\n");
+
+		if (n > 0 && n < sizeof cfg->region) {
+			snprintf(cfg->region, sizeof cfg->region, "%.*s", (int)n, out.data);
+			snprintf(cfg->endpoint_host, sizeof cfg->endpoint_host, "s3.%s.amazonaws.com",
+				cfg->region);
+			sys_logf(hc->log, LOG_DEBUG, "region %s from EC2 instance metadata", cfg->region);
+		}
+	}
+	sys_buf_free(&out);
+	sys_logf(hc->log, LOG_DEBUG, "profile %s, region %s, endpoint %s://%s:%d%s, credentials "
+		"from %s", cfg->profile, cfg->region, cfg->endpoint_tls ? "https" : "http",
+		cfg->endpoint_host, cfg->endpoint_port, cfg->endpoint_path,
+		cfg->have_creds ? cfg->creds.source : "nowhere");
+	return 0;
+}
+
+/* Temporary credentials are fetched again five minutes before they expire. */
+static int aws_refresh_if_needed(aws_config *cfg, const http_cfg *hc, sys_err *e)
+{
+	if (cfg->expiration == 0 || time(NULL) < cfg->expiration - 300)
+		return 0;
+	sys_logf(hc->log, LOG_DEBUG, "refreshing credentials from %s", cfg->creds.source);
+	return aws_creds_fetch(cfg, hc, e);
 }
 
 /* SigV4 UriEncode: everything but A-Z a-z 0-9 - _ . ~ as %XX, and '/'
@@ -3595,7 +4082,7 @@ static const char *s3_meta_get(const s3_meta *m, const char *name)
 }
 
 
-static void s3_client_init(s3_client *c, const aws_config *cfg, const http_cfg *hc)
+static void s3_client_init(s3_client *c, aws_config *cfg, const http_cfg *hc)
 {
 	c->cfg = cfg;
 	c->log = hc->log;
@@ -3721,7 +4208,7 @@ static int s3_error_from(const http_resp *r, const char *body, size_t len, sys_e
 static int s3_request(s3_client *c, const s3_call *call, http_resp *resp,
 	const http_sink *sink, sys_err *e)
 {
-	const aws_config *cfg = c->cfg;
+	aws_config *cfg = c->cfg;
 	http_hdr sorted[16], hdrs[48];
 	sys_buf host = { 0 }, chost = { 0 }, path = { 0 }, query = { 0 }, target = { 0 };
 	sys_buf authz = { 0 };
@@ -3785,6 +4272,8 @@ static int s3_request(s3_client *c, const s3_call *call, http_resp *resp,
 		int64_t wait;
 		unsigned char rnd[2];
 
+		if (aws_refresh_if_needed(cfg, c->http.cfg, e) < 0)
+			goto done;
 		sys_time_amz(time(NULL), amz_date);
 		nh = 0;
 		hdrs[nh++] = (http_hdr){ "Host", host.data };
@@ -7542,7 +8031,7 @@ static int cli_s3_ready(cli *c, sys_err *e)
 {
 	if (c->cfg_loaded)
 		return 0;
-	if (aws_config_load(&c->cfg, &c->aws, &c->log, e) < 0)
+	if (aws_config_load(&c->cfg, &c->aws, e) < 0)
 		return -1;
 	c->tls.insecure = !c->cfg.verify_ssl;
 	if (c->cfg.endpoint_tls && !c->tls.insecure && http_tls_load(&c->tls, c->cfg.ca_bundle, e) < 0)
@@ -7553,7 +8042,7 @@ static int cli_s3_ready(cli *c, sys_err *e)
 	c->hcfg.read_timeout_ms = (int)c->read_timeout_s * 1000;
 	c->hcfg.meter = cli_meter;
 	c->hcfg.meter_ctx = c;
-	if (http_proxy_env(&c->hcfg, e) < 0)
+	if (http_proxy_env(&c->hcfg, e) < 0 || aws_resolve(&c->cfg, &c->hcfg, e) < 0)
 		return -1;
 	s3_client_init(&c->s3, &c->cfg, &c->hcfg);
 	c->cfg_loaded = 1;

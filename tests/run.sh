@@ -17,7 +17,7 @@ export TESTS_DIR
 log=${TEST_LOG:-$TESTS_DIR/../build/test.log}
 mkdir -p "$(dirname "$log")"
 : >"$log"
-ASAN_SUITES=${ASAN_SUITES:-"10-s3 20-https 30-delta 40-cli"}
+ASAN_SUITES=${ASAN_SUITES:-"10-s3 20-https 30-delta 40-cli 70-proxy 80-creds"}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 

@@ -391,7 +391,6 @@ static void test_config(void)
 	char dir[] = "/tmp/dg-unit-cfg-XXXXXX", creds[256], conf[256];
 	aws_opts o = { 0 };
 	aws_config *cfg = calloc(1, sizeof *cfg);
-	sys_log lg = { LOG_ERROR };
 	sys_err e;
 	sys_buf ini = { 0 };
 	char v[64];
@@ -428,7 +427,7 @@ static void test_config(void)
 		sizeof v) == 0);
 	sys_buf_free(&ini);
 
-	CHECK("config default profile", aws_config_load(cfg, &o, &lg, &e) == 0);
+	CHECK("config default profile", aws_config_load(cfg, &o, &e) == 0);
 	t_streq("config default key", cfg->creds.access_key, "AKDEFAULT");
 	t_streq("config default region", cfg->region, "eu-west-1");
 	CHECK("config path style", cfg->addressing == AWS_ADDR_PATH);
@@ -436,7 +435,7 @@ static void test_config(void)
 	t_streq("config AWS endpoint", cfg->endpoint_host, "s3.eu-west-1.amazonaws.com");
 
 	o.profile = "dev";
-	CHECK("config --profile", aws_config_load(cfg, &o, &lg, &e) == 0);
+	CHECK("config --profile", aws_config_load(cfg, &o, &e) == 0);
 	t_streq("config profile key", cfg->creds.access_key, "AKDEV");
 	t_streq("config profile token", cfg->creds.token, "TOKENDEV");
 	t_streq("config profile region", cfg->region, "ap-south-1");
@@ -445,7 +444,7 @@ static void test_config(void)
 	t_streq("config endpoint path", cfg->endpoint_path, "/base");
 
 	o.profile = "other";
-	CHECK("config keys from config file", aws_config_load(cfg, &o, &lg, &e) == 0 &&
+	CHECK("config keys from config file", aws_config_load(cfg, &o, &e) == 0 &&
 		strcmp(cfg->creds.access_key, "AKOTHER") == 0);
 
 	setenv("AWS_ACCESS_KEY_ID", "AKENV", 1);
@@ -453,26 +452,26 @@ static void test_config(void)
 	setenv("AWS_REGION", "us-west-2", 1);
 	setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9000", 1);
 	o.profile = NULL;
-	CHECK("config env", aws_config_load(cfg, &o, &lg, &e) == 0);
+	CHECK("config env", aws_config_load(cfg, &o, &e) == 0);
 	t_streq("config env key wins", cfg->creds.access_key, "AKENV");
 	t_streq("config env region", cfg->region, "us-west-2");
 	CHECK("config env endpoint", cfg->endpoint_port == 9000 && !cfg->endpoint_tls);
 	o.profile = "dev";
 	o.region = "ca-central-1";
-	CHECK("config --profile ignores env keys", aws_config_load(cfg, &o, &lg, &e) == 0 &&
+	CHECK("config --profile ignores env keys", aws_config_load(cfg, &o, &e) == 0 &&
 		strcmp(cfg->creds.access_key, "AKDEV") == 0);
 	t_streq("config --region wins", cfg->region, "ca-central-1");
 	o.profile = "missing";
-	CHECK("config unknown profile fails", aws_config_load(cfg, &o, &lg, &e) < 0 &&
+	CHECK("config unknown profile fails", aws_config_load(cfg, &o, &e) < 0 &&
 		strstr(e.msg, "missing"));
 	o.profile = NULL;
 	o.endpoint = "ftp://x";
-	CHECK("config bad endpoint fails", aws_config_load(cfg, &o, &lg, &e) < 0);
+	CHECK("config bad endpoint fails", aws_config_load(cfg, &o, &e) < 0);
 	o.endpoint = "https://[::1]:8443";
-	CHECK("config IPv6 endpoint", aws_config_load(cfg, &o, &lg, &e) == 0 &&
+	CHECK("config IPv6 endpoint", aws_config_load(cfg, &o, &e) == 0 &&
 		strcmp(cfg->endpoint_host, "::1") == 0 && cfg->endpoint_port == 8443);
 	setenv("AWS_MAX_ATTEMPTS", "0", 1);
-	CHECK("config bad max attempts fails", aws_config_load(cfg, &o, &lg, &e) < 0);
+	CHECK("config bad max attempts fails", aws_config_load(cfg, &o, &e) < 0);
 	unsetenv("AWS_MAX_ATTEMPTS");
 	unsetenv("AWS_ACCESS_KEY_ID");
 	unsetenv("AWS_SECRET_ACCESS_KEY");
@@ -873,6 +872,40 @@ static void test_proxy(void)
 	CHECK("NO_PROXY *", http_route(&cfg, "anything", 1) == NULL);
 }
 
+/* ---- Credential documents and URLs */
+
+static void test_creds_json(void)
+{
+	aws_creds c;
+	time_t exp;
+	sys_err e;
+	aws_url u;
+	static const char ok_doc[] = "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIAXYZ\",\"SecretAccessKey\":"
+		"\"abc/def+ghi\",\"Token\":\"tok==\",\"Expiration\":\"2030-01-01T00:00:00Z\"}";
+
+	CHECK("creds json", aws_creds_json(ok_doc, strlen(ok_doc), "Token", &c, &exp, "t", &e) == 0 &&
+		strcmp(c.access_key, "ASIAXYZ") == 0 && strcmp(c.secret_key, "abc/def+ghi") == 0 &&
+		strcmp(c.token, "tok==") == 0 && exp == 1893456000);
+#define J(doc) doc, strlen(doc)
+	CHECK("creds without a code are fine", aws_creds_json(J("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":"
+		"\"B\"}"), "Token", &c, &exp, "t", &e) == 0 && exp == 0);
+	CHECK("creds code must be Success", aws_creds_json(J("{\"Code\":\"Failed\",\"AccessKeyId\":\"A\","
+		"\"SecretAccessKey\":\"B\"}"), "Token", &c, &exp, "t", &e) < 0 && strstr(e.msg, "Success"));
+	CHECK("creds need a secret", aws_creds_json(J("{\"AccessKeyId\":\"A\"}"), "Token", &c, &exp, "t", &e) < 0);
+	CHECK("creds version 1", aws_creds_json(J("{\"Version\":2,\"AccessKeyId\":\"A\",\"SecretAccessKey\":"
+		"\"B\"}"), "SessionToken", &c, &exp, "t", &e) < 0 && strstr(e.msg, "Version"));
+	CHECK("creds bad expiration", aws_creds_json(J("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"B\","
+		"\"Expiration\":\"soon\"}"), "Token", &c, &exp, "t", &e) < 0 && strstr(e.msg, "Expiration"));
+	CHECK("creds not JSON", aws_creds_json(J("nope"), "Token", &c, &exp, "t", &e) < 0);
+#undef J
+	CHECK("url parse", aws_parse_url("http://169.254.170.2/v2/creds?id=1", &u, &e) == 0 &&
+		u.port == 80 && !u.tls && strcmp(u.path, "/v2/creds?id=1") == 0);
+	CHECK("url without path", aws_parse_url("https://sts.eu-west-1.amazonaws.com", &u, &e) == 0 &&
+		u.port == 443 && strcmp(u.path, "/") == 0);
+	CHECK("url IPv6 with port", aws_parse_url("http://[fd00:ec2::254]:80/latest", &u, &e) == 0 &&
+		strcmp(u.host, "fd00:ec2::254") == 0);
+}
+
 /* ---- Command line: usage errors exit 2 and name the problem. */
 
 static int t_cli(const char *const *argv)
@@ -922,6 +955,7 @@ int main(void)
 	test_delta();
 	test_cache();
 	test_proxy();
+	test_creds_json();
 	test_cli();
 	printf("# unit: %d passed, %d failed\n", t_passed, t_failed);
 	return t_failed ? 1 : 0;

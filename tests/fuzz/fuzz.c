@@ -114,6 +114,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		dg_check_delta_meta(&m, "k", &e);
 	}
+	{
+		aws_creds c;
+		time_t exp;
+
+		aws_creds_json((const char *)data, size, "Token", &c, &exp, "fuzz", &e);
+	}
 	sys_buf_add(&ini, data, size);
 	aws_ini_get(&ini, "default", "aws_access_key_id", v, sizeof v);
 	aws_ini_get(&ini, "profile dev", "s3.addressing_style", v, sizeof v);
