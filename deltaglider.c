@@ -4196,6 +4196,13 @@ static int s3_error_from(const http_resp *r, const char *body, size_t len, sys_e
 		sys_fail(e, SYS_EHTTP, "%s (HTTP %d)", code, status);
 	else
 		sys_fail(e, SYS_EHTTP, "HTTP %d %s", status, s3_status_text(status));
+	/* A bucket in another region: say which (S3 sends it in a header). */
+	if ((status == 301 || status == 400) && http_resp_header(r, "x-amz-bucket-region")) {
+		size_t n = strlen(e->msg);
+
+		snprintf(e->msg + n, sizeof e->msg - n, " (the bucket is in %s: use --region %s)",
+			http_resp_header(r, "x-amz-bucket-region"), http_resp_header(r, "x-amz-bucket-region"));
+	}
 	e->http_status = status;
 	sys_strlcpy(e->s3code, code, sizeof e->s3code);
 	if (status == 404)
@@ -8527,6 +8534,78 @@ static int cli_cp_recursive(cli *c, const cli_loc *a, const cli_loc *b)
 	return c->worst;
 }
 
+/* cp s3://b/key - : the object, verified, on stdout. */
+static int cli_cp_stdout(cli *c, const cli_loc *a)
+{
+	char want[65], got[65];
+	dg_file_sink fs;
+	http_sink sink;
+	store s;
+	sys_err e;
+
+	if (cli_open_store(c, a, &s, &e) < 0)
+		return cli_usage_error("cp", &e);
+	dg_file_sink_init(&fs, STDOUT_FILENO, "stdout", &sink);
+	sink.reset = NULL;   /* what went out cannot be taken back */
+	if (dg_fetch(&c->dg, &s, a->key, &sink, want, &e) < 0) {
+		fprintf(stderr, "download failed: %s to -: %s\n", a->text, e.msg);
+		return cli_exit_code(&e);
+	}
+	dg_file_sink_hex(&fs, got);
+	if (want[0] && strcasecmp(want, got) != 0) {
+		fprintf(stderr, "download failed: %s to -: SHA-256 mismatch: expected %s, got %s "
+			"(the output is wrong)\n", a->text, want, got);
+		return 1;
+	}
+	return 0;
+}
+
+/* cp - s3://b/key : stdin, kept in a temporary file (its SHA-256 and size
+ * go into the metadata before the body), then uploaded. */
+static int cli_cp_stdin(cli *c, const cli_loc *b)
+{
+	char buf[65536], shown[DG_MAX_URL], summary[160];
+	dg_put_result res;
+	store s;
+	sys_err e;
+	ssize_t r;
+	int fd, rc = 1;
+
+	if (b->key[0] == 0 || b->key[strlen(b->key) - 1] == '/') {
+		fprintf(stderr, "cp: uploading stdin needs the object's full key, not %s\n", b->text);
+		return 2;
+	}
+	if (cli_open_store(c, b, &s, &e) < 0)
+		return cli_usage_error("cp", &e);
+	fd = delta_tmpfile(c->dg.tmpdir, &e);
+	if (fd < 0)
+		goto fail;
+	while ((r = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			sys_fail_errno(&e, SYS_EIO, errno, "reading stdin");
+			goto fail;
+		}
+		if (sys_write_all(fd, buf, (size_t)r, &e, "a temporary file") < 0)
+			goto fail;
+	}
+	if (dg_put_fd(&c->dg, &s, b->key, fd, &res, &e) < 0)
+		goto fail;
+	cli_url(b, b->key, shown, sizeof shown);
+	cli_put_summary(&res, summary, sizeof summary);
+	cli_say(c, "upload: - to %s%s\n", shown, summary);
+	rc = 0;
+	goto done;
+fail:
+	fprintf(stderr, "upload failed: - to %s: %s\n", b->text, e.msg);
+	rc = cli_exit_code(&e);
+done:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 static int cli_cp(cli *c)
 {
 	cli_loc a, b;
@@ -8544,6 +8623,10 @@ static int cli_cp(cli *c)
 	}
 	if (c->recursive)
 		return cli_cp_recursive(c, &a, &b);
+	if (a.kind != LOC_LOCAL && b.kind == LOC_LOCAL && strcmp(b.key, "-") == 0)
+		return cli_cp_stdout(c, &a);
+	if (a.kind == LOC_LOCAL && strcmp(a.key, "-") == 0)
+		return cli_cp_stdin(c, &b);
 	if (!cli_wanted(c, sys_basename(a.key)))
 		return 0;
 	if (a.kind != LOC_LOCAL && (a.key[0] == 0 || a.key[strlen(a.key) - 1] == '/')) {
@@ -9234,6 +9317,7 @@ static const cli_cmd cli_cmds[] = {
 	  "Examples:\n"
 	  "  deltaglider cp app-1.2.zip s3://releases/app/\n"
 	  "  deltaglider cp s3://releases/app/app-1.2.zip ./\n"
+	  "  deltaglider cp s3://releases/app/app-1.2.tar - | tar -x    (- is stdout/stdin)\n"
 	  "  deltaglider cp dist/ s3://releases/app/ --recursive --exclude '*.log'\n"
 	  "  deltaglider cp s3://old/app/ s3://new/app/ --recursive\n"
 	  "  deltaglider cp app-1.3.zip file:///srv/store/app/\n" },

@@ -178,6 +178,14 @@ expect_match "analyze json" "$T/out" '"files": 5, "original_size": [0-9]+, "esti
 expect_match "per DeltaSpace" "$T/out" '"deltaspace": "data/builds/", "archives": 4'
 expect "analyze writes nothing" "$(raw s3://src/ | sort | md5sum)" "$before"
 
+# --- stdin and stdout ---------------------------------------------------------------------
+check "upload from stdin" sh -c "'$DG' --endpoint-url '$S3_ENDPOINT' cp - s3://c/pipe/app-1.zip <'$T/rel/app-1.zip'"
+check "a second version from stdin is a delta" sh -c "'$DG' --endpoint-url '$S3_ENDPOINT' cp - s3://c/pipe/app-2.zip <'$T/rel/app-2.zip'"
+expect_match "stdin delta" "$T/out" '^upload: - to s3://c/pipe/app-2\.zip \(delta: '
+check "download to stdout" sh -c "'$DG' --endpoint-url '$S3_ENDPOINT' cp s3://c/pipe/app-2.zip - >'$T/piped.zip'"
+same "stdout is the object" "$T/rel/app-2.zip" "$T/piped.zip"
+check_fail "stdin needs a full key" 2 'needs the object.s full key' sh -c "'$DG' --endpoint-url '$S3_ENDPOINT' cp - s3://c/pipe/ </dev/null"
+
 # --- conventions ------------------------------------------------------------------------------------
 check "help cp" "$DG" help cp
 expect_match "help has examples" "$T/out" '^Examples:'
