@@ -5031,8 +5031,7 @@ static void store_sidecar_path(const char *path, char *out, size_t n)
 /* Names the store keeps for itself: sidecars and temp files. */
 static int store_file_hidden(const char *name)
 {
-	return name[0] == '.' && (sys_ends_with_ci(name, STORE_SIDECAR) || strstr(name, ".dg-") ||
-		strncmp(name, ".dg-", 4) == 0);
+	return name[0] == '.' && (sys_ends_with_ci(name, STORE_SIDECAR) || strstr(name, ".dg-"));
 }
 
 /* A sidecar: one JSON object whose values are all strings. */
@@ -6690,12 +6689,11 @@ static int dg_direct_meta(s3_meta *m, const char *key, uint64_t size, const char
 	return 0;
 }
 
-static int dg_put_direct(dg_ctx *g, store *s, const char *key, int fd, uint64_t size,
-	const char *sha, dg_put_result *res, sys_err *e)
+static int dg_put_direct(store *s, const char *key, int fd, uint64_t size, const char *sha,
+	dg_put_result *res, sys_err *e)
 {
 	s3_meta m;
 
-	(void)g;
 	if (dg_direct_meta(&m, key, size, sha, e) < 0)
 		return -1;
 	if (s->ops->put_file(s, key, fd, size, sha, &m, e) < 0)
@@ -6842,7 +6840,7 @@ static int dg_put_fd(dg_ctx *g, store *s, const char *key, int fd, dg_put_result
 	res->size = (uint64_t)st.st_size;
 	if (g->no_delta || !dg_delta_eligible(name)) {
 		if (crypto_sha256_fd(fd, sha, &res->size, e) < 0 ||
-			dg_put_direct(g, s, key, fd, res->size, sha, res, e) < 0)
+			dg_put_direct(s, key, fd, res->size, sha, res, e) < 0)
 			goto done;
 		goto stored_direct;
 	}
@@ -6879,7 +6877,7 @@ static int dg_put_fd(dg_ctx *g, store *s, const char *key, int fd, dg_put_result
 	if (r < 0)
 		goto done;
 	if (r == 0) {
-		if (dg_put_direct(g, s, key, fd, res->size, sha, res, e) < 0)
+		if (dg_put_direct(s, key, fd, res->size, sha, res, e) < 0)
 			goto done;
 		goto stored_direct;
 	}
@@ -8056,12 +8054,13 @@ static int cli_s3_ready(cli *c, sys_err *e)
 	return 0;
 }
 
-/* The encoder holds its source window in memory. By default it covers
- * references up to 512 MiB whole, less when the machine (or the cgroup)
- * has less than twice that available; at least the xdelta3 CLI's 64 MiB. */
+/* The encoder holds its source window in memory. By default the window
+ * may take a quarter of the memory available (to the machine, or to the
+ * cgroup), up to 4 GiB, and at least the xdelta3 CLI's 64 MiB: references
+ * are covered whole where memory allows. */
 static uint64_t cli_default_window(void)
 {
-	uint64_t avail = UINT64_MAX, w = 512u << 20, v;
+	uint64_t avail = UINT64_MAX, w = 4096ull << 20, v;
 	char line[256];
 	FILE *f;
 
@@ -8076,7 +8075,7 @@ static uint64_t cli_default_window(void)
 			avail = v;
 		fclose(f);
 	}
-	while (w > (64u << 20) && w > avail / 2)
+	while (w > (64u << 20) && w > avail / 4)
 		w >>= 1;
 	return w;
 }
@@ -8807,8 +8806,11 @@ static int cli_rm_recursive(cli *c, const cli_loc *l, store *s)
 			snprintf(key, sizeof key, "%s%s", prefix, all.v[i].rel);
 			batch[n].name = strdup(key);
 			batch[n].kind = all.v[i].kind;
-			if (batch[n].name == NULL)
+			if (batch[n].name == NULL) {
+				cli_error(c, "delete failed: %s: out of memory\n", l->text);
+				cli_failed(c, NULL);
 				break;
+			}
 			n++;
 		}
 		if (n == 1000 || (i == all.n && n)) {
@@ -8826,6 +8828,8 @@ static int cli_rm_recursive(cli *c, const cli_loc *l, store *s)
 			n = 0;
 		}
 	}
+	for (j = 0; j < n; j++)   /* left by a failure */
+		free((char *)batch[j].name);
 	rc = c->worst;
 	free(batch);
 	cli_items_free(&all);

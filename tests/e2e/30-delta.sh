@@ -150,6 +150,8 @@ cf=$(ls "$T"/pcache/refs/*.dgref 2>/dev/null | head -n 1)
 [ -n "$cf" ] && ok "the cache holds the reference" || not_ok "the cache holds the reference" "$(ls -R "$T/pcache")"
 if [ -n "$cf" ] && grep -q "$(head -c 64 app-1.tar.gz | od -An -tx1 | tr -d ' \n' | head -c 16)" "$cf" 2>/dev/null; then :; fi
 if cmp -s "$cf" "$T/reft.bin"; then not_ok "cache is encrypted" "plaintext on disk"; else ok "cache is encrypted"; fi
+expect "cache directories are private" "$(stat -c %a "$T/pcache" "$T/pcache/refs" | tr '\n' ' ')" "700 700 "
+expect "cache files are private" "$(stat -c %a "$cf")" 600
 printf 'Z' | dd of="$cf" bs=1 seek=5000 conv=notrunc 2>/dev/null
 check "a damaged cache entry is refetched" env DG_CACHE_ENCRYPTION_KEY="$key" DG_CACHE_DIR="$T/pcache" "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://dg/targz/app-4.tar.gz "$T/t4.tgz"
 same "download after cache repair is byte-identical" app-4.tar.gz "$T/t4.tgz"
