@@ -575,6 +575,7 @@ typedef int (*dg_list_fn)(void *ctx, const dg_entry *ent, sys_err *e);
 static int dg_put(dg_ctx *g, store *s, const char *key, const char *path,
 	dg_put_result *res, sys_err *e);
 static int dg_get(dg_ctx *g, store *s, const char *key, const char *path, sys_err *e);
+static int dg_get_stream(dg_ctx *g, store *s, const char *key, int fd, sys_err *e);
 static int dg_verify(dg_ctx *g, store *s, const char *key, char want[65], char got[65],
 	sys_err *e);
 static int dg_rm(dg_ctx *g, store *s, const char *key, sys_err *e);
@@ -7082,6 +7083,25 @@ done:
 	return rc;
 }
 
+/* Stream a logical object into fd (a pipe: no temp file, no rename); its
+ * SHA-256 is checked at the end, when the bytes are already out. */
+static int dg_get_stream(dg_ctx *g, store *s, const char *key, int fd, sys_err *e)
+{
+	char want[65], got[65];
+	dg_file_sink fs;
+	http_sink sink;
+
+	dg_file_sink_init(&fs, fd, "the output", &sink);
+	sink.reset = NULL;   /* what went out cannot be taken back */
+	if (dg_fetch(g, s, key, &sink, want, e) < 0)
+		return -1;
+	dg_file_sink_hex(&fs, got);
+	if (want[0] && strcasecmp(want, got) != 0)
+		return sys_fail(e, SYS_EINTEGRITY, "SHA-256 mismatch: expected %s, got %s (the output "
+			"is wrong)", want, got);
+	return 0;
+}
+
 static int dg_verify(dg_ctx *g, store *s, const char *key, char want[65], char got[65], sys_err *e)
 {
 	dg_file_sink fs;
@@ -8536,25 +8556,14 @@ static int cli_cp_recursive(cli *c, const cli_loc *a, const cli_loc *b)
 /* cp s3://b/key - : the object, verified, on stdout. */
 static int cli_cp_stdout(cli *c, const cli_loc *a)
 {
-	char want[65], got[65];
-	dg_file_sink fs;
-	http_sink sink;
 	store s;
 	sys_err e;
 
 	if (cli_open_store(c, a, &s, &e) < 0)
 		return cli_usage_error("cp", &e);
-	dg_file_sink_init(&fs, STDOUT_FILENO, "stdout", &sink);
-	sink.reset = NULL;   /* what went out cannot be taken back */
-	if (dg_fetch(&c->dg, &s, a->key, &sink, want, &e) < 0) {
+	if (dg_get_stream(&c->dg, &s, a->key, STDOUT_FILENO, &e) < 0) {
 		fprintf(stderr, "download failed: %s to -: %s\n", a->text, e.msg);
 		return cli_exit_code(&e);
-	}
-	dg_file_sink_hex(&fs, got);
-	if (want[0] && strcasecmp(want, got) != 0) {
-		fprintf(stderr, "download failed: %s to -: SHA-256 mismatch: expected %s, got %s "
-			"(the output is wrong)\n", a->text, want, got);
-		return 1;
 	}
 	return 0;
 }
