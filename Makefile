@@ -65,6 +65,8 @@ BR_A     := $(B)/libbearssl.a
 LZMA_A   := $(B)/xz/src/liblzma/.libs/liblzma.a
 XD3_O    := $(B)/xdelta3.o
 LIBS     := $(XD3_O) $(BR_A) $(LZMA_A)
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+IMAGE    := build/image/rootfs.tar
 
 .PHONY: all libs test unit fuzz bench demo image clean distclean vendor cross cross-test repro size
 .DELETE_ON_ERROR:
@@ -215,8 +217,6 @@ size: all
 
 # The FROM scratch image's root filesystem, as a tarball `docker import`
 # takes (see Dockerfile): the binary, a CA bundle and an empty /tmp.
-CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
-IMAGE     := build/image/rootfs.tar
 image: $(IMAGE)
 $(IMAGE): $(OUT) $(CA_BUNDLE)
 	rm -rf build/image && mkdir -p build/image/root/etc/ssl/certs build/image/root/tmp
