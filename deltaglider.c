@@ -2237,8 +2237,8 @@ static int http_conn_open(http_conn *c, const http_cfg *cfg, const char *host, i
 	if (proxy ? http_tcp_connect(c, cfg, proxy->host, proxy->port, e) < 0 :
 		http_tcp_connect(c, cfg, host, port, e) < 0)
 		return -1;
-	sys_logf(cfg->log, LOG_DEBUG, "connected to %s:%d%s%s%s", proxy ? proxy->host : host,
-		proxy ? proxy->port : port, proxy ? " (proxy)" : "", tls ? " (TLS)" : "", "");
+	sys_logf(cfg->log, LOG_DEBUG, "connected to %s:%d%s%s", proxy ? proxy->host : host,
+		proxy ? proxy->port : port, proxy ? " (proxy)" : "", tls ? " (TLS)" : "");
 	if (!tls)
 		return 0;
 	if (proxy && http_connect_tunnel(c, cfg, e) < 0) {
@@ -5961,15 +5961,16 @@ static int cache_is_hex_sha(const char *s)
 }
 
 /* Nonce and AAD of chunk index of a file with header hdr. */
+#define CACHE_AAD 65
 static void cache_chunk_params(const unsigned char *hdr, uint64_t index, int last,
-	unsigned char iv[12], unsigned char aad[64])
+	unsigned char iv[12], unsigned char aad[CACHE_AAD])
 {
 	memcpy(iv, hdr + 56, 8);
 	cache_be32(iv + 8, (uint32_t)index);
-	memcpy(aad, hdr, 16);
-	memcpy(aad + 16, hdr + 24, 40);
-	cache_be64(aad + 56 - 8 + 8, index);   /* bytes 56..63 */
-	aad[55] = (unsigned char)last;
+	memcpy(aad, hdr, 16);             /* magic, chunk size, reserved */
+	memcpy(aad + 16, hdr + 24, 40);   /* sha256, salt: not the size */
+	cache_be64(aad + 56, index);
+	aad[64] = (unsigned char)last;
 }
 
 static void cache_remove_dir(const char *dir)
@@ -6112,7 +6113,7 @@ static int cache_load_chunk(cache_ref *r, uint64_t index, sys_err *e)
 {
 	uint64_t nchunks = r->src.size ? (r->src.size + CACHE_CHUNK - 1) / CACHE_CHUNK : 1;
 	size_t len = index + 1 < nchunks ? CACHE_CHUNK : (size_t)(r->src.size - index * CACHE_CHUNK);
-	unsigned char iv[12], aad[64], tag[CACHE_TAG];
+	unsigned char iv[12], aad[CACHE_AAD], tag[CACHE_TAG];
 	uint64_t at = CACHE_HDR + index * (CACHE_CHUNK + CACHE_TAG);
 	size_t got;
 	int ok;
@@ -6265,7 +6266,7 @@ static int cache_get(cache *c, const char *sha, cache_ref *r, sys_err *e)
 
 static int cache_w_flush(cache_writer *w, int last, sys_err *e)
 {
-	unsigned char iv[12], aad[64], tag[CACHE_TAG];
+	unsigned char iv[12], aad[CACHE_AAD], tag[CACHE_TAG];
 
 	cache_chunk_params(w->hdr, w->index, last, iv, aad);
 	pthread_mutex_lock(&w->c->lock);
