@@ -138,7 +138,7 @@ SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-
 ASAN  := build/asan
 ifneq ($(B),$(ASAN))
 ASAN_LIBS := $(ASAN)/xdelta3.o $(ASAN)/libbearssl.a $(ASAN)/xz/src/liblzma/.libs/liblzma.a
-$(ASAN_LIBS): $(STAMP)
+$(ASAN_LIBS) &: $(STAMP)
 	$(MAKE) --no-print-directory ARCH=x86_64 B=$(ASAN) CC_FOR=gcc \
 	  XZHOST=x86_64-linux-gnu OPT="-O1 -g" libs
 $(ASAN)/unit: tests/unit.c deltaglider.c $(ASAN_LIBS)

@@ -59,6 +59,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,7 +96,8 @@ enum sys_errcode {
 	SYS_ENOTFOUND,   /* no such object, bucket or file */
 	SYS_EINTEGRITY,  /* hash mismatch, corrupt delta */
 	SYS_ECONFIG,     /* credentials, region, endpoint */
-	SYS_ENOMEM
+	SYS_ENOMEM,
+	SYS_EEXIST       /* a create-if-absent found the object there (HTTP 412) */
 };
 
 typedef struct sys_err {
@@ -147,6 +149,8 @@ static int sys_write_all(int fd, const void *p, size_t n, sys_err *e, const char
 static int sys_pread_all(int fd, void *p, size_t n, uint64_t off, size_t *got, sys_err *e);
 static int sys_mkdirs(const char *path, mode_t mode, sys_err *e);
 static int sys_tmp_open(const char *final_path, char *tmp_path, size_t n, sys_err *e);
+static int sys_is_tmp_name(const char *name);
+static int sys_tmpfile(const char *dir, sys_err *e);
 static const char *sys_basename(const char *path);
 static int sys_put_utf8(char *out, size_t cap, size_t *o, unsigned long cp);
 static int sys_json_escape(sys_buf *out, const char *s);
@@ -237,10 +241,14 @@ typedef struct http_req {
 	const http_hdr *hdrs;
 	size_t nhdrs;
 	const http_body *body;       /* NULL: no body */
+	int may_stall;               /* the server may pause for long mid-answer */
 } http_req;
 
 #define HTTP_HDR_SPACE 16384
 #define HTTP_ERRBODY_MAX 65536
+#define HTTP_DOC_MAX (16u << 20)     /* largest document read into memory */
+#define HTTP_MIN_RATE 1024           /* bytes/s an exchange must move (http_progress) */
+#define HTTP_STALL_FACTOR 15         /* deadline of a may_stall exchange, in read timeouts */
 typedef struct http_resp {
 	int status;
 	char hdrs[HTTP_HDR_SPACE];   /* "name\0value\0" pairs, names lower case */
@@ -393,9 +401,20 @@ typedef struct s3_client {
 	aws_config *cfg;             /* not const: temporary credentials are refreshed */
 	const sys_log *log;
 	http_client http;
+	int64_t skew;                /* server clock minus ours, seconds (Date headers) */
 } s3_client;
 
 typedef int (*s3_list_fn)(void *ctx, const s3_object *obj, sys_err *e);
+
+/* A multipart upload in progress (ListMultipartUploads). */
+typedef struct s3_upload {
+	char key[DG_MAX_KEY + 1];
+	char id[1024];
+	time_t initiated;
+} s3_upload;
+typedef int (*s3_upload_fn)(void *ctx, const s3_upload *up, sys_err *e);
+
+#define S3_IF_ABSENT 1           /* create only: If-None-Match: *, SYS_EEXIST on 412 */
 
 static void s3_meta_init(s3_meta *m);
 static int s3_meta_set(s3_meta *m, const char *name, const char *value);
@@ -413,18 +432,24 @@ static int s3_get(s3_client *c, const char *bucket, const char *key,
 	uint64_t range_from, uint64_t range_len, const http_sink *sink,
 	s3_object *obj, s3_meta *meta, sys_err *e);
 static int s3_put_file(s3_client *c, const char *bucket, const char *key, int fd,
-	uint64_t size, const char *sha256_hex, const s3_meta *meta, sys_err *e);
+	uint64_t size, const char *sha256_hex, const s3_meta *meta, int flags, sys_err *e);
 static int s3_put_mem(s3_client *c, const char *bucket, const char *key,
-	const void *p, size_t n, const s3_meta *meta, sys_err *e);
+	const void *p, size_t n, const s3_meta *meta, int flags, sys_err *e);
 static int s3_copy(s3_client *c, const char *src_bucket, const char *src_key,
 	const char *bucket, const char *key, const s3_meta *meta, sys_err *e);
 static int s3_delete(s3_client *c, const char *bucket, const char *key, sys_err *e);
 static int s3_delete_many(s3_client *c, const char *bucket, const char *const *keys,
 	size_t n, sys_err *e);
+static int s3_list_uploads(s3_client *c, const char *bucket, const char *prefix,
+	s3_upload_fn fn, void *ctx, sys_err *e);
+static int s3_abort_upload(s3_client *c, const char *bucket, const char *key, const char *id,
+	sys_err *e);
+static time_t s3_server_time(const s3_client *c);
 
 /* ---- §7 Storage back-ends -------------------------------------------- */
 
 typedef struct store store;
+#define STORE_IF_ABSENT S3_IF_ABSENT   /* put: create only; SYS_EEXIST if there */
 typedef struct store_ops {
 	int (*list)(store *s, const char *prefix, const char *delimiter, s3_list_fn fn,
 		void *ctx, sys_err *e);
@@ -432,15 +457,21 @@ typedef struct store_ops {
 	int (*get)(store *s, const char *key, const http_sink *sink, s3_object *obj,
 		s3_meta *meta, sys_err *e);
 	int (*put_file)(store *s, const char *key, int fd, uint64_t size,
-		const char *sha256_hex, const s3_meta *meta, sys_err *e);
+		const char *sha256_hex, const s3_meta *meta, int flags, sys_err *e);
 	int (*put_mem)(store *s, const char *key, const void *p, size_t n,
-		const s3_meta *meta, sys_err *e);
+		const s3_meta *meta, int flags, sys_err *e);
 	int (*del)(store *s, const char *key, sys_err *e);
 	int (*del_many)(store *s, const char *const *keys, size_t n, sys_err *e);
 	/* Server-side copy from another store of the same kind, with new
 	 * metadata; NULL where there is none (file://). */
 	int (*copy)(store *s, const store *from, const char *from_key, const char *key,
 		const s3_meta *meta, sys_err *e);
+	/* 1 when a STORE_IF_ABSENT put of size bytes is atomic here, 0 when not. */
+	int (*exclusive)(store *s, uint64_t size, sys_err *e);
+	time_t (*now)(store *s);     /* by the store's clock, which dates its objects */
+	/* Multipart uploads in progress, and abandoning one; NULL: none here. */
+	int (*uploads)(store *s, const char *prefix, s3_upload_fn fn, void *ctx, sys_err *e);
+	int (*abort_upload)(store *s, const char *key, const char *id, sys_err *e);
 } store_ops;
 
 struct store {
@@ -449,6 +480,7 @@ struct store {
 	char bucket[64];
 	char root[DG_MAX_PATH];      /* file:// : the directory keys are relative to */
 	mode_t umask;                /* file:// : for the files it creates */
+	int exclusive;               /* s3:// : probed? 1 honoured, -1 ignored, 0 not yet */
 };
 
 static void store_open_s3(store *s, s3_client *c, const char *bucket);
@@ -482,7 +514,6 @@ static int delta_encode(const delta_src *src, int target_fd, int out_fd,
 static int delta_decode(const delta_src *src, int delta_fd, const http_sink *out,
 	const char *tmpdir, sys_err *e);
 static int delta_fd_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, sys_err *e);
-static int delta_tmpfile(const char *dir, sys_err *e);
 
 /* ---- §9 Reference cache ----------------------------------------------- */
 
@@ -493,16 +524,20 @@ typedef struct cache_cfg {
 	uint64_t memory_mb;
 	const char *dir;             /* DG_CACHE_DIR */
 	const char *key_b64;         /* DG_CACHE_ENCRYPTION_KEY */
+	const char *tmpdir;          /* anonymous entries: spills, and when bypassing */
 } cache_cfg;
 
 typedef struct cache {
 	int backend;
 	int ephemeral;               /* per-process key: per-process directory */
+	int bypass;                  /* the directory is unusable: anonymous files only */
 	char base[DG_MAX_PATH];
 	char dir[DG_MAX_PATH];       /* where entries are; made on first use */
+	int base_fd, dir_fd;         /* both opened without following symlinks */
+	const char *tmpdir;
 	unsigned char key[32];
 	crypto_gcm gcm;
-	struct cache_mem *mem;       /* memory backend entries */
+	struct cache_ent *ents;      /* in memory, or in anonymous files */
 	uint64_t mem_used, mem_limit, tick;
 	pthread_mutex_t lock;
 	const sys_log *log;
@@ -513,7 +548,7 @@ typedef struct cache_ref {
 	delta_src src;
 	cache *c;
 	int fd;
-	struct cache_mem *mem;
+	struct cache_ent *mem;
 	unsigned char hdr[64];
 	unsigned char *chunk;
 	uint64_t chunk_index;
@@ -524,7 +559,9 @@ typedef struct cache_writer {
 	cache *c;
 	http_sink sink;
 	int fd;
-	char tmp[DG_MAX_PATH];
+	int anonymous;               /* fd is an unlinked file, not one in the directory */
+	int local_error;             /* writing failed here, not in what fed it */
+	char tmp[80];                /* its name in the directory while written */
 	char sha_hex[65];
 	unsigned char hdr[64];
 	br_sha256_context sha;
@@ -542,6 +579,7 @@ static void cache_release(cache_ref *r);
 static int cache_put_begin(cache *c, const char *sha, cache_writer *w, sys_err *e);
 static int cache_put_commit(cache_writer *w, cache_ref *r, sys_err *e);
 static void cache_put_abort(cache_writer *w);
+static void cache_bypass(cache *c, const char *why);
 
 /* ---- §10 DeltaGlider core ------------------------------------------- */
 
@@ -553,6 +591,11 @@ typedef struct dg_ctx {
 	int no_delta;
 	uint64_t window_max;         /* DG_WINDOW_MB */
 	const char *tmpdir;
+	/* Lock objects (see "Locks" in §10): who we are, what we hold. */
+	char holder[160];            /* host.pidns.pid.random; empty until first needed */
+	size_t holder_host;          /* length of its "host.pidns." part; 0: pidns unknown */
+	struct dg_lease *leases;     /* released by dg_close */
+	int locks_denied;            /* the store refused lock objects: warned once */
 } dg_ctx;
 
 enum { DG_PUT_DIRECT, DG_PUT_REFERENCE, DG_PUT_DELTA };
@@ -572,6 +615,7 @@ typedef struct dg_entry {
 } dg_entry;
 typedef int (*dg_list_fn)(void *ctx, const dg_entry *ent, sys_err *e);
 
+static void dg_close(dg_ctx *g);
 static int dg_put(dg_ctx *g, store *s, const char *key, const char *path,
 	dg_put_result *res, sys_err *e);
 static int dg_get(dg_ctx *g, store *s, const char *key, const char *path, sys_err *e);
@@ -588,6 +632,7 @@ static int dg_copy(dg_ctx *g, store *src, const char *skey, store *dst, const ch
 static int dg_list(dg_ctx *g, store *s, const char *prefix, const char *delimiter,
 	dg_list_fn fn, void *ctx, sys_err *e);
 static int dg_cleanup_reference(dg_ctx *g, store *s, const char *prefix, sys_err *e);
+static int dg_cleanup_orphans(dg_ctx *g, store *s, const char *prefix, sys_err *e);
 static int dg_fetch(dg_ctx *g, store *s, const char *key, const http_sink *out,
 	char want_sha[65], sys_err *e);
 
@@ -611,6 +656,18 @@ typedef struct dg_purge_result {
 } dg_purge_result;
 static int dg_purge(dg_ctx *g, store *s, int dry_run, dg_purge_result *r, dg_list_fn fn,
 	void *ctx, sys_err *e);
+
+/* What gc found; fn hears of each, after it was dealt with. */
+enum { DG_GC_ORPHAN, DG_GC_KEPT, DG_GC_NO_REFERENCE, DG_GC_UPLOAD, DG_GC_LOCK };
+typedef struct dg_gc_item {
+	int kind;
+	const char *key;             /* the object, or an upload's key */
+	const char *detail;          /* DG_GC_NO_REFERENCE: the reference; DG_GC_UPLOAD: its id */
+	time_t when;                 /* DG_GC_UPLOAD: when it was started */
+} dg_gc_item;
+typedef int (*dg_gc_fn)(void *ctx, const dg_gc_item *it, sys_err *e);
+static int dg_gc(dg_ctx *g, store *s, const char *prefix, int dry_run, time_t max_age,
+	dg_gc_fn fn, void *ctx, sys_err *e);
 
 typedef struct dg_group {        /* one DeltaSpace in an analysis */
 	char space[DG_MAX_KEY + 1];
@@ -1106,6 +1163,32 @@ static int sys_tmp_open(const char *final_path, char *tmp_path, size_t n, sys_er
 	return fd;
 }
 
+/* Is name one of sys_tmp_open's files (".NAME.dg-XXXXXX")? A killed
+ * download leaves one behind: it is never a file to upload or list. */
+static int sys_is_tmp_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] == '.' && n >= 12 && memcmp(name + n - 10, ".dg-", 4) == 0;
+}
+
+/* An unlinked temp file in dir: nothing to clean up, whatever happens. */
+static int sys_tmpfile(const char *dir, sys_err *e)
+{
+	char path[DG_MAX_PATH];
+	int fd;
+
+	fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	snprintf(path, sizeof path, "%s/.dg-tmp-XXXXXX", dir);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return sys_fail_errno(e, SYS_EIO, errno, "cannot create a temporary file in %s", dir);
+	unlink(path);
+	return fd;
+}
+
 static const char *sys_basename(const char *path)
 {
 	const char *s = strrchr(path, '/');
@@ -1579,13 +1662,13 @@ static void http_tls_free(http_tls *t)
 
 /* ---- Certificate checks BearSSL leaves to us ------------------------------
  *
- * http_x509 wraps the minimal X.509 engine. For host names it only
- * forwards. For IP-address hosts (no SNI, no DNS name to match) it keeps
- * the end-entity certificate and matches the address against its
+ * http_x509 wraps the minimal X.509 engine. It keeps the end-entity
+ * certificate to check its extendedKeyUsage, and for IP-address hosts (no
+ * SNI, no DNS name to match) to match the address against its
  * subjectAltName iPAddress entries. With --no-verify-ssl it skips path
  * validation and only decodes the server key. */
 
-#define HTTP_EE_MAX 16384
+#define HTTP_EE_MAX 32768
 typedef struct http_x509 {
 	const br_x509_class *vtable;
 	br_x509_minimal_context minimal;
@@ -1626,11 +1709,11 @@ static int http_der_next(const unsigned char **p, const unsigned char *end,
 	return 0;
 }
 
-/* Does the certificate's subjectAltName list this IP address? */
-static int http_cert_has_ip(const unsigned char *der, size_t der_len,
-	const unsigned char *ip, size_t ip_len)
+/* The contents of an extension's extnValue (OCTET STRING) in a DER
+ * certificate: 1 found, 0 absent or undecodable. */
+static int http_cert_ext(const unsigned char *der, size_t der_len, const unsigned char *oid,
+	size_t oid_len, const unsigned char **val, size_t *val_len)
 {
-	static const unsigned char san_oid[] = { 0x55, 0x1d, 0x11 };
 	const unsigned char *p = der, *end = der + der_len, *v;
 	unsigned tag;
 	size_t n;
@@ -1655,33 +1738,72 @@ static int http_cert_has_ip(const unsigned char *der, size_t der_len,
 		return 0;
 	p = v, end = v + n;
 	while (p < end) {
-		const unsigned char *ext, *ext_end, *oid, *q, *gn, *gn_end;
-		size_t oid_len, qlen;
+		const unsigned char *ext, *ext_end, *id;
+		size_t id_len;
 
 		if (http_der_next(&p, end, &tag, &ext, &n) < 0 || tag != 0x30)
 			return 0;
 		ext_end = ext + n;
-		if (http_der_next(&ext, ext_end, &tag, &oid, &oid_len) < 0 || tag != 0x06)
+		if (http_der_next(&ext, ext_end, &tag, &id, &id_len) < 0 || tag != 0x06)
 			return 0;
-		if (oid_len != sizeof san_oid || memcmp(oid, san_oid, oid_len) != 0)
+		if (id_len != oid_len || memcmp(id, oid, oid_len) != 0)
 			continue;
-		if (http_der_next(&ext, ext_end, &tag, &q, &qlen) < 0)
+		if (http_der_next(&ext, ext_end, &tag, val, val_len) < 0)
 			return 0;
-		if (tag == 0x01 && http_der_next(&ext, ext_end, &tag, &q, &qlen) < 0)
+		if (tag == 0x01 && http_der_next(&ext, ext_end, &tag, val, val_len) < 0)
 			return 0;   /* skip the critical flag */
-		if (tag != 0x04)
-			return 0;
-		/* OCTET STRING -> SEQUENCE OF GeneralName; [7] is iPAddress. */
-		if (http_der_next(&q, q + qlen, &tag, &gn, &n) < 0 || tag != 0x30)
-			return 0;
-		gn_end = gn + n;
-		while (gn < gn_end) {
-			if (http_der_next(&gn, gn_end, &tag, &v, &n) < 0)
-				return 0;
-			if (tag == 0x87 && n == ip_len && memcmp(v, ip, n) == 0)
-				return 1;
-		}
+		return tag == 0x04;
+	}
+	return 0;
+}
+
+/* Does the certificate's subjectAltName list this IP address? */
+static int http_cert_has_ip(const unsigned char *der, size_t der_len,
+	const unsigned char *ip, size_t ip_len)
+{
+	static const unsigned char san_oid[] = { 0x55, 0x1d, 0x11 };
+	const unsigned char *q, *gn, *gn_end, *v;
+	unsigned tag;
+	size_t qlen, n;
+
+	if (!http_cert_ext(der, der_len, san_oid, sizeof san_oid, &q, &qlen))
 		return 0;
+	/* OCTET STRING -> SEQUENCE OF GeneralName; [7] is iPAddress. */
+	if (http_der_next(&q, q + qlen, &tag, &gn, &n) < 0 || tag != 0x30)
+		return 0;
+	gn_end = gn + n;
+	while (gn < gn_end) {
+		if (http_der_next(&gn, gn_end, &tag, &v, &n) < 0)
+			return 0;
+		if (tag == 0x87 && n == ip_len && memcmp(v, ip, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* BearSSL does not read extendedKeyUsage. A certificate that has one must
+ * name serverAuth (or anyExtendedKeyUsage) to serve TLS, as browsers and
+ * OpenSSL require: a client certificate is not a server's. */
+static int http_cert_serves_tls(const unsigned char *der, size_t der_len)
+{
+	static const unsigned char eku_oid[] = { 0x55, 0x1d, 0x25 };
+	static const unsigned char server_auth[] = { 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01 };
+	static const unsigned char any_eku[] = { 0x55, 0x1d, 0x25, 0x00 };
+	const unsigned char *q, *seq, *seq_end, *v;
+	unsigned tag;
+	size_t qlen, n;
+
+	if (!http_cert_ext(der, der_len, eku_oid, sizeof eku_oid, &q, &qlen))
+		return 1;
+	if (http_der_next(&q, q + qlen, &tag, &seq, &n) < 0 || tag != 0x30)
+		return 0;
+	seq_end = seq + n;
+	while (seq < seq_end) {
+		if (http_der_next(&seq, seq_end, &tag, &v, &n) < 0 || tag != 0x06)
+			return 0;
+		if ((n == sizeof server_auth && memcmp(v, server_auth, n) == 0) ||
+			(n == sizeof any_eku && memcmp(v, any_eku, n) == 0))
+			return 1;
 	}
 	return 0;
 }
@@ -1714,7 +1836,7 @@ static void http_x509_append(const br_x509_class **ctx, const unsigned char *buf
 	if (x->cert_index == 0) {
 		if (x->insecure)
 			br_x509_decoder_push(&x->decoder, buf, len);
-		if (x->ip_len) {
+		if (!x->insecure) {
 			if (len > sizeof x->ee - x->ee_len)
 				x->ee_overflow = 1;
 			else
@@ -1742,13 +1864,15 @@ static unsigned http_x509_end_chain(const br_x509_class **ctx)
 	if (x->insecure)
 		return br_x509_decoder_get_pkey(&x->decoder) ? 0 : BR_ERR_X509_UNSUPPORTED;
 	r = x->minimal.vtable->end_chain(&x->minimal.vtable);
-	if (r == 0 && x->ip_len) {
-		if (x->ee_overflow)
-			return BR_ERR_X509_LIMIT_EXCEEDED;
-		if (!http_cert_has_ip(x->ee, x->ee_len, x->ip, x->ip_len))
-			return BR_ERR_X509_BAD_SERVER_NAME;
-	}
-	return r;
+	if (r != 0)
+		return r;
+	if (x->ee_overflow)
+		return BR_ERR_X509_LIMIT_EXCEEDED;
+	if (x->ip_len && !http_cert_has_ip(x->ee, x->ee_len, x->ip, x->ip_len))
+		return BR_ERR_X509_BAD_SERVER_NAME;
+	if (!http_cert_serves_tls(x->ee, x->ee_len))
+		return BR_ERR_X509_FORBIDDEN_KEY_USAGE;
+	return 0;
 }
 
 static const br_x509_pkey *http_x509_get_pkey(const br_x509_class *const *ctx,
@@ -1790,7 +1914,7 @@ static const char *http_tls_strerror(int err)
 	case BR_ERR_X509_NOT_CA:
 		return "an intermediate certificate is not a CA";
 	case BR_ERR_X509_FORBIDDEN_KEY_USAGE:
-		return "certificate key usage forbids TLS";
+		return "certificate key usage forbids TLS server use";
 	case BR_ERR_X509_WEAK_PUBLIC_KEY:
 		return "certificate key is too weak";
 	case BR_ERR_X509_LIMIT_EXCEEDED:
@@ -1827,6 +1951,11 @@ struct http_conn {
 	int io_errno;                /* set by the socket callbacks */
 	int io_timeout;
 	int io_eof;
+	int io_slow;                 /* the peer moved too little: see http_progress */
+	int64_t deadline_ms;         /* 0, or when the exchange must be over */
+	int64_t win_wait_ms;         /* time spent waiting on the peer in this window */
+	uint64_t win_bytes;          /* bytes moved in this window */
+	int min_rate;                /* bytes per second; 0: the deadline rules */
 	int tls_ready;               /* sc holds a usable session for resumption */
 	const http_proxy *proxy;     /* the route, when through a proxy */
 	unsigned served;             /* responses read on this connection */
@@ -1838,23 +1967,51 @@ struct http_conn {
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 };
 
+/* Each wait is bounded by the read timeout, but a peer that sends one byte
+ * just inside it could hold an exchange forever. So an exchange must also
+ * move min_rate bytes per second of waiting, judged over windows of the
+ * read timeout (time we spend ourselves, e.g. on a slow pipe, does not
+ * count); or, when the server may legitimately stall (keep-alive spaces
+ * while S3 assembles an object), be over by its deadline. */
+static int http_progress(http_conn *c, size_t moved, int64_t waited_ms)
+{
+	c->win_bytes += moved;
+	c->win_wait_ms += waited_ms;
+	if (c->deadline_ms && sys_now_ms() >= c->deadline_ms) {
+		c->io_slow = 1;
+		return -1;
+	}
+	if (c->min_rate && c->win_wait_ms >= c->timeout_ms) {
+		if (c->win_bytes < (uint64_t)c->min_rate * (uint64_t)c->win_wait_ms / 1000) {
+			c->io_slow = 1;
+			return -1;
+		}
+		c->win_wait_ms = 0;
+		c->win_bytes = 0;
+	}
+	return 0;
+}
+
 static int http_wait(http_conn *c, short events)
 {
 	struct pollfd pfd = { c->fd, events, 0 };
-	int r;
+	int64_t start = sys_now_ms();
+	int r, t = c->timeout_ms;
 
+	if (c->deadline_ms && c->deadline_ms - start < t)
+		t = c->deadline_ms > start ? (int)(c->deadline_ms - start) : 0;
 	do
-		r = poll(&pfd, 1, c->timeout_ms);
+		r = poll(&pfd, 1, t);
 	while (r < 0 && errno == EINTR);
-	if (r == 0) {
-		c->io_timeout = 1;
-		return -1;
-	}
 	if (r < 0) {
 		c->io_errno = errno;
 		return -1;
 	}
-	return 0;
+	if (r == 0 && !(c->deadline_ms && sys_now_ms() >= c->deadline_ms)) {
+		c->io_timeout = 1;
+		return -1;
+	}
+	return http_progress(c, 0, sys_now_ms() - start);
 }
 
 static int http_sock_read(void *ctx, unsigned char *buf, size_t len)
@@ -1865,7 +2022,7 @@ static int http_sock_read(void *ctx, unsigned char *buf, size_t len)
 		ssize_t r = recv(c->fd, buf, len, 0);
 
 		if (r > 0)
-			return (int)r;
+			return http_progress(c, (size_t)r, 0) < 0 ? -1 : (int)r;
 		if (r == 0) {
 			c->io_eof = 1;
 			return -1;
@@ -1889,7 +2046,7 @@ static int http_sock_write(void *ctx, const unsigned char *buf, size_t len)
 		ssize_t r = send(c->fd, buf, len, MSG_NOSIGNAL);
 
 		if (r >= 0)
-			return (int)r;
+			return http_progress(c, (size_t)r, 0) < 0 ? -1 : (int)r;
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -1904,6 +2061,12 @@ static int http_sock_write(void *ctx, const unsigned char *buf, size_t len)
 /* One line describing why the last socket or TLS operation failed. */
 static int http_io_fail(http_conn *c, sys_err *e, const char *doing)
 {
+	if (c->io_slow && c->deadline_ms)
+		return sys_fail(e, SYS_ENET, "%s %s:%d: the exchange took longer than its %d s "
+			"deadline", doing, c->host, c->port, (int)(HTTP_STALL_FACTOR * c->timeout_ms / 1000));
+	if (c->io_slow)
+		return sys_fail(e, SYS_ENET, "%s %s:%d: less than %d bytes/s for %d s (stalled "
+			"transfer)", doing, c->host, c->port, c->min_rate, c->timeout_ms / 1000);
 	if (c->io_timeout)
 		return sys_fail(e, SYS_ENET, "%s %s:%d: timed out after %d ms", doing, c->host,
 			c->port, c->timeout_ms);
@@ -2469,9 +2632,16 @@ static int http_errbody_write(void *ctx, const unsigned char *p, size_t n, sys_e
 	return 0;
 }
 
+/* Documents read into memory (XML, JSON) are small; a larger one is a
+ * server bug or an attack, not something to hold. */
 static int http_sink_buf_write(void *ctx, const unsigned char *p, size_t n, sys_err *e)
 {
-	if (sys_buf_add(ctx, p, n) < 0)
+	sys_buf *b = ctx;
+
+	if (n > HTTP_DOC_MAX - b->len)
+		return sys_fail(e, SYS_EPROTO, "response document larger than %u MiB",
+			HTTP_DOC_MAX >> 20);
+	if (sys_buf_add(b, p, n) < 0)
 		return sys_fail(e, SYS_ENOMEM, "out of memory for a response body");
 	return 0;
 }
@@ -2504,7 +2674,7 @@ static int http_read_head(http_conn *c, http_resp *resp, int *chunked, int *keep
 	sys_err *e)
 {
 	char line[8192];
-	int minor;
+	int minor, te;
 	char *name = NULL;
 
 	if (http_read_line(c, line, sizeof line, e) < 0)
@@ -2528,6 +2698,7 @@ static int http_read_head(http_conn *c, http_resp *resp, int *chunked, int *keep
 	resp->content_length = -1;
 	*chunked = 0;
 	*keep = minor >= 1;
+	te = 0;
 	for (;;) {
 		char *colon, *v;
 		size_t nl, vl;
@@ -2561,18 +2732,30 @@ static int http_read_head(http_conn *c, http_resp *resp, int *chunked, int *keep
 		if (strcmp(name, "content-length") == 0) {
 			uint64_t n;
 
-			if (sys_parse_u64(v, &n) < 0 || n > INT64_MAX)
-				return sys_fail(e, SYS_EPROTO, "bad Content-Length from %s:%d",
+			/* Two lengths that disagree mean two readings of where this
+			 * answer ends: refuse it rather than guess. */
+			if (sys_parse_u64(v, &n) < 0 || n > INT64_MAX ||
+				(resp->content_length >= 0 && (uint64_t)resp->content_length != n))
+				return sys_fail(e, SYS_EPROTO, "bad or conflicting Content-Length from %s:%d",
 					c->host, c->port);
 			resp->content_length = (int64_t)n;
 		} else if (strcmp(name, "transfer-encoding") == 0) {
 			*chunked = sys_ends_with_ci(v, "chunked");
+			te = 1;
 		} else if (strcmp(name, "connection") == 0) {
 			if (strcasecmp(v, "close") == 0)
 				*keep = 0;
 			else if (strcasecmp(v, "keep-alive") == 0)
 				*keep = 1;
 		}
+	}
+	/* A Transfer-Encoding overrides any length (RFC 9112 6.3), and one
+	 * that is not chunked runs to the close. When it came with a length,
+	 * the answer's framing is in doubt: the connection is not reused. */
+	if (te) {
+		if (resp->content_length >= 0 || !*chunked)
+			*keep = 0;
+		resp->content_length = -1;
 	}
 	return 0;
 }
@@ -2759,6 +2942,11 @@ static int http_do_once(http_client *cl, const http_req *req, http_resp *resp,
 			return -1;
 	}
 	c->served++;
+	/* Bytes beyond the answer belong to no request of ours: the framing
+	 * was wrong, and the connection must not carry another exchange. */
+	if (c->rlen > c->rpos ||
+		(c->tls && (br_ssl_engine_current_state(&c->sc.eng) & BR_SSL_RECVAPP)))
+		keep = 0;
 	if (!keep)
 		http_conn_close(c);
 	return 0;
@@ -2783,6 +2971,12 @@ static int http_do(http_client *cl, const http_req *req, http_resp *resp,
 	if (req->tls && !cl->cfg->tls->loaded && !cl->cfg->tls->insecure)
 		return sys_fail(e, SYS_ECONFIG, "HTTPS needs a CA bundle (--ca-bundle)");
 	for (attempt = 0; attempt < 2; attempt++) {
+		c->io_errno = c->io_timeout = c->io_eof = c->io_slow = 0;
+		c->win_wait_ms = 0;
+		c->win_bytes = 0;
+		c->min_rate = req->may_stall ? 0 : HTTP_MIN_RATE;
+		c->deadline_ms = req->may_stall ?
+			sys_now_ms() + (int64_t)HTTP_STALL_FACTOR * cl->cfg->read_timeout_ms : 0;
 		if (c->fd < 0 || c->tls != req->tls || c->port != req->port ||
 			strcmp(c->host, req->host) != 0 || c->proxy != http_route(cl->cfg, req->host, req->tls)) {
 			if (http_conn_open(c, cl->cfg, req->host, req->port, req->tls, e) < 0)
@@ -3198,7 +3392,7 @@ static int aws_fetch(const http_cfg *hc, const char *method, const aws_url *u,
 	http_resp *r = calloc(1, sizeof *r);
 	http_body b = { (const unsigned char *)body, -1, 0, body ? strlen(body) : 0, 0 };
 	http_sink sink = { http_sink_buf_write, http_sink_buf_reset, out };
-	http_req req = { method, u->host, u->port, u->tls, u->path, hdrs, nhdrs, body ? &b : NULL };
+	http_req req = { method, u->host, u->port, u->tls, u->path, hdrs, nhdrs, body ? &b : NULL, 0 };
 	int rc;
 
 	if (r == NULL)
@@ -4042,6 +4236,7 @@ static int xml_escape(sys_buf *out, const char *s)
  * channel protects them, and hashing would cost a pass over the file. */
 #define S3_UNSIGNED "UNSIGNED-PAYLOAD"
 #define S3_MAX_PARTS 10000
+#define S3_PUT_MAX (5ull << 30)      /* the largest single PutObject */
 
 static void s3_meta_init(s3_meta *m)
 {
@@ -4095,6 +4290,13 @@ static void s3_client_close(s3_client *c)
 	http_client_close(&c->http);
 }
 
+/* Now, by the server's clock (as of its last Date header): what leases and
+ * uploads it dates are compared with. */
+static time_t s3_server_time(const s3_client *c)
+{
+	return (time_t)((int64_t)time(NULL) + c->skew);
+}
+
 /* Virtual-hosted addressing needs a bucket name that is a DNS label set
  * (and, over TLS, without dots, or the wildcard certificate won't match). */
 static int s3_virtual_ok(const aws_config *cfg, const char *bucket)
@@ -4131,12 +4333,17 @@ typedef struct s3_call {
 	size_t nhdrs;
 	const http_body *body;
 	const char *payload_hash;    /* NULL: the empty payload */
+	int may_stall;               /* CopyObject, CompleteMultipartUpload: see http_req */
+	/* Called before each attempt is signed; may change hdrs and nhdrs. */
+	int (*before)(void *ctx, sys_err *e);
+	void *before_ctx;
 } s3_call;
 
 static int s3_is_retryable(const http_resp *r, const sys_err *e)
 {
 	static const char *const codes[] = { "SlowDown", "Throttling", "ThrottlingException",
-		"RequestTimeout", "InternalError", "ServiceUnavailable", "RequestLimitExceeded" };
+		"RequestTimeout", "InternalError", "ServiceUnavailable", "RequestLimitExceeded",
+		"ConditionalRequestConflict" };
 	size_t i;
 
 	if (e->code != SYS_EHTTP && e->code != SYS_ENOTFOUND)
@@ -4225,6 +4432,9 @@ static int s3_request(s3_client *c, const s3_call *call, http_resp *resp,
 	int attempt, virt, rc = -1;
 	int64_t backoff_ms = 250, started;
 
+	/* An empty key would address the bucket itself (DELETE /b/ removes it). */
+	if (call->key && call->key[0] == 0)
+		return sys_fail(e, SYS_EUSAGE, "empty object key");
 	if (call->nquery > sizeof sorted / sizeof sorted[0] ||
 		call->nhdrs > sizeof hdrs / sizeof hdrs[0] - 5)
 		return sys_fail(e, SYS_EUSAGE, "internal error: request too large");
@@ -4280,7 +4490,8 @@ static int s3_request(s3_client *c, const s3_call *call, http_resp *resp,
 		int64_t wait;
 		unsigned char rnd[2];
 
-		if (aws_refresh_if_needed(cfg, c->http.cfg, e) < 0)
+		if (aws_refresh_if_needed(cfg, c->http.cfg, e) < 0 ||
+			(call->before && call->before(call->before_ctx, e) < 0))
 			goto done;
 		sys_time_amz(time(NULL), amz_date);
 		nh = 0;
@@ -4301,14 +4512,19 @@ static int s3_request(s3_client *c, const s3_call *call, http_resp *resp,
 		hdrs[nh++] = (http_hdr){ "Authorization", authz.data };
 
 		req = (http_req){ call->method, chost.data, cfg->endpoint_port, cfg->endpoint_tls,
-			target.data, hdrs, nh, call->body };
+			target.data, hdrs, nh, call->body, call->may_stall };
 		sys_logf(c->log, LOG_DEBUG, "%s %s://%s%s (attempt %d)", call->method,
 			cfg->endpoint_tls ? "https" : "http", host.data, target.data, attempt);
 		started = sys_now_ms();
 		rc = http_do(&c->http, &req, resp, sink, e);
 		if (rc == 0) {
+			const char *date = http_resp_header(resp, "date");
+			time_t t;
+
 			sys_logf(c->log, LOG_DEBUG, "-> HTTP %d in %" PRId64 " ms", resp->status,
 				sys_now_ms() - started);
+			if (date && sys_time_parse(date, &t) == 0)
+				c->skew = (int64_t)t - (int64_t)time(NULL);
 			if (resp->status >= 200 && resp->status < 300)
 				break;
 			rc = s3_error_from(resp, resp->errbody.data, resp->errbody.len, e);
@@ -4384,7 +4600,7 @@ static void s3_object_from_headers(const http_resp *r, const char *key, s3_objec
 static int s3_head(s3_client *c, const char *bucket, const char *key, s3_object *obj,
 	s3_meta *meta, sys_err *e)
 {
-	s3_call call = { "HEAD", bucket, key, NULL, 0, NULL, 0, NULL, NULL };
+	s3_call call = { .method = "HEAD", .bucket = bucket, .key = key };
 	http_resp *resp = calloc(1, sizeof *resp);
 	int rc = -1;
 
@@ -4402,31 +4618,97 @@ static int s3_head(s3_client *c, const char *bucket, const char *key, s3_object 
 	return rc;
 }
 
+/* A GET whose sink cannot start over (a pipe) resumes instead: each retry
+ * asks for the rest with a Range, and If-Match the ETag of the first
+ * answer, so a changed object fails rather than mixing two versions. */
+typedef struct s3_get_state {
+	s3_call call;
+	const http_sink *out;
+	http_resp *resp;
+	uint64_t from, len;          /* the range asked for; len 0: to the end */
+	uint64_t got;                /* bytes delivered to out */
+	int checked;                 /* this attempt's answer was checked */
+	char etag[80];
+	char range[64];
+	http_hdr hdrs[2];
+} s3_get_state;
+
+static int s3_get_before(void *ctx, sys_err *e)
+{
+	s3_get_state *g = ctx;
+	uint64_t at = g->from + g->got;
+
+	(void)e;
+	g->checked = 0;
+	g->call.nhdrs = 0;
+	if (at > 0 || g->len) {
+		if (g->len)
+			snprintf(g->range, sizeof g->range, "bytes=%" PRIu64 "-%" PRIu64, at,
+				g->from + g->len - 1);
+		else
+			snprintf(g->range, sizeof g->range, "bytes=%" PRIu64 "-", at);
+		g->hdrs[g->call.nhdrs++] = (http_hdr){ "Range", g->range };
+	}
+	if (g->etag[0])
+		g->hdrs[g->call.nhdrs++] = (http_hdr){ "If-Match", g->etag };
+	return 0;
+}
+
+static int s3_get_resume_write(void *ctx, const unsigned char *p, size_t n, sys_err *e)
+{
+	s3_get_state *g = ctx;
+
+	if (!g->checked) {
+		const char *cr = http_resp_header(g->resp, "content-range"), *etag;
+		uint64_t at = g->from + g->got, start;
+
+		if ((at > 0 || g->len) && (g->resp->status != 206 || cr == NULL ||
+				sscanf(cr, "bytes %" SCNu64, &start) != 1 || start != at))
+			return sys_fail(e, SYS_EPROTO, "the server did not resume the download at "
+				"byte %" PRIu64, at);
+		if (g->etag[0] == 0 && (etag = http_resp_header(g->resp, "etag")))
+			sys_strlcpy(g->etag, etag, sizeof g->etag);
+		g->checked = 1;
+	}
+	if (g->out->write(g->out->ctx, p, n, e) < 0)
+		return -1;
+	g->got += n;
+	return 0;
+}
+
 static int s3_get(s3_client *c, const char *bucket, const char *key, uint64_t range_from,
 	uint64_t range_len, const http_sink *sink, s3_object *obj, s3_meta *meta, sys_err *e)
 {
-	char range[64];
-	http_hdr h = { "Range", range };
-	s3_call call = { "GET", bucket, key, NULL, 0, &h, 0, NULL, NULL };
+	s3_get_state *g = calloc(1, sizeof *g);
 	http_resp *resp = calloc(1, sizeof *resp);
+	http_sink resume = { s3_get_resume_write, NULL, g };
 	int rc = -1;
 
-	if (resp == NULL)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
-	if (range_len) {
-		snprintf(range, sizeof range, "bytes=%" PRIu64 "-%" PRIu64, range_from,
-			range_from + range_len - 1);
-		call.nhdrs = 1;
+	if (g == NULL || resp == NULL) {
+		sys_fail(e, SYS_ENOMEM, "out of memory");
+		goto done;
 	}
-	if (s3_request(c, &call, resp, sink, e) == 0) {
-		if (obj)
-			s3_object_from_headers(resp, key, obj);
-		if (meta)
-			s3_meta_from_headers(resp, meta);
-		rc = 0;
+	g->call = (s3_call){ .method = "GET", .bucket = bucket, .key = key, .hdrs = g->hdrs,
+		.before = s3_get_before, .before_ctx = g };
+	g->out = sink;
+	g->resp = resp;
+	g->from = range_from;
+	g->len = range_len;
+	if (s3_request(c, &g->call, resp, sink->reset ? sink : &resume, e) < 0) {
+		if (e->http_status == 412 && g->etag[0])
+			sys_fail(e, SYS_EINTEGRITY, "the object changed during the download");
+		goto done;
 	}
-	http_resp_free(resp);
+	if (obj)
+		s3_object_from_headers(resp, key, obj);
+	if (meta)
+		s3_meta_from_headers(resp, meta);
+	rc = 0;
+done:
+	if (resp)
+		http_resp_free(resp);
 	free(resp);
+	free(g);
 	return rc;
 }
 
@@ -4446,32 +4728,43 @@ static size_t s3_meta_headers(const s3_meta *meta, http_hdr *out, char *space, s
 	return n;
 }
 
-static int s3_put_body(s3_client *c, const char *bucket, const char *key,
-	const http_body *body, const char *hash, const s3_meta *meta, sys_err *e)
+/* A create-if-absent that lost: S3 answers 412 PreconditionFailed. */
+static int s3_conditional_result(int rc, int flags, sys_err *e)
 {
-	http_hdr hdrs[S3_META_MAX];
+	if (rc < 0 && (flags & S3_IF_ABSENT) && e->http_status == 412)
+		e->code = SYS_EEXIST;
+	return rc;
+}
+
+static int s3_put_body(s3_client *c, const char *bucket, const char *key,
+	const http_body *body, const char *hash, const s3_meta *meta, int flags, sys_err *e)
+{
+	http_hdr hdrs[S3_META_MAX + 1];
 	char space[S3_META_MAX * 80];
-	s3_call call = { "PUT", bucket, key, NULL, 0, hdrs, 0, body, hash };
+	s3_call call = { .method = "PUT", .bucket = bucket, .key = key, .hdrs = hdrs, .body = body,
+		.payload_hash = hash };
 	http_resp *resp = calloc(1, sizeof *resp);
 	int rc;
 
 	if (resp == NULL)
 		return sys_fail(e, SYS_ENOMEM, "out of memory");
 	call.nhdrs = s3_meta_headers(meta, hdrs, space, sizeof space);
-	rc = s3_request(c, &call, resp, NULL, e);
+	if (flags & S3_IF_ABSENT)
+		hdrs[call.nhdrs++] = (http_hdr){ "If-None-Match", "*" };
+	rc = s3_conditional_result(s3_request(c, &call, resp, NULL, e), flags, e);
 	http_resp_free(resp);
 	free(resp);
 	return rc;
 }
 
 static int s3_put_mem(s3_client *c, const char *bucket, const char *key, const void *p,
-	size_t n, const s3_meta *meta, sys_err *e)
+	size_t n, const s3_meta *meta, int flags, sys_err *e)
 {
 	http_body body = { p, -1, 0, n, 0 };
 	char hash[65];
 
 	crypto_sha256_hex(p, n, hash);
-	return s3_put_body(c, bucket, key, &body, hash, meta, e);
+	return s3_put_body(c, bucket, key, &body, hash, meta, flags, e);
 }
 
 /* SHA-256 of a file range: each part of a multipart upload is signed. */
@@ -4499,9 +4792,9 @@ static int s3_hash_range(int fd, uint64_t off, uint64_t len, char hex[65], sys_e
 }
 
 static int s3_multipart(s3_client *c, const char *bucket, const char *key, int fd,
-	uint64_t size, const s3_meta *meta, sys_err *e)
+	uint64_t size, const s3_meta *meta, int flags, sys_err *e)
 {
-	http_hdr hdrs[S3_META_MAX], q[2];
+	http_hdr hdrs[S3_META_MAX], q[2], cond = { "If-None-Match", "*" };
 	char space[S3_META_MAX * 80], upload_id[1024], partno[16], hash[65];
 	sys_buf doc = { 0 }, done_xml = { 0 };
 	http_resp *resp = calloc(1, sizeof *resp);
@@ -4518,7 +4811,8 @@ static int s3_multipart(s3_client *c, const char *bucket, const char *key, int f
 
 	q[0] = (http_hdr){ "uploads", NULL };
 	{
-		s3_call call = { "POST", bucket, key, q, 1, hdrs, 0, NULL, NULL };
+		s3_call call = { .method = "POST", .bucket = bucket, .key = key, .query = q, .nquery = 1,
+			.hdrs = hdrs };
 
 		call.nhdrs = s3_meta_headers(meta, hdrs, space, sizeof space);
 		if (s3_request_xml(c, &call, resp, &doc, &root, "InitiateMultipartUploadResult", e) < 0)
@@ -4533,7 +4827,8 @@ static int s3_multipart(s3_client *c, const char *bucket, const char *key, int f
 	for (off = 0, n = 1; off < size; off += part, n++) {
 		uint64_t len = size - off < part ? size - off : part;
 		http_body body = { NULL, fd, off, len, 0 };
-		s3_call call = { "PUT", bucket, key, q, 2, NULL, 0, &body, hash };
+		s3_call call = { .method = "PUT", .bucket = bucket, .key = key, .query = q, .nquery = 2,
+			.body = &body, .payload_hash = hash };
 		const char *etag;
 
 		snprintf(partno, sizeof partno, "%u", n);
@@ -4561,22 +4856,24 @@ static int s3_multipart(s3_client *c, const char *bucket, const char *key, int f
 	}
 	{
 		http_body body = { (unsigned char *)done_xml.data, -1, 0, done_xml.len, 0 };
-		s3_call call = { "POST", bucket, key, q + 1, 1, NULL, 0, &body, hash };
+		s3_call call = { .method = "POST", .bucket = bucket, .key = key, .query = q + 1,
+			.nquery = 1, .hdrs = &cond, .nhdrs = (flags & S3_IF_ABSENT) ? 1 : 0,
+			.body = &body, .payload_hash = hash, .may_stall = 1 };
 
 		crypto_sha256_hex(done_xml.data, done_xml.len, hash);
 		doc.len = 0;
-		if (s3_request_xml(c, &call, resp, &doc, &root, "CompleteMultipartUploadResult", e) < 0)
+		if (s3_conditional_result(s3_request_xml(c, &call, resp, &doc, &root,
+				"CompleteMultipartUploadResult", e), flags, e) < 0)
 			goto done;
 	}
 	rc = 0;
 done:
 	if (rc < 0 && started) {
-		/* Best effort: don't leave parts behind that the user pays for. */
-		s3_call call = { "DELETE", bucket, key, q + 1, 1, NULL, 0, NULL, NULL };
+		/* Best effort: don't leave parts behind that the user pays for
+		 * (gc aborts what is left). */
 		sys_err ignore;
 
-		q[1] = (http_hdr){ "uploadId", upload_id };
-		if (s3_request(c, &call, resp, NULL, &ignore) < 0)
+		if (s3_abort_upload(c, bucket, key, upload_id, &ignore) < 0)
 			sys_logf(c->log, LOG_WARNING, "could not abort multipart upload %s of %s: %s",
 				upload_id, key, ignore.msg);
 	}
@@ -4587,15 +4884,18 @@ done:
 	return rc;
 }
 
-/* Upload a whole file; multipart above the configured threshold. */
+/* Upload a whole file; multipart above the configured threshold. A create
+ * (S3_IF_ABSENT) goes in one PUT while S3 allows one (5 GiB), since not
+ * every server honours If-None-Match on CompleteMultipartUpload. */
 static int s3_put_file(s3_client *c, const char *bucket, const char *key, int fd,
-	uint64_t size, const char *sha256_hex, const s3_meta *meta, sys_err *e)
+	uint64_t size, const char *sha256_hex, const s3_meta *meta, int flags, sys_err *e)
 {
+	uint64_t multipart_from = (flags & S3_IF_ABSENT) ? S3_PUT_MAX + 1 : c->cfg->mp_threshold;
 	http_body body = { NULL, fd, 0, size, 0 };
 	char hash[65];
 
-	if (size >= c->cfg->mp_threshold && size > 0)
-		return s3_multipart(c, bucket, key, fd, size, meta, e);
+	if (size > 0 && size >= multipart_from)
+		return s3_multipart(c, bucket, key, fd, size, meta, flags, e);
 	if (sha256_hex == NULL && c->cfg->endpoint_tls)
 		sha256_hex = S3_UNSIGNED;   /* as the AWS CLI does: TLS protects the body */
 	if (sha256_hex == NULL) {
@@ -4603,7 +4903,7 @@ static int s3_put_file(s3_client *c, const char *bucket, const char *key, int fd
 			return -1;
 		sha256_hex = hash;
 	}
-	return s3_put_body(c, bucket, key, &body, sha256_hex, meta, e);
+	return s3_put_body(c, bucket, key, &body, sha256_hex, meta, flags, e);
 }
 
 static int s3_copy(s3_client *c, const char *src_bucket, const char *src_key,
@@ -4612,7 +4912,7 @@ static int s3_copy(s3_client *c, const char *src_bucket, const char *src_key,
 	http_hdr hdrs[S3_META_MAX + 2];
 	char space[S3_META_MAX * 80];
 	sys_buf src = { 0 }, doc = { 0 };
-	s3_call call = { "PUT", bucket, key, NULL, 0, hdrs, 0, NULL, NULL };
+	s3_call call = { .method = "PUT", .bucket = bucket, .key = key, .hdrs = hdrs, .may_stall = 1 };
 	http_resp *resp = calloc(1, sizeof *resp);
 	xml_node root;
 	int rc = -1;
@@ -4636,7 +4936,7 @@ static int s3_copy(s3_client *c, const char *src_bucket, const char *src_key,
 
 static int s3_delete(s3_client *c, const char *bucket, const char *key, sys_err *e)
 {
-	s3_call call = { "DELETE", bucket, key, NULL, 0, NULL, 0, NULL, NULL };
+	s3_call call = { .method = "DELETE", .bucket = bucket, .key = key };
 	http_resp *resp = calloc(1, sizeof *resp);
 	int rc;
 
@@ -4666,7 +4966,8 @@ static int s3_delete_many(s3_client *c, const char *bucket, const char *const *k
 		br_md5_context mc;
 		http_hdr q = { "delete", NULL }, h = { "Content-MD5", md5b64 };
 		http_body hb;
-		s3_call call = { "POST", bucket, NULL, &q, 1, &h, 1, &hb, hash };
+		s3_call call = { .method = "POST", .bucket = bucket, .query = &q, .nquery = 1,
+			.hdrs = &h, .nhdrs = 1, .body = &hb, .payload_hash = hash };
 		xml_node root, child;
 		xml_iter it;
 		int r;
@@ -4720,9 +5021,103 @@ done:
 	return rc;
 }
 
+/* ListMultipartUploads over every page: the uploads gc aborts. */
+static int s3_list_uploads(s3_client *c, const char *bucket, const char *prefix,
+	s3_upload_fn fn, void *ctx, sys_err *e)
+{
+	char key_marker[DG_MAX_KEY + 1] = "", id_marker[1024] = "";
+	http_hdr q[5];
+	sys_buf doc = { 0 };
+	http_resp *resp = calloc(1, sizeof *resp);
+	s3_upload *up = calloc(1, sizeof *up);
+	int rc = -1;
+
+	if (resp == NULL || up == NULL) {
+		sys_fail(e, SYS_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (;;) {
+		s3_call call = { .method = "GET", .bucket = bucket, .query = q };
+		xml_node root, child;
+		xml_iter it;
+		char truncated[8] = "", date[64];
+		int r;
+
+		q[call.nquery++] = (http_hdr){ "uploads", NULL };
+		if (prefix && *prefix)
+			q[call.nquery++] = (http_hdr){ "prefix", prefix };
+		if (key_marker[0])
+			q[call.nquery++] = (http_hdr){ "key-marker", key_marker };
+		if (id_marker[0])
+			q[call.nquery++] = (http_hdr){ "upload-id-marker", id_marker };
+		doc.len = 0;
+		if (s3_request_xml(c, &call, resp, &doc, &root, "ListMultipartUploadsResult", e) < 0)
+			goto done;
+		xml_iter_init(&it, &root);
+		while ((r = xml_next(&it, &child)) == 1) {
+			if (!xml_is(&child, "Upload"))
+				continue;
+			memset(up, 0, sizeof *up);
+			if (xml_child_text(&child, "Key", up->key, sizeof up->key) != 1 ||
+				xml_child_text(&child, "UploadId", up->id, sizeof up->id) != 1) {
+				sys_fail(e, SYS_EPROTO, "malformed upload in the uploads of s3://%s", bucket);
+				goto done;
+			}
+			if (xml_child_text(&child, "Initiated", date, sizeof date) == 1)
+				sys_time_parse(date, &up->initiated);
+			if (fn(ctx, up, e) < 0)
+				goto done;
+		}
+		if (r < 0) {
+			sys_fail(e, SYS_EPROTO, "malformed ListMultipartUploadsResult for s3://%s", bucket);
+			goto done;
+		}
+		xml_child_text(&root, "IsTruncated", truncated, sizeof truncated);
+		if (strcmp(truncated, "true") != 0)
+			break;
+		{
+			char nk[DG_MAX_KEY + 1] = "", ni[1024] = "";
+
+			xml_child_text(&root, "NextKeyMarker", nk, sizeof nk);
+			xml_child_text(&root, "NextUploadIdMarker", ni, sizeof ni);
+			if ((nk[0] == 0 && ni[0] == 0) ||
+				(strcmp(nk, key_marker) == 0 && strcmp(ni, id_marker) == 0)) {
+				sys_fail(e, SYS_EPROTO, "the uploads listing of s3://%s does not advance", bucket);
+				goto done;
+			}
+			memcpy(key_marker, nk, sizeof key_marker);
+			memcpy(id_marker, ni, sizeof id_marker);
+		}
+	}
+	rc = 0;
+done:
+	sys_buf_free(&doc);
+	if (resp)
+		http_resp_free(resp);
+	free(resp);
+	free(up);
+	return rc;
+}
+
+static int s3_abort_upload(s3_client *c, const char *bucket, const char *key, const char *id,
+	sys_err *e)
+{
+	http_hdr q = { "uploadId", id };
+	s3_call call = { .method = "DELETE", .bucket = bucket, .key = key, .query = &q, .nquery = 1 };
+	http_resp *resp = calloc(1, sizeof *resp);
+	int rc;
+
+	if (resp == NULL)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	rc = s3_request(c, &call, resp, NULL, e);
+	http_resp_free(resp);
+	free(resp);
+	return rc;
+}
+
 static int s3_list_buckets(s3_client *c, s3_list_fn fn, void *ctx, sys_err *e)
 {
-	s3_call call = { "GET", NULL, NULL, NULL, 0, NULL, 0, NULL, NULL };
+	s3_call call = { .method = "GET" };
 	http_resp *resp = calloc(1, sizeof *resp);
 	sys_buf doc = { 0 };
 	xml_node root, buckets, b;
@@ -4766,7 +5161,7 @@ static int s3_create_bucket(s3_client *c, const char *bucket, sys_err *e)
 	sys_buf body = { 0 };
 	http_body hb;
 	char hash[65];
-	s3_call call = { "PUT", bucket, NULL, NULL, 0, NULL, 0, NULL, NULL };
+	s3_call call = { .method = "PUT", .bucket = bucket };
 	http_resp *resp = calloc(1, sizeof *resp);
 	int rc;
 
@@ -4791,7 +5186,7 @@ static int s3_create_bucket(s3_client *c, const char *bucket, sys_err *e)
 
 static int s3_delete_bucket(s3_client *c, const char *bucket, sys_err *e)
 {
-	s3_call call = { "DELETE", bucket, NULL, NULL, 0, NULL, 0, NULL, NULL };
+	s3_call call = { .method = "DELETE", .bucket = bucket };
 	http_resp *resp = calloc(1, sizeof *resp);
 	int rc;
 
@@ -4828,9 +5223,11 @@ static int s3_url_decode(char *s)
 /* Deliver one kind of entry of a ListObjectsV2 page: common prefixes
  * (want_prefixes) or objects. Prefixes arrive sorted; one not after
  * last_prefix was delivered by an earlier page (some servers repeat them)
- * and is skipped. */
+ * and is skipped. *fresh counts entries past last_prefix / last_key: what
+ * shows the listing moves on. */
 static int s3_list_page(const xml_node *root, const char *bucket, int url, int want_prefixes,
-	char *last_prefix, s3_object *obj, s3_list_fn fn, void *ctx, sys_err *e)
+	char *last_prefix, char *last_key, unsigned *fresh, s3_object *obj, s3_list_fn fn,
+	void *ctx, sys_err *e)
 {
 	const char *elem = want_prefixes ? "CommonPrefixes" : "Contents";
 	xml_node child;
@@ -4851,7 +5248,12 @@ static int s3_list_page(const xml_node *root, const char *bucket, int url, int w
 			if (strcmp(obj->key, last_prefix) <= 0)
 				continue;
 			memcpy(last_prefix, obj->key, sizeof obj->key);
+			(*fresh)++;
 		} else {
+			if (strcmp(obj->key, last_key) > 0) {
+				memcpy(last_key, obj->key, sizeof obj->key);
+				(*fresh)++;
+			}
 			if (xml_child_text(&child, "Size", sz, sizeof sz) != 1 ||
 				sys_parse_u64(sz, &obj->size) < 0)
 				return sys_fail(e, SYS_EPROTO, "bad Size for %s in the listing", obj->key);
@@ -4867,14 +5269,23 @@ static int s3_list_page(const xml_node *root, const char *bucket, int url, int w
 	return 0;
 }
 
+/* Truncated pages in a row that bring nothing new before a listing is
+ * judged to go round in circles. */
+#define S3_LIST_STALL 100
+
 /* ListObjectsV2 over every page. With a delimiter, common prefixes come
  * through fn too, with is_prefix set, ahead of each page's objects as
- * aws s3 ls prints them. */
+ * aws s3 ls prints them. A server that sends a continuation token again
+ * (compared with the last one, and by Brent's cycle detection with one
+ * checkpoint), or pages that bring nothing new, ends the listing with an
+ * error: an endless listing must not run, nor pass for a complete one. */
 static int s3_list(s3_client *c, const char *bucket, const char *prefix, const char *delimiter,
 	s3_list_fn fn, void *ctx, sys_err *e)
 {
 	http_hdr q[5];
-	char token[2048] = "", last_prefix[DG_MAX_KEY + 1] = "";
+	char token[2048] = "", prev[2048] = "", mark[2048] = "";
+	char last_prefix[DG_MAX_KEY + 1] = "", last_key[DG_MAX_KEY + 1] = "";
+	unsigned long steps = 0, power = 1, stalled = 0;
 	sys_buf doc = { 0 };
 	http_resp *resp = calloc(1, sizeof *resp);
 	s3_object *obj = calloc(1, sizeof *obj);
@@ -4885,9 +5296,10 @@ static int s3_list(s3_client *c, const char *bucket, const char *prefix, const c
 		goto done;
 	}
 	for (;;) {
-		s3_call call = { "GET", bucket, NULL, q, 0, NULL, 0, NULL, NULL };
+		s3_call call = { .method = "GET", .bucket = bucket, .query = q };
 		xml_node root;
 		char truncated[8] = "", enc[16] = "";
+		unsigned fresh = 0;
 		int url;
 
 		q[call.nquery++] = (http_hdr){ "list-type", "2" };
@@ -4904,8 +5316,10 @@ static int s3_list(s3_client *c, const char *bucket, const char *prefix, const c
 		/* Keys are URL-encoded only if the server says it applied encoding-type. */
 		url = xml_child_text(&root, "EncodingType", enc, sizeof enc) == 1 &&
 			strcasecmp(enc, "url") == 0;
-		if (s3_list_page(&root, bucket, url, 1, last_prefix, obj, fn, ctx, e) < 0 ||
-			s3_list_page(&root, bucket, url, 0, last_prefix, obj, fn, ctx, e) < 0)
+		if (s3_list_page(&root, bucket, url, 1, last_prefix, last_key, &fresh, obj, fn, ctx,
+				e) < 0 ||
+			s3_list_page(&root, bucket, url, 0, last_prefix, last_key, &fresh, obj, fn, ctx,
+				e) < 0)
 			goto done;
 		xml_child_text(&root, "IsTruncated", truncated, sizeof truncated);
 		if (strcmp(truncated, "true") != 0)
@@ -4913,6 +5327,23 @@ static int s3_list(s3_client *c, const char *bucket, const char *prefix, const c
 		if (xml_child_text(&root, "NextContinuationToken", token, sizeof token) != 1 || !token[0]) {
 			sys_fail(e, SYS_EPROTO, "truncated listing of s3://%s without a continuation token",
 				bucket);
+			goto done;
+		}
+		if (strcmp(token, prev) == 0 || strcmp(token, mark) == 0) {
+			sys_fail(e, SYS_EPROTO, "the listing of s3://%s repeats a continuation token",
+				bucket);
+			goto done;
+		}
+		if (++steps == power) {
+			memcpy(mark, token, sizeof mark);
+			power *= 2;
+			steps = 0;
+		}
+		memcpy(prev, token, sizeof prev);
+		stalled = fresh ? 0 : stalled + 1;
+		if (stalled >= S3_LIST_STALL) {
+			sys_fail(e, SYS_EPROTO, "the listing of s3://%s brings nothing new in %d pages",
+				bucket, S3_LIST_STALL);
 			goto done;
 		}
 	}
@@ -4953,15 +5384,15 @@ static int store_s3_get(store *s, const char *key, const http_sink *sink, s3_obj
 }
 
 static int store_s3_put_file(store *s, const char *key, int fd, uint64_t size,
-	const char *sha256_hex, const s3_meta *meta, sys_err *e)
+	const char *sha256_hex, const s3_meta *meta, int flags, sys_err *e)
 {
-	return s3_put_file(s->s3, s->bucket, key, fd, size, sha256_hex, meta, e);
+	return s3_put_file(s->s3, s->bucket, key, fd, size, sha256_hex, meta, flags, e);
 }
 
 static int store_s3_put_mem(store *s, const char *key, const void *p, size_t n,
-	const s3_meta *meta, sys_err *e)
+	const s3_meta *meta, int flags, sys_err *e)
 {
-	return s3_put_mem(s->s3, s->bucket, key, p, n, meta, e);
+	return s3_put_mem(s->s3, s->bucket, key, p, n, meta, flags, e);
 }
 
 static int store_s3_del(store *s, const char *key, sys_err *e)
@@ -4980,9 +5411,68 @@ static int store_s3_copy(store *s, const store *from, const char *from_key, cons
 	return s3_copy(s->s3, from->bucket, from_key, s->bucket, key, meta, e);
 }
 
+/* Does the server honour If-None-Match: * on PutObject? AWS, MinIO, R2 and
+ * Ceph RGW do; s3rver, Garage and older servers answer 200 and overwrite.
+ * Asked once per bucket, by writing a probe object twice. Creates larger
+ * than one PUT take a multipart upload, whose completion not every server
+ * conditions (Ceph RGW 16 does not): those count as not atomic. */
+static int store_s3_exclusive(store *s, uint64_t size, sys_err *e)
+{
+	char key[64], hex[17];
+	unsigned char rnd[8];
+	sys_err pe, ignore;
+	int r;
+
+	if (size > S3_PUT_MAX)
+		return 0;
+	if (s->exclusive)
+		return s->exclusive > 0;
+	crypto_random(rnd, sizeof rnd);
+	crypto_hex(rnd, sizeof rnd, hex);
+	snprintf(key, sizeof key, ".deltaglider/probe-%s", hex);
+	r = s3_put_mem(s->s3, s->bucket, key, "probe", 5, NULL, S3_IF_ABSENT, &pe);
+	if (r < 0 && pe.retryable) {
+		*e = pe;
+		sys_err_prefix(e, "probing s3://%s: ", s->bucket);
+		return -1;
+	}
+	if (r == 0) {
+		r = s3_put_mem(s->s3, s->bucket, key, "probe", 5, NULL, S3_IF_ABSENT, &pe);
+		s->exclusive = r < 0 && pe.code == SYS_EEXIST ? 1 : -1;
+		if (r == 0)
+			sys_strlcpy(pe.msg, "a second create of one key succeeded", sizeof pe.msg);
+		if (s3_delete(s->s3, s->bucket, key, &ignore) < 0)
+			sys_logf(s->s3->log, LOG_WARNING, "could not delete probe object s3://%s/%s: %s",
+				s->bucket, key, ignore.msg);
+	} else {
+		s->exclusive = -1;
+	}
+	if (s->exclusive < 0)
+		sys_logf(s->s3->log, LOG_WARNING, "s3://%s does not honour conditional writes (%s): "
+			"first uploads into a folder are serialised with lock objects instead; "
+			"see the README on concurrency", s->bucket, pe.msg);
+	return s->exclusive > 0;
+}
+
+static time_t store_s3_now(store *s)
+{
+	return s3_server_time(s->s3);
+}
+
+static int store_s3_uploads(store *s, const char *prefix, s3_upload_fn fn, void *ctx, sys_err *e)
+{
+	return s3_list_uploads(s->s3, s->bucket, prefix, fn, ctx, e);
+}
+
+static int store_s3_abort_upload(store *s, const char *key, const char *id, sys_err *e)
+{
+	return s3_abort_upload(s->s3, s->bucket, key, id, e);
+}
+
 static const store_ops store_s3_ops = {
 	store_s3_list, store_s3_head, store_s3_get, store_s3_put_file, store_s3_put_mem,
-	store_s3_del, store_s3_del_many, store_s3_copy,
+	store_s3_del, store_s3_del_many, store_s3_copy, store_s3_exclusive, store_s3_now,
+	store_s3_uploads, store_s3_abort_upload,
 };
 
 static void store_open_s3(store *s, s3_client *c, const char *bucket)
@@ -5032,7 +5522,7 @@ static void store_sidecar_path(const char *path, char *out, size_t n)
 /* Names the store keeps for itself: sidecars and temp files. */
 static int store_file_hidden(const char *name)
 {
-	return name[0] == '.' && (sys_ends_with_ci(name, STORE_SIDECAR) || strstr(name, ".dg-"));
+	return name[0] == '.' && (sys_ends_with_ci(name, STORE_SIDECAR) || sys_is_tmp_name(name));
 }
 
 /* A sidecar: one JSON object whose values are all strings. */
@@ -5117,16 +5607,15 @@ static int store_file_get(store *s, const char *key, const http_sink *sink, s3_o
 	return rc;
 }
 
-/* Write one file atomically: temp file in the same directory, rename. */
-static int store_file_write(const store *s, const char *path, int src_fd, const void *mem,
-	uint64_t size, sys_err *e)
+/* Write content into a fresh temp file next to path, named in tmp. */
+static int store_file_stage(const store *s, const char *path, int src_fd, const void *mem,
+	uint64_t size, char *tmp, size_t n, sys_err *e)
 {
-	char tmp[DG_MAX_PATH];
 	unsigned char buf[65536];
 	uint64_t off = 0;
 	int fd, rc = -1;
 
-	fd = sys_tmp_open(path, tmp, sizeof tmp, e);
+	fd = sys_tmp_open(path, tmp, n, e);
 	if (fd < 0)
 		return -1;
 	if (mem) {
@@ -5150,10 +5639,6 @@ static int store_file_write(const store *s, const char *path, int src_fd, const 
 		sys_fail_errno(e, SYS_EIO, errno, "cannot write %s", path);
 		goto done;
 	}
-	if (rename(tmp, path) < 0) {
-		sys_fail_errno(e, SYS_EIO, errno, "cannot rename into %s", path);
-		goto done;
-	}
 	rc = 0;
 done:
 	close(fd);
@@ -5162,8 +5647,72 @@ done:
 	return rc;
 }
 
+/* Write one file atomically: staged, then renamed over the old one. */
+static int store_file_write(const store *s, const char *path, int src_fd, const void *mem,
+	uint64_t size, sys_err *e)
+{
+	char tmp[DG_MAX_PATH];
+
+	if (store_file_stage(s, path, src_fd, mem, size, tmp, sizeof tmp, e) < 0)
+		return -1;
+	if (rename(tmp, path) < 0) {
+		sys_fail_errno(e, SYS_EIO, errno, "cannot rename into %s", path);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* A sidecar whose data never came: its creator died between two link()s. */
+#define STORE_STALE_S 60
+
+/* Create path only if nothing is there (STORE_IF_ABSENT): link() never
+ * replaces a name. The sidecar goes first and is the lock, the data second,
+ * so a reader sees the object only once both are in place; the loser of a
+ * race gets SYS_EEXIST and has changed nothing. */
+static int store_file_create(const store *s, const char *path, const char *side, int fd,
+	const void *mem, uint64_t size, const sys_buf *js, sys_err *e)
+{
+	char tmp[DG_MAX_PATH], side_tmp[DG_MAX_PATH] = "";
+	int rc = -1, tries;
+	struct stat st;
+
+	if (store_file_stage(s, path, fd, mem, size, tmp, sizeof tmp, e) < 0)
+		return -1;
+	if (js->len && store_file_stage(s, side, -1, js->data, js->len, side_tmp, sizeof side_tmp,
+			e) < 0)
+		goto done;
+	for (tries = 0; side_tmp[0] && link(side_tmp, side) < 0; tries++) {
+		if (errno != EEXIST) {
+			sys_fail_errno(e, SYS_EIO, errno, "cannot create %s", side);
+			goto done;
+		}
+		if (tries > 0 || lstat(path, &st) == 0 || lstat(side, &st) < 0 ||
+			time(NULL) - st.st_mtime < STORE_STALE_S) {
+			sys_fail(e, SYS_EEXIST, "%s exists", path);
+			goto done;
+		}
+		unlink(side);   /* stale: its creator died before linking the data */
+	}
+	if (link(tmp, path) < 0) {
+		if (errno == EEXIST)
+			sys_fail(e, SYS_EEXIST, "%s exists", path);
+		else
+			sys_fail_errno(e, SYS_EIO, errno, "cannot create %s", path);
+		if (side_tmp[0])
+			unlink(side);
+		goto done;
+	}
+	rc = 0;
+done:
+	unlink(tmp);
+	if (side_tmp[0])
+		unlink(side_tmp);
+	return rc;
+}
+
 static int store_file_put(store *s, const char *key, int fd, const void *mem, uint64_t size,
-	const s3_meta *meta, sys_err *e)
+	const s3_meta *meta, int flags, sys_err *e)
 {
 	char path[DG_MAX_PATH], side[DG_MAX_PATH], dir[DG_MAX_PATH];
 	sys_buf js = { 0 };
@@ -5189,6 +5738,12 @@ static int store_file_put(store *s, const char *key, int fd, const void *mem, ui
 			sys_fail(e, SYS_ENOMEM, "out of memory");
 			goto done;
 		}
+	}
+	if (flags & STORE_IF_ABSENT) {
+		rc = store_file_create(s, path, side, fd, mem, size, &js, e);
+		goto done;
+	}
+	if (js.len) {
 		if (store_file_write(s, side, -1, js.data, js.len, e) < 0)
 			goto done;
 	} else if (unlink(side) < 0 && errno != ENOENT) {
@@ -5202,16 +5757,16 @@ done:
 }
 
 static int store_file_put_file(store *s, const char *key, int fd, uint64_t size,
-	const char *sha256_hex, const s3_meta *meta, sys_err *e)
+	const char *sha256_hex, const s3_meta *meta, int flags, sys_err *e)
 {
 	(void)sha256_hex;
-	return store_file_put(s, key, fd, NULL, size, meta, e);
+	return store_file_put(s, key, fd, NULL, size, meta, flags, e);
 }
 
 static int store_file_put_mem(store *s, const char *key, const void *p, size_t n,
-	const s3_meta *meta, sys_err *e)
+	const s3_meta *meta, int flags, sys_err *e)
 {
-	return store_file_put(s, key, -1, p, n, meta, e);
+	return store_file_put(s, key, -1, p, n, meta, flags, e);
 }
 
 static int store_file_del(store *s, const char *key, sys_err *e)
@@ -5358,9 +5913,24 @@ static int store_file_list(store *s, const char *prefix, const char *delimiter,
 	return rc;
 }
 
+/* link() makes creates atomic on a local file system. */
+static int store_file_exclusive(store *s, uint64_t size, sys_err *e)
+{
+	(void)s;
+	(void)size;
+	(void)e;
+	return 1;
+}
+
+static time_t store_file_now(store *s)
+{
+	(void)s;
+	return time(NULL);
+}
+
 static const store_ops store_file_ops = {
 	store_file_list, store_file_head, store_file_get, store_file_put_file, store_file_put_mem,
-	store_file_del, store_file_del_many, NULL,
+	store_file_del, store_file_del_many, NULL, store_file_exclusive, store_file_now, NULL, NULL,
 };
 
 static void store_open_file(store *s, const char *root, mode_t umask_bits)
@@ -5666,20 +6236,6 @@ static int delta_fd_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *g
 	return sys_pread_all(*(int *)ctx, buf, n, off, got, e);
 }
 
-/* An unlinked temp file in dir. */
-static int delta_tmpfile(const char *dir, sys_err *e)
-{
-	char path[DG_MAX_PATH];
-	int fd;
-
-	snprintf(path, sizeof path, "%s/.dg-gzip-XXXXXX", dir);
-	fd = mkostemp(path, O_CLOEXEC);
-	if (fd < 0)
-		return sys_fail_errno(e, SYS_EIO, errno, "cannot create a temporary file in %s", dir);
-	unlink(path);
-	return fd;
-}
-
 /* Copy a reader's bytes into fd. */
 static int delta_src_to_fd(const delta_src *src, int fd, sys_err *e)
 {
@@ -5798,11 +6354,11 @@ static int delta_decode(const delta_src *src, int delta_fd, const http_sink *out
 			delta_apphead_gzip(&stream, &target_gz, &source_gz);
 			if (source_gz) {
 				/* The CLI diffed the gunzipped source: make the same. */
-				int raw = delta_tmpfile(tmpdir, e);
+				int raw = sys_tmpfile(tmpdir, e);
 
 				if (raw < 0)
 					goto done;
-				plain_fd = delta_tmpfile(tmpdir, e);
+				plain_fd = sys_tmpfile(tmpdir, e);
 				if (plain_fd < 0 || delta_src_to_fd(src, raw, e) < 0 ||
 					lseek(raw, 0, SEEK_SET) < 0 || delta_gzip("-dc", raw, plain_fd, e) < 0) {
 					close(raw);
@@ -5814,7 +6370,7 @@ static int delta_decode(const delta_src *src, int delta_fd, const http_sink *out
 				gunzipped.size = (uint64_t)lseek(plain_fd, 0, SEEK_END);
 				use = &gunzipped;
 			}
-			if (target_gz && (tmp_out = delta_tmpfile(tmpdir, e)) < 0)
+			if (target_gz && (tmp_out = sys_tmpfile(tmpdir, e)) < 0)
 				goto done;
 			if (delta_blocks_init(&blocks, use, (uint64_t)DELTA_DECODE_SLOTS * DELTA_BLKSIZE, e) < 0)
 				goto done;
@@ -5870,7 +6426,7 @@ finished:
 		/* The CLI re-gzips such output by piping it through `gzip -c`. Our
 		 * stdin is a file, whose mtime gzip would record: -n keeps the
 		 * header as a pipe leaves it. */
-		int gz = delta_tmpfile(tmpdir, e);
+		int gz = sys_tmpfile(tmpdir, e);
 
 		if (gz < 0)
 			goto done;
@@ -5920,13 +6476,19 @@ done:
 #define CACHE_TAG   16u
 #define CACHE_MAGIC "DGREF001"
 
-struct cache_mem {
-	struct cache_mem *next;
+#define CACHE_ANON_MAX 16    /* anonymous entries kept open (file descriptors) */
+
+/* An entry kept by this process: in memory (data), or in an anonymous
+ * encrypted file (fd >= 0) when spilled or when the directory is bypassed. */
+struct cache_ent {
+	struct cache_ent *next;
 	char sha[65];
 	unsigned char *data;
+	int fd;
+	unsigned char hdr[CACHE_HDR];
 	uint64_t size;
 	uint64_t last_use;
-	int refs;
+	int refs;                /* readers of data */
 };
 
 static void cache_be32(unsigned char *p, uint32_t v)
@@ -5973,33 +6535,69 @@ static void cache_chunk_params(const unsigned char *hdr, uint64_t index, int las
 	aad[64] = (unsigned char)last;
 }
 
-static void cache_remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char path[DG_MAX_PATH];
+/* ---- The directory ---------------------------------------------------------
+ *
+ * The default base, /tmp/deltaglider-UID when there is no home, lives in a
+ * directory everyone can write: another user could have made it first, or
+ * made it a symlink. So every directory is opened without following
+ * symlinks and used only when it belongs to us and no one else can write
+ * it; everything inside is reached relative to it (openat, unlinkat, which
+ * never follow a final symlink) and opened non-blocking, so a FIFO cannot
+ * hang us. A directory that fails these checks, or a cache that fills up,
+ * is bypassed with a warning: the run goes on with anonymous files. */
 
-	if (d) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-			unlink(path);
-		}
-		closedir(d);
+/* Open a directory of ours: no symlink, our uid, writable only by us. */
+static int cache_open_dir(int at, const char *name, const char *shown, sys_err *e)
+{
+	struct stat st;
+	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return sys_fail_errno(e, SYS_EIO, errno, "cannot open cache directory %s", shown);
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		sys_fail(e, SYS_EIO, "cache directory %s %s", shown, st.st_uid != geteuid() ?
+			"belongs to another user" : "is writable by others");
+		close(fd);
+		return -1;
 	}
-	rmdir(dir);
+	return fd;
+}
+
+/* Delete the entries of directory name in at, then it; nothing followed. */
+static void cache_remove_dir(int at, const char *name)
+{
+	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	if (fd < 0) {
+		unlinkat(at, name, 0);   /* a symlink, or a file, in its place: only it goes */
+		return;
+	}
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			unlinkat(fd, de->d_name, 0);
+	closedir(d);
+	unlinkat(at, name, AT_REMOVEDIR);
 }
 
 /* Per-process directories of processes that died without cleaning up. */
-static void cache_reap_stale(const char *base)
+static void cache_reap_stale(cache *c)
 {
-	DIR *d = opendir(base);
 	struct dirent *de;
-	char path[DG_MAX_PATH];
+	int fd = dup(c->base_fd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 
-	if (d == NULL)
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
 	while ((de = readdir(d)) != NULL) {
 		long pid;
 
@@ -6007,10 +6605,62 @@ static void cache_reap_stale(const char *base)
 			continue;
 		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue;
-		snprintf(path, sizeof path, "%s/%s", base, de->d_name);
-		cache_remove_dir(path);
+		cache_remove_dir(c->base_fd, de->d_name);
 	}
 	closedir(d);
+}
+
+/* Directories are made on first write: a run that needs no reference
+ * touches nothing. -1 (with the reason in e) when there is none to use. */
+static int cache_ensure_dir(cache *c, sys_err *e)
+{
+	char name[64], parent[DG_MAX_PATH];
+	size_t n;
+
+	if (c->dir_fd >= 0)
+		return 0;
+	if (c->bypass)
+		return sys_fail(e, SYS_EIO, "the cache directory is bypassed");
+	n = (size_t)(sys_basename(c->base) - c->base);
+	snprintf(parent, sizeof parent, "%.*s", (int)(n > 1 ? n - 1 : n), c->base);
+	if ((n > 1 && sys_mkdirs(parent, 0700, e) < 0) ||
+		(mkdir(c->base, 0700) < 0 && errno != EEXIST &&
+			sys_fail_errno(e, SYS_EIO, errno, "cannot create cache directory %s", c->base)))
+		return -1;
+	if (c->base_fd < 0 && (c->base_fd = cache_open_dir(AT_FDCWD, c->base, c->base, e)) < 0)
+		return -1;
+	if (c->ephemeral) {
+		unsigned char rnd[6];
+		char hex[13];
+
+		cache_reap_stale(c);
+		crypto_random(rnd, sizeof rnd);
+		crypto_hex(rnd, sizeof rnd, hex);
+		snprintf(name, sizeof name, "proc-%ld-%s", (long)getpid(), hex);
+		if (mkdirat(c->base_fd, name, 0700) < 0)
+			return sys_fail_errno(e, SYS_EIO, errno, "cannot create a cache directory in %s",
+				c->base);
+	} else {
+		snprintf(name, sizeof name, "refs");
+		if (mkdirat(c->base_fd, name, 0700) < 0 && errno != EEXIST)
+			return sys_fail_errno(e, SYS_EIO, errno, "cannot create %s/refs", c->base);
+	}
+	snprintf(c->dir, sizeof c->dir, "%s/%s", c->base, name);
+	c->dir_fd = cache_open_dir(c->base_fd, name, c->dir, e);
+	if (c->dir_fd < 0) {
+		c->dir[0] = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* From now on, entries go to anonymous files in TMPDIR. Said once. */
+static void cache_bypass(cache *c, const char *why)
+{
+	if (!c->bypass)
+		sys_logf(c->log, LOG_WARNING, "reference cache bypassed: %s; references are kept in "
+			"temporary files for this run", why);
+	c->bypass = 1;
 }
 
 static int cache_open(cache *c, const cache_cfg *cfg, const sys_log *lg, sys_err *e)
@@ -6020,6 +6670,8 @@ static int cache_open(cache *c, const cache_cfg *cfg, const sys_log *lg, sys_err
 
 	memset(c, 0, sizeof *c);
 	c->log = lg;
+	c->base_fd = c->dir_fd = -1;
+	c->tmpdir = cfg->tmpdir && *cfg->tmpdir ? cfg->tmpdir : "/tmp";
 	c->backend = cfg->memory ? CACHE_MEMORY : CACHE_FS;
 	c->mem_limit = cfg->memory_mb << 20;
 	pthread_mutex_init(&c->lock, NULL);
@@ -6047,44 +6699,31 @@ static int cache_open(cache *c, const cache_cfg *cfg, const sys_log *lg, sys_err
 	return 0;
 }
 
-/* Directories are made on first write: a run that needs no reference
- * touches nothing. */
-static int cache_ensure_dir(cache *c, sys_err *e)
+static void cache_ent_free(struct cache_ent *m)
 {
-	if (c->dir[0])
-		return 0;
-	if (sys_mkdirs(c->base, 0700, e) < 0)
-		return -1;
-	if (c->ephemeral) {
-		cache_reap_stale(c->base);
-		snprintf(c->dir, sizeof c->dir, "%s/proc-%ld-XXXXXX", c->base, (long)getpid());
-		if (mkdtemp(c->dir) == NULL) {
-			sys_fail_errno(e, SYS_EIO, errno, "cannot create cache directory in %s", c->base);
-			c->dir[0] = 0;
-			return -1;
-		}
-	} else {
-		snprintf(c->dir, sizeof c->dir, "%s/refs", c->base);
-		if (sys_mkdirs(c->dir, 0700, e) < 0) {
-			c->dir[0] = 0;
-			return -1;
-		}
-	}
-	return 0;
+	free(m->data);
+	if (m->fd >= 0)
+		close(m->fd);
+	free(m);
 }
 
 static void cache_close(cache *c)
 {
-	struct cache_mem *m = c->mem, *next;
+	struct cache_ent *m = c->ents, *next;
 
 	for (; m; m = next) {
 		next = m->next;
-		free(m->data);
-		free(m);
+		cache_ent_free(m);
 	}
-	c->mem = NULL;
-	if (c->ephemeral && c->dir[0])
-		cache_remove_dir(c->dir);
+	c->ents = NULL;
+	if (c->dir_fd >= 0) {
+		close(c->dir_fd);
+		if (c->ephemeral)
+			cache_remove_dir(c->base_fd, sys_basename(c->dir));
+	}
+	if (c->base_fd >= 0)
+		close(c->base_fd);
+	c->dir_fd = c->base_fd = -1;
 	explicit_bzero(c->key, sizeof c->key);
 	explicit_bzero(&c->gcm, sizeof c->gcm);
 	pthread_mutex_destroy(&c->lock);
@@ -6174,30 +6813,24 @@ static void cache_release(cache_ref *r)
 	r->fd = -1;
 }
 
-static void cache_path(const cache *c, const char *sha, char *path, size_t n)
+static void cache_name(const char *sha, char *name, size_t n)
 {
-	snprintf(path, n, "%s/%s.dgref", c->dir, sha);
+	snprintf(name, n, "%s.dgref", sha);
 }
 
-/* Open a cache file as a reader, checking its header; verify = also
- * authenticate it whole. 1 ok, 0 bad (deleted). */
-static int cache_open_file(cache *c, const char *sha, int verify, cache_ref *r, sys_err *e)
+/* Make r read the encrypted file on fd (taken over), checking its header
+ * against sha and its length; verify = also authenticate every chunk.
+ * 1 ok, 0 bad (r released). */
+static int cache_open_fd(cache *c, int fd, const char *sha, int verify, cache_ref *r, sys_err *e)
 {
-	char path[DG_MAX_PATH];
 	unsigned char want[32];
 	struct stat st;
 	uint64_t nchunks;
-	int fd;
 
 	memset(r, 0, sizeof *r);
-	r->fd = -1;
+	r->fd = fd;
 	r->c = c;
 	r->chunk_index = UINT64_MAX;
-	cache_path(c, sha, path, sizeof path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	r->fd = fd;
 	r->chunk = malloc(CACHE_CHUNK);
 	if (r->chunk == NULL) {
 		cache_release(r);
@@ -6205,7 +6838,7 @@ static int cache_open_file(cache *c, const char *sha, int verify, cache_ref *r, 
 	}
 	for (int i = 0; i < 32; i++)
 		sscanf(sha + 2 * i, "%2hhx", &want[i]);
-	if (fstat(fd, &st) < 0 || pread(fd, r->hdr, CACHE_HDR, 0) != CACHE_HDR ||
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || pread(fd, r->hdr, CACHE_HDR, 0) != CACHE_HDR ||
 		memcmp(r->hdr, CACHE_MAGIC, 8) != 0 || cache_get64(r->hdr + 8) >> 32 != CACHE_CHUNK ||
 		memcmp(r->hdr + 24, want, 32) != 0)
 		goto bad;
@@ -6226,39 +6859,87 @@ static int cache_open_file(cache *c, const char *sha, int verify, cache_ref *r, 
 	}
 	return 1;
 bad:
+	cache_release(r);
+	return 0;
+}
+
+/* Open the entry for sha in the directory. 1 ok, 0 missing or bad (a bad
+ * one is deleted). */
+static int cache_open_file(cache *c, const char *sha, int verify, cache_ref *r, sys_err *e)
+{
+	char name[80];
+	int fd, ok;
+
+	cache_name(sha, name, sizeof name);
+	fd = openat(c->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		memset(r, 0, sizeof *r);
+		r->fd = -1;
+		if (errno == ENOENT)
+			return 0;
+	} else if ((ok = cache_open_fd(c, fd, sha, verify, r, e)) != 0) {
+		return ok;
+	}
 	sys_logf(c->log, LOG_WARNING, "cached reference %s is damaged or from another key; "
 		"fetching it again", sha);
-	cache_release(r);
-	unlink(path);
+	unlinkat(c->dir_fd, name, 0);
 	return 0;
+}
+
+/* An entry kept in the list, for a reader: shared memory, or its own
+ * descriptor of the anonymous file. Called with the lock held. */
+static int cache_ent_ref(cache *c, struct cache_ent *m, cache_ref *r, sys_err *e)
+{
+	memset(r, 0, sizeof *r);
+	r->fd = -1;
+	r->c = c;
+	m->last_use = ++c->tick;
+	if (m->fd < 0) {
+		r->mem = m;
+		m->refs++;
+		r->src = (delta_src){ cache_mem_read, r, m->size };
+		return 1;
+	}
+	r->fd = fcntl(m->fd, F_DUPFD_CLOEXEC, 0);
+	r->chunk = malloc(CACHE_CHUNK);
+	if (r->fd < 0 || r->chunk == NULL) {
+		if (r->fd >= 0)
+			close(r->fd);
+		free(r->chunk);
+		r->fd = -1;
+		r->chunk = NULL;
+		return sys_fail(e, SYS_ENOMEM, "out of memory or descriptors");
+	}
+	memcpy(r->hdr, m->hdr, CACHE_HDR);
+	r->chunk_index = UINT64_MAX;
+	r->src = (delta_src){ cache_file_read, r, m->size };
+	return 1;
 }
 
 /* A verified reference with this SHA-256: 1 found, 0 not cached. */
 static int cache_get(cache *c, const char *sha, cache_ref *r, sys_err *e)
 {
-	struct cache_mem *m;
+	struct cache_ent *m;
+	sys_err why;
+	int rc = 0;
 
 	if (!cache_is_hex_sha(sha))
 		return sys_fail(e, SYS_EINTEGRITY, "bad SHA-256 '%s' in metadata", sha);
 	pthread_mutex_lock(&c->lock);
-	for (m = c->mem; m; m = m->next) {
-		if (strcmp(m->sha, sha) == 0) {
-			m->refs++;
-			m->last_use = ++c->tick;
+	for (m = c->ents; m; m = m->next)
+		if (strcmp(m->sha, sha) == 0)
 			break;
-		}
-	}
+	if (m)
+		rc = cache_ent_ref(c, m, r, e);
 	pthread_mutex_unlock(&c->lock);
-	if (m) {
-		memset(r, 0, sizeof *r);
-		r->fd = -1;
-		r->c = c;
-		r->mem = m;
-		r->src = (delta_src){ cache_mem_read, r, m->size };
-		return 1;
+	if (m || c->backend == CACHE_MEMORY || c->bypass)
+		return rc;
+	if (c->dir_fd < 0 && c->ephemeral)
+		return 0;   /* nothing written yet */
+	if (cache_ensure_dir(c, &why) < 0) {
+		cache_bypass(c, why.msg);
+		return 0;
 	}
-	if (c->dir[0] == 0 && (c->ephemeral || cache_ensure_dir(c, e) < 0))
-		return 0;   /* nothing written yet, or no usable directory */
 	return cache_open_file(c, sha, 1, r, e);
 }
 
@@ -6273,25 +6954,49 @@ static int cache_w_flush(cache_writer *w, int last, sys_err *e)
 	crypto_gcm_seal(&w->c->gcm, iv, aad, sizeof aad, w->chunk, w->fill, tag);
 	pthread_mutex_unlock(&w->c->lock);
 	if (sys_write_all(w->fd, w->chunk, w->fill, e, "the cache") < 0 ||
-		sys_write_all(w->fd, tag, CACHE_TAG, e, "the cache") < 0)
+		sys_write_all(w->fd, tag, CACHE_TAG, e, "the cache") < 0) {
+		w->local_error = 1;
 		return -1;
+	}
 	w->index++;
 	w->fill = 0;
 	return 0;
 }
 
+/* The entry's encrypted file: in the directory, or anonymous (memory
+ * spills, bypass, or a directory we cannot use). */
 static int cache_w_start_file(cache_writer *w, sys_err *e)
 {
-	if (cache_ensure_dir(w->c, e) < 0)
-		return -1;
-	snprintf(w->tmp, sizeof w->tmp, "%s/.%s.XXXXXX", w->c->dir, w->sha_hex);
-	w->fd = mkostemp(w->tmp, O_CLOEXEC);
-	if (w->fd < 0) {
-		w->tmp[0] = 0;
-		return sys_fail_errno(e, SYS_EIO, errno, "cannot create a cache file in %s", w->c->dir);
+	cache *c = w->c;
+	sys_err why;
+
+	if (c->backend == CACHE_FS && !c->bypass && cache_ensure_dir(c, &why) < 0)
+		cache_bypass(c, why.msg);
+	if (c->backend == CACHE_FS && !c->bypass) {
+		unsigned char rnd[6];
+		char hex[13];
+
+		crypto_random(rnd, sizeof rnd);
+		crypto_hex(rnd, sizeof rnd, hex);
+		snprintf(w->tmp, sizeof w->tmp, ".%.16s.%s", w->sha_hex, hex);
+		w->fd = openat(c->dir_fd, w->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (w->fd < 0) {
+			w->tmp[0] = 0;
+			cache_bypass(c, strerror(errno));
+		}
 	}
-	if (sys_write_all(w->fd, w->hdr, CACHE_HDR, e, "the cache") < 0)
+	if (w->fd < 0) {
+		w->anonymous = 1;
+		w->fd = sys_tmpfile(c->tmpdir, e);
+		if (w->fd < 0) {
+			w->local_error = 1;
+			return -1;
+		}
+	}
+	if (sys_write_all(w->fd, w->hdr, CACHE_HDR, e, "the cache") < 0) {
+		w->local_error = 1;
 		return -1;
+	}
 	return 0;
 }
 
@@ -6345,8 +7050,10 @@ static int cache_w_reset(void *ctx, sys_err *e)
 	w->mem.len = 0;
 	w->to_memory = w->c->backend == CACHE_MEMORY;
 	if (w->fd >= 0) {
-		if (ftruncate(w->fd, CACHE_HDR) < 0 || lseek(w->fd, CACHE_HDR, SEEK_SET) < 0)
+		if (ftruncate(w->fd, CACHE_HDR) < 0 || lseek(w->fd, CACHE_HDR, SEEK_SET) < 0) {
+			w->local_error = 1;
 			return sys_fail_errno(e, SYS_EIO, errno, "cannot rewind the cache file");
+		}
 	}
 	return 0;
 }
@@ -6368,8 +7075,10 @@ static int cache_put_begin(cache *c, const char *sha, cache_writer *w, sys_err *
 	cache_be32(w->hdr + 8, CACHE_CHUNK);
 	for (int i = 0; i < 32; i++)
 		sscanf(sha + 2 * i, "%2hhx", &w->hdr[24 + i]);
-	if (crypto_random(w->hdr + 56, 8) < 0)
+	if (crypto_random(w->hdr + 56, 8) < 0) {
+		cache_put_abort(w);
 		return sys_fail_errno(e, SYS_EIO, errno, "getrandom");
+	}
 	w->sink = (http_sink){ cache_w_write, cache_w_reset, w };
 	cache_w_reset(w, e);
 	if (!w->to_memory && cache_w_start_file(w, e) < 0) {
@@ -6379,16 +7088,57 @@ static int cache_put_begin(cache *c, const char *sha, cache_writer *w, sys_err *
 	return 0;
 }
 
+/* Drop what the writer holds; safe to call twice. local_error stays, for
+ * the caller to see why it failed. */
 static void cache_put_abort(cache_writer *w)
 {
+	int local_error = w->local_error;
+
 	if (w->fd >= 0)
 		close(w->fd);
 	if (w->tmp[0])
-		unlink(w->tmp);
+		unlinkat(w->c->dir_fd, w->tmp, 0);
 	free(w->chunk);
 	sys_buf_free(&w->mem);
 	memset(w, 0, sizeof *w);
 	w->fd = -1;
+	w->local_error = local_error;
+}
+
+/* Keep a finished entry in the list (memory, or an anonymous file), making
+ * room: memory entries by size, anonymous ones by count, least recently
+ * used first, never one being read. */
+static void cache_keep(cache *c, struct cache_ent *m)
+{
+	struct cache_ent **pp;
+
+	pthread_mutex_lock(&c->lock);
+	m->last_use = ++c->tick;
+	for (;;) {
+		struct cache_ent **victim = NULL, *v;
+		unsigned files = 0;
+
+		for (pp = &c->ents; *pp; pp = &(*pp)->next)
+			files += (*pp)->fd >= 0;
+		if (m->fd < 0 ? c->mem_used + m->size <= c->mem_limit : files < CACHE_ANON_MAX)
+			break;
+		for (pp = &c->ents; *pp; pp = &(*pp)->next)
+			if ((*pp)->refs == 0 && ((*pp)->fd >= 0) == (m->fd >= 0) &&
+				(victim == NULL || (*pp)->last_use < (*victim)->last_use))
+				victim = pp;
+		if (victim == NULL)
+			break;
+		v = *victim;
+		*victim = v->next;
+		if (v->fd < 0)
+			c->mem_used -= v->size;
+		cache_ent_free(v);
+	}
+	m->next = c->ents;
+	c->ents = m;
+	if (m->fd < 0)
+		c->mem_used += m->size;
+	pthread_mutex_unlock(&c->lock);
 }
 
 /* Finish: the content must hash to the expected SHA-256 (else the entry is
@@ -6396,8 +7146,10 @@ static void cache_put_abort(cache_writer *w)
 static int cache_put_commit(cache_writer *w, cache_ref *r, sys_err *e)
 {
 	cache *c = w->c;
+	struct cache_ent *m = NULL;
 	unsigned char d[32];
-	char got[65], path[DG_MAX_PATH];
+	char got[65], name[80];
+	int rc;
 
 	br_sha256_out(&w->sha, d);
 	crypto_hex(d, 32, got);
@@ -6406,67 +7158,51 @@ static int cache_put_commit(cache_writer *w, cache_ref *r, sys_err *e)
 			"content is %s", w->sha_hex, got);
 		goto fail;
 	}
-	if (w->to_memory) {
-		struct cache_mem *m = calloc(1, sizeof *m), **pp;
-
-		if (m == NULL) {
-			sys_fail(e, SYS_ENOMEM, "out of memory");
+	if (!w->to_memory) {
+		if (cache_w_flush(w, 1, e) < 0)
+			goto fail;
+		cache_be64(w->hdr + 16, w->size);
+		if (pwrite(w->fd, w->hdr, CACHE_HDR, 0) != CACHE_HDR) {
+			w->local_error = 1;
+			sys_fail_errno(e, SYS_EIO, errno, "cannot write the cache");
 			goto fail;
 		}
-		sys_strlcpy(m->sha, w->sha_hex, sizeof m->sha);
-		m->size = w->size;
-		m->data = (unsigned char *)w->mem.data;
-		w->mem.data = NULL;
-		m->refs = 1;
-		pthread_mutex_lock(&c->lock);
-		m->last_use = ++c->tick;
-		/* Evict least recently used entries nobody reads until it fits. */
-		while (c->mem_used + m->size > c->mem_limit) {
-			struct cache_mem **victim = NULL;
-
-			for (pp = &c->mem; *pp; pp = &(*pp)->next)
-				if ((*pp)->refs == 0 && (victim == NULL || (*pp)->last_use < (*victim)->last_use))
-					victim = pp;
-			if (victim == NULL)
-				break;
-			{
-				struct cache_mem *v = *victim;
-
-				*victim = v->next;
-				c->mem_used -= v->size;
-				free(v->data);
-				free(v);
-			}
+	}
+	if (!w->to_memory && !w->anonymous) {
+		cache_name(w->sha_hex, name, sizeof name);
+		if (renameat(c->dir_fd, w->tmp, c->dir_fd, name) < 0) {
+			w->local_error = 1;
+			sys_fail_errno(e, SYS_EIO, errno, "cannot store %s in the cache", w->sha_hex);
+			goto fail;
 		}
-		m->next = c->mem;
-		c->mem = m;
-		c->mem_used += m->size;
-		pthread_mutex_unlock(&c->lock);
-		memset(r, 0, sizeof *r);
-		r->fd = -1;
-		r->c = c;
-		r->mem = m;
-		r->src = (delta_src){ cache_mem_read, r, m->size };
+		w->tmp[0] = 0;
 		cache_put_abort(w);
+		if (cache_open_file(c, got, 0, r, e) != 1)
+			return sys_fail(e, SYS_EIO, "cannot reopen cached reference %s", got);
 		return 0;
 	}
-	if (cache_w_flush(w, 1, e) < 0)
-		goto fail;
-	cache_be64(w->hdr + 16, w->size);
-	if (pwrite(w->fd, w->hdr, CACHE_HDR, 0) != CACHE_HDR) {
-		sys_fail_errno(e, SYS_EIO, errno, "cannot write the cache");
+	m = calloc(1, sizeof *m);
+	if (m == NULL) {
+		sys_fail(e, SYS_ENOMEM, "out of memory");
 		goto fail;
 	}
-	cache_path(c, w->sha_hex, path, sizeof path);
-	if (rename(w->tmp, path) < 0) {
-		sys_fail_errno(e, SYS_EIO, errno, "cannot store %s in the cache", w->sha_hex);
-		goto fail;
+	sys_strlcpy(m->sha, w->sha_hex, sizeof m->sha);
+	m->size = w->size;
+	m->fd = -1;
+	if (w->to_memory) {
+		m->data = (unsigned char *)w->mem.data;
+		w->mem.data = NULL;
+	} else {
+		m->fd = w->fd;
+		w->fd = -1;
+		memcpy(m->hdr, w->hdr, CACHE_HDR);
 	}
-	w->tmp[0] = 0;
 	cache_put_abort(w);
-	if (cache_open_file(c, got, 0, r, e) != 1)
-		return sys_fail(e, SYS_EIO, "cannot reopen cached reference %s", got);
-	return 0;
+	cache_keep(c, m);
+	pthread_mutex_lock(&c->lock);
+	rc = cache_ent_ref(c, m, r, e);
+	pthread_mutex_unlock(&c->lock);
+	return rc < 0 ? -1 : 0;
 fail:
 	cache_put_abort(w);
 	return -1;
@@ -6614,28 +7350,32 @@ static void dg_split(const char *key, char *prefix, size_t n, const char **name)
 
 /* ---- References -------------------------------------------------------- */
 
-/* The reference with this SHA-256, from the cache or fetched into it. */
+/* The reference with this SHA-256, from the cache or fetched into it. A
+ * cache that fails us (full disk, unusable directory) is bypassed and the
+ * fetch made once more, into a temporary file. */
 static int dg_reference(dg_ctx *g, store *s, const char *ref_key, const char *sha,
 	cache_ref *ref, sys_err *e)
 {
 	cache_writer w;
-	int r = cache_get(g->cache, sha, ref, e);
+	int r = cache_get(g->cache, sha, ref, e), attempt;
 
 	if (r != 0)
 		return r < 0 ? -1 : 0;
-	if (cache_put_begin(g->cache, sha, &w, e) < 0)
-		return -1;
-	sys_logf(g->log, LOG_INFO, "fetching reference %s", ref_key);
-	if (s->ops->get(s, ref_key, &w.sink, NULL, NULL, e) < 0) {
+	for (attempt = 0;; attempt++) {
+		if (cache_put_begin(g->cache, sha, &w, e) < 0)
+			return -1;
+		sys_logf(g->log, LOG_INFO, "fetching reference %s", ref_key);
+		if (s->ops->get(s, ref_key, &w.sink, NULL, NULL, e) == 0 &&
+			cache_put_commit(&w, ref, e) == 0)
+			return 0;
+		if (!w.local_error || attempt > 0) {
+			cache_put_abort(&w);
+			sys_err_prefix(e, "reference %s: ", ref_key);
+			return -1;
+		}
 		cache_put_abort(&w);
-		sys_err_prefix(e, "reference %s: ", ref_key);
-		return -1;
+		cache_bypass(g->cache, e->msg);
 	}
-	if (cache_put_commit(&w, ref, e) < 0) {
-		sys_err_prefix(e, "reference %s: ", ref_key);
-		return -1;
-	}
-	return 0;
 }
 
 /* Put a local file into the cache as the reference it just became. */
@@ -6665,7 +7405,250 @@ static void dg_cache_local(dg_ctx *g, int fd, const char *sha)
 /* An unlinked temp file for a delta. */
 static int dg_tmpfile(dg_ctx *g, sys_err *e)
 {
-	return delta_tmpfile(g->tmpdir, e);
+	return sys_tmpfile(g->tmpdir, e);
+}
+
+/* ---- Locks: uploads and deletes that share a reference ----------------------
+ *
+ * Deleting the last delta of a DeltaSpace removes its reference.bin; an
+ * upload that found the reference a moment before would leave a delta that
+ * nothing can decode. S3 has no "delete if unused", so both sides announce
+ * themselves with small objects in .deltaglider/locks/<hash of the space>/
+ * and then look for the other (Dekker's handshake):
+ *
+ *   upload  PUT lease-EXPIRY-HOLDER; LIST; wait while a live delete marker
+ *           is there; only then HEAD reference.bin and use it.
+ *   delete  (no delta left) PUT delete-EXPIRY-HOLDER; LIST; keep the
+ *           reference if someone else's live lease is there; LIST the deltas
+ *           again and keep it if one appeared; else DELETE it; DELETE the
+ *           marker.
+ *
+ * With PUT and LIST linearizable (AWS since 2020, MinIO, Ceph RGW, file://)
+ * one side always sees the other. A process keeps one lease per DeltaSpace
+ * while it runs, renewed before an upload that could outlast it and
+ * released by dg_close, so a recursive copy pays two requests per folder.
+ * Expiry times are by the store's clock. A holder that died on this host
+ * (same pid namespace) is seen to be dead at once; elsewhere its lease
+ * lapses at its expiry, and until then a reference it was using is kept.
+ *
+ * On stores that ignore conditional writes, the same leases settle first
+ * uploads: a reference is created only by an uploader that sees no other
+ * live lease in its DeltaSpace; the others store their file directly. */
+
+#define DG_LOCKS ".deltaglider/locks/"
+#define DG_LEASE_TTL 3600            /* seconds a lease lasts, plus DG_LEASE_RATE */
+#define DG_LEASE_RATE (256u << 10)   /* bytes/s an upload is assumed to take, at worst */
+#define DG_MARKER_TTL 120            /* seconds a delete marker lasts */
+#define DG_LOCK_MARGIN 60            /* clocks and requests: renew this early */
+
+typedef struct dg_lease {
+	struct dg_lease *next;
+	store s;                     /* a copy: the caller's may be gone by dg_close */
+	char space[DG_MAX_KEY + 1];
+	char key[DG_MAX_KEY + 1];
+	time_t expires;
+} dg_lease;
+
+typedef struct dg_lock_view {
+	const dg_ctx *g;
+	time_t now;
+	unsigned leases;             /* live leases of other holders */
+	unsigned markers;            /* live delete markers of other holders */
+} dg_lock_view;
+
+/* Who takes our leases: host, pid namespace and pid, so that a dead holder
+ * on this host is recognised, plus randomness for uniqueness. */
+static const char *dg_holder(dg_ctx *g)
+{
+	char host[64] = "host", ns[64] = "";
+	unsigned char rnd[4];
+	char hex[9];
+	struct utsname u;
+	ssize_t n;
+	size_t i;
+
+	if (g->holder[0])
+		return g->holder;
+	if (uname(&u) == 0 && u.nodename[0])
+		sys_strlcpy(host, u.nodename, sizeof host);
+	for (i = 0; host[i]; i++)
+		if (!isalnum((unsigned char)host[i]) && host[i] != '-')
+			host[i] = '_';
+	n = readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
+	ns[n > 0 ? n : 0] = 0;
+	crypto_random(rnd, sizeof rnd);
+	crypto_hex(rnd, sizeof rnd, hex);
+	snprintf(g->holder, sizeof g->holder, "%s.%lu.%ld.%s", host,
+		strtoul(ns + strcspn(ns, "0123456789"), NULL, 10), (long)getpid(), hex);
+	g->holder_host = n > 0 ? strcspn(g->holder, ".") + 1 : 0;
+	if (g->holder_host)
+		g->holder_host += strcspn(g->holder + g->holder_host, ".") + 1;
+	return g->holder;
+}
+
+/* A holder on this host and pid namespace whose process is gone. */
+static int dg_holder_dead(const dg_ctx *g, const char *holder)
+{
+	char *end;
+	long pid;
+
+	if (g->holder_host == 0 || strncmp(holder, g->holder, g->holder_host) != 0)
+		return 0;
+	pid = strtol(holder + g->holder_host, &end, 10);
+	return *end == '.' && pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) < 0 &&
+		errno == ESRCH;
+}
+
+/* .deltaglider/locks/<first 128 bits of SHA-256(space), hex>/ */
+static void dg_lock_dir(const char *space, char *out, size_t n)
+{
+	char hex[65];
+
+	crypto_sha256_hex(space, strlen(space), hex);
+	snprintf(out, n, DG_LOCKS "%.32s/", hex);
+}
+
+/* A store that forbids lock objects (a policy that allows writes only
+ * under some prefix) still works, unprotected: say so once. */
+static int dg_lock_denied(dg_ctx *g, const sys_err *e)
+{
+	if (e->http_status != 403)
+		return 0;
+	if (!g->locks_denied)
+		sys_logf(g->log, LOG_WARNING, "cannot write lock objects under " DG_LOCKS " (%s): "
+			"uploads and deletes running at the same time are not protected from each other",
+			e->msg);
+	g->locks_denied = 1;
+	return 1;
+}
+
+static int dg_lock_put(dg_ctx *g, store *s, const char *space, const char *kind,
+	time_t expires, char *key, size_t n, sys_err *e)
+{
+	char dir[64];
+
+	dg_lock_dir(space, dir, sizeof dir);
+	snprintf(key, n, "%s%s-%lld-%s", dir, kind, (long long)expires, dg_holder(g));
+	return s->ops->put_mem(s, key, "", 0, NULL, 0, e);
+}
+
+static int dg_lock_seen(void *ctx, const s3_object *o, sys_err *e)
+{
+	dg_lock_view *v = ctx;
+	const char *name = sys_basename(o->key), *holder;
+	long long expires;
+	char kind[8];
+	int n = 0;
+
+	(void)e;
+	if (sscanf(name, "%7[a-z]-%lld-%n", kind, &expires, &n) != 2 || n == 0)
+		return 0;
+	holder = name + n;
+	if (strcmp(holder, v->g->holder) == 0 || (time_t)expires <= v->now ||
+		dg_holder_dead(v->g, holder))
+		return 0;
+	if (strcmp(kind, "lease") == 0)
+		v->leases++;
+	else if (strcmp(kind, "delete") == 0)
+		v->markers++;
+	return 0;
+}
+
+/* Live lock objects of others in space's lock folder. */
+static int dg_lock_scan(dg_ctx *g, store *s, const char *space, dg_lock_view *v, sys_err *e)
+{
+	char dir[64];
+
+	dg_lock_dir(space, dir, sizeof dir);
+	memset(v, 0, sizeof *v);
+	v->g = g;
+	dg_holder(g);
+	v->now = s->ops->now(s);
+	return s->ops->list(s, dir, NULL, dg_lock_seen, v, e);
+}
+
+static int dg_same_store(const store *a, const store *b)
+{
+	return a->ops == b->ops && a->s3 == b->s3 && strcmp(a->bucket, b->bucket) == 0 &&
+		strcmp(a->root, b->root) == 0;
+}
+
+/* Hold a lease on space for an upload of size bytes (see above). */
+static int dg_lease_acquire(dg_ctx *g, store *s, const char *space, uint64_t size, sys_err *e)
+{
+	time_t now = s->ops->now(s), until = now + DG_LOCK_MARGIN + (time_t)(size / DG_LEASE_RATE);
+	char key[DG_MAX_KEY + 1];
+	dg_lease *l;
+	dg_lock_view v;
+	int64_t waited = 0;
+
+	if (g->locks_denied)
+		return 0;
+	for (l = g->leases; l; l = l->next)
+		if (dg_same_store(&l->s, s) && strcmp(l->space, space) == 0)
+			break;
+	if (l && l->expires >= until)
+		return 0;
+	if (dg_lock_put(g, s, space, "lease", until + DG_LEASE_TTL, key, sizeof key, e) < 0)
+		return dg_lock_denied(g, e) ? 0 : -1;
+	if (l) {
+		/* Renewed: the new lease is up before the old goes. If the old had
+		 * lapsed, a delete may have started meanwhile: look, as when new. */
+		sys_err ignore;
+		int lapsed = l->expires <= now + DG_LOCK_MARGIN;
+
+		if (s->ops->del(s, l->key, &ignore) < 0)
+			sys_logf(g->log, LOG_DEBUG, "could not remove old lease %s: %s", l->key, ignore.msg);
+		sys_strlcpy(l->key, key, sizeof l->key);
+		l->expires = until + DG_LEASE_TTL;
+		if (!lapsed)
+			return 0;
+	} else {
+		l = calloc(1, sizeof *l);
+		if (l == NULL) {
+			sys_err ignore;
+
+			s->ops->del(s, key, &ignore);
+			return sys_fail(e, SYS_ENOMEM, "out of memory");
+		}
+		l->s = *s;
+		sys_strlcpy(l->space, space, sizeof l->space);
+		sys_strlcpy(l->key, key, sizeof l->key);
+		l->expires = until + DG_LEASE_TTL;
+		l->next = g->leases;
+		g->leases = l;
+	}
+	/* A delete that started before our lease was up may not have seen it:
+	 * let it finish before looking at the reference. */
+	for (;;) {
+		if (dg_lock_scan(g, s, space, &v, e) < 0)
+			return -1;
+		if (v.markers == 0)
+			return 0;
+		if (waited == 0)
+			sys_logf(g->log, LOG_INFO, "waiting for a delete in %s to finish", space);
+		if (waited > (DG_MARKER_TTL + DG_LOCK_MARGIN) * 1000)
+			return sys_fail(e, SYS_EIO, "a delete in %s does not finish", space);
+		sys_sleep_ms(250);
+		waited += 250;
+	}
+}
+
+/* Release every lease: the end of a run (or of a library client). */
+static void dg_close(dg_ctx *g)
+{
+	dg_lease *l, *next;
+
+	for (l = g->leases; l; l = next) {
+		sys_err ignore;
+
+		next = l->next;
+		if (l->s.ops->del(&l->s, l->key, &ignore) < 0)
+			sys_logf(g->log, LOG_WARNING, "could not release lease %s: %s (it lapses by itself)",
+				l->key, ignore.msg);
+		free(l);
+	}
+	g->leases = NULL;
 }
 
 /* ---- Upload -------------------------------------------------------------- */
@@ -6698,7 +7681,7 @@ static int dg_put_direct(store *s, const char *key, int fd, uint64_t size, const
 
 	if (dg_direct_meta(&m, key, size, sha, e) < 0)
 		return -1;
-	if (s->ops->put_file(s, key, fd, size, sha, &m, e) < 0)
+	if (s->ops->put_file(s, key, fd, size, sha, &m, 0, e) < 0)
 		return -1;
 	res->kind = DG_PUT_DIRECT;
 	res->stored = size;
@@ -6725,7 +7708,7 @@ static int dg_put_delta_object(store *s, const char *key, const char *ref_key,
 		dg_meta_set(&m, "delta-size", dsz, e) < 0 || dg_meta_set(&m, "delta-cmd", cmd, e) < 0 ||
 		(zero_diff && dg_meta_set(&m, "note", "zero-diff (reference identical)", e) < 0))
 		return -1;
-	return s->ops->put_file(s, delta_key, delta_fd, dr->delta_size, dr->delta_sha_hex, &m, e);
+	return s->ops->put_file(s, delta_key, delta_fd, dr->delta_size, dr->delta_sha_hex, &m, 0, e);
 }
 
 /* Encode fd against the reference src; 1 if the delta beats max_ratio and
@@ -6770,53 +7753,72 @@ done:
 	return rc;
 }
 
-/* The file becomes this DeltaSpace's reference, then its own zero-diff
- * delta (the layout Python writes). Returns the reference's SHA-256 in
- * ref_sha: another writer's, if one won the race. */
-static int dg_put_reference(dg_ctx *g, store *s, const char *key, const char *ref_key, int fd,
-	uint64_t size, const char *sha, char ref_sha[65], dg_put_result *res, sys_err *e)
+/* What dg_put_reference did. */
+enum { DG_REF_LOST, DG_REF_STORED, DG_REF_CONTENDED };
+
+/* Make the file this DeltaSpace's reference, then its own zero-diff delta
+ * (the layout Python writes). The reference is created only if absent:
+ * with a conditional write where the store honours one, else only by an
+ * uploader that sees no other live lease here (see "Locks"). Returns
+ * DG_REF_STORED; DG_REF_LOST when another writer's reference is there (the
+ * caller encodes against it); DG_REF_CONTENDED when another uploader may be
+ * creating one (the caller stores the file directly); or -1. */
+static int dg_put_reference(dg_ctx *g, store *s, const char *key, const char *prefix,
+	const char *ref_key, int fd, uint64_t size, const char *sha, dg_put_result *res, sys_err *e)
 {
 	char now[32];
 	const char *won;
 	s3_meta m, back;
 	delta_src self = { delta_fd_read, &fd, size };
 	char sha2[65];
-	int r;
+	int r, exclusive = s->ops->exclusive(s, size, e);
 
+	if (exclusive < 0)
+		return -1;
+	if (!exclusive && !g->locks_denied) {
+		dg_lock_view v;
+
+		if (dg_lock_scan(g, s, prefix, &v, e) < 0)
+			return -1;
+		if (v.leases) {
+			sys_logf(g->log, LOG_INFO, "%s: another upload into %s may be creating its "
+				"reference; storing this file as it is", key, prefix);
+			return DG_REF_CONTENDED;
+		}
+	}
 	dg_now(now, 1);
 	dg_base_meta(&m);
 	if (dg_meta_set(&m, "source-name", sys_basename(key), e) < 0 ||
 		dg_meta_set(&m, "file-sha256", sha, e) < 0 || dg_meta_set(&m, "created-at", now, e) < 0 ||
 		dg_meta_set(&m, "note", "reference", e) < 0)
 		return -1;
-	if (s->ops->put_file(s, ref_key, fd, size, sha, &m, e) < 0) {
+	if (s->ops->put_file(s, ref_key, fd, size, sha, &m, STORE_IF_ABSENT, e) < 0) {
+		if (e->code == SYS_EEXIST)
+			return DG_REF_LOST;
 		sys_err_prefix(e, "reference %s: ", ref_key);
 		return -1;
 	}
-	/* Read it back: with concurrent writers, the last reference stands. */
+	/* Read it back: a writer that does not take part in the protocol (the
+	 * Python tool) may have replaced it; then its reference stands. */
 	if (s->ops->head(s, ref_key, NULL, &back, e) < 0) {
 		sys_err_prefix(e, "reference %s: ", ref_key);
 		return -1;
 	}
 	won = dg_meta(&back, "file-sha256");
-	sys_strlcpy(ref_sha, won ? won : "", 65);
 	if (won == NULL || strcasecmp(won, sha) != 0)
-		return 0;   /* not ours: the caller encodes against the winner */
+		return DG_REF_LOST;
 	dg_cache_local(g, fd, sha);
 	sys_strlcpy(sha2, sha, sizeof sha2);
 	r = dg_try_delta(g, s, key, ref_key, sha, &self, fd, 1, res, sha2, e);
 	if (r < 0) {
 		/* Don't leave a reference nothing uses; keep the first error. */
-		char prefix[DG_MAX_KEY + 1];
 		sys_err ignore;
 
-		snprintf(prefix, sizeof prefix, "%.*s", (int)(strlen(ref_key) - strlen(DG_REFERENCE)),
-			ref_key);
 		dg_cleanup_reference(g, s, prefix, &ignore);
 		return -1;
 	}
 	res->stored = size + res->stored;
-	return 1;
+	return DG_REF_STORED;
 }
 
 /* Upload the file open on fd as the logical object key. */
@@ -6829,7 +7831,7 @@ static int dg_put_fd(dg_ctx *g, store *s, const char *key, int fd, dg_put_result
 	struct stat st;
 	s3_meta rm;
 	cache_ref ref = { .fd = -1 };
-	int r, rc = -1, have_ref = 0;
+	int r, rc = -1, have_ref = 0, tries;
 
 	memset(res, 0, sizeof *res);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
@@ -6840,36 +7842,42 @@ static int dg_put_fd(dg_ctx *g, store *s, const char *key, int fd, dg_put_result
 		goto done;
 	}
 	res->size = (uint64_t)st.st_size;
-	if (g->no_delta || !dg_delta_eligible(name)) {
-		if (crypto_sha256_fd(fd, sha, &res->size, e) < 0 ||
-			dg_put_direct(s, key, fd, res->size, sha, res, e) < 0)
-			goto done;
-		goto stored_direct;
-	}
+	if (g->no_delta || !dg_delta_eligible(name))
+		goto direct;
 
+	/* The lease comes before the first look at the reference: a delete
+	 * that misses it is one we wait for. */
 	snprintf(ref_key, sizeof ref_key, "%s" DG_REFERENCE, prefix);
-	if (s->ops->head(s, ref_key, NULL, &rm, e) == 0) {
-		const char *v = dg_meta(&rm, "file-sha256");
+	if (dg_lease_acquire(g, s, prefix, res->size, e) < 0)
+		goto done;
+	for (tries = 0;; tries++) {
+		const char *v;
 
-		if (!dg_is_sha(v)) {
-			sys_fail(e, SYS_EINTEGRITY, "reference %s has no valid file-sha256 metadata", ref_key);
+		if (s->ops->head(s, ref_key, NULL, &rm, e) == 0) {
+			v = dg_meta(&rm, "file-sha256");
+			if (!dg_is_sha(v)) {
+				sys_fail(e, SYS_EINTEGRITY, "reference %s has no valid file-sha256 metadata",
+					ref_key);
+				goto done;
+			}
+			sys_strlcpy(ref_sha, v, sizeof ref_sha);
+			break;
+		}
+		if (e->code != SYS_ENOTFOUND)
+			goto done;
+		if (tries == 3) {
+			sys_fail(e, SYS_EIO, "reference %s keeps appearing and disappearing", ref_key);
 			goto done;
 		}
-		sys_strlcpy(ref_sha, v, sizeof ref_sha);
-	} else if (e->code != SYS_ENOTFOUND) {
-		goto done;
-	} else {
-		if (crypto_sha256_fd(fd, sha, &res->size, e) < 0)
+		if (sha[0] == 0 && crypto_sha256_fd(fd, sha, &res->size, e) < 0)
 			goto done;
-		r = dg_put_reference(g, s, key, ref_key, fd, res->size, sha, ref_sha, res, e);
+		r = dg_put_reference(g, s, key, prefix, ref_key, fd, res->size, sha, res, e);
 		if (r < 0)
 			goto done;
-		if (r == 1)
+		if (r == DG_REF_STORED)
 			goto stored_delta;
-		if (!dg_is_sha(ref_sha)) {
-			sys_fail(e, SYS_EINTEGRITY, "reference %s has no valid file-sha256 metadata", ref_key);
-			goto done;
-		}
+		if (r == DG_REF_CONTENDED)
+			goto direct;
 	}
 
 	if (dg_reference(g, s, ref_key, ref_sha, &ref, e) < 0)
@@ -6878,24 +7886,25 @@ static int dg_put_fd(dg_ctx *g, store *s, const char *key, int fd, dg_put_result
 	r = dg_try_delta(g, s, key, ref_key, ref_sha, &ref.src, fd, 0, res, sha, e);
 	if (r < 0)
 		goto done;
-	if (r == 0) {
-		if (dg_put_direct(s, key, fd, res->size, sha, res, e) < 0)
-			goto done;
-		goto stored_direct;
-	}
-stored_delta:
-	/* A direct copy of an older version would shadow the delta: drop it. */
-	if (s->ops->head(s, key, NULL, NULL, e) == 0 && s->ops->del(s, key, e) < 0)
+	if (r == 1)
+		goto stored_delta;
+direct:
+	if ((sha[0] == 0 && crypto_sha256_fd(fd, sha, &res->size, e) < 0) ||
+		dg_put_direct(s, key, fd, res->size, sha, res, e) < 0)
 		goto done;
-	rc = 0;
-	goto done;
-stored_direct:
+	/* An older version stored as a delta would shadow the file: drop it. */
 	if (dg_delta_eligible(name)) {
 		snprintf(stale, sizeof stale, "%s" DG_DELTA_SFX, key);
 		if (s->ops->head(s, stale, NULL, NULL, e) == 0 &&
 			(s->ops->del(s, stale, e) < 0 || dg_cleanup_reference(g, s, prefix, e) < 0))
 			goto done;
 	}
+	rc = 0;
+	goto done;
+stored_delta:
+	/* A direct copy of an older version would shadow the delta: drop it. */
+	if (s->ops->head(s, key, NULL, NULL, e) == 0 && s->ops->del(s, key, e) < 0)
+		goto done;
 	rc = 0;
 done:
 	if (have_ref)
@@ -6975,17 +7984,57 @@ done:
 	return rc;
 }
 
+/* A sink that counts what passes, rewindable only if what it feeds is. */
+typedef struct dg_counted {
+	const http_sink *out;
+	uint64_t n;
+} dg_counted;
+
+static int dg_counted_write(void *ctx, const unsigned char *p, size_t n, sys_err *e)
+{
+	dg_counted *c = ctx;
+
+	c->n += n;
+	return c->out->write(c->out->ctx, p, n, e);
+}
+
+static int dg_counted_reset(void *ctx, sys_err *e)
+{
+	dg_counted *c = ctx;
+
+	c->n = 0;
+	return c->out->reset(c->out->ctx, e);
+}
+
+/* An object as it is stored. Plain objects have no SHA-256 to check, so
+ * at least the size must be the one HEAD gave: a well-framed but short
+ * answer is a truncation. */
+static int dg_get_whole(store *s, const char *key, uint64_t size, const http_sink *out,
+	sys_err *e)
+{
+	dg_counted cnt = { out, 0 };
+	http_sink sink = { dg_counted_write, out->reset ? dg_counted_reset : NULL, &cnt };
+
+	if (s->ops->get(s, key, &sink, NULL, NULL, e) < 0)
+		return -1;
+	if (cnt.n != size)
+		return sys_fail(e, SYS_EINTEGRITY, "got %" PRIu64 " bytes, but the object has %"
+			PRIu64 " (truncated answer)", cnt.n, size);
+	return 0;
+}
+
 /* Stream the logical object key into out; *want_sha receives the SHA-256
  * the result must have ("" for plain S3 objects, which carry none). */
 static int dg_fetch(dg_ctx *g, store *s, const char *key, const http_sink *out,
 	char want_sha[65], sys_err *e)
 {
 	char delta_key[DG_MAX_KEY + 8];
+	s3_object obj;
 	s3_meta m;
 	const char *sha;
 
 	want_sha[0] = 0;
-	if (s->ops->head(s, key, NULL, &m, e) == 0) {
+	if (s->ops->head(s, key, &obj, &m, e) == 0) {
 		sha = dg_meta(&m, "file-sha256");
 		if (sha && !dg_is_sha(sha))
 			return sys_fail(e, SYS_EINTEGRITY, "%s has a malformed SHA-256 in its metadata", key);
@@ -6993,7 +8042,7 @@ static int dg_fetch(dg_ctx *g, store *s, const char *key, const http_sink *out,
 			sys_strlcpy(want_sha, sha, 65);
 		if (sha && dg_meta(&m, "ref-key") && sys_ends_with_ci(key, DG_DELTA_SFX))
 			return dg_hydrate(g, s, key, &m, out, e);
-		return s->ops->get(s, key, out, NULL, NULL, e);
+		return dg_get_whole(s, key, obj.size, out, e);
 	}
 	if (e->code != SYS_ENOTFOUND)
 		return -1;
@@ -7202,11 +8251,16 @@ static int dg_deltas_in(store *s, const char *prefix, uint64_t *n, sys_err *e)
 	return 0;
 }
 
-/* Remove prefix's reference.bin when no delta in the prefix needs it. */
+/* Remove prefix's reference.bin when no delta in the prefix needs it and
+ * no upload may be about to (the delete side of "Locks"). Returns 1 when
+ * it was removed, 0 when it is kept or was not there. */
 static int dg_cleanup_reference(dg_ctx *g, store *s, const char *prefix, sys_err *e)
 {
-	char ref_key[DG_MAX_KEY + 16];
+	char ref_key[DG_MAX_KEY + 16], marker[DG_MAX_KEY + 1] = "";
+	int64_t started = sys_now_ms();
+	dg_lock_view v;
 	uint64_t n;
+	int rc = -1;
 
 	if (dg_deltas_in(s, prefix, &n, e) < 0)
 		return -1;
@@ -7215,8 +8269,69 @@ static int dg_cleanup_reference(dg_ctx *g, store *s, const char *prefix, sys_err
 	snprintf(ref_key, sizeof ref_key, "%s" DG_REFERENCE, prefix);
 	if (s->ops->head(s, ref_key, NULL, NULL, e) < 0)
 		return e->code == SYS_ENOTFOUND ? 0 : -1;
+	if (!g->locks_denied && dg_lock_put(g, s, prefix, "delete", s->ops->now(s) + DG_MARKER_TTL,
+			marker, sizeof marker, e) < 0) {
+		marker[0] = 0;
+		if (!dg_lock_denied(g, e))
+			return -1;
+	}
+	if (marker[0]) {
+		if (dg_lock_scan(g, s, prefix, &v, e) < 0 || dg_deltas_in(s, prefix, &n, e) < 0)
+			goto done;
+		if (v.leases || n > 0 || sys_now_ms() - started > DG_MARKER_TTL * 1000 / 2) {
+			sys_logf(g->log, LOG_INFO, "keeping %s: %s", ref_key, v.leases ?
+				"an upload may be using it" : n ? "a delta appeared" : "the delete took too long");
+			rc = 0;
+			goto done;
+		}
+	}
 	sys_logf(g->log, LOG_INFO, "removing %s: no delta needs it any more", ref_key);
-	return s->ops->del(s, ref_key, e);
+	rc = s->ops->del(s, ref_key, e) < 0 ? -1 : 1;
+done:
+	if (marker[0]) {
+		sys_err ignore;
+
+		if (s->ops->del(s, marker, &ignore) < 0)
+			sys_logf(g->log, LOG_WARNING, "could not remove delete marker %s: %s (it lapses "
+				"by itself)", marker, ignore.msg);
+	}
+	return rc;
+}
+
+typedef struct dg_spaces {
+	sys_buf refs;                /* prefixes holding a reference.bin, NUL-separated */
+} dg_spaces;
+
+static int dg_spaces_one(void *ctx, const s3_object *o, sys_err *e)
+{
+	dg_spaces *sp = ctx;
+	const char *base = sys_basename(o->key);
+
+	if (o->is_prefix || strcmp(base, DG_REFERENCE) != 0 || strncmp(o->key, ".deltaglider/", 13) == 0)
+		return 0;
+	if (sys_buf_add(&sp->refs, o->key, (size_t)(base - o->key)) < 0 ||
+		sys_buf_add(&sp->refs, "", 1) < 0)
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Remove every reference.bin below prefix that no delta needs: what a
+ * first upload killed after its reference, or an interrupted delete, left. */
+static int dg_cleanup_orphans(dg_ctx *g, store *s, const char *prefix, sys_err *e)
+{
+	dg_spaces sp = { { 0 } };
+	const char *p;
+	int rc = -1;
+
+	if (s->ops->list(s, prefix, NULL, dg_spaces_one, &sp, e) < 0)
+		goto done;
+	for (p = sp.refs.data; p && p < sp.refs.data + sp.refs.len; p += strlen(p) + 1)
+		if (dg_cleanup_reference(g, s, p, e) < 0)
+			goto done;
+	rc = 0;
+done:
+	sys_buf_free(&sp.refs);
+	return rc;
 }
 
 static int dg_strcmp_p(const void *a, const void *b)
@@ -7277,11 +8392,18 @@ static int dg_rm(dg_ctx *g, store *s, const char *key, sys_err *e)
 
 	dg_split(key, prefix, sizeof prefix, &name);
 	if (strcmp(name, DG_REFERENCE) == 0) {
+		int r;
+
 		if (dg_deltas_in(s, prefix, &n, e) < 0)
 			return -1;
 		if (n > 0)
 			return sys_fail(e, SYS_EINTEGRITY, "refusing to delete %s: %" PRIu64
 				" deltas still need it", key, n);
+		if ((r = dg_cleanup_reference(g, s, prefix, e)) != 0)
+			return r < 0 ? -1 : 0;
+		if (s->ops->head(s, key, NULL, NULL, e) == 0)
+			return sys_fail(e, SYS_EINTEGRITY, "refusing to delete %s: an upload may be using it",
+				key);
 	} else {
 		snprintf(delta_key, sizeof delta_key, "%s" DG_DELTA_SFX, key);
 		if (s->ops->head(s, delta_key, NULL, NULL, e) == 0) {
@@ -7470,7 +8592,7 @@ static int dg_stats_write_cache(store *s, const char *bucket, int mode, const dg
 	s3_meta_init(&m);
 	s3_meta_set(&m, "content-type", "application/json");
 	s3_meta_set(&m, "x-deltaglider-cache", "true");
-	rc = s->ops->put_mem(s, key, js.data, js.len, &m, e);
+	rc = s->ops->put_mem(s, key, js.data, js.len, &m, 0, e);
 	sys_buf_free(&js);
 	return rc;
 }
@@ -7573,6 +8695,186 @@ static int dg_purge(dg_ctx *g, store *s, int dry_run, dg_purge_result *r, dg_lis
 	ps->ctx = ctx;
 	rc = s->ops->list(s, ".deltaglider/tmp/", NULL, dg_purge_one, ps, e);
 	free(ps);
+	return rc;
+}
+
+/* ---- gc: what interrupted uploads and deletes leave behind --------------------
+ *
+ * Orphan references (no delta in their DeltaSpace) are removed through
+ * the delete protocol, so one an upload is about to use stays. Deltas
+ * whose reference is missing cannot be repaired and are reported, never
+ * deleted. Multipart uploads older than max_age are aborted, and lock
+ * objects past their expiry (or of dead holders on this host) removed. */
+
+typedef struct dg_gc_space {
+	char *prefix;
+	int has_reference;
+	uint64_t deltas;
+} dg_gc_space;
+
+typedef struct dg_gc_state {
+	dg_ctx *g;
+	store *s;
+	int dry_run;
+	time_t now, max_age;
+	dg_gc_space *v;
+	size_t n, cap;
+	dg_gc_fn fn;
+	void *ctx;
+} dg_gc_state;
+
+static int dg_gc_space_cmp(const void *a, const void *b)
+{
+	return strcmp(((const dg_gc_space *)a)->prefix, ((const dg_gc_space *)b)->prefix);
+}
+
+/* The record of the DeltaSpace holding key, made on first sight. */
+static dg_gc_space *dg_gc_space_of(dg_gc_state *st, const char *key, sys_err *e)
+{
+	char prefix[DG_MAX_KEY + 1];
+	const char *name;
+	dg_gc_space want = { prefix, 0, 0 }, *hit;
+	size_t at;
+
+	dg_split(key, prefix, sizeof prefix, &name);
+	/* Listings are sorted, so most lookups hit the last space seen. */
+	if (st->n && strcmp(st->v[st->n - 1].prefix, prefix) == 0)
+		return &st->v[st->n - 1];
+	hit = st->n ? bsearch(&want, st->v, st->n, sizeof *st->v, dg_gc_space_cmp) : NULL;
+	if (hit)
+		return hit;
+	if (st->n == st->cap) {
+		dg_gc_space *grown = realloc(st->v, (st->cap = st->cap ? 2 * st->cap : 64) * sizeof *grown);
+
+		if (grown == NULL) {
+			sys_fail(e, SYS_ENOMEM, "out of memory");
+			return NULL;
+		}
+		st->v = grown;
+	}
+	for (at = st->n; at > 0 && strcmp(st->v[at - 1].prefix, prefix) > 0; at--)
+		;
+	memmove(st->v + at + 1, st->v + at, (st->n - at) * sizeof *st->v);
+	st->v[at] = (dg_gc_space){ strdup(prefix), 0, 0 };
+	st->n++;
+	if (st->v[at].prefix == NULL) {
+		sys_fail(e, SYS_ENOMEM, "out of memory");
+		return NULL;
+	}
+	return &st->v[at];
+}
+
+static int dg_gc_one(void *ctx, const s3_object *o, sys_err *e)
+{
+	dg_gc_state *st = ctx;
+	const char *base = sys_basename(o->key);
+	dg_gc_space *sp;
+
+	if (o->is_prefix || strncmp(o->key, ".deltaglider/", 13) == 0)
+		return 0;
+	if (strcmp(base, DG_REFERENCE) != 0 && !sys_ends_with_ci(base, DG_DELTA_SFX))
+		return 0;
+	if ((sp = dg_gc_space_of(st, o->key, e)) == NULL)
+		return -1;
+	if (strcmp(base, DG_REFERENCE) == 0)
+		sp->has_reference = 1;
+	else
+		sp->deltas++;
+	return 0;
+}
+
+/* Deltas of a DeltaSpace without its reference: reported one by one. */
+static int dg_gc_unreadable(void *ctx, const s3_object *o, sys_err *e)
+{
+	dg_gc_state *st = ctx;
+	char ref_key[DG_MAX_KEY + 16];
+	dg_gc_item it = { DG_GC_NO_REFERENCE, o->key, ref_key, 0 };
+
+	if (o->is_prefix || !sys_ends_with_ci(o->key, DG_DELTA_SFX))
+		return 0;
+	snprintf(ref_key, sizeof ref_key, "%.*s" DG_REFERENCE,
+		(int)(sys_basename(o->key) - o->key), o->key);
+	return st->fn ? st->fn(st->ctx, &it, e) : 0;
+}
+
+static int dg_gc_upload(void *ctx, const s3_upload *up, sys_err *e)
+{
+	dg_gc_state *st = ctx;
+	dg_gc_item it = { DG_GC_UPLOAD, up->key, up->id, up->initiated };
+
+	if (up->initiated == 0 || st->now - up->initiated < st->max_age)
+		return 0;
+	if (!st->dry_run && st->s->ops->abort_upload(st->s, up->key, up->id, e) < 0) {
+		sys_err_prefix(e, "aborting the upload of %s: ", up->key);
+		return -1;
+	}
+	return st->fn ? st->fn(st->ctx, &it, e) : 0;
+}
+
+/* Lock objects past their expiry (plus a margin for clocks), of dead
+ * holders on this host, and probe objects left by a killed run. */
+static int dg_gc_lock(void *ctx, const s3_object *o, sys_err *e)
+{
+	dg_gc_state *st = ctx;
+	dg_gc_item it = { DG_GC_LOCK, o->key, NULL, 0 };
+	const char *name = sys_basename(o->key);
+	long long expires;
+	char kind[8];
+	int n = 0, stale;
+
+	if (o->is_prefix)
+		return 0;
+	if (strncmp(o->key, DG_LOCKS, sizeof DG_LOCKS - 1) == 0)
+		stale = sscanf(name, "%7[a-z]-%lld-%n", kind, &expires, &n) == 2 && n > 0 &&
+			((time_t)expires + DG_LOCK_MARGIN < st->now || dg_holder_dead(st->g, name + n));
+	else
+		stale = strncmp(o->key, ".deltaglider/probe-", 19) == 0 && o->mtime &&
+			st->now - o->mtime > 3600;
+	if (!stale)
+		return 0;
+	if (!st->dry_run && st->s->ops->del(st->s, o->key, e) < 0)
+		return -1;
+	return st->fn ? st->fn(st->ctx, &it, e) : 0;
+}
+
+static int dg_gc(dg_ctx *g, store *s, const char *prefix, int dry_run, time_t max_age,
+	dg_gc_fn fn, void *ctx, sys_err *e)
+{
+	dg_gc_state st = { g, s, dry_run, 0, max_age, NULL, 0, 0, fn, ctx };
+	size_t i;
+	int rc = -1;
+
+	dg_holder(g);
+	if (s->ops->list(s, prefix, NULL, dg_gc_one, &st, e) < 0)
+		goto done;
+	st.now = s->ops->now(s);
+	for (i = 0; i < st.n; i++) {
+		dg_gc_space *sp = &st.v[i];
+		char ref_key[DG_MAX_KEY + 16];
+		dg_gc_item it = { DG_GC_ORPHAN, ref_key, NULL, 0 };
+		int r = 1;
+
+		snprintf(ref_key, sizeof ref_key, "%s" DG_REFERENCE, sp->prefix);
+		if (sp->deltas == 0) {
+			if (!dry_run && (r = dg_cleanup_reference(g, s, sp->prefix, e)) < 0)
+				goto done;
+			it.kind = r ? DG_GC_ORPHAN : DG_GC_KEPT;
+			if (fn && fn(ctx, &it, e) < 0)
+				goto done;
+		} else if (!sp->has_reference &&
+			s->ops->list(s, sp->prefix, "/", dg_gc_unreadable, &st, e) < 0) {
+			goto done;
+		}
+	}
+	if (s->ops->uploads && s->ops->uploads(s, prefix, dg_gc_upload, &st, e) < 0)
+		goto done;
+	if (prefix[0] == 0 && s->ops->list(s, ".deltaglider/", NULL, dg_gc_lock, &st, e) < 0)
+		goto done;
+	rc = 0;
+done:
+	for (i = 0; i < st.n; i++)
+		free(st.v[i].prefix);
+	free(st.v);
 	return rc;
 }
 
@@ -7760,7 +9062,7 @@ done:
 
 enum {
 	CMD_LS, CMD_CP, CMD_SYNC, CMD_RM, CMD_MB, CMD_RB, CMD_VERIFY, CMD_STATS, CMD_PURGE,
-	CMD_MIGRATE, CMD_ANALYZE, CMD_HELP, CMD_COUNT
+	CMD_MIGRATE, CMD_ANALYZE, CMD_GC, CMD_HELP, CMD_COUNT
 };
 #define CMDS(x) (1u << (x))
 #define CMDS_ALL 0xffffffffu
@@ -7771,7 +9073,7 @@ enum {
 	O_READ_TIMEOUT, O_CONNECT_TIMEOUT, O_HELP, O_VERSION, O_RECURSIVE, O_HUMAN,
 	O_SUMMARIZE, O_QUIET, O_FORCE, O_NO_DELTA, O_MAX_RATIO, O_EXCLUDE, O_INCLUDE, O_DRYRUN,
 	O_DELETE, O_SIZE_ONLY, O_NO_PROGRESS, O_ONLY_ERRORS, O_SAMPLED, O_DETAILED, O_REFRESH,
-	O_NO_CACHE, O_JSON, O_YES, O_NO_PRESERVE, O_SAMPLES
+	O_NO_CACHE, O_JSON, O_YES, O_NO_PRESERVE, O_SAMPLES, O_OLDER_THAN
 };
 
 typedef struct cli_opt {
@@ -7796,7 +9098,7 @@ static const cli_opt cli_opts[] = {
 	{ "recursive", 'r', 0, O_RECURSIVE, CMDS(CMD_LS) | CMDS(CMD_CP) | CMDS(CMD_RM) },
 	{ "human-readable", 'h', 0, O_HUMAN, CMDS(CMD_LS) | CMDS(CMD_STATS) },
 	{ "summarize", 0, 0, O_SUMMARIZE, CMDS(CMD_LS) },
-	{ "quiet", 'q', 0, O_QUIET, CMDS_XFER | CMDS(CMD_RM) | CMDS(CMD_PURGE) },
+	{ "quiet", 'q', 0, O_QUIET, CMDS_XFER | CMDS(CMD_RM) | CMDS(CMD_PURGE) | CMDS(CMD_GC) },
 	{ "only-show-errors", 0, 0, O_ONLY_ERRORS, CMDS_XFER | CMDS(CMD_RM) },
 	{ "no-progress", 0, 0, O_NO_PROGRESS, CMDS_XFER },
 	{ "force", 0, 0, O_FORCE, CMDS(CMD_RB) },
@@ -7804,7 +9106,7 @@ static const cli_opt cli_opts[] = {
 	{ "max-ratio", 0, 1, O_MAX_RATIO, CMDS_XFER | CMDS(CMD_ANALYZE) },
 	{ "exclude", 0, 1, O_EXCLUDE, CMDS_XFER | CMDS(CMD_RM) },
 	{ "include", 0, 1, O_INCLUDE, CMDS_XFER | CMDS(CMD_RM) },
-	{ "dryrun", 0, 0, O_DRYRUN, CMDS(CMD_CP) | CMDS(CMD_SYNC) | CMDS(CMD_RM) },
+	{ "dryrun", 0, 0, O_DRYRUN, CMDS(CMD_CP) | CMDS(CMD_SYNC) | CMDS(CMD_RM) | CMDS(CMD_GC) },
 	{ "delete", 0, 0, O_DELETE, CMDS(CMD_SYNC) },
 	{ "size-only", 0, 0, O_SIZE_ONLY, CMDS(CMD_SYNC) },
 	{ "sampled", 0, 0, O_SAMPLED, CMDS(CMD_STATS) },
@@ -7816,6 +9118,7 @@ static const cli_opt cli_opts[] = {
 	{ "yes", 'y', 0, O_YES, CMDS(CMD_MIGRATE) },
 	{ "no-preserve-prefix", 0, 0, O_NO_PRESERVE, CMDS(CMD_MIGRATE) },
 	{ "samples", 0, 1, O_SAMPLES, CMDS(CMD_ANALYZE) },
+	{ "older-than", 0, 1, O_OLDER_THAN, CMDS(CMD_GC) },
 };
 
 /* --exclude/--include, in command-line order: the last match wins. */
@@ -7841,6 +9144,7 @@ typedef struct cli {
 	int dryrun, delete_extra, size_only, sampled, detailed, refresh, no_cache, json, yes;
 	int no_preserve;
 	unsigned samples;
+	time_t older_than;           /* gc: seconds */
 	const char *max_ratio;       /* --max-ratio, else DG_MAX_RATIO */
 	cli_filter *filters;
 	int nfilters;
@@ -8137,6 +9441,7 @@ static int cli_dg_ready(cli *c, sys_err *e)
 		return sys_fail(e, SYS_EUSAGE, "DG_CACHE_MEMORY_SIZE_MB must be a number, not '%s'", v);
 	cc.dir = getenv("DG_CACHE_DIR");
 	cc.key_b64 = getenv("DG_CACHE_ENCRYPTION_KEY");
+	cc.tmpdir = c->dg.tmpdir;
 	if (cache_open(&c->cache, &cc, &c->log, e) < 0)
 		return -1;
 	c->dg.cache = &c->cache;
@@ -8190,6 +9495,7 @@ typedef struct cli_items {
 	cli_item *v;
 	size_t n, cap;
 	const char *prefix;          /* stripped from store keys */
+	int incomplete;              /* something could not be listed */
 } cli_items;
 
 static int cli_items_add(cli_items *it, const char *rel, uint64_t size, time_t mtime, int kind,
@@ -8235,31 +9541,51 @@ static const cli_item *cli_items_find(const cli_items *it, const char *rel)
 	return it->n ? bsearch(&key, it->v, it->n, sizeof *it->v, cli_item_cmp) : NULL;
 }
 
-/* Every regular file below root (following symlinks, as aws does). */
-static int cli_scan_local(const char *root, const char *rel, cli_items *out, sys_err *e)
+/* Every regular file below root (following symlinks, as aws does). What
+ * cannot be read is reported and marks the listing incomplete, so it never
+ * drives deletions; sys_tmp_open's leftovers are not files of the tree. */
+static int cli_scan_local(cli *c, const char *root, const char *rel, cli_items *out, sys_err *e)
 {
-	char path[DG_MAX_PATH], child[DG_MAX_PATH];
+	char path[DG_MAX_PATH], child[DG_MAX_PATH], shown[DG_MAX_PATH];
 	struct dirent *de;
 	DIR *d;
 	int rc = 0;
 
 	cli_join(root, rel, path, sizeof path);
 	d = opendir(path);
-	if (d == NULL)
-		return sys_fail_errno(e, errno == ENOENT ? SYS_ENOTFOUND : SYS_EIO, errno,
-			"cannot list %s", path);
+	if (d == NULL) {
+		if (rel[0] == 0)
+			return sys_fail_errno(e, errno == ENOENT ? SYS_ENOTFOUND : SYS_EIO, errno,
+				"cannot list %s", path);
+		cli_local_display(path, shown, sizeof shown);
+		cli_error(c, "warning: skipping %s: %s\n", shown, strerror(errno));
+		cli_failed(c, NULL);
+		out->incomplete = 1;
+		return 0;
+	}
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		struct stat st;
 		char r[DG_MAX_PATH];
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+			sys_is_tmp_name(de->d_name))
 			continue;
 		cli_join(rel, de->d_name, r, sizeof r);
 		cli_join(root, r, child, sizeof child);
-		if (stat(child, &st) < 0)
+		if (stat(child, &st) < 0) {
+			int err = errno;
+
+			if (err == ENOENT && lstat(child, &st) < 0)
+				continue;   /* gone since readdir */
+			cli_local_display(child, shown, sizeof shown);
+			cli_error(c, "warning: skipping %s: %s\n", shown,
+				err == ENOENT ? "broken symbolic link" : strerror(err));
+			cli_failed(c, NULL);
+			out->incomplete = 1;
 			continue;
+		}
 		if (S_ISDIR(st.st_mode))
-			rc = cli_scan_local(root, r, out, e);
+			rc = cli_scan_local(c, root, r, out, e);
 		else if (S_ISREG(st.st_mode))
 			rc = cli_items_add(out, r, (uint64_t)st.st_size, st.st_mtime, DG_ENTRY_PLAIN, e);
 	}
@@ -8292,24 +9618,64 @@ static void cli_dir_prefix(const char *key, char *out, size_t n)
 	snprintf(out, n, "%s%s", key, len && key[len - 1] != '/' ? "/" : "");
 }
 
-/* Scan one side of a recursive operation, sorted by relative path. */
-static int cli_scan(cli *c, const cli_loc *l, store *s, const char *root, cli_items *out,
-	sys_err *e)
+/* Scan one side of a recursive operation, sorted by relative path. A
+ * local source must exist: a typo is not an empty folder. */
+static int cli_scan(cli *c, const cli_loc *l, store *s, const char *root, int is_source,
+	cli_items *out, sys_err *e)
 {
 	int rc;
 
 	if (l->kind == LOC_LOCAL) {
 		struct stat st;
 
-		if (stat(root, &st) < 0 && errno == ENOENT)
-			return 0;   /* a destination that does not exist yet is empty */
-		rc = cli_scan_local(root, "", out, e);
-	} else {
-		rc = cli_scan_store(c, s, root, out, e);
+		if (stat(root, &st) < 0) {
+			if (errno == ENOENT && !is_source)
+				return 0;   /* a destination that does not exist yet is empty */
+			if (errno == ENOENT)
+				return sys_fail(e, SYS_EUSAGE, "the user-provided path %s does not exist",
+					l->text);
+			return sys_fail_errno(e, SYS_EIO, errno, "%s", l->text);
+		}
+		if (!S_ISDIR(st.st_mode))
+			return sys_fail(e, SYS_EUSAGE, "%s is not a directory", l->text);
+		rc = cli_scan_local(c, root, "", out, e);
+	} else if ((rc = cli_scan_store(c, s, root, out, e)) < 0) {
+		sys_err_prefix(e, "%s: ", l->text);
 	}
 	if (rc == 0 && out->n)
 		qsort(out->v, out->n, sizeof *out->v, cli_item_cmp);
 	return rc;
+}
+
+/* Does a key, relative to a download's destination, climb out of it? Such
+ * keys are skipped, never written (aws does the same). */
+static int cli_rel_escapes(const char *rel)
+{
+	const char *p = rel;
+
+	for (;;) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return 1;
+		if (p[n] == 0)
+			return 0;
+		p += n + 1;
+	}
+}
+
+/* Skip (and report) a download whose key would leave the destination. */
+static int cli_unsafe_download(cli *c, const cli_loc *src, const char *key, const cli_loc *dst,
+	const char *rel)
+{
+	char shown[DG_MAX_URL];
+
+	if (dst->kind != LOC_LOCAL || !cli_rel_escapes(rel))
+		return 0;
+	cli_url(src, key, shown, sizeof shown);
+	cli_error(c, "warning: skipping %s: its key leads outside %s\n", shown, dst->text);
+	cli_failed(c, NULL);
+	return 1;
 }
 
 /* ---- one transfer ----------------------------------------------------------- */
@@ -8527,9 +9893,9 @@ static int cli_cp_recursive(cli *c, const cli_loc *a, const cli_loc *b)
 		sys_strlcpy(droot, b->key, sizeof droot);
 	else
 		cli_dir_prefix(b->key, droot, sizeof droot);
-	if (cli_scan(c, a, &ss, sroot, &src, &e) < 0) {
+	if (cli_scan(c, a, &ss, sroot, 1, &src, &e) < 0) {
 		cli_items_free(&src);
-		fprintf(stderr, "cp failed: %s: %s\n", a->text, e.msg);
+		fprintf(stderr, "cp failed: %s\n", e.msg);
 		return cli_exit_code(&e);
 	}
 	for (i = 0; i < src.n; i++)
@@ -8543,6 +9909,8 @@ static int cli_cp_recursive(cli *c, const cli_loc *a, const cli_loc *b)
 			cli_join(sroot, src.v[i].rel, from.path, sizeof from.path);
 		else
 			snprintf(from.path, sizeof from.path, "%s%s", sroot, src.v[i].rel);
+		if (cli_unsafe_download(c, a, from.path, b, src.v[i].rel))
+			continue;
 		if (b->kind == LOC_LOCAL)
 			cli_join(droot, src.v[i].rel, to.path, sizeof to.path);
 		else
@@ -8586,7 +9954,7 @@ static int cli_cp_stdin(cli *c, const cli_loc *b)
 	}
 	if (cli_open_store(c, b, &s, &e) < 0)
 		return cli_usage_error("cp", &e);
-	fd = delta_tmpfile(c->dg.tmpdir, &e);
+	fd = sys_tmpfile(c->dg.tmpdir, &e);
 	if (fd < 0)
 		goto fail;
 	while ((r = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
@@ -8698,7 +10066,8 @@ static int cli_sync(cli *c)
 		cli_dir_prefix(a.key, sroot, sizeof sroot), sys_strlcpy(droot, b.key, sizeof droot);
 	if (b.kind == LOC_LOCAL && droot[0] == 0)
 		sys_strlcpy(droot, ".", sizeof droot);
-	if (cli_scan(c, &a, &ss, sroot, &src, &e) < 0 || cli_scan(c, &b, &ds, droot, &dst, &e) < 0) {
+	if (cli_scan(c, &a, &ss, sroot, 1, &src, &e) < 0 ||
+		cli_scan(c, &b, &ds, droot, 0, &dst, &e) < 0) {
 		fprintf(stderr, "sync failed: %s\n", e.msg);
 		rc = cli_exit_code(&e);
 		goto done;
@@ -8724,11 +10093,16 @@ static int cli_sync(cli *c)
 			snprintf(to.path, sizeof to.path, "%s%s", droot, src.v[i].rel);
 		} else {
 			snprintf(from.path, sizeof from.path, "%s%s", sroot, src.v[i].rel);
+			if (cli_unsafe_download(c, &a, from.path, &b, src.v[i].rel))
+				continue;
 			cli_join(droot, src.v[i].rel, to.path, sizeof to.path);
 		}
 		cli_transfer(c, &from, &to, src.v[i].mtime, src.v[i].size, NULL);
 	}
-	if (c->delete_extra) {
+	if (c->delete_extra && (src.incomplete || dst.incomplete)) {
+		cli_error(c, "warning: not deleting anything: %s could not be listed completely\n",
+			src.incomplete ? a.text : b.text);
+	} else if (c->delete_extra) {
 		gone = calloc(dst.n ? dst.n : 1, sizeof *gone);
 		if (gone == NULL) {
 			rc = 1;
@@ -8840,6 +10214,12 @@ static int cli_rm_recursive(cli *c, const cli_loc *l, store *s)
 	}
 	for (j = 0; j < n; j++)   /* left by a failure */
 		free((char *)batch[j].name);
+	/* References no delta needs, left by an interrupted upload or delete,
+	 * go with the folder. */
+	if (!c->dryrun && c->failed == 0 && dg_cleanup_orphans(&c->dg, s, prefix, &e) < 0) {
+		cli_error(c, "delete failed: %s: %s\n", l->text, e.msg);
+		cli_failed(c, &e);
+	}
 	rc = c->worst;
 	free(batch);
 	cli_items_free(&all);
@@ -8856,6 +10236,13 @@ static int cli_rm(cli *c)
 	if (cli_parse_loc(c->args[0], &l, &e) < 0 || (l.kind == LOC_LOCAL &&
 		sys_fail(&e, SYS_EUSAGE, "%s: rm takes an s3:// or file:// URL", c->args[0]) < 0))
 		return cli_usage_error("rm", &e);
+	/* aws s3 rm never deletes a bucket: without a key there is nothing to
+	 * remove but everything, which takes --recursive (or rb). */
+	if (!c->recursive && l.key[0] == 0) {
+		fprintf(stderr, "rm: %s names no object (use --recursive to delete everything in "
+			"it, rb to remove the bucket)\n", l.text);
+		return 2;
+	}
 	if (cli_open_store(c, &l, &s, &e) < 0)
 		return cli_usage_error("rm", &e);
 	if (c->recursive)
@@ -9159,7 +10546,8 @@ static int cli_migrate(cli *c)
 		snprintf(last, sizeof last, "%.*s", (int)n, sroot);
 		snprintf(droot + strlen(droot), sizeof droot - strlen(droot), "%s/", sys_basename(last));
 	}
-	if (cli_scan(c, &a, &ss, sroot, &src, &e) < 0 || cli_scan(c, &b, &ds, droot, &dst, &e) < 0) {
+	if (cli_scan(c, &a, &ss, sroot, 1, &src, &e) < 0 ||
+		cli_scan(c, &b, &ds, droot, 0, &dst, &e) < 0) {
 		fprintf(stderr, "migrate failed: %s\n", e.msg);
 		rc = cli_exit_code(&e);
 		goto done;
@@ -9295,6 +10683,75 @@ static int cli_analyze(cli *c)
 	return 0;
 }
 
+/* ---- gc ------------------------------------------------------------------ */
+
+typedef struct cli_gc_state {
+	cli *c;
+	const cli_loc *l;
+	uint64_t counts[5];          /* by DG_GC_* */
+} cli_gc_state;
+
+static int cli_gc_one(void *ctx, const dg_gc_item *it, sys_err *e)
+{
+	cli_gc_state *st = ctx;
+	cli *c = st->c;
+	char shown[DG_MAX_URL], other[DG_MAX_URL], when[20];
+	const char *dry = c->dryrun ? "(dryrun) " : "";
+
+	(void)e;
+	st->counts[it->kind]++;
+	cli_url(st->l, it->key, shown, sizeof shown);
+	switch (it->kind) {
+	case DG_GC_ORPHAN:
+		cli_say(c, "%sdelete: %s (no delta uses it)\n", dry, shown);
+		break;
+	case DG_GC_KEPT:
+		cli_say(c, "kept: %s (an upload may be using it)\n", shown);
+		break;
+	case DG_GC_NO_REFERENCE:
+		cli_url(st->l, it->detail, other, sizeof other);
+		cli_error(c, "warning: %s cannot be downloaded: its reference %s is missing\n", shown,
+			other);
+		cli_failed(c, NULL);
+		break;
+	case DG_GC_UPLOAD:
+		sys_time_local(it->when, when);
+		cli_say(c, "%sabort: %s (multipart upload started %s)\n", dry, shown, when);
+		break;
+	case DG_GC_LOCK:
+		cli_say(c, "%sdelete: %s (expired)\n", dry, shown);
+		break;
+	}
+	return 0;
+}
+
+static int cli_gc(cli *c)
+{
+	cli_gc_state st = { c, NULL, { 0 } };
+	cli_loc l;
+	store s;
+	sys_err e;
+
+	if (cli_parse_loc(c->args[0], &l, &e) < 0 || (l.kind == LOC_LOCAL &&
+		sys_fail(&e, SYS_EUSAGE, "%s: gc takes an s3:// or file:// URL", c->args[0]) < 0) ||
+		cli_open_store(c, &l, &s, &e) < 0)
+		return cli_usage_error("gc", &e);
+	st.l = &l;
+	if (dg_gc(&c->dg, &s, l.key, c->dryrun, c->older_than, cli_gc_one, &st, &e) < 0) {
+		fprintf(stderr, "gc failed: %s: %s\n", l.text, e.msg);
+		cli_failed(c, &e);
+		return c->worst;
+	}
+	if (!c->quiet)
+		printf("gc: %" PRIu64 " unused reference(s) %s, %" PRIu64 " kept in use, %" PRIu64
+			" stale upload(s) %s, %" PRIu64 " expired lock(s) %s; %" PRIu64 " delta(s) without "
+			"a reference\n", st.counts[DG_GC_ORPHAN], c->dryrun ? "to remove" : "removed",
+			st.counts[DG_GC_KEPT], st.counts[DG_GC_UPLOAD], c->dryrun ? "to abort" : "aborted",
+			st.counts[DG_GC_LOCK], c->dryrun ? "to remove" : "removed",
+			st.counts[DG_GC_NO_REFERENCE]);
+	return c->worst;
+}
+
 /* ---- help -------------------------------------------------------------- */
 
 static int cli_help(cli *c);
@@ -9409,6 +10866,19 @@ static const cli_cmd cli_cmds[] = {
 	  "are encoded against the group's first archive.\n\n"
 	  "Example:\n"
 	  "  deltaglider analyze s3://legacy-builds --json\n" },
+	{ "gc", CMD_GC, 1, 1, cli_gc,
+	  "gc s3://BUCKET[/PREFIX] [--dryrun] [--older-than DURATION] [--quiet]",
+	  "Clean up what interrupted uploads and deletes leave behind: reference.bin\n"
+	  "objects no delta uses (removed unless an upload is using them), multipart\n"
+	  "uploads started longer ago than --older-than (aborted), and expired lock\n"
+	  "objects under .deltaglider/locks/ (when run on a whole bucket). Deltas whose\n"
+	  "reference is missing cannot be repaired: they are reported (exit status 1).\n\n"
+	  "      --dryrun             show what would be done\n"
+	  "      --older-than D       age of a multipart upload to abort: 90s, 30m, 24h\n"
+	  "                           (default), 7d\n\n"
+	  "Examples:\n"
+	  "  deltaglider gc s3://releases --dryrun\n"
+	  "  deltaglider gc s3://releases/app/ --older-than 7d\n" },
 	{ "help", CMD_HELP, 0, 1, cli_help,
 	  "help [COMMAND]",
 	  "Show help for deltaglider or one command.\n" },
@@ -9508,6 +10978,21 @@ static int cli_set_opt(cli *c, const cli_opt *o, const char *val, sys_err *e)
 	case O_INCLUDE:
 		c->filters[c->nfilters++] = (cli_filter){ o->id == O_INCLUDE, val };
 		break;
+	case O_OLDER_THAN: {
+		/* 90, 90s, 30m, 24h, 7d */
+		static const char units[] = "smhd";
+		static const long secs[] = { 1, 60, 3600, 86400 };
+		const char *u;
+
+		v = strtol(val, &end, 10);
+		u = *end ? strchr(units, *end) : units;
+		if (*val == 0 || v < 0 || u == NULL || *u == 0 || (*end && end[1]) ||
+			v > 3650L * 86400 / secs[u - units])
+			return sys_fail(e, SYS_EUSAGE, "--older-than takes a duration (90s, 30m, 24h, "
+				"7d), not '%s'", val);
+		c->older_than = (time_t)(v * secs[u - units]);
+		break;
+	}
 	case O_SAMPLES:
 		v = strtol(val, &end, 10);
 		if (*val == 0 || *end || v < 0 || v > 100)
@@ -9654,6 +11139,7 @@ static int cli_main(int argc, char **argv)
 	}
 	c->read_timeout_s = c->connect_timeout_s = 60;
 	c->samples = 2;
+	c->older_than = 24 * 3600;
 	um = umask(022);
 	umask(um);
 	c->dg.log = &c->log;
@@ -9692,6 +11178,7 @@ static int cli_main(int argc, char **argv)
 	rc = cmd->run(c);
 done:
 	fflush(stdout);
+	dg_close(&c->dg);
 	if (c->cfg_loaded)
 		s3_client_close(&c->s3);
 	if (c->cache_open)

@@ -716,7 +716,7 @@ static void test_cache(void)
 	unsigned char key[32], buf[200000], back[200000], d[32];
 	char key_b64[64];
 	cache c;
-	cache_cfg cfg = { 0, 100, dir, key_b64 };
+	cache_cfg cfg = { 0, 100, dir, key_b64, "/tmp" };
 	cache_writer w;
 	cache_ref r;
 	sys_log lg = { LOG_ERROR };
@@ -807,7 +807,7 @@ static void test_cache(void)
 
 	/* Memory backend: LRU eviction by size. */
 	{
-		cache_cfg mc = { 1, 1, NULL, NULL };   /* 1 MiB */
+		cache_cfg mc = { 1, 1, NULL, NULL, "/tmp" };   /* 1 MiB */
 		unsigned char big[400000];
 		char shas[3][65];
 

@@ -33,6 +33,17 @@ have() {
     [ "$got" = "$want" ] || die "checksum mismatch for $1: expected $want, got $got; refusing to build from it"
 }
 
+# pool_fetch SOURCE FILE: FILE from the main or security pool into vendor/dl.
+pool_fetch() {
+    command -v curl >/dev/null || return 0
+    case $1 in lib?*) letter=$(echo "$1" | cut -c1-4) ;; *) letter=$(echo "$1" | cut -c1) ;; esac
+    for pool in debian/pool/main debian-security/pool/updates/main; do
+        curl -fsSL -o "$dl/$2.part" "http://deb.debian.org/$pool/$letter/$1/$2" 2>/dev/null &&
+            mv "$dl/$2.part" "$dl/$2" && return 0
+    done
+    rm -f "$dl/$2.part"
+}
+
 enable_deb_src() {
     grep -rqsE '^(deb-src[[:space:]]|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/ && return 0
     echo "vendor/fetch.sh: enabling deb-src entries for the configured apt sources" >&2
@@ -61,6 +72,15 @@ if [ -n "$missing" ]; then
         # jsmn's Debian diff is missing on the mirror: apt-get then fails
         # after fetching the orig tarball, which the sum check judges.
         (cd "$dl" && apt-get source --download-only -qq "$spec" >/dev/null 2>&1) || true
+    done
+    # A mirror in the middle of a sync can leave apt without a source
+    # index; the same files are in Debian's pools, and the sums decide.
+    echo "$packages" | while read -r spec orig deb dir; do
+        [ -n "$spec" ] || continue
+        src=${spec%%=*} ver=${spec#*=}
+        for f in "$orig" "$deb" "${src}_${ver}.dsc"; do
+            [ "$f" = - ] || [ -f "$dl/$f" ] || pool_fetch "$src" "$f"
+        done
     done
 fi
 command -v dpkg-source >/dev/null || as_root apt-get install -y -qq dpkg-dev >/dev/null

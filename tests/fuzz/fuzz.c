@@ -148,7 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (dir[0] == 0) {
 		static sys_log quiet = { LOG_ERROR + 1 };
-		cache_cfg cfg = { 0, 0, dir, "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=" };
+		cache_cfg cfg = { 0, 0, dir, "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=", "/tmp" };
 
 		snprintf(dir, sizeof dir, "/tmp/dg-fuzz-cache-%ld", (long)getpid());
 		if (cache_open(&c, &cfg, &quiet, &e) < 0)

@@ -21,7 +21,8 @@
 // --allow-chunked, Transfer-Encoding: chunked (S3 answers 501 to it).
 //
 // Always on, because s3rver gets them wrong: multipart upload checks and
-// AbortMultipartUpload, byte ranges, copy sources, and the fixes marked below.
+// AbortMultipartUpload, byte ranges, copy sources, conditional writes
+// (If-None-Match: *), and the fixes marked below.
 
 const crypto = require('crypto');
 const fs = require('fs');
@@ -577,6 +578,53 @@ function copySource(ctx, next) {
   return next();
 }
 
+// ------------------------------------------------------ conditional writes
+
+// s3rver ignores If-None-Match. AWS answers 412 PreconditionFailed when a
+// create-only PutObject or CompleteMultipartUpload finds the key there, and
+// of two such writes racing exactly one succeeds. The check and the write run
+// under a lock per key, so creates racing here behave as on AWS.
+function conditionalWrites(store) {
+  const locks = new Map();
+  return async function createOnly(ctx, next) {
+    const target = objectTarget(ctx);
+    const creating =
+      target &&
+      ctx.get('If-None-Match') === '*' &&
+      (ctx.method === 'PUT' || (ctx.method === 'POST' && 'uploadId' in ctx.query)) &&
+      !('partNumber' in ctx.query);
+    if (!creating) return next();
+    const id = `${target.bucket}/${target.key}`;
+    const before = locks.get(id) || Promise.resolve();
+    let release;
+    const mine = new Promise(resolve => (release = resolve));
+    const chained = before.then(() => mine);
+    locks.set(id, chained);
+    await before;
+    try {
+      let exists = true;
+      try {
+        await store.getMetadata(target.bucket, target.key);
+      } catch (err) {
+        if (err.code !== 'ENOENT') throw err;
+        exists = false;
+      }
+      if (exists) {
+        throw s3error(
+          'PreconditionFailed',
+          'At least one of the pre-conditions you specified did not hold',
+          { Condition: 'If-None-Match' },
+          412,
+        );
+      }
+      return await next();
+    } finally {
+      release();
+      if (locks.get(id) === chained) locks.delete(id);
+    }
+  };
+}
+
 // ----------------------------------------------------------------- main
 
 // s3rver makes ListObjectsV2 continuation tokens with DES, which OpenSSL 3
@@ -608,7 +656,12 @@ async function main() {
   });
   server.store.putPart = putPart;
   server.store.getObject = getObject;
-  const checks = [multipart(server.store), ranges(server.store), copySource];
+  const checks = [
+    multipart(server.store),
+    ranges(server.store),
+    copySource,
+    conditionalWrites(server.store),
+  ];
   if (opts.verify) checks.unshift(verifyRequests(opts));
   server.middleware.unshift(...checks);
 
