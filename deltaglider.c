@@ -450,6 +450,8 @@ static time_t s3_server_time(const s3_client *c);
 
 typedef struct store store;
 #define STORE_IF_ABSENT S3_IF_ABSENT   /* put: create only; SYS_EEXIST if there */
+#define STORE_LOCKS ".deltaglider/locks/"  /* s3:// lock objects (see "Locks" in §10) */
+#define STORE_FILE_LOCKS ".dglocks"         /* file:// : a hidden folder per DeltaSpace */
 typedef struct store_ops {
 	int (*list)(store *s, const char *prefix, const char *delimiter, s3_list_fn fn,
 		void *ctx, sys_err *e);
@@ -472,6 +474,8 @@ typedef struct store_ops {
 	/* Multipart uploads in progress, and abandoning one; NULL: none here. */
 	int (*uploads)(store *s, const char *prefix, s3_upload_fn fn, void *ctx, sys_err *e);
 	int (*abort_upload)(store *s, const char *key, const char *id, sys_err *e);
+	/* Where the lock objects of the DeltaSpace space live (ends in /). */
+	void (*lock_dir)(store *s, const char *space, char *out, size_t n);
 } store_ops;
 
 struct store {
@@ -5469,10 +5473,21 @@ static int store_s3_abort_upload(store *s, const char *key, const char *id, sys_
 	return s3_abort_upload(s->s3, s->bucket, key, id, e);
 }
 
+/* .deltaglider/locks/<first 128 bits of SHA-256(space), hex>/: hidden from
+ * both tools' listings, and short whatever the space's name. */
+static void store_s3_lock_dir(store *s, const char *space, char *out, size_t n)
+{
+	char hex[65];
+
+	(void)s;
+	crypto_sha256_hex(space, strlen(space), hex);
+	snprintf(out, n, STORE_LOCKS "%.32s/", hex);
+}
+
 static const store_ops store_s3_ops = {
 	store_s3_list, store_s3_head, store_s3_get, store_s3_put_file, store_s3_put_mem,
 	store_s3_del, store_s3_del_many, store_s3_copy, store_s3_exclusive, store_s3_now,
-	store_s3_uploads, store_s3_abort_upload,
+	store_s3_uploads, store_s3_abort_upload, store_s3_lock_dir,
 };
 
 static void store_open_s3(store *s, s3_client *c, const char *bucket)
@@ -5519,10 +5534,11 @@ static void store_sidecar_path(const char *path, char *out, size_t n)
 	snprintf(out, n, "%.*s.%s" STORE_SIDECAR, (int)(base - path), path, base);
 }
 
-/* Names the store keeps for itself: sidecars and temp files. */
+/* Names the store keeps for itself: sidecars, temp files, lock folders. */
 static int store_file_hidden(const char *name)
 {
-	return name[0] == '.' && (sys_ends_with_ci(name, STORE_SIDECAR) || sys_is_tmp_name(name));
+	return name[0] == '.' && (sys_ends_with_ci(name, STORE_SIDECAR) || sys_is_tmp_name(name) ||
+		strcmp(name, STORE_FILE_LOCKS) == 0);
 }
 
 /* A sidecar: one JSON object whose values are all strings. */
@@ -5928,9 +5944,18 @@ static time_t store_file_now(store *s)
 	return time(NULL);
 }
 
+/* A file:// store has no bucket root to share: its locks sit beside the
+ * DeltaSpace, in a folder listings hide. */
+static void store_file_lock_dir(store *s, const char *space, char *out, size_t n)
+{
+	(void)s;
+	snprintf(out, n, "%s" STORE_FILE_LOCKS "/", space);
+}
+
 static const store_ops store_file_ops = {
 	store_file_list, store_file_head, store_file_get, store_file_put_file, store_file_put_mem,
 	store_file_del, store_file_del_many, NULL, store_file_exclusive, store_file_now, NULL, NULL,
+	store_file_lock_dir,
 };
 
 static void store_open_file(store *s, const char *root, mode_t umask_bits)
@@ -7414,7 +7439,8 @@ static int dg_tmpfile(dg_ctx *g, sys_err *e)
  * upload that found the reference a moment before would leave a delta that
  * nothing can decode. S3 has no "delete if unused", so both sides announce
  * themselves with small objects in .deltaglider/locks/<hash of the space>/
- * and then look for the other (Dekker's handshake):
+ * (file:// stores: a hidden .dglocks folder in the space) and then look for
+ * the other (Dekker's handshake):
  *
  *   upload  PUT lease-EXPIRY-HOLDER; LIST; wait while a live delete marker
  *           is there; only then HEAD reference.bin and use it.
@@ -7435,7 +7461,6 @@ static int dg_tmpfile(dg_ctx *g, sys_err *e)
  * uploads: a reference is created only by an uploader that sees no other
  * live lease in its DeltaSpace; the others store their file directly. */
 
-#define DG_LOCKS ".deltaglider/locks/"
 #define DG_LEASE_TTL 3600            /* seconds a lease lasts, plus DG_LEASE_RATE */
 #define DG_LEASE_RATE (256u << 10)   /* bytes/s an upload is assumed to take, at worst */
 #define DG_MARKER_TTL 120            /* seconds a delete marker lasts */
@@ -7499,15 +7524,6 @@ static int dg_holder_dead(const dg_ctx *g, const char *holder)
 		errno == ESRCH;
 }
 
-/* .deltaglider/locks/<first 128 bits of SHA-256(space), hex>/ */
-static void dg_lock_dir(const char *space, char *out, size_t n)
-{
-	char hex[65];
-
-	crypto_sha256_hex(space, strlen(space), hex);
-	snprintf(out, n, DG_LOCKS "%.32s/", hex);
-}
-
 /* A store that forbids lock objects (a policy that allows writes only
  * under some prefix) still works, unprotected: say so once. */
 static int dg_lock_denied(dg_ctx *g, const sys_err *e)
@@ -7515,7 +7531,7 @@ static int dg_lock_denied(dg_ctx *g, const sys_err *e)
 	if (e->http_status != 403)
 		return 0;
 	if (!g->locks_denied)
-		sys_logf(g->log, LOG_WARNING, "cannot write lock objects under " DG_LOCKS " (%s): "
+		sys_logf(g->log, LOG_WARNING, "cannot write lock objects under " STORE_LOCKS " (%s): "
 			"uploads and deletes running at the same time are not protected from each other",
 			e->msg);
 	g->locks_denied = 1;
@@ -7525,9 +7541,9 @@ static int dg_lock_denied(dg_ctx *g, const sys_err *e)
 static int dg_lock_put(dg_ctx *g, store *s, const char *space, const char *kind,
 	time_t expires, char *key, size_t n, sys_err *e)
 {
-	char dir[64];
+	char dir[DG_MAX_KEY + 1];
 
-	dg_lock_dir(space, dir, sizeof dir);
+	s->ops->lock_dir(s, space, dir, sizeof dir);
 	snprintf(key, n, "%s%s-%lld-%s", dir, kind, (long long)expires, dg_holder(g));
 	return s->ops->put_mem(s, key, "", 0, NULL, 0, e);
 }
@@ -7557,9 +7573,9 @@ static int dg_lock_seen(void *ctx, const s3_object *o, sys_err *e)
 /* Live lock objects of others in space's lock folder. */
 static int dg_lock_scan(dg_ctx *g, store *s, const char *space, dg_lock_view *v, sys_err *e)
 {
-	char dir[64];
+	char dir[DG_MAX_KEY + 1];
 
-	dg_lock_dir(space, dir, sizeof dir);
+	s->ops->lock_dir(s, space, dir, sizeof dir);
 	memset(v, 0, sizeof *v);
 	v->g = g;
 	dg_holder(g);
@@ -8824,7 +8840,7 @@ static int dg_gc_lock(void *ctx, const s3_object *o, sys_err *e)
 
 	if (o->is_prefix)
 		return 0;
-	if (strncmp(o->key, DG_LOCKS, sizeof DG_LOCKS - 1) == 0)
+	if (strncmp(o->key, STORE_LOCKS, sizeof STORE_LOCKS - 1) == 0)
 		stale = sscanf(name, "%7[a-z]-%lld-%n", kind, &expires, &n) == 2 && n > 0 &&
 			((time_t)expires + DG_LOCK_MARGIN < st->now || dg_holder_dead(st->g, name + n));
 	else
@@ -8866,8 +8882,13 @@ static int dg_gc(dg_ctx *g, store *s, const char *prefix, int dry_run, time_t ma
 			goto done;
 		}
 	}
-	if (s->ops->uploads && s->ops->uploads(s, prefix, dg_gc_upload, &st, e) < 0)
-		goto done;
+	if (s->ops->uploads && s->ops->uploads(s, prefix, dg_gc_upload, &st, e) < 0) {
+		/* A server without ListMultipartUploads (s3rver) has none to abort. */
+		if (e->http_status != 501)
+			goto done;
+		sys_logf(g->log, LOG_WARNING, "the server cannot list multipart uploads (%s): none "
+			"aborted", e->msg);
+	}
 	if (prefix[0] == 0 && s->ops->list(s, ".deltaglider/", NULL, dg_gc_lock, &st, e) < 0)
 		goto done;
 	rc = 0;

@@ -6,7 +6,8 @@
 #
 # A suite prints "ok - NAME" / "not ok - NAME: WHY" lines. Suites are the
 # unit test binaries and the scripts in tests/e2e (run with the release
-# binary, and the ones listed in ASAN_SUITES again with the sanitizer build).
+# binary, the ones listed in ASAN_SUITES again with the sanitizer build, and
+# those in RGW_SUITES again against Ceph RGW instead of s3rver).
 # Give suite names (e.g. 10-s3) to run only those scripts. DG_EMULATED=1
 # (binaries under qemu) skips the memory figures, which would measure qemu;
 # DG_LARGE=1 runs the files-over-4-GiB suite.
@@ -17,7 +18,13 @@ export TESTS_DIR
 log=${TEST_LOG:-$TESTS_DIR/../build/test.log}
 mkdir -p "$(dirname "$log")"
 : >"$log"
-ASAN_SUITES=${ASAN_SUITES:-"10-s3 20-https 30-delta 40-cli 70-proxy 80-creds"}
+ASAN_SUITES=${ASAN_SUITES:-"10-s3 16-hostile 17-safety 20-https 30-delta 40-cli 70-proxy 80-creds"}
+# Suites run again against Ceph RGW (it checks SigV4 and honours conditional
+# writes as AWS does) when radosgw is installed and the binaries are native;
+# DG_REQUIRE_RGW=1 (CI) makes its absence a failure.
+RGW_SUITES=${RGW_SUITES:-"10-s3 30-delta 40-cli 90-concurrency"}
+rgw=
+if [ -z "${DG_EMULATED:-}" ] && command -v radosgw >/dev/null 2>&1; then rgw=1; fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -82,7 +89,16 @@ for s in "$TESTS_DIR"/e2e/*.sh; do
         *" $name "*) DG="$DG_ASAN_BIN" DG_SANITIZED=1 run_suite "$name:asan" sh "$s" ;;
         esac
     fi
+    if [ -n "$rgw" ]; then
+        case " $RGW_SUITES " in
+        *" $name "*) DG="$DG_BIN" DG_SERVER=rgw run_suite "$name:rgw" sh "$s" ;;
+        esac
+    fi
 done
+if [ -z "$rgw" ] && [ "${DG_REQUIRE_RGW:-}" = 1 ] && [ -z "${DG_EMULATED:-}" ] && [ -z "$filter" ]; then
+    echo "not ok - rgw: radosgw is not installed (DG_REQUIRE_RGW=1)"
+    failed=$((failed + 1))
+fi
 echo "full log: $log"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -340,6 +340,28 @@ static void test_http_parse(void)
 		"zz\r\n", r, &body, &e) < 0 && strstr(e.msg, "chunk"));
 	CHECK("http header without colon fails", t_parse("HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", r,
 		&body, &e) < 0);
+	CHECK("http conflicting content-lengths fail", t_parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+		"Content-Length: 6\r\n\r\nhello!", r, &body, &e) < 0 && strstr(e.msg, "conflicting"));
+	body.len = 0;
+	CHECK("http repeated equal content-lengths pass", t_parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+		"Content-Length: 5\r\n\r\nhello", r, &body, &e) == 0 && body.len == 5);
+	body.len = 0;
+	CHECK("http transfer-encoding overrides a length", t_parse("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+		"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", r, &body, &e) == 0 &&
+		body.len == 5 && r->content_length == -1);
+	{
+		/* A document beyond HTTP_DOC_MAX is refused, not held. */
+		sys_buf doc = { 0 };
+		unsigned char chunk[65536] = { 0 };
+		size_t i;
+		int rc = 0;
+
+		for (i = 0; rc == 0 && i <= HTTP_DOC_MAX / sizeof chunk; i++)
+			rc = http_sink_buf_write(&doc, chunk, sizeof chunk, &e);
+		CHECK("http documents are capped", rc < 0 && doc.len == HTTP_DOC_MAX &&
+			strstr(e.msg, "larger than"));
+		sys_buf_free(&doc);
+	}
 	sys_buf_free(&body);
 	http_resp_free(r);
 	free(r);
@@ -484,6 +506,60 @@ static void test_config(void)
 }
 
 /* ---- Small utilities */
+
+/* Files and keys that must never be taken for what they look like. */
+static void test_names(void)
+{
+	CHECK("temp file names are recognised", sys_is_tmp_name(".app.zip.dg-Ab12Cd") &&
+		sys_is_tmp_name(".x.dg-123456"));
+	CHECK("other dot files are not", !sys_is_tmp_name(".hidden") && !sys_is_tmp_name("app.dg-Ab12Cd") &&
+		!sys_is_tmp_name(".dg-Ab12Cd") && !sys_is_tmp_name(".a.dg-Ab12C"));
+	CHECK("keys that climb out", cli_rel_escapes("..") && cli_rel_escapes("../x") &&
+		cli_rel_escapes("a/../../x") && cli_rel_escapes("a/..") && cli_rel_escapes("a//../b"));
+	CHECK("keys that stay in", !cli_rel_escapes("a/b") && !cli_rel_escapes("..a/b") &&
+		!cli_rel_escapes("a/..b") && !cli_rel_escapes("/abs") && !cli_rel_escapes("./a") &&
+		!cli_rel_escapes("a/.../b"));
+}
+
+/* file:// creates: link() never replaces, the loser sees SYS_EEXIST and
+ * changes nothing, a stale sidecar does not block forever. */
+static void test_file_create(void)
+{
+	char dir[] = "/tmp/dg-unit-store-XXXXXX", side[4200], cmd[4200];
+	s3_meta m, got;
+	store s;
+	sys_err e;
+	struct timespec old[2] = { { 1000, 0 }, { 1000, 0 } };
+
+	if (mkdtemp(dir) == NULL)
+		return;
+	store_open_file(&s, dir, 022);
+	s3_meta_init(&m);
+	s3_meta_set(&m, "dg-file-sha256", "first");
+	CHECK("file create", s.ops->put_mem(&s, "p/ref", "one", 3, &m, STORE_IF_ABSENT, &e) == 0);
+	s3_meta_set(&m, "dg-file-sha256", "second");
+	CHECK("second create loses", s.ops->put_mem(&s, "p/ref", "two", 3, &m, STORE_IF_ABSENT, &e) < 0 &&
+		e.code == SYS_EEXIST);
+	CHECK("the first stands", s.ops->head(&s, "p/ref", NULL, &got, &e) == 0 &&
+		strcmp(s3_meta_get(&got, "dg-file-sha256"), "first") == 0);
+	CHECK("a plain put replaces", s.ops->put_mem(&s, "p/ref", "two", 3, &m, 0, &e) == 0);
+	CHECK("delete", s.ops->del(&s, "p/ref", &e) == 0);
+	/* A sidecar whose data never came, long ago: a creator died. */
+	snprintf(side, sizeof side, "%s/p/.ref.dgmeta", dir);
+	{
+		FILE *f = fopen(side, "w");
+
+		if (f)
+			fputs("{}", f), fclose(f);
+	}
+	CHECK("a fresh lone sidecar blocks a create", s.ops->put_mem(&s, "p/ref", "x", 1, &m,
+		STORE_IF_ABSENT, &e) < 0 && e.code == SYS_EEXIST);
+	utimensat(AT_FDCWD, side, old, 0);
+	CHECK("a stale one does not", s.ops->put_mem(&s, "p/ref", "x", 1, &m, STORE_IF_ABSENT, &e) == 0 &&
+		s.ops->head(&s, "p/ref", NULL, &got, &e) == 0);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	b_ignore(system(cmd));
+}
 
 static void test_utils(void)
 {
@@ -833,6 +909,35 @@ static void test_cache(void)
 		CHECK("memory within its limit", c.mem_used <= c.mem_limit);
 		cache_close(&c);
 	}
+	/* A directory that is not ours, or not a directory: bypassed, and the
+	 * entries live in anonymous files, kept (LRU) up to CACHE_ANON_MAX. */
+	{
+		char link[4200], shas[CACHE_ANON_MAX + 2][65];
+		cache_cfg bc = cfg;
+		unsigned char v[3000];
+
+		snprintf(link, sizeof link, "%s-link", dir);
+		b_ignore(symlink("/tmp", link));
+		bc.dir = link;
+		CHECK("bypass: opens", cache_open(&c, &bc, &lg, &e) == 0);
+		for (i = 0; i < CACHE_ANON_MAX + 2; i++) {
+			memset(v, (int)i, sizeof v);
+			crypto_sha256(v, sizeof v, d);
+			crypto_hex(d, 32, shas[i]);
+			CHECK("bypass: put", cache_put_begin(&c, shas[i], &w, &e) == 0 &&
+				w.sink.write(w.sink.ctx, v, sizeof v, &e) == 0 &&
+				cache_put_commit(&w, &r, &e) == 0 && r.src.size == sizeof v);
+			cache_release(&r);
+		}
+		CHECK("bypass: the symlinked directory was refused", c.bypass && c.dir_fd < 0);
+		CHECK("bypass: the newest is kept", cache_get(&c, shas[CACHE_ANON_MAX + 1], &r, &e) == 1 &&
+			r.src.read(r.src.ctx, 0, back, sizeof v, &got, &e) == 0 && got == sizeof v &&
+			back[0] == CACHE_ANON_MAX + 1);
+		cache_release(&r);
+		CHECK("bypass: the oldest was let go", cache_get(&c, shas[0], &r, &e) == 0);
+		cache_close(&c);
+		unlink(link);
+	}
 	snprintf(path, sizeof path, "rm -rf %s", dir);
 	b_ignore(system(path));
 }
@@ -950,6 +1055,8 @@ int main(void)
 	test_http_send_body();
 	test_config();
 	test_utils();
+	test_names();
+	test_file_create();
 	test_metadata();
 	test_json();
 	test_delta();

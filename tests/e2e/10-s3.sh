@@ -2,12 +2,14 @@
 # (single and multipart), awscli cross-checks, errors, memory.
 . "$TESTS_DIR/lib/harness.sh"
 
-s3rver_start || { echo "not ok - s3rver start"; exit 1; }
+server_start || { echo "not ok - server start"; exit 1; }
 
 # --- buckets -----------------------------------------------------------------
 check "mb" dg mb s3://e2e
 expect "mb output" "$(cat "$T/out")" "make_bucket: e2e"
-check_fail "mb of an existing bucket fails" 1 "make_bucket failed: s3://e2e: BucketAlreadyExists" dg mb s3://e2e
+# RGW, like AWS in us-east-1, answers 200 to re-creating a bucket you own.
+[ "$SERVER" = rgw ] ||
+    check_fail "mb of an existing bucket fails" 1 "make_bucket failed: s3://e2e: BucketAlreadyExists" dg mb s3://e2e
 check "ls buckets" dg ls
 expect_match "ls bucket line" "$T/out" '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} e2e$'
 

@@ -8,7 +8,9 @@ make_pki "$pki" &&
 mkcert "$pki" good "IP:127.0.0.1,DNS:localhost" &&
 mkcert "$pki" otherhost "DNS:other.example" &&
 mkcert "$pki" otherip "IP:127.0.0.2" &&
-mkcert "$pki" selfsigned "IP:127.0.0.1,DNS:localhost" self || { echo "not ok - openssl setup"; exit 1; }
+mkcert "$pki" selfsigned "IP:127.0.0.1,DNS:localhost" self &&
+mkcert "$pki" clientonly "IP:127.0.0.1,DNS:localhost" "" clientAuth &&
+mkcert "$pki" anyusage "IP:127.0.0.1,DNS:localhost" "" anyExtendedKeyUsage || { echo "not ok - openssl setup"; exit 1; }
 
 # --- a certificate that matches ------------------------------------------------
 s3rver_start --https "$pki/good.key" "$pki/good.pem" || { echo "not ok - s3rver start"; exit 1; }
@@ -53,3 +55,12 @@ check_fail "a self-signed certificate is refused" 1 "certificate is not trusted"
 check "--no-verify-ssl accepts it" "$DG" --endpoint-url "https://127.0.0.1:$S3_PORT" --no-verify-ssl mb s3://insecure
 check "a self-signed certificate given as the bundle is trusted" "$DG" --endpoint-url "https://127.0.0.1:$S3_PORT" --ca-bundle "$pki/selfsigned.pem" ls
 expect_match "the direct-trust listing works" "$T/out" ' insecure$'
+s3rver_stop
+
+# extendedKeyUsage: a certificate for clients only cannot serve TLS.
+s3rver_start --https "$pki/clientonly.key" "$pki/clientonly.pem" || { echo "not ok - s3rver start"; exit 1; }
+check_fail "a clientAuth-only certificate is refused" 1 "certificate key usage forbids TLS server use" \
+    "$DG" --endpoint-url "https://localhost:$S3_PORT" --ca-bundle "$pki/ca.pem" ls
+s3rver_stop
+s3rver_start --https "$pki/anyusage.key" "$pki/anyusage.pem" || { echo "not ok - s3rver start"; exit 1; }
+check "anyExtendedKeyUsage is accepted" "$DG" --endpoint-url "https://localhost:$S3_PORT" --ca-bundle "$pki/ca.pem" ls

@@ -5,22 +5,22 @@
 . "$TESTS_DIR/lib/harness.sh"
 . "$TESTS_DIR/lib/archives.sh"
 
-s3rver_start --bucket dg || { echo "not ok - s3rver start"; exit 1; }
+server_start --bucket dgs || { echo "not ok - server start"; exit 1; }
 export DG_CACHE_DIR="$T/cache"
 make_family "$T/rel" 5
 cd "$T/rel" || exit 1
 
 # --- an archive family: one reference, small deltas ---------------------------
-check "first zip becomes the reference" dg cp app-1.zip s3://dg/releases/
-expect_match "reference summary" "$T/out" '^upload: \./app-1\.zip to s3://dg/releases/app-1\.zip \(reference: '
+check "first zip becomes the reference" dg cp app-1.zip s3://dgs/releases/
+expect_match "reference summary" "$T/out" '^upload: \./app-1\.zip to s3://dgs/releases/app-1\.zip \(reference: '
 for v in 2 3 4 5; do
-    check "zip $v goes up as a delta" dg cp "app-$v.zip" s3://dg/releases/
-    expect_match "zip $v summary" "$T/out" "^upload: \./app-$v\.zip to s3://dg/releases/app-$v\.zip \(delta: .* ratio 0\.0"
+    check "zip $v goes up as a delta" dg cp "app-$v.zip" s3://dgs/releases/
+    expect_match "zip $v summary" "$T/out" "^upload: \./app-$v\.zip to s3://dgs/releases/app-$v\.zip \(delta: .* ratio 0\.0"
 done
 for v in 1 2 3 4 5; do
-    check "tar.gz $v up" dg cp "app-$v.tar.gz" s3://dg/targz/
+    check "tar.gz $v up" dg cp "app-$v.tar.gz" s3://dgs/targz/
 done
-check "raw listing" awsx s3 ls s3://dg/ --recursive
+check "raw listing" awsx s3 ls s3://dgs/ --recursive
 expect_match "reference.bin stored" "$T/out" ' releases/reference\.bin$'
 expect_match "deltas stored" "$T/out" ' releases/app-5\.zip\.delta$'
 stored=$(awk '{s += $3} END {print s}' "$T/out")
@@ -28,25 +28,25 @@ original=$(cat app-*.zip app-*.tar.gz | wc -c)
 [ "$stored" -lt $((original / 4)) ] && ok "10 archives stored in $stored of $original bytes" ||
     not_ok "storage savings" "stored $stored of $original bytes"
 for v in 1 2 3 4 5; do
-    check "download zip $v" dg cp "s3://dg/releases/app-$v.zip" "$T/got.zip"
+    check "download zip $v" dg cp "s3://dgs/releases/app-$v.zip" "$T/got.zip"
     same "zip $v byte-identical" "app-$v.zip" "$T/got.zip"
-    check "download tar.gz $v" dg cp "s3://dg/targz/app-$v.tar.gz" "$T/got.tgz"
+    check "download tar.gz $v" dg cp "s3://dgs/targz/app-$v.tar.gz" "$T/got.tgz"
     same "tar.gz $v byte-identical" "app-$v.tar.gz" "$T/got.tgz"
 done
-check "verify" dg verify s3://dg/releases/app-3.zip
-expect_match "verify says valid" "$T/out" '^valid: s3://dg/releases/app-3\.zip \(sha256 [0-9a-f]{64}\)$'
+check "verify" dg verify s3://dgs/releases/app-3.zip
+expect_match "verify says valid" "$T/out" '^valid: s3://dgs/releases/app-3\.zip \(sha256 [0-9a-f]{64}\)$'
 
 # --- the logical view ---------------------------------------------------------------
-check "ls shows original names and sizes" dg ls s3://dg/releases/
+check "ls shows original names and sizes" dg ls s3://dgs/releases/
 expect "ls lists five archives" "$(wc -l <"$T/out")" 5
 expect_match "ls shows app-2.zip at its size" "$T/out" " $(wc -c <app-2.zip) app-2\.zip$"
 if grep -q 'reference\.bin\|\.delta' "$T/out"; then not_ok "ls hides storage details" "$(cat "$T/out")"; else ok "ls hides storage details"; fi
-check "ls --summarize" dg ls s3://dg/releases/ --summarize
+check "ls --summarize" dg ls s3://dgs/releases/ --summarize
 expect "summarize counts logical objects" "$(grep 'Total Objects' "$T/out")" "Total Objects: 5"
 expect "summarize totals original sizes" "$(grep 'Total Size' "$T/out")" "   Total Size: $(cat app-*.zip | wc -c)"
 
 # --- metadata as the Python tool writes it, seen by awscli -------------------------------
-check "aws reads a delta's metadata" awsx s3api head-object --bucket dg --key releases/app-2.zip.delta
+check "aws reads a delta's metadata" awsx s3api head-object --bucket dgs --key releases/app-2.zip.delta
 expect_match "dg-tool" "$T/out" '"dg-tool": "deltaglider/'
 expect_match "dg-original-name" "$T/out" '"dg-original-name": "app-2\.zip"'
 expect_match "dg-file-sha256" "$T/out" "\"dg-file-sha256\": \"$(sha256sum app-2.zip | cut -c1-64)\""
@@ -56,21 +56,21 @@ expect_match "dg-ref-sha256" "$T/out" "\"dg-ref-sha256\": \"$(sha256sum app-1.zi
 expect_match "dg-delta-size" "$T/out" '"dg-delta-size": "[0-9]+"'
 expect_match "dg-created-at with Z" "$T/out" '"dg-created-at": "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z"'
 expect_match "dg-delta-cmd" "$T/out" '"dg-delta-cmd": "xdelta3 -e -9 -s reference\.bin app-2\.zip app-2\.zip\.delta"'
-check "aws reads the zero-diff delta's metadata" awsx s3api head-object --bucket dg --key releases/app-1.zip.delta
+check "aws reads the zero-diff delta's metadata" awsx s3api head-object --bucket dgs --key releases/app-1.zip.delta
 expect_match "zero-diff note" "$T/out" '"dg-note": "zero-diff \(reference identical\)"'
-check "aws reads the reference's metadata" awsx s3api head-object --bucket dg --key releases/reference.bin
+check "aws reads the reference's metadata" awsx s3api head-object --bucket dgs --key releases/reference.bin
 expect_match "reference note" "$T/out" '"dg-note": "reference"'
 expect_match "reference source name" "$T/out" '"dg-source-name": "app-1\.zip"'
 
 # --- our deltas are plain VCDIFF for Debian's xdelta3 -------------------------------------
-check "aws fetches the raw reference" awsx s3 cp s3://dg/releases/reference.bin "$T/ref.bin"
-check "aws fetches a raw delta" awsx s3 cp s3://dg/releases/app-4.zip.delta "$T/d4"
+check "aws fetches the raw reference" awsx s3 cp s3://dgs/releases/reference.bin "$T/ref.bin"
+check "aws fetches a raw delta" awsx s3 cp s3://dgs/releases/app-4.zip.delta "$T/d4"
 check "xdelta3 decodes our delta" xdelta3 -d -f -s "$T/ref.bin" "$T/d4" "$T/x4.zip"
 same "xdelta3 output is byte-identical" app-4.zip "$T/x4.zip"
 check "xdelta3 sees LZMA secondary compression" xdelta3 printhdr "$T/d4"
 expect_match "secondary compressor" "$T/out" 'secondary compressor: *lzma'
-check "aws fetches the tar.gz delta" awsx s3 cp s3://dg/targz/app-3.tar.gz.delta "$T/dt3"
-check "aws fetches the tar.gz reference" awsx s3 cp s3://dg/targz/reference.bin "$T/reft.bin"
+check "aws fetches the tar.gz delta" awsx s3 cp s3://dgs/targz/app-3.tar.gz.delta "$T/dt3"
+check "aws fetches the tar.gz reference" awsx s3 cp s3://dgs/targz/reference.bin "$T/reft.bin"
 check "xdelta3 decodes our tar.gz delta" xdelta3 -d -f -s "$T/reft.bin" "$T/dt3" "$T/xt3.tar.gz"
 same "tar.gz delta is byte-exact, never gunzipped" app-3.tar.gz "$T/xt3.tar.gz"
 xdelta3 printhdr "$T/dt3" >"$T/hdr"
@@ -78,7 +78,7 @@ if grep -q '/G' "$T/hdr"; then not_ok "no external gzip in our deltas" "$(grep a
 
 # --- a bucket written by the Python DeltaGlider (deltas by Debian's xdelta3) --------------
 # put_py KEY FILE META: upload as Python would, metadata as given.
-put_py() { awsx s3api put-object --bucket dg --key "$1" --body "$2" --metadata "$3" >/dev/null; }
+put_py() { awsx s3api put-object --bucket dgs --key "$1" --body "$2" --metadata "$3" >/dev/null; }
 refsha=$(sha256sum app-1.zip | cut -c1-64)
 put_py py/reference.bin app-1.zip "dg-tool=deltaglider/6.1.0,dg-source-name=app-1.zip,dg-file-sha256=$refsha,dg-created-at=2025-09-21T12:00:00.123456Z,dg-note=reference"
 for opt in default djw none; do
@@ -88,19 +88,19 @@ for opt in default djw none; do
     cp app-4.zip "app-4-$opt.zip"
     sha=$(sha256sum app-4.zip | cut -c1-64)
     put_py "py/app-4-$opt.zip.delta" "$T/py-$opt.delta" "dg-tool=deltaglider/6.1.0,dg-original-name=app-4-$opt.zip,dg-file-sha256=$sha,dg-file-size=$(wc -c <app-4.zip),dg-created-at=2025-09-21T12:00:00.123456Z,dg-ref-key=py/reference.bin,dg-ref-sha256=$refsha,dg-delta-size=$(wc -c <"$T/py-$opt.delta"),dg-delta-cmd=xdelta3 -e -9 -s reference.bin app-4.zip app-4.zip.delta"
-    check "Python-written delta ($opt secondary) downloads" dg cp "s3://dg/py/app-4-$opt.zip" "$T/py.zip"
+    check "Python-written delta ($opt secondary) downloads" dg cp "s3://dgs/py/app-4-$opt.zip" "$T/py.zip"
     same "Python-written delta ($opt) is byte-identical" app-4.zip "$T/py.zip"
 done
 # Legacy spellings of every field, and a direct upload without the Z.
 sha=$(sha256sum app-2.zip | cut -c1-64)
 xdelta3 -e -f -9 -s app-1.zip app-2.zip "$T/legacy.delta" 2>/dev/null
 put_py py/app-2.zip.delta "$T/legacy.delta" "dg_tool=deltaglider/5.0.0,original_name=app-2.zip,file-sha256=$sha,file_size=$(wc -c <app-2.zip),created_at=2025-09-21T12:00:00,ref-key=py/reference.bin,dg_ref_sha256=$refsha,delta_size=$(wc -c <"$T/legacy.delta")"
-check "legacy metadata aliases download" dg cp s3://dg/py/app-2.zip "$T/legacy.zip"
+check "legacy metadata aliases download" dg cp s3://dgs/py/app-2.zip "$T/legacy.zip"
 same "legacy metadata delta is byte-identical" app-2.zip "$T/legacy.zip"
-check "legacy metadata aliases verify" dg verify s3://dg/py/app-2.zip
+check "legacy metadata aliases verify" dg verify s3://dgs/py/app-2.zip
 printf 'notes\n' >"$T/notes.txt"
 put_py py/notes.txt "$T/notes.txt" "dg-tool=deltaglider/6.1.0,dg-original-name=notes.txt,dg-file-sha256=$(sha256sum "$T/notes.txt" | cut -c1-64),dg-file-size=6,dg-created-at=2025-09-21T12:00:00.123456,dg-compression=none"
-check "Python direct upload downloads" dg cp s3://dg/py/notes.txt "$T/notes.back"
+check "Python direct upload downloads" dg cp s3://dgs/py/notes.txt "$T/notes.back"
 same "Python direct upload is byte-identical" "$T/notes.txt" "$T/notes.back"
 # tar.gz deltas made by the xdelta3 CLI gunzip both sides ("G"); decoding
 # re-gzips with gzip -c, which reproduces files made by gzip's defaults.
@@ -110,42 +110,42 @@ xdelta3 -e -f -9 -s app-1.tar.gz app-3.tar.gz "$T/g.delta" 2>/dev/null
 xdelta3 printhdr "$T/g.delta" >"$T/hdr"
 expect_match "the CLI wrote a G delta" "$T/hdr" 'application header: *app-3\.tar\.gz/G/app-1\.tar\.gz/G'
 put_py pyg/app-3.tar.gz.delta "$T/g.delta" "dg-tool=deltaglider/6.1.0,dg-original-name=app-3.tar.gz,dg-file-sha256=$(sha256sum app-3.tar.gz | cut -c1-64),dg-file-size=$(wc -c <app-3.tar.gz),dg-created-at=2025-09-21T12:00:00.123456Z,dg-ref-key=pyg/reference.bin,dg-ref-sha256=$tsha,dg-delta-size=$(wc -c <"$T/g.delta")"
-check "G delta downloads (external gzip)" dg cp s3://dg/pyg/app-3.tar.gz "$T/g.tgz"
+check "G delta downloads (external gzip)" dg cp s3://dgs/pyg/app-3.tar.gz "$T/g.tgz"
 same "G delta round trip is byte-identical" app-3.tar.gz "$T/g.tgz"
 mkdir -p "$T/nogzip"
 ln -s "$(command -v env)" "$T/nogzip/env"
-check_fail "G delta without gzip: clear error" 1 'needs a gzip program on PATH' env PATH="$T/nogzip" "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://dg/pyg/app-3.tar.gz "$T/g2.tgz"
+check_fail "G delta without gzip: clear error" 1 'needs a gzip program on PATH' env PATH="$T/nogzip" "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://dgs/pyg/app-3.tar.gz "$T/g2.tgz"
 [ -e "$T/g2.tgz" ] && not_ok "no output without gzip" "file exists" || ok "no output without gzip"
 
 # --- corruption: clear errors, no output file ----------------------------------------------
-awsx s3api head-object --bucket dg --key releases/app-3.zip.delta --query Metadata --output json >"$T/meta.json"
+awsx s3api head-object --bucket dgs --key releases/app-3.zip.delta --query Metadata --output json >"$T/meta.json"
 meta=$(tr -d '{}\n " ' <"$T/meta.json" | sed 's/:/=/g')
-awsx s3 cp s3://dg/releases/app-3.zip.delta "$T/d3" --quiet
+awsx s3 cp s3://dgs/releases/app-3.zip.delta "$T/d3" --quiet
 cp "$T/d3" "$T/d3.bad"
 printf '\377' | dd of="$T/d3.bad" bs=1 seek=$(( $(wc -c <"$T/d3") / 2 )) conv=notrunc 2>/dev/null
 put_py releases/app-3.zip.delta "$T/d3.bad" "$meta"
-check_fail "flipped byte in a delta" 1 '^download failed: s3://dg/releases/app-3\.zip to .*: (.*corrupt delta|SHA-256 mismatch)' dg cp s3://dg/releases/app-3.zip "$T/c3.zip"
+check_fail "flipped byte in a delta" 1 '^download failed: s3://dgs/releases/app-3\.zip to .*: (.*corrupt delta|SHA-256 mismatch)' dg cp s3://dgs/releases/app-3.zip "$T/c3.zip"
 [ -e "$T/c3.zip" ] && not_ok "corrupt delta leaves no file" "$T/c3.zip exists" || ok "corrupt delta leaves no file"
-check_fail "verify reports the corrupt delta" 1 'verify failed: s3://dg/releases/app-3\.zip' dg verify s3://dg/releases/app-3.zip
+check_fail "verify reports the corrupt delta" 1 'verify failed: s3://dgs/releases/app-3\.zip' dg verify s3://dgs/releases/app-3.zip
 put_py releases/app-3.zip.delta "$T/d3" "$(echo "$meta" | sed "s/dg-file-sha256=[0-9a-f]*/dg-file-sha256=$(printf '0%.0s' $(seq 64))/")"
-check_fail "wrong file-sha256 in the metadata" 1 'SHA-256 mismatch: expected 0{64}, got [0-9a-f]{64}; nothing written' dg cp s3://dg/releases/app-3.zip "$T/c3.zip"
+check_fail "wrong file-sha256 in the metadata" 1 'SHA-256 mismatch: expected 0{64}, got [0-9a-f]{64}; nothing written' dg cp s3://dgs/releases/app-3.zip "$T/c3.zip"
 [ -e "$T/c3.zip" ] && not_ok "hash mismatch leaves no file" "$T/c3.zip exists" || ok "hash mismatch leaves no file"
 ls -A "$T" | grep -q '\.dg-' && not_ok "no temp files left in the destination" "$(ls -A "$T")" || ok "no temp files left in the destination"
 put_py releases/app-3.zip.delta "$T/d3" "$meta"
-check "repaired delta downloads again" dg cp s3://dg/releases/app-3.zip "$T/c3.zip"
+check "repaired delta downloads again" dg cp s3://dgs/releases/app-3.zip "$T/c3.zip"
 same "repaired delta is byte-identical" app-3.zip "$T/c3.zip"
 # A damaged reference: its SHA-256 no longer matches its metadata.
-awsx s3api head-object --bucket dg --key targz/reference.bin --query Metadata --output json >"$T/rmeta.json"
+awsx s3api head-object --bucket dgs --key targz/reference.bin --query Metadata --output json >"$T/rmeta.json"
 rmeta=$(tr -d '{}\n " ' <"$T/rmeta.json" | sed 's/:/=/g')
 cp "$T/reft.bin" "$T/reft.bad"
 printf 'X' | dd of="$T/reft.bad" bs=1 seek=1000 conv=notrunc 2>/dev/null
 put_py targz/reference.bin "$T/reft.bad" "$rmeta"
-check_fail "flipped byte in the reference" 1 'reference targz/reference\.bin: reference SHA-256 mismatch' env DG_CACHE_DIR="$T/cache2" "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://dg/targz/app-2.tar.gz "$T/t2.tgz"
+check_fail "flipped byte in the reference" 1 'reference targz/reference\.bin: reference SHA-256 mismatch' env DG_CACHE_DIR="$T/cache2" "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://dgs/targz/app-2.tar.gz "$T/t2.tgz"
 [ -e "$T/t2.tgz" ] && not_ok "bad reference leaves no file" "exists" || ok "bad reference leaves no file"
 put_py targz/reference.bin "$T/reft.bin" "$rmeta"
 # A damaged cache file is dropped and fetched again.
 key=$(head -c 32 /dev/urandom | base64)
-check "download fills a persistent cache" env DG_CACHE_ENCRYPTION_KEY="$key" DG_CACHE_DIR="$T/pcache" "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://dg/targz/app-2.tar.gz "$T/t2.tgz"
+check "download fills a persistent cache" env DG_CACHE_ENCRYPTION_KEY="$key" DG_CACHE_DIR="$T/pcache" "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://dgs/targz/app-2.tar.gz "$T/t2.tgz"
 cf=$(ls "$T"/pcache/refs/*.dgref 2>/dev/null | head -n 1)
 [ -n "$cf" ] && ok "the cache holds the reference" || not_ok "the cache holds the reference" "$(ls -R "$T/pcache")"
 if [ -n "$cf" ] && grep -q "$(head -c 64 app-1.tar.gz | od -An -tx1 | tr -d ' \n' | head -c 16)" "$cf" 2>/dev/null; then :; fi
@@ -153,15 +153,15 @@ if cmp -s "$cf" "$T/reft.bin"; then not_ok "cache is encrypted" "plaintext on di
 expect "cache directories are private" "$(stat -c %a "$T/pcache" "$T/pcache/refs" | tr '\n' ' ')" "700 700 "
 expect "cache files are private" "$(stat -c %a "$cf")" 600
 printf 'Z' | dd of="$cf" bs=1 seek=5000 conv=notrunc 2>/dev/null
-check "a damaged cache entry is refetched" env DG_CACHE_ENCRYPTION_KEY="$key" DG_CACHE_DIR="$T/pcache" "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://dg/targz/app-4.tar.gz "$T/t4.tgz"
+check "a damaged cache entry is refetched" env DG_CACHE_ENCRYPTION_KEY="$key" DG_CACHE_DIR="$T/pcache" "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://dgs/targz/app-4.tar.gz "$T/t4.tgz"
 same "download after cache repair is byte-identical" app-4.tar.gz "$T/t4.tgz"
 expect_match "the damage was reported" "$T/err" 'damaged'
-check "another key cannot read the cache" env DG_CACHE_ENCRYPTION_KEY="$(head -c 32 /dev/urandom | base64)" DG_CACHE_DIR="$T/pcache" "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://dg/targz/app-4.tar.gz "$T/t4.tgz"
+check "another key cannot read the cache" env DG_CACHE_ENCRYPTION_KEY="$(head -c 32 /dev/urandom | base64)" DG_CACHE_DIR="$T/pcache" "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://dgs/targz/app-4.tar.gz "$T/t4.tgz"
 same "download with another key is byte-identical" app-4.tar.gz "$T/t4.tgz"
-check_fail "a bad cache key is a usage error" 2 'DG_CACHE_ENCRYPTION_KEY must be 32 bytes' env DG_CACHE_ENCRYPTION_KEY=short "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://dg/targz/app-4.tar.gz "$T/t4.tgz"
-check "memory cache" env DG_CACHE_BACKEND=memory "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://dg/targz/app-5.tar.gz "$T/t5.tgz"
+check_fail "a bad cache key is a usage error" 2 'DG_CACHE_ENCRYPTION_KEY must be 32 bytes' env DG_CACHE_ENCRYPTION_KEY=short "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://dgs/targz/app-4.tar.gz "$T/t4.tgz"
+check "memory cache" env DG_CACHE_BACKEND=memory "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://dgs/targz/app-5.tar.gz "$T/t5.tgz"
 same "memory cache download is byte-identical" app-5.tar.gz "$T/t5.tgz"
-check "memory cache too small for the reference" env DG_CACHE_BACKEND=memory DG_CACHE_MEMORY_SIZE_MB=1 "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://dg/releases/app-5.zip "$T/m5.zip"
+check "memory cache too small for the reference" env DG_CACHE_BACKEND=memory DG_CACHE_MEMORY_SIZE_MB=1 "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://dgs/releases/app-5.zip "$T/m5.zip"
 same "spilled cache download is byte-identical" app-5.zip "$T/m5.zip"
 [ -z "$(ls -A "$T/cache" 2>/dev/null)" ] && ok "per-process cache directories are removed" || not_ok "per-process cache directories are removed" "$(ls -A "$T/cache")"
 
@@ -170,38 +170,38 @@ same "spilled cache download is byte-identical" app-5.zip "$T/m5.zip"
 gen_file "$T/unrelated.bin" 300000 unrelated
 i=0; while [ $i -lt 6000 ]; do echo "unrelated text line $i"; i=$((i + 1)); done >"$T/unrelated.txt"
 (cd "$T" && zip -q -0 unrelated.zip unrelated.bin unrelated.txt)
-check "an unrelated zip goes direct" dg cp "$T/unrelated.zip" s3://dg/releases/
+check "an unrelated zip goes direct" dg cp "$T/unrelated.zip" s3://dgs/releases/
 expect_match "direct summary" "$T/out" '\(direct: '
-check "raw listing after direct" awsx s3 ls s3://dg/releases/
+check "raw listing after direct" awsx s3 ls s3://dgs/releases/
 expect_match "stored as itself" "$T/out" ' unrelated\.zip$'
-check "--max-ratio 1 keeps the delta" dg cp "$T/unrelated.zip" s3://dg/releases/ --max-ratio 1
+check "--max-ratio 1 keeps the delta" dg cp "$T/unrelated.zip" s3://dgs/releases/ --max-ratio 1
 expect_match "delta summary" "$T/out" '\(delta: '
-check "raw listing after delta" awsx s3 ls s3://dg/releases/
+check "raw listing after delta" awsx s3 ls s3://dgs/releases/
 if grep -q ' unrelated\.zip$' "$T/out"; then not_ok "the direct copy was replaced" "$(cat "$T/out")"; else ok "the direct copy was replaced"; fi
-check "DG_MAX_RATIO=0 forces direct" env DG_MAX_RATIO=0 "$DG" --endpoint-url "$S3_ENDPOINT" cp app-5.zip s3://dg/releases/app-5b.zip
+check "DG_MAX_RATIO=0 forces direct" env DG_MAX_RATIO=0 "$DG" --endpoint-url "$S3_ENDPOINT" cp app-5.zip s3://dgs/releases/app-5b.zip
 expect_match "DG_MAX_RATIO direct" "$T/out" '\(direct: '
-check "--no-delta" dg cp app-5.zip s3://dg/nodelta/ --no-delta
+check "--no-delta" dg cp app-5.zip s3://dgs/nodelta/ --no-delta
 expect_match "--no-delta is direct" "$T/out" '\(direct: '
-check "direct upload downloads" dg cp s3://dg/nodelta/app-5.zip "$T/nd.zip"
+check "direct upload downloads" dg cp s3://dgs/nodelta/app-5.zip "$T/nd.zip"
 same "direct round trip" app-5.zip "$T/nd.zip"
-check "direct metadata" awsx s3api head-object --bucket dg --key nodelta/app-5.zip
+check "direct metadata" awsx s3api head-object --bucket dgs --key nodelta/app-5.zip
 expect_match "direct compression none" "$T/out" '"dg-compression": "none"'
 expect_match "direct created-at without Z" "$T/out" '"dg-created-at": "[0-9-]+T[0-9:]+\.[0-9]{6}"'
-check "a text file goes direct" dg cp "$TESTS_DIR/run.sh" s3://dg/releases/
+check "a text file goes direct" dg cp "$TESTS_DIR/run.sh" s3://dgs/releases/
 expect_match "text file direct" "$T/out" '\(direct: '
-check_fail "bad --max-ratio" 2 'max ratio must be between 0\.0 and 1\.0' dg cp app-5.zip s3://dg/releases/ --max-ratio 2
+check_fail "bad --max-ratio" 2 'max ratio must be between 0\.0 and 1\.0' dg cp app-5.zip s3://dgs/releases/ --max-ratio 2
 
 # --- deletes keep what deltas need ------------------------------------------------------------
-check_fail "reference.bin is refused while deltas need it" 1 'deltas still need it' dg rm s3://dg/releases/reference.bin
-check "rm a delta object" dg rm s3://dg/releases/app-2.zip
-check "others still download" dg cp s3://dg/releases/app-5.zip "$T/after.zip"
+check_fail "reference.bin is refused while deltas need it" 1 'deltas still need it' dg rm s3://dgs/releases/reference.bin
+check "rm a delta object" dg rm s3://dgs/releases/app-2.zip
+check "others still download" dg cp s3://dgs/releases/app-5.zip "$T/after.zip"
 same "download after rm" app-5.zip "$T/after.zip"
 for f in app-1.zip app-3.zip app-4.zip app-5.zip unrelated.zip app-5b.zip run.sh; do
-    dg rm "s3://dg/releases/$f" >/dev/null 2>&1 || not_ok "rm $f" "$(cat "$T/err" 2>/dev/null)"
+    dg rm "s3://dgs/releases/$f" >/dev/null 2>&1 || not_ok "rm $f" "$(cat "$T/err" 2>/dev/null)"
 done
-awsx s3 ls s3://dg/releases/ --recursive >"$T/out" 2>&1
+awsx s3 ls s3://dgs/releases/ --recursive >"$T/out" 2>&1
 expect "the reference went with the last delta" "$(cat "$T/out")" ""
-check_fail "rm of a missing logical name" 1 '^delete: Object not found: s3://dg/releases/app-1\.zip$' dg rm s3://dg/releases/app-1.zip
+check_fail "rm of a missing logical name" 1 '^delete: Object not found: s3://dgs/releases/app-1\.zip$' dg rm s3://dgs/releases/app-1.zip
 
 # --- the same core on a file:// store ---------------------------------------------------------
 fs="file://$T/store/rel/"

@@ -3,7 +3,7 @@
 . "$TESTS_DIR/lib/harness.sh"
 . "$TESTS_DIR/lib/archives.sh"
 
-s3rver_start --bucket c --bucket src --bucket dst || { echo "not ok - s3rver start"; exit 1; }
+server_start --bucket cli --bucket src --bucket dst || { echo "not ok - server start"; exit 1; }
 export DG_CACHE_DIR="$T/cache"
 make_family "$T/rel" 4
 # A release tree: archives in two folders, text beside them.
@@ -15,125 +15,125 @@ echo "log" >app/build.log
 raw() { awsx s3 ls "$1" --recursive 2>/dev/null | awk '{print $4}'; }
 
 # --- cp --recursive ----------------------------------------------------------------
-check "cp -r up" dg cp . s3://c/rel/ --recursive
+check "cp -r up" dg cp . s3://cli/rel/ --recursive
 expect "one line per file" "$(grep -c '^upload: ' "$T/out")" 7
-expect_match "relative paths kept" "$T/out" '^upload: \./tools/cli/cli-2\.tar\.gz to s3://c/rel/tools/cli/cli-2\.tar\.gz \(delta: '
+expect_match "relative paths kept" "$T/out" '^upload: \./tools/cli/cli-2\.tar\.gz to s3://cli/rel/tools/cli/cli-2\.tar\.gz \(delta: '
 if [ -s "$T/err" ]; then not_ok "no progress when stderr is not a terminal" "$(head -c 200 "$T/err")"; else ok "no progress when stderr is not a terminal"; fi
-raw s3://c/rel/ >"$T/raw"
+raw s3://cli/rel/ >"$T/raw"
 expect_match "each folder is a DeltaSpace" "$T/raw" '^rel/tools/cli/reference\.bin$'
 expect_match "app folder reference" "$T/raw" '^rel/app/reference\.bin$'
-check "cp -r down" dg cp s3://c/rel/ "$T/down" --recursive
+check "cp -r down" dg cp s3://cli/rel/ "$T/down" --recursive
 check "recursive download is identical" diff -r "$T/tree" "$T/down"
-check "cp -r between buckets re-encodes" dg cp s3://c/rel/ s3://dst/copy/ --recursive
-expect_match "copy lines" "$T/out" '^copy: s3://c/rel/app/app-2\.zip to s3://dst/copy/app/app-2\.zip \(delta: '
-expect_match "text copied as it is" "$T/out" '^copy: s3://c/rel/README\.txt to s3://dst/copy/README\.txt \(direct: '
+check "cp -r between buckets re-encodes" dg cp s3://cli/rel/ s3://dst/copy/ --recursive
+expect_match "copy lines" "$T/out" '^copy: s3://cli/rel/app/app-2\.zip to s3://dst/copy/app/app-2\.zip \(delta: '
+expect_match "text copied as it is" "$T/out" '^copy: s3://cli/rel/README\.txt to s3://dst/copy/README\.txt \(direct: '
 raw s3://dst/copy/ >"$T/raw"
 expect_match "the destination has its own reference" "$T/raw" '^copy/app/reference\.bin$'
 check "copies download identical" dg cp s3://dst/copy/ "$T/down2" --recursive
 check "copied tree is identical" diff -r "$T/tree" "$T/down2"
-check "cp -r to a file:// store" dg cp s3://c/rel/ "file://$T/fstore/" --recursive
+check "cp -r to a file:// store" dg cp s3://cli/rel/ "file://$T/fstore/" --recursive
 check "file:// tree downloads" "$DG" cp "file://$T/fstore/" "$T/down3" --recursive
 check "s3 -> file:// -> local is identical" diff -r "$T/tree" "$T/down3"
 
 # --- filters and dry runs ----------------------------------------------------------------
-check "--exclude" dg cp . s3://c/f1/ --recursive --exclude '*.tar.gz' --exclude '*.log'
+check "--exclude" dg cp . s3://cli/f1/ --recursive --exclude '*.tar.gz' --exclude '*.log'
 expect "excluded files skipped" "$(grep -c '^upload: ' "$T/out")" 4
-check "--include after --exclude wins" dg cp . s3://c/f2/ --recursive --exclude '*' --include 'app/*.zip'
+check "--include after --exclude wins" dg cp . s3://cli/f2/ --recursive --exclude '*' --include 'app/*.zip'
 expect "only the zips" "$(awk '{print $2}' "$T/out" | tr '\n' ' ')" "./app/app-1.zip ./app/app-2.zip ./app/app-3.zip "
-check "--exclude after --include wins" dg cp . s3://c/f3/ --recursive --include '*.zip' --exclude '*'
+check "--exclude after --include wins" dg cp . s3://cli/f3/ --recursive --include '*.zip' --exclude '*'
 expect "nothing copied" "$(cat "$T/out")" ""
-check "--dryrun" dg cp . s3://c/dry/ --recursive --dryrun
-expect_match "dryrun lines" "$T/out" '^\(dryrun\) upload: \./README\.txt to s3://c/dry/README\.txt$'
-expect "dryrun wrote nothing" "$(raw s3://c/dry/)" ""
+check "--dryrun" dg cp . s3://cli/dry/ --recursive --dryrun
+expect_match "dryrun lines" "$T/out" '^\(dryrun\) upload: \./README\.txt to s3://cli/dry/README\.txt$'
+expect "dryrun wrote nothing" "$(raw s3://cli/dry/)" ""
 
 # --- ls ------------------------------------------------------------------------------------
-check "ls -r is logical" dg ls s3://c/rel/ --recursive
+check "ls -r is logical" dg ls s3://cli/rel/ --recursive
 expect "ls -r lists the tree" "$(awk '{print $4}' "$T/out" | tr '\n' ' ')" "rel/README.txt rel/app/app-1.zip rel/app/app-2.zip rel/app/app-3.zip rel/app/build.log rel/tools/cli/cli-1.tar.gz rel/tools/cli/cli-2.tar.gz "
 
 # --- sync ------------------------------------------------------------------------------------
-check "sync up" dg sync . s3://c/sync/
+check "sync up" dg sync . s3://cli/sync/
 expect "first sync copies all" "$(grep -c '^upload: ' "$T/out")" 7
-check "sync again" dg sync . s3://c/sync/
+check "sync again" dg sync . s3://cli/sync/
 expect "second sync copies nothing" "$(cat "$T/out")" ""
 cp "$T/rel/app-4.zip" app/app-3.zip
-check "sync after a change" dg sync . s3://c/sync/
-expect "only the changed file" "$(cat "$T/out" | sed 's/ (.*//')" "upload: ./app/app-3.zip to s3://c/sync/app/app-3.zip"
+check "sync after a change" dg sync . s3://cli/sync/
+expect "only the changed file" "$(cat "$T/out" | sed 's/ (.*//')" "upload: ./app/app-3.zip to s3://cli/sync/app/app-3.zip"
 touch -d '2030-01-01' README.txt
-check "a newer file of the same size is copied" dg sync . s3://c/sync/
+check "a newer file of the same size is copied" dg sync . s3://cli/sync/
 expect_match "newer file" "$T/out" '^upload: \./README\.txt '
 touch -d '2035-01-01' README.txt
-check "--size-only ignores the time" dg sync . s3://c/sync/ --size-only
+check "--size-only ignores the time" dg sync . s3://cli/sync/ --size-only
 expect "--size-only copies nothing" "$(cat "$T/out")" ""
-check "sync --dryrun" dg sync "$T/rel" s3://c/sync/ --dryrun --exclude '*.tar.gz'
+check "sync --dryrun" dg sync "$T/rel" s3://cli/sync/ --dryrun --exclude '*.tar.gz'
 expect_match "sync dryrun" "$T/out" '^\(dryrun\) upload: '
 rm app/app-1.zip app/app-2.zip
-check "sync --delete" dg sync . s3://c/sync/ --delete
-expect_match "sync deletes the extra" "$T/out" '^delete: s3://c/sync/app/app-1\.zip$'
-raw s3://c/sync/app/ >"$T/raw"
+check "sync --delete" dg sync . s3://cli/sync/ --delete
+expect_match "sync deletes the extra" "$T/out" '^delete: s3://cli/sync/app/app-1\.zip$'
+raw s3://cli/sync/app/ >"$T/raw"
 expect_match "the reference stays for the remaining delta" "$T/raw" '^sync/app/reference\.bin$'
-check "the remaining delta downloads" dg cp s3://c/sync/app/app-3.zip "$T/a3.zip"
+check "the remaining delta downloads" dg cp s3://cli/sync/app/app-3.zip "$T/a3.zip"
 same "remaining delta intact" "$T/rel/app-4.zip" "$T/a3.zip"
 rm -f app/app-3.zip app/build.log
-check "sync --delete of the last delta" dg sync . s3://c/sync/ --delete
-expect "the reference went with the last delta" "$(raw s3://c/sync/app/)" ""
-check "sync down" dg sync s3://c/rel/ "$T/mirror"
-check "sync down again" dg sync s3://c/rel/ "$T/mirror"
+check "sync --delete of the last delta" dg sync . s3://cli/sync/ --delete
+expect "the reference went with the last delta" "$(raw s3://cli/sync/app/)" ""
+check "sync down" dg sync s3://cli/rel/ "$T/mirror"
+check "sync down again" dg sync s3://cli/rel/ "$T/mirror"
 expect "second download sync copies nothing" "$(cat "$T/out")" ""
 echo extra >"$T/mirror/extra.txt"
-check "sync down --delete" dg sync s3://c/rel/ "$T/mirror" --delete
+check "sync down --delete" dg sync s3://cli/rel/ "$T/mirror" --delete
 expect_match "local extra deleted" "$T/out" "^delete: $T/mirror/extra\.txt$"
 check "mirror is the tree" diff -r "$T/down" "$T/mirror"
 
 # --- rm -r ------------------------------------------------------------------------------------
-check "rm -r --dryrun" dg rm s3://c/rel/ --recursive --dryrun
-expect_match "rm dryrun lines" "$T/out" '^\(dryrun\) delete: s3://c/rel/app/app-2\.zip$'
-expect "rm dryrun deletes nothing" "$(raw s3://c/rel/ | wc -l)" 9
-check "rm -r with --exclude" dg rm s3://c/rel/app/ --recursive --exclude 'app-3.zip'
-expect_match "kept file's reference stays" "$(raw s3://c/rel/app/ >"$T/raw"; echo "$T/raw")" '^rel/app/reference\.bin$'
-check "kept delta still downloads" dg cp s3://c/rel/app/app-3.zip "$T/k3.zip"
-check "rm -r of a whole tree" dg rm s3://c/rel/ --recursive
-expect "nothing left behind" "$(raw s3://c/rel/)" ""
+check "rm -r --dryrun" dg rm s3://cli/rel/ --recursive --dryrun
+expect_match "rm dryrun lines" "$T/out" '^\(dryrun\) delete: s3://cli/rel/app/app-2\.zip$'
+expect "rm dryrun deletes nothing" "$(raw s3://cli/rel/ | wc -l)" 9
+check "rm -r with --exclude" dg rm s3://cli/rel/app/ --recursive --exclude 'app-3.zip'
+expect_match "kept file's reference stays" "$(raw s3://cli/rel/app/ >"$T/raw"; echo "$T/raw")" '^rel/app/reference\.bin$'
+check "kept delta still downloads" dg cp s3://cli/rel/app/app-3.zip "$T/k3.zip"
+check "rm -r of a whole tree" dg rm s3://cli/rel/ --recursive
+expect "nothing left behind" "$(raw s3://cli/rel/)" ""
 
 # --- stats -------------------------------------------------------------------------------------
-awsx s3 rm s3://c --recursive --quiet
-for v in 1 2 3 4; do dg cp "$T/rel/app-$v.zip" s3://c/st/ >/dev/null; done
-dg cp "$T/tree/README.txt" s3://c/st/ >/dev/null
-check "stats --detailed --json" dg stats c --detailed --json
+awsx s3 rm s3://cli --recursive --quiet
+for v in 1 2 3 4; do dg cp "$T/rel/app-$v.zip" s3://cli/st/ >/dev/null; done
+dg cp "$T/tree/README.txt" s3://cli/st/ >/dev/null
+check "stats --detailed --json" dg stats cli --detailed --json
 orig=$(( $(cat "$T"/rel/app-[1-4].zip | wc -c) + $(wc -c <"$T/tree/README.txt") ))
-stored=$(awsx s3 ls s3://c/st/ --recursive | awk '{s += $3} END {print s}')
+stored=$(awsx s3 ls s3://cli/st/ --recursive | awk '{s += $3} END {print s}')
 expect_match "detailed total_size is the sum of originals" "$T/out" "\"total_size\": $orig,"
 expect_match "compressed_size is the sum of stored objects" "$T/out" "\"compressed_size\": $stored,"
 expect_match "counts" "$T/out" '"object_count": 5, .*"delta_objects": 4, "direct_objects": 1, "reference_objects": 1'
-check "the cache object is in the bucket" awsx s3 cp s3://c/.deltaglider/stats_detailed.json "$T/cache.json"
+check "the cache object is in the bucket" awsx s3 cp s3://cli/.deltaglider/stats_detailed.json "$T/cache.json"
 expect_match "Python's cache layout" "$T/cache.json" '"version": "1\.0"'
 expect_match "cache validation" "$T/cache.json" "\"compressed_size\": $stored"
-check "stats again comes from the cache" dg stats s3://c/ --detailed --json
+check "stats again comes from the cache" dg stats s3://cli/ --detailed --json
 expect_match "cached" "$T/out" '"cached": true'
-check "--refresh recomputes" dg stats c --detailed --json --refresh
+check "--refresh recomputes" dg stats cli --detailed --json --refresh
 expect_match "refreshed" "$T/out" '"cached": false'
-check "stats quick" dg stats c
+check "stats quick" dg stats cli
 expect_match "quick says what it does not know" "$T/out" 'original size of 4 delta'
-check "stats sampled" dg stats c --sampled --json
+check "stats sampled" dg stats cli --sampled --json
 expect_match "sampled counts the deltas" "$T/out" '"unknown_size_deltas": 0'
-dg cp "$T/rel/app-1.tar.gz" s3://c/st2/ >/dev/null
-check "a changed bucket invalidates the cache" dg stats c --detailed --json
+dg cp "$T/rel/app-1.tar.gz" s3://cli/st2/ >/dev/null
+check "a changed bucket invalidates the cache" dg stats cli --detailed --json
 expect_match "recomputed after a change" "$T/out" '"cached": false'
-awsx s3 rm s3://c/.deltaglider/ --recursive --quiet
-check "stats --no-cache" dg stats c --no-cache --json
-expect "--no-cache writes no cache" "$(raw s3://c/.deltaglider/)" ""
-check_fail "--sampled and --detailed exclude each other" 2 'exclusive' dg stats c --sampled --detailed
+awsx s3 rm s3://cli/.deltaglider/ --recursive --quiet
+check "stats --no-cache" dg stats cli --no-cache --json
+expect "--no-cache writes no cache" "$(raw s3://cli/.deltaglider/)" ""
+check_fail "--sampled and --detailed exclude each other" 2 'exclusive' dg stats cli --sampled --detailed
 
 # --- purge ------------------------------------------------------------------------------------
 echo tmp >"$T/tmpobj"
-awsx s3api put-object --bucket c --key .deltaglider/tmp/old --body "$T/tmpobj" --metadata dg-expires-at=2020-01-01T00:00:00Z >/dev/null
-awsx s3api put-object --bucket c --key .deltaglider/tmp/new --body "$T/tmpobj" --metadata dg-expires-at=2099-01-01T00:00:00Z >/dev/null
-check "purge --dry-run" dg purge c --dry-run
-expect_match "purge dry run names the expired" "$T/out" '^\(dryrun\) delete: s3://c/\.deltaglider/tmp/old$'
-expect "dry run deletes nothing" "$(raw s3://c/.deltaglider/tmp/ | wc -l)" 2
-check "purge --json" dg purge s3://c --json
+awsx s3api put-object --bucket cli --key .deltaglider/tmp/old --body "$T/tmpobj" --metadata dg-expires-at=2020-01-01T00:00:00Z >/dev/null
+awsx s3api put-object --bucket cli --key .deltaglider/tmp/new --body "$T/tmpobj" --metadata dg-expires-at=2099-01-01T00:00:00Z >/dev/null
+check "purge --dry-run" dg purge cli --dry-run
+expect_match "purge dry run names the expired" "$T/out" '^\(dryrun\) delete: s3://cli/\.deltaglider/tmp/old$'
+expect "dry run deletes nothing" "$(raw s3://cli/.deltaglider/tmp/ | wc -l)" 2
+check "purge --json" dg purge s3://cli --json
 expect_match "purge json" "$T/out" '"deleted": 1, "bytes": 4, "kept": 1'
-expect "only the expired object went" "$(raw s3://c/.deltaglider/tmp/)" ".deltaglider/tmp/new"
-check "temporary objects are hidden from ls" dg ls s3://c
+expect "only the expired object went" "$(raw s3://cli/.deltaglider/tmp/)" ".deltaglider/tmp/new"
+check "temporary objects are hidden from ls" dg ls s3://cli
 if grep -q deltaglider "$T/out"; then not_ok "ls hides .deltaglider/" "$(cat "$T/out")"; else ok "ls hides .deltaglider/"; fi
 
 # --- migrate ------------------------------------------------------------------------------------
@@ -179,12 +179,12 @@ expect_match "per DeltaSpace" "$T/out" '"deltaspace": "data/builds/", "archives"
 expect "analyze writes nothing" "$(raw s3://src/ | sort | md5sum)" "$before"
 
 # --- stdin and stdout ---------------------------------------------------------------------
-check "upload from stdin" sh -c "'$DG' --endpoint-url '$S3_ENDPOINT' cp - s3://c/pipe/app-1.zip <'$T/rel/app-1.zip'"
-check "a second version from stdin is a delta" sh -c "'$DG' --endpoint-url '$S3_ENDPOINT' cp - s3://c/pipe/app-2.zip <'$T/rel/app-2.zip'"
-expect_match "stdin delta" "$T/out" '^upload: - to s3://c/pipe/app-2\.zip \(delta: '
-check "download to stdout" sh -c "'$DG' --endpoint-url '$S3_ENDPOINT' cp s3://c/pipe/app-2.zip - >'$T/piped.zip'"
+check "upload from stdin" sh -c "'$DG' --endpoint-url '$S3_ENDPOINT' cp - s3://cli/pipe/app-1.zip <'$T/rel/app-1.zip'"
+check "a second version from stdin is a delta" sh -c "'$DG' --endpoint-url '$S3_ENDPOINT' cp - s3://cli/pipe/app-2.zip <'$T/rel/app-2.zip'"
+expect_match "stdin delta" "$T/out" '^upload: - to s3://cli/pipe/app-2\.zip \(delta: '
+check "download to stdout" sh -c "'$DG' --endpoint-url '$S3_ENDPOINT' cp s3://cli/pipe/app-2.zip - >'$T/piped.zip'"
 same "stdout is the object" "$T/rel/app-2.zip" "$T/piped.zip"
-check_fail "stdin needs a full key" 2 'needs the object.s full key' sh -c "'$DG' --endpoint-url '$S3_ENDPOINT' cp - s3://c/pipe/ </dev/null"
+check_fail "stdin needs a full key" 2 'needs the object.s full key' sh -c "'$DG' --endpoint-url '$S3_ENDPOINT' cp - s3://cli/pipe/ </dev/null"
 
 # --- conventions ------------------------------------------------------------------------------------
 check "help cp" "$DG" help cp
@@ -195,18 +195,18 @@ for cmd in ls cp sync rm mb rb verify stats purge migrate analyze; do
     "$DG" help "$cmd" | grep -q 'deltaglider' || not_ok "help $cmd" "no usage"
 done
 ok "every command has help"
-check_fail "unknown flag names it" 2 'unknown option --recursve for cp' dg cp a s3://c/ --recursve
-check_fail "a flag of another command" 2 'unknown option --delete for cp' dg cp a s3://c/ --delete
+check_fail "unknown flag names it" 2 'unknown option --recursve for cp' dg cp a s3://cli/ --recursve
+check_fail "a flag of another command" 2 'unknown option --delete for cp' dg cp a s3://cli/ --delete
 check_fail "missing arguments" 2 '^usage: deltaglider sync' dg sync .
-check_fail "a failed file exits 1" 1 '^upload failed: \./nope to s3://c/nope' dg cp nope s3://c/
-check "--only-show-errors" dg cp README.txt s3://c/quiet/ --only-show-errors
+check_fail "a failed file exits 1" 1 '^upload failed: \./nope to s3://cli/nope' dg cp nope s3://cli/
+check "--only-show-errors" dg cp README.txt s3://cli/quiet/ --only-show-errors
 expect "nothing printed" "$(cat "$T/out")" ""
-check "DG_LOG_LEVEL=DEBUG" env DG_LOG_LEVEL=DEBUG "$DG" --endpoint-url "$S3_ENDPOINT" ls s3://c
+check "DG_LOG_LEVEL=DEBUG" env DG_LOG_LEVEL=DEBUG "$DG" --endpoint-url "$S3_ENDPOINT" ls s3://cli
 expect_match "debug lines on stderr" "$T/err" '^DEBUG: '
 # Progress on a terminal (script gives the command one).
 if command -v script >/dev/null; then
-    script -qec "'$DG' --endpoint-url '$S3_ENDPOINT' cp '$T/rel' s3://c/tty/ --recursive" /dev/null >"$T/tty" 2>&1
+    script -qec "'$DG' --endpoint-url '$S3_ENDPOINT' cp '$T/rel' s3://cli/tty/ --recursive" /dev/null >"$T/tty" 2>&1
     expect_match "progress on a terminal" "$T/tty" 'Completed .* file\(s\)'
-    script -qec "'$DG' --endpoint-url '$S3_ENDPOINT' cp '$T/rel' s3://c/tty2/ --recursive --no-progress" /dev/null >"$T/tty" 2>&1
+    script -qec "'$DG' --endpoint-url '$S3_ENDPOINT' cp '$T/rel' s3://cli/tty2/ --recursive --no-progress" /dev/null >"$T/tty" 2>&1
     if grep -q 'Completed' "$T/tty"; then not_ok "--no-progress" "progress shown"; else ok "--no-progress"; fi
 fi

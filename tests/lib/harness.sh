@@ -22,7 +22,24 @@ AWS=/usr/bin/aws
 
 h_cleanup() {
     s3rver_stop
+    [ -z "${RGW_TMP:-}" ] || rgw_stop
     rm -rf "$T"
+}
+
+# server_start [--bucket NAME]...: the suite's S3 server. s3rver by default;
+# Ceph RGW with DG_SERVER=rgw (tests/run.sh runs some suites on both). Sets
+# S3_ENDPOINT and the credentials; SERVER names the kind, for what only one
+# of them does.
+server_start() {
+    SERVER=${DG_SERVER:-s3rver}
+    case $SERVER in
+    rgw)
+        . "$TESTS_DIR/lib/rgw.sh"
+        rgw_start "$@" || return 1
+        export AWS_ACCESS_KEY_ID="$RGW_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$RGW_SECRET_KEY"
+        ;;
+    *) s3rver_start "$@" ;;
+    esac
 }
 trap h_cleanup EXIT
 trap 'exit 130' INT TERM

@@ -7,13 +7,14 @@
 // once it listens on 127.0.0.1.
 //
 //   node s3mini.js [--port N] [--bucket NAME]... [--log FILE]
-//       [--min-part-size BYTES] [--region REGION]
+//       [--min-part-size BYTES] [--region REGION] [--no-conditional]
 //
 // --port 0 (the default) lets the kernel pick a free port. --bucket creates
 // a bucket at start. --log FILE gets the request log lines (see below) as
 // they happen. --min-part-size (default 5 MiB, as AWS) is the smallest size
 // of a multipart part that is not the last. The region (default us-east-1)
-// only shows in GetBucketLocation and HeadBucket.
+// only shows in GetBucketLocation and HeadBucket. --no-conditional ignores
+// If-None-Match and If-Match on writes, as s3rver and Garage do.
 //
 // S3: path-style only (/bucket/key). Signatures are not checked: any
 // Authorization header, or none, is accepted. The key is the raw path after
@@ -85,6 +86,8 @@
 //   cut           any GET. Executed; the head with the full Content-Length,
 //                 the first arg (default: half) body bytes, then the socket
 //                 is destroyed.
+//   cut-change    as cut, and the object is then overwritten with other
+//                 bytes (new ETag).
 //   cl-conflict   any request. Executed; the answer carries two
 //                 Content-Length headers, the true one then a different one;
 //                 the connection closes after the (true-length) body.
@@ -176,6 +179,7 @@ const FAULTS = {
   'huge-chunked': isGet,
   'short-body': isGet,
   cut: isGet,
+  'cut-change': isGet,
   'cl-conflict': () => true,
   'cl-te': () => true,
   'trailing-garbage': () => true,
@@ -193,7 +197,9 @@ function usage(msg) {
 }
 
 function parseArgs(argv) {
-  const opts = { port: 0, buckets: [], log: null, minPartSize: 5 * MiB, region: 'us-east-1' };
+  const opts = {
+    port: 0, buckets: [], log: null, minPartSize: 5 * MiB, region: 'us-east-1', conditional: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -206,6 +212,8 @@ function parseArgs(argv) {
       case '--log': opts.log = value(); break;
       case '--min-part-size': opts.minPartSize = Number(value()); break;
       case '--region': opts.region = value(); break;
+      // Ignore If-None-Match / If-Match on writes, as s3rver and Garage do.
+      case '--no-conditional': opts.conditional = false; break;
       default: usage(`unknown argument ${flag}`);
     }
   }
@@ -851,6 +859,20 @@ const WRITE_FAULTS = {
     conn.sock.destroy();
     return false;
   },
+  // As cut, then the object is overwritten (its last byte flipped, a new
+  // ETag): a client resuming the download must notice.
+  async 'cut-change'(conn, req, res, arg) {
+    const alive = await WRITE_FAULTS.cut(conn, req, res, arg);
+    const t = parseTarget(req.target);
+    const b = buckets.get(t.bucket);
+    const obj = b && b.objects.get(t.key);
+    if (obj && obj.data.length) {
+      const data = Buffer.from(obj.data);
+      data[data.length - 1] ^= 1;
+      b.objects.set(t.key, { ...obj, data, etag: md5(data).toString('hex'), lastModified: nowSecond() });
+    }
+    return alive;
+  },
   async 'cl-conflict'(conn, req, res) {
     const len = (res.body || EMPTY).length;
     const other = len > 1 ? Math.floor(len / 2) : len + 1;
@@ -1188,6 +1210,7 @@ const etagMatches = (header, etag) => {
 // Checked when the write commits: after the body arrived, with nothing in
 // between that could let another request change the key.
 function writePreconditions(req, b, key) {
+  if (!opts.conditional) return;
   const inm = req.get('if-none-match');
   const im = req.get('if-match');
   if (inm !== undefined && inm.trim() !== '*') throw notImplemented('If-None-Match');
@@ -1442,8 +1465,7 @@ function copyObject(req, t) {
 
 function deleteObjects(req, t, taken) {
   const b = getBucket(t.bucket);
-  payload(req); // Content-MD5
-  const text = req.body.toString('utf8');
+  const text = payload(req).toString('utf8');
   if (!/<Delete[\s>]/.test(text)) throw malformedXML();
   const quiet = /<Quiet>\s*true\s*<\/Quiet>/i.test(text);
   const keys = [];
@@ -1531,7 +1553,7 @@ function uploadPart(req, t, copy) {
 
 function completeUpload(req, t) {
   const { b, u } = getUpload(t);
-  const text = req.body.toString('utf8');
+  const text = payload(req).toString('utf8');
   if (!/<CompleteMultipartUpload[\s>]/.test(text)) throw malformedXML();
   const list = [];
   for (const m of text.matchAll(/<Part>([\s\S]*?)<\/Part>/g)) {
@@ -1578,7 +1600,7 @@ function completeUpload(req, t) {
   const host = req.get('host') || `127.0.0.1:${server.address().port}`;
   return xmlRes(
     200,
-    `<CompleteMultipartUploadResult xmlns="${NS}">${tag('Location', `http://${host}/${b.name}/${encodeURIComponent(u.key)}`)}` +
+    `<CompleteMultipartUploadResult xmlns="${NS}">${tag('Location', `http://${host}/${b.name}/${u.key.split('/').map(encodeURIComponent).join('/')}`)}` +
       `${tag('Bucket', b.name)}${tag('Key', u.key)}<ETag>&quot;${etag}&quot;</ETag></CompleteMultipartUploadResult>`,
   );
 }

@@ -97,17 +97,26 @@ _s3mini_call() {
     curl -sS --fail-with-body --noproxy '*' --max-time 10 -G "$S3MINI_ENDPOINT/__ctl/$_s3m_what" "$@"
 }
 
+# Runs a command whose output is not wanted, but shows it (the server's JSON
+# error) on stderr when the command fails.
+_s3mini_quiet() {
+    _s3m_out=$("$@") && return 0
+    _s3m_rc=$?
+    printf '%s\n' "$_s3m_out" >&2
+    return "$_s3m_rc"
+}
+
 s3mini_fault() {
     if [ -z "${1:-}" ]; then
         echo "s3mini_fault: MODE [COUNT] [MATCH] [ARG]" >&2
         return 1
     fi
-    _s3mini_call fault --data-urlencode "mode=$1" --data-urlencode "count=${2:-1}" \
-        --data-urlencode "match=${3:-}" --data-urlencode "arg=${4:-}" >/dev/null
+    _s3mini_quiet _s3mini_call fault --data-urlencode "mode=$1" --data-urlencode "count=${2:-1}" \
+        --data-urlencode "match=${3:-}" --data-urlencode "arg=${4:-}"
 }
 
 s3mini_clear() {
-    _s3mini_call clear >/dev/null
+    _s3mini_quiet _s3mini_call clear
 }
 
 s3mini_put_raw() {
@@ -118,9 +127,9 @@ s3mini_put_raw() {
     _s3m_meta=${4:-}
     if [ -z "$_s3m_meta" ]; then _s3m_meta='{}'; fi
     # curl cannot combine -G with -T, so the query is encoded here.
-    curl -sS --fail-with-body --noproxy '*' --max-time 60 -T "$3" -H "x-ctl-meta: $_s3m_meta" \
-        "$S3MINI_ENDPOINT/__ctl/object?bucket=$(_s3mini_urlencode "$1")&key=$(_s3mini_urlencode "$2")" \
-        >/dev/null
+    _s3mini_quiet curl -sS --fail-with-body --noproxy '*' --max-time 60 -T "$3" \
+        -H "x-ctl-meta: $_s3m_meta" \
+        "$S3MINI_ENDPOINT/__ctl/object?bucket=$(_s3mini_urlencode "$1")&key=$(_s3mini_urlencode "$2")"
 }
 
 # Percent-encodes every byte of $1 (od and sed are POSIX; curl's --url-query
@@ -138,11 +147,11 @@ s3mini_log() {
 }
 
 s3mini_clear_log() {
-    _s3mini_call clear-log >/dev/null
+    _s3mini_quiet _s3mini_call clear-log
 }
 
 s3mini_backdate() {
-    _s3mini_call backdate --data-urlencode "bucket=$1" --data-urlencode "seconds=$2" >/dev/null
+    _s3mini_quiet _s3mini_call backdate --data-urlencode "bucket=$1" --data-urlencode "seconds=$2"
 }
 
 s3mini_stats() {
@@ -150,5 +159,5 @@ s3mini_stats() {
 }
 
 s3mini_reset_stats() {
-    _s3mini_call reset-stats >/dev/null
+    _s3mini_quiet _s3mini_call reset-stats
 }

@@ -578,6 +578,20 @@ function copySource(ctx, next) {
   return next();
 }
 
+// s3rver removes the directories a delete leaves empty; a PUT into the same
+// directory at that moment loses its file mid-write, and the unhandled
+// stream error kills the server. Same delete, without the cleanup (empty
+// directories hold no keys, so listings are unchanged).
+async function deleteObject(bucket, key) {
+  await Promise.all(
+    ['object', 'object.md5', 'metadata.json'].map(kind =>
+      fs.promises.unlink(this.getResourcePath(bucket, key, kind)).catch(err => {
+        if (err.code !== 'ENOENT') throw err;
+      }),
+    ),
+  );
+}
+
 // ------------------------------------------------------ conditional writes
 
 // s3rver ignores If-None-Match. AWS answers 412 PreconditionFailed when a
@@ -656,6 +670,7 @@ async function main() {
   });
   server.store.putPart = putPart;
   server.store.getObject = getObject;
+  server.store.deleteObject = deleteObject;
   const checks = [
     multipart(server.store),
     ranges(server.store),

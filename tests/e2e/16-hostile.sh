@@ -1,0 +1,135 @@
+# A server that keeps keys byte for byte and misbehaves on purpose
+# (tests/lib/s3mini.js): nothing is written outside a destination, endless
+# or huge listings stop, short or mis-framed answers fail and leave no file,
+# a dripping server cannot hold a request, a streamed download resumes
+# without duplicating bytes, conditional-write conflicts are retried, and
+# gc aborts stale multipart uploads.
+. "$TESTS_DIR/lib/harness.sh"
+. "$TESTS_DIR/lib/s3mini.sh"
+
+s3mini_start --bucket hst || { echo "not ok - s3mini start"; exit 1; }
+trap 's3mini_stop; h_cleanup' EXIT
+export DG_CACHE_DIR="$T/cache"
+hm() { "$DG" --endpoint-url "$S3MINI_ENDPOINT" "$@"; }
+awsm() { "$AWS" --endpoint-url "$S3MINI_ENDPOINT" "$@"; }
+
+# --- keys that climb out of the destination are skipped ---------------------------------
+echo fine >"$T/fine" && echo evil >"$T/evil"
+s3mini_put_raw hst "ok/file" "$T/fine" >/dev/null
+for k in "../../x1" "a/../../x2" "../sibling/x3" "ok/../../../x4"; do
+    s3mini_put_raw hst "$k" "$T/evil" >/dev/null || not_ok "store $k" "s3mini refused it"
+done
+mkdir -p "$T/dl"
+for cmd in "cp -r" sync; do
+    d="$T/dl/$(echo "$cmd" | tr -d ' -')/inner"
+    # shellcheck disable=SC2086
+    hm $cmd s3://hst/ "$d" >"$T/out" 2>"$T/err"
+    expect "$cmd with escaping keys exits 1" "$?" 1
+    for k in "../../x1" "a/../../x2" "../sibling/x3" "ok/../../../x4"; do
+        expect_match "$cmd names $k" "$T/err" "^warning: skipping s3://hst/$(echo "$k" | sed 's/\./\\./g'): its key leads outside "
+    done
+    expect "$cmd wrote the safe key" "$(cat "$d/ok/file")" "fine"
+done
+found=$(find "$T" -name 'x[1-4]' | head -n 3)
+expect "nothing was written outside the destinations" "$found" ""
+# s3rver would have normalised these keys; a file:// store refuses them.
+awsm s3 rm s3://hst/ --recursive >/dev/null 2>&1
+
+# --- listings that never end, or never fit ------------------------------------------------
+echo x >"$T/small" && hm cp "$T/small" s3://hst/list/a.txt >/dev/null
+s3mini_fault repeat-token 10000 list-type
+check_fail "a repeated continuation token ends the listing" 1 'ls failed: s3://hst/list/: the listing of s3://hst repeats a continuation token' \
+    hm ls s3://hst/list/
+s3mini_fault token-cycle 10000 list-type
+check_fail "a cycle of tokens ends the listing" 1 'repeats a continuation token' hm ls s3://hst/list/
+s3mini_fault repeat-token 10000 list-type
+check_fail "sync --delete does not act on an endless listing" 1 'sync failed: s3://hst/list/: ' \
+    hm sync "$T/dl" s3://hst/list/ --delete
+s3mini_clear
+expect "the object is still there" "$(hm ls s3://hst/list/ | awk '{print $4}')" "a.txt"
+s3mini_fault huge-body 1 list-type
+rss=$(peak_rss "$DG" --endpoint-url "$S3MINI_ENDPOINT" ls s3://hst/list/)
+expect "a 1 GiB listing page fails" "$rss" ""
+expect_match "as too large" "$T/err" 'response document larger than 16 MiB'
+s3mini_fault huge-body 1 list-type
+/usr/bin/time -f %M -o "$T/rss" "$DG" --endpoint-url "$S3MINI_ENDPOINT" ls s3://hst/list/ >/dev/null 2>&1
+kib=$(tail -n 1 "$T/rss")
+[ -n "${DG_SANITIZED:-}${DG_EMULATED:-}" ] || { [ "$kib" -lt 65536 ] && ok "within bounded memory ($kib KiB)" ||
+    not_ok "bounded memory for a huge listing" "$kib KiB"; }
+s3mini_fault huge-chunked 1 list-type
+check_fail "an endless chunked listing fails too" 1 'response document larger than 16 MiB' hm ls s3://hst/list/
+
+# --- answers shorter than the object, or framed two ways -----------------------------------
+gen_file "$T/plain" 3000000 plain
+awsm s3 cp "$T/plain" s3://hst/plain.bin >/dev/null
+s3mini_fault short-body 3 "GET /hst/plain.bin"
+check_fail "a short but well-framed body fails" 1 'got 1500000 bytes, but the object has 3000000 \(truncated answer\)' \
+    hm cp s3://hst/plain.bin "$T/short"
+[ -e "$T/short" ] && not_ok "no file after a short body" "exists" || ok "no file after a short body"
+expect "no temp file left" "$(find "$T" -name '.short.dg-*' | wc -l)" 0
+s3mini_fault cl-conflict 1 "GET /hst/plain.bin"
+check_fail "conflicting Content-Length headers are refused" 1 'bad or conflicting Content-Length' \
+    hm cp s3://hst/plain.bin "$T/conflict"
+[ -e "$T/conflict" ] && not_ok "no file after conflicting lengths" "exists" || ok "no file after conflicting lengths"
+s3mini_fault cl-te 1 "GET /hst/plain.bin"
+check "Content-Length with chunked coding: the coding wins" hm cp s3://hst/plain.bin "$T/clte"
+same "and the body is whole" "$T/plain" "$T/clte"
+s3mini_fault trailing-garbage 1 "HEAD /hst/plain.bin"
+check "bytes after an answer are never taken for the next one" hm cp s3://hst/plain.bin "$T/garbage"
+same "the download after the stray bytes" "$T/plain" "$T/garbage"
+
+# --- a server that drips ----------------------------------------------------------------------
+s3mini_fault drip 3 list-type 400
+start=$(date +%s)
+check_fail "a dripping answer is given up" 1 'less than 1024 bytes/s for 2 s \(stalled transfer\)' \
+    hm --cli-read-timeout 2 ls s3://hst/list/
+took=$(($(date +%s) - start))
+[ "$took" -le 20 ] && ok "within a few read timeouts ($took s)" || not_ok "a drip is given up quickly" "$took s"
+
+# --- a streamed download that is cut resumes, never duplicating bytes ------------------------------
+s3mini_fault cut 1 "GET /hst/plain.bin" 1000000
+hm cp s3://hst/plain.bin - >"$T/piped" 2>"$T/err"
+expect "cp to stdout survives a cut connection" "$?" 0
+same "the piped bytes are the object, once" "$T/plain" "$T/piped"
+hm cp "$T/plain" s3://hst/dg/plain.bin >/dev/null
+s3mini_fault cut 2 "GET /hst/dg/plain.bin" 700000
+hm cp s3://hst/dg/plain.bin - >"$T/piped2" 2>"$T/err"
+expect "two cuts of a DeltaGlider object" "$?" 0
+same "resumed twice, verified" "$T/plain" "$T/piped2"
+s3mini_fault cut-change 1 "GET /hst/plain.bin" 1000000
+hm cp s3://hst/plain.bin - >"$T/piped3" 2>"$T/err"
+expect "an object that changes mid-stream fails" "$?" 1
+expect_match "and says so" "$T/err" 'the object changed during the download'
+[ "$(wc -c <"$T/piped3")" -le 1000000 ] && ok "nothing after the cut was taken from the new object" ||
+    not_ok "stop at the change" "$(wc -c <"$T/piped3") bytes out"
+
+# --- conditional writes: honoured, conflicts retried -----------------------------------------------
+. "$TESTS_DIR/lib/archives.sh"
+make_family "$T/rel" 2
+s3mini_clear_log
+s3mini_fault conflict409 1 "reference.bin"
+check "a 409 ConditionalRequestConflict is retried" hm cp "$T/rel/app-1.zip" s3://hst/cond/
+s3mini_log >"$T/log"
+expect "two conditional PUTs of the reference" "$(grep -c 'PUT /hst/cond/reference.bin' "$T/log")" 2
+check "a second version" hm cp "$T/rel/app-2.zip" s3://hst/cond/
+check "download" hm cp s3://hst/cond/app-2.zip "$T/c2.zip"
+same "byte-identical" "$T/rel/app-2.zip" "$T/c2.zip"
+if [ -s "$T/err" ] && grep -q 'does not honour conditional writes' "$T/err"; then
+    not_ok "no warning on a server that honours conditional writes" "$(cat "$T/err")"
+else
+    ok "no warning on a server that honours conditional writes"
+fi
+
+# --- gc: stale multipart uploads ---------------------------------------------------------------------
+awsm s3api create-multipart-upload --bucket hst --key big/old.bin >/dev/null
+s3mini_backdate hst 172800 >/dev/null
+awsm s3api create-multipart-upload --bucket hst --key big/new.bin >/dev/null
+check "gc --dryrun" hm gc s3://hst/big/ --dryrun
+expect_match "names the stale upload" "$T/out" '^\(dryrun\) abort: s3://hst/big/old\.bin \(multipart upload started '
+expect "aborts nothing" "$(awsm s3api list-multipart-uploads --bucket hst --query 'length(Uploads)')" 2
+check "gc" hm gc s3://hst/big/
+expect_match "aborts the stale upload" "$T/out" '^abort: s3://hst/big/old\.bin '
+expect "keeps the recent one" "$(awsm s3api list-multipart-uploads --bucket hst --query 'Uploads[].Key' --output text)" "big/new.bin"
+check "gc --older-than 0s" hm gc s3://hst/big/ --older-than 0s
+expect "then none" "$(awsm s3api list-multipart-uploads --bucket hst --query 'length(Uploads || `[]`)')" 0
+check_fail "a bad duration" 2 "older-than takes a duration" hm gc s3://hst --older-than soon
