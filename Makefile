@@ -176,27 +176,15 @@ test: $(OUT) $(B)/unit $(ASAN)/unit $(ASAN)/deltaglider $(FUZZ_BINS) $(IMAGE) \
 	  sh tests/run.sh
 
 # --- ARM: static musl binaries from Debian's cross compilers, tested under
-# qemu-user (invoked explicitly: binfmt is not assumed) against s3rver.
+# qemu-user against s3rver by cross/test.sh.
 CROSS_ARCHES := aarch64 armv7
-QEMU_aarch64 := qemu-aarch64-static
-QEMU_armv7   := qemu-arm-static
-# Big-file test (64-bit offsets) where they matter: the 32-bit target.
-LARGE_armv7  := 1
 
 cross:
 	for a in $(CROSS_ARCHES); do \
 	  $(MAKE) --no-print-directory ARCH=$$a all build/$$a/unit || exit 1; done
 
 cross-test: cross tests/node_modules/.installed
-	@rc=0; for a in $(CROSS_ARCHES); do \
-	  case $$a in aarch64) q=$(QEMU_aarch64); l=;; armv7) q=$(QEMU_armv7); l=$(LARGE_armv7);; esac; \
-	  q=$$(command -v $$q) || { echo "$$a: qemu-user-static is not installed"; exit 1; }; \
-	  printf '#!/bin/sh\nexec %s %s "$$@"\n' "$$q" "$(CURDIR)/build/$$a/deltaglider" \
-	    >build/$$a/dg-qemu && chmod +x build/$$a/dg-qemu; \
-	  echo "== $$a (under $$q)"; \
-	  DG_RUNNER=$$q DG_UNIT=$(CURDIR)/build/$$a/unit DG_BIN=$(CURDIR)/build/$$a/dg-qemu \
-	    DG_EMULATED=1 DG_LARGE=$$l TEST_LOG=$(CURDIR)/build/test-$$a.log \
-	    sh tests/run.sh || rc=1; done; exit $$rc
+	@rc=0; for a in $(CROSS_ARCHES); do sh cross/test.sh $$a || rc=1; done; exit $$rc
 
 # Two builds of each binary, in different build trees, must be the same
 # bytes (no paths, timestamps or build ids embedded).

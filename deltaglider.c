@@ -241,14 +241,21 @@ typedef struct http_req {
 	const http_hdr *hdrs;
 	size_t nhdrs;
 	const http_body *body;       /* NULL: no body */
-	int may_stall;               /* the server may pause for long mid-answer */
+	/* Time limits beyond the per-read timeout (see http_progress): every
+	 * exchange must keep moving, and a bounded one (a document, not a
+	 * file's bytes) must also be over within HTTP_DEADLINE_FACTOR read
+	 * timeouts; one that may stall (the server sends keep-alive spaces
+	 * while it works) is held to that deadline alone. */
+	int bounded;
+	int may_stall;
 } http_req;
 
 #define HTTP_HDR_SPACE 16384
 #define HTTP_ERRBODY_MAX 65536
 #define HTTP_DOC_MAX (16u << 20)     /* largest document read into memory */
 #define HTTP_MIN_RATE 1024           /* bytes/s an exchange must move (http_progress) */
-#define HTTP_STALL_FACTOR 15         /* deadline of a may_stall exchange, in read timeouts */
+#define HTTP_DEADLINE_FACTOR 15      /* deadline of a bounded exchange, in read timeouts */
+enum { HTTP_SLOW_RATE = 1, HTTP_SLOW_DEADLINE };
 typedef struct http_resp {
 	int status;
 	char hdrs[HTTP_HDR_SPACE];   /* "name\0value\0" pairs, names lower case */
@@ -274,6 +281,7 @@ static const char *http_resp_header(const http_resp *r, const char *name);
 static void http_resp_free(http_resp *r);
 static int http_sink_buf_write(void *ctx, const unsigned char *p, size_t n, sys_err *e);
 static int http_sink_buf_reset(void *ctx, sys_err *e);
+static int http_sink_is_memory(const http_sink *s);
 static int http_sink_copy_fd(int fd, const http_sink *out, sys_err *e);
 
 /* ---- §4 AWS configuration, credentials and SigV4 ---------------------- */
@@ -402,6 +410,7 @@ typedef struct s3_client {
 	const sys_log *log;
 	http_client http;
 	int64_t skew;                /* server clock minus ours, seconds (Date headers) */
+	int clock_known;             /* a Date header was seen */
 } s3_client;
 
 typedef int (*s3_list_fn)(void *ctx, const s3_object *obj, sys_err *e);
@@ -470,7 +479,9 @@ typedef struct store_ops {
 		const s3_meta *meta, sys_err *e);
 	/* 1 when a STORE_IF_ABSENT put of size bytes is atomic here, 0 when not. */
 	int (*exclusive)(store *s, uint64_t size, sys_err *e);
-	time_t (*now)(store *s);     /* by the store's clock, which dates its objects */
+	/* Now by the store's clock, which dates its objects; 0 when not known
+	 * yet (an S3 server that has not answered). */
+	time_t (*now)(store *s);
 	/* Multipart uploads in progress, and abandoning one; NULL: none here. */
 	int (*uploads)(store *s, const char *prefix, s3_upload_fn fn, void *ctx, sys_err *e);
 	int (*abort_upload)(store *s, const char *key, const char *id, sys_err *e);
@@ -1955,7 +1966,7 @@ struct http_conn {
 	int io_errno;                /* set by the socket callbacks */
 	int io_timeout;
 	int io_eof;
-	int io_slow;                 /* the peer moved too little: see http_progress */
+	int io_slow;                 /* HTTP_SLOW_RATE or HTTP_SLOW_DEADLINE: see http_progress */
 	int64_t deadline_ms;         /* 0, or when the exchange must be over */
 	int64_t win_wait_ms;         /* time spent waiting on the peer in this window */
 	uint64_t win_bytes;          /* bytes moved in this window */
@@ -1982,12 +1993,12 @@ static int http_progress(http_conn *c, size_t moved, int64_t waited_ms)
 	c->win_bytes += moved;
 	c->win_wait_ms += waited_ms;
 	if (c->deadline_ms && sys_now_ms() >= c->deadline_ms) {
-		c->io_slow = 1;
+		c->io_slow = HTTP_SLOW_DEADLINE;
 		return -1;
 	}
 	if (c->min_rate && c->win_wait_ms >= c->timeout_ms) {
 		if (c->win_bytes < (uint64_t)c->min_rate * (uint64_t)c->win_wait_ms / 1000) {
-			c->io_slow = 1;
+			c->io_slow = HTTP_SLOW_RATE;
 			return -1;
 		}
 		c->win_wait_ms = 0;
@@ -2065,9 +2076,9 @@ static int http_sock_write(void *ctx, const unsigned char *buf, size_t len)
 /* One line describing why the last socket or TLS operation failed. */
 static int http_io_fail(http_conn *c, sys_err *e, const char *doing)
 {
-	if (c->io_slow && c->deadline_ms)
+	if (c->io_slow == HTTP_SLOW_DEADLINE)
 		return sys_fail(e, SYS_ENET, "%s %s:%d: the exchange took longer than its %d s "
-			"deadline", doing, c->host, c->port, (int)(HTTP_STALL_FACTOR * c->timeout_ms / 1000));
+			"deadline", doing, c->host, c->port, HTTP_DEADLINE_FACTOR * c->timeout_ms / 1000);
 	if (c->io_slow)
 		return sys_fail(e, SYS_ENET, "%s %s:%d: less than %d bytes/s for %d s (stalled "
 			"transfer)", doing, c->host, c->port, c->min_rate, c->timeout_ms / 1000);
@@ -2650,6 +2661,12 @@ static int http_sink_buf_write(void *ctx, const unsigned char *p, size_t n, sys_
 	return 0;
 }
 
+/* Does the sink collect a document in memory (a sys_buf, capped)? */
+static int http_sink_is_memory(const http_sink *s)
+{
+	return s->write == http_sink_buf_write;
+}
+
 static int http_sink_buf_reset(void *ctx, sys_err *e)
 {
 	(void)e;
@@ -2979,8 +2996,8 @@ static int http_do(http_client *cl, const http_req *req, http_resp *resp,
 		c->win_wait_ms = 0;
 		c->win_bytes = 0;
 		c->min_rate = req->may_stall ? 0 : HTTP_MIN_RATE;
-		c->deadline_ms = req->may_stall ?
-			sys_now_ms() + (int64_t)HTTP_STALL_FACTOR * cl->cfg->read_timeout_ms : 0;
+		c->deadline_ms = req->bounded || req->may_stall ?
+			sys_now_ms() + (int64_t)HTTP_DEADLINE_FACTOR * cl->cfg->read_timeout_ms : 0;
 		if (c->fd < 0 || c->tls != req->tls || c->port != req->port ||
 			strcmp(c->host, req->host) != 0 || c->proxy != http_route(cl->cfg, req->host, req->tls)) {
 			if (http_conn_open(c, cl->cfg, req->host, req->port, req->tls, e) < 0)
@@ -3396,7 +3413,8 @@ static int aws_fetch(const http_cfg *hc, const char *method, const aws_url *u,
 	http_resp *r = calloc(1, sizeof *r);
 	http_body b = { (const unsigned char *)body, -1, 0, body ? strlen(body) : 0, 0 };
 	http_sink sink = { http_sink_buf_write, http_sink_buf_reset, out };
-	http_req req = { method, u->host, u->port, u->tls, u->path, hdrs, nhdrs, body ? &b : NULL, 0 };
+	http_req req = { method, u->host, u->port, u->tls, u->path, hdrs, nhdrs, body ? &b : NULL,
+		1, 0 };
 	int rc;
 
 	if (r == NULL)
@@ -4295,10 +4313,10 @@ static void s3_client_close(s3_client *c)
 }
 
 /* Now, by the server's clock (as of its last Date header): what leases and
- * uploads it dates are compared with. */
+ * uploads it dates are compared with. 0 until the server has answered. */
 static time_t s3_server_time(const s3_client *c)
 {
-	return (time_t)((int64_t)time(NULL) + c->skew);
+	return c->clock_known ? (time_t)((int64_t)time(NULL) + c->skew) : 0;
 }
 
 /* Virtual-hosted addressing needs a bucket name that is a DNS label set
@@ -4515,8 +4533,10 @@ static int s3_request(s3_client *c, const s3_call *call, http_resp *resp,
 		}
 		hdrs[nh++] = (http_hdr){ "Authorization", authz.data };
 
+		/* A file's bytes, up or down, are not bounded in time, only in rate. */
 		req = (http_req){ call->method, chost.data, cfg->endpoint_port, cfg->endpoint_tls,
-			target.data, hdrs, nh, call->body, call->may_stall };
+			target.data, hdrs, nh, call->body, !(call->body && call->body->fd >= 0) &&
+			(sink == NULL || http_sink_is_memory(sink)), call->may_stall };
 		sys_logf(c->log, LOG_DEBUG, "%s %s://%s%s (attempt %d)", call->method,
 			cfg->endpoint_tls ? "https" : "http", host.data, target.data, attempt);
 		started = sys_now_ms();
@@ -4527,8 +4547,10 @@ static int s3_request(s3_client *c, const s3_call *call, http_resp *resp,
 
 			sys_logf(c->log, LOG_DEBUG, "-> HTTP %d in %" PRId64 " ms", resp->status,
 				sys_now_ms() - started);
-			if (date && sys_time_parse(date, &t) == 0)
+			if (date && sys_time_parse(date, &t) == 0) {
 				c->skew = (int64_t)t - (int64_t)time(NULL);
+				c->clock_known = 1;
+			}
 			if (resp->status >= 200 && resp->status < 300)
 				break;
 			rc = s3_error_from(resp, resp->errbody.data, resp->errbody.len, e);
@@ -5534,6 +5556,16 @@ static void store_sidecar_path(const char *path, char *out, size_t n)
 	snprintf(out, n, "%.*s.%s" STORE_SIDECAR, (int)(base - path), path, base);
 }
 
+/* Is path a file in a lock folder (.../.dglocks/NAME)? */
+static int store_file_in_locks(const char *path)
+{
+	const char *base = sys_basename(path);
+	size_t n = sizeof STORE_FILE_LOCKS;   /* the name and its slash */
+
+	return (size_t)(base - path) >= n + 1 && base[-n - 1] == '/' &&
+		memcmp(base - n, STORE_FILE_LOCKS "/", n) == 0;
+}
+
 /* Names the store keeps for itself: sidecars, temp files, lock folders. */
 static int store_file_hidden(const char *name)
 {
@@ -5733,13 +5765,11 @@ static int store_file_put(store *s, const char *key, int fd, const void *mem, ui
 	char path[DG_MAX_PATH], side[DG_MAX_PATH], dir[DG_MAX_PATH];
 	sys_buf js = { 0 };
 	size_t i;
-	int rc = -1;
+	int rc = -1, tries;
 
 	if (store_file_path(s, key, path, sizeof path, e) < 0)
 		return -1;
 	snprintf(dir, sizeof dir, "%.*s", (int)(sys_basename(path) - path), path);
-	if (dir[0] && sys_mkdirs(dir, 0777, e) < 0)
-		return -1;
 	store_sidecar_path(path, side, sizeof side);
 	if (meta && meta->n) {
 		sys_buf_adds(&js, "{");
@@ -5755,18 +5785,24 @@ static int store_file_put(store *s, const char *key, int fd, const void *mem, ui
 			goto done;
 		}
 	}
-	if (flags & STORE_IF_ABSENT) {
-		rc = store_file_create(s, path, side, fd, mem, size, &js, e);
-		goto done;
-	}
-	if (js.len) {
-		if (store_file_write(s, side, -1, js.data, js.len, e) < 0)
+	/* A delete of the last lock removes its folder; a put caught by it
+	 * finds its folder gone, and makes it again. */
+	for (tries = 0; tries < 3; tries++) {
+		struct stat st;
+
+		if (dir[0] && sys_mkdirs(dir, 0777, e) < 0)
 			goto done;
-	} else if (unlink(side) < 0 && errno != ENOENT) {
-		sys_fail_errno(e, SYS_EIO, errno, "cannot remove %s", side);
-		goto done;
+		if (flags & STORE_IF_ABSENT)
+			rc = store_file_create(s, path, side, fd, mem, size, &js, e);
+		else if (js.len && store_file_write(s, side, -1, js.data, js.len, e) < 0)
+			rc = -1;
+		else if (!js.len && unlink(side) < 0 && errno != ENOENT)
+			rc = sys_fail_errno(e, SYS_EIO, errno, "cannot remove %s", side);
+		else
+			rc = store_file_write(s, path, fd, mem, size, e);
+		if (rc == 0 || !dir[0] || stat(dir, &st) == 0)
+			break;
 	}
-	rc = store_file_write(s, path, fd, mem, size, e);
 done:
 	sys_buf_free(&js);
 	return rc;
@@ -5795,6 +5831,14 @@ static int store_file_del(store *s, const char *key, sys_err *e)
 	/* Like S3, deleting what is not there succeeds. */
 	if ((unlink(path) < 0 && errno != ENOENT) || (unlink(side) < 0 && errno != ENOENT))
 		return sys_fail_errno(e, SYS_EIO, errno, "cannot delete %s", path);
+	/* A lock folder goes with its last lock (a put racing this makes it
+	 * again: see store_file_put). */
+	if (store_file_in_locks(path)) {
+		char dir[DG_MAX_PATH];
+
+		snprintf(dir, sizeof dir, "%.*s", (int)(sys_basename(path) - path - 1), path);
+		rmdir(dir);
+	}
 	return 0;
 }
 
@@ -6581,7 +6625,7 @@ static int cache_open_dir(int at, const char *name, const char *shown, sys_err *
 		return sys_fail_errno(e, SYS_EIO, errno, "cannot open cache directory %s", shown);
 	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
 		sys_fail(e, SYS_EIO, "cache directory %s %s", shown, st.st_uid != geteuid() ?
-			"belongs to another user" : "is writable by others");
+			"belongs to another user" : "is writable by others (chmod go-w it)");
 		close(fd);
 		return -1;
 	}
@@ -6863,8 +6907,8 @@ static int cache_open_fd(cache *c, int fd, const char *sha, int verify, cache_re
 	}
 	for (int i = 0; i < 32; i++)
 		sscanf(sha + 2 * i, "%2hhx", &want[i]);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || pread(fd, r->hdr, CACHE_HDR, 0) != CACHE_HDR ||
-		memcmp(r->hdr, CACHE_MAGIC, 8) != 0 || cache_get64(r->hdr + 8) >> 32 != CACHE_CHUNK ||
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+		pread(fd, r->hdr, CACHE_HDR, 0) != CACHE_HDR || memcmp(r->hdr, CACHE_MAGIC, 8) != 0 || cache_get64(r->hdr + 8) >> 32 != CACHE_CHUNK ||
 		memcmp(r->hdr + 24, want, 32) != 0)
 		goto bad;
 	r->src.size = cache_get64(r->hdr + 16);
@@ -7592,7 +7636,7 @@ static int dg_same_store(const store *a, const store *b)
 /* Hold a lease on space for an upload of size bytes (see above). */
 static int dg_lease_acquire(dg_ctx *g, store *s, const char *space, uint64_t size, sys_err *e)
 {
-	time_t now = s->ops->now(s), until = now + DG_LOCK_MARGIN + (time_t)(size / DG_LEASE_RATE);
+	time_t now, until;
 	char key[DG_MAX_KEY + 1];
 	dg_lease *l;
 	dg_lock_view v;
@@ -7600,6 +7644,11 @@ static int dg_lease_acquire(dg_ctx *g, store *s, const char *space, uint64_t siz
 
 	if (g->locks_denied)
 		return 0;
+	/* Expiry times are by the store's clock: learn it first, whatever ours says. */
+	if (s->ops->now(s) == 0 && dg_lock_scan(g, s, space, &v, e) < 0)
+		return -1;
+	now = s->ops->now(s);
+	until = now + DG_LOCK_MARGIN + (time_t)(size / DG_LEASE_RATE);
 	for (l = g->leases; l; l = l->next)
 		if (dg_same_store(&l->s, s) && strcmp(l->space, space) == 0)
 			break;
@@ -8323,7 +8372,8 @@ static int dg_spaces_one(void *ctx, const s3_object *o, sys_err *e)
 	dg_spaces *sp = ctx;
 	const char *base = sys_basename(o->key);
 
-	if (o->is_prefix || strcmp(base, DG_REFERENCE) != 0 || strncmp(o->key, ".deltaglider/", 13) == 0)
+	if (o->is_prefix || strcmp(base, DG_REFERENCE) != 0 ||
+		strncmp(o->key, ".deltaglider/", 13) == 0)
 		return 0;
 	if (sys_buf_add(&sp->refs, o->key, (size_t)(base - o->key)) < 0 ||
 		sys_buf_add(&sp->refs, "", 1) < 0)

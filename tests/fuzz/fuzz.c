@@ -45,15 +45,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	xml_node root;
 	s3_object obj;
-	char last[DG_MAX_KEY + 1] = "";
+	char last[DG_MAX_KEY + 1] = "", last_key[DG_MAX_KEY + 1] = "";
+	unsigned fresh = 0;
 	size_t seen = 0;
 	sys_err e;
 	http_resp *r = calloc(1, sizeof *r);
 
 	if (xml_root((const char *)data, size, &root) == 0) {
 		fuzz_walk(&root, 0);
-		s3_list_page(&root, "b", 1, 1, last, &obj, fuzz_count, &seen, &e);
-		s3_list_page(&root, "b", 0, 0, last, &obj, fuzz_count, &seen, &e);
+		s3_list_page(&root, "b", 1, 1, last, last_key, &fresh, &obj, fuzz_count, &seen, &e);
+		s3_list_page(&root, "b", 0, 0, last, last_key, &fresh, &obj, fuzz_count, &seen, &e);
 	}
 	r->status = 500;
 	s3_error_from(r, (const char *)data, size, &e);
@@ -119,6 +120,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		time_t exp;
 
 		aws_creds_json((const char *)data, size, "Token", &c, &exp, "fuzz", &e);
+	}
+	{
+		/* Lock object names, as a listing of a lock folder brings them:
+		 * other holders' names are read, judged, and never trusted. */
+		static dg_ctx g;
+		s3_object o;
+		dg_lock_view view = { &g, 1000, 0, 0 };
+
+		dg_holder(&g);
+		memset(&o, 0, sizeof o);
+		memcpy(o.key, data, size < DG_MAX_KEY ? size : DG_MAX_KEY);
+		dg_lock_seen(&view, &o, &e);
+		dg_holder_dead(&g, o.key);
+		sys_is_tmp_name(o.key);
+		cli_rel_escapes(o.key);
 	}
 	sys_buf_add(&ini, data, size);
 	aws_ini_get(&ini, "default", "aws_access_key_id", v, sizeof v);

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Runs the test suites with an ARM build under qemu-user (invoked
+# explicitly: binfmt is not assumed), as `make cross-test` does for each
+# target.
+#
+#   sh cross/test.sh ARCH     (aarch64 or armv7; build/ARCH/ must hold the
+#                              binary and unit tests: make ARCH=... all
+#                              build/ARCH/unit)
+#
+# The binary runs through a wrapper script, so the suites call it like any
+# other. DG_EMULATED=1 skips what would measure qemu (memory figures) and
+# what needs a native binary (Ceph RGW); on armv7, the 32-bit target,
+# DG_LARGE=1 adds the files-over-4-GiB suite.
+set -eu
+cd "$(dirname "$0")/.."
+arch=${1:?usage: cross/test.sh aarch64|armv7}
+case $arch in
+aarch64) qemu=qemu-aarch64-static large= ;;
+armv7) qemu=qemu-arm-static large=1 ;;
+*) echo "cross/test.sh: unknown ARCH '$arch'" >&2; exit 2 ;;
+esac
+q=$(command -v "$qemu") || { echo "$arch: $qemu is not installed (qemu-user-static)"; exit 1; }
+b=$PWD/build/$arch
+printf '#!/bin/sh\nexec %s %s "$@"\n' "$q" "$b/deltaglider" >"$b/dg-qemu"
+chmod +x "$b/dg-qemu"
+echo "== $arch (under $q)"
+DG_RUNNER=$q DG_UNIT=$b/unit DG_BIN=$b/dg-qemu DG_EMULATED=1 DG_LARGE=$large \
+    TEST_LOG=$PWD/build/test-$arch.log exec sh tests/run.sh
