@@ -477,7 +477,8 @@ typedef struct store_ops {
 	 * metadata; NULL where there is none (file://). */
 	int (*copy)(store *s, const store *from, const char *from_key, const char *key,
 		const s3_meta *meta, sys_err *e);
-	/* 1 when a STORE_IF_ABSENT put of size bytes is atomic here, 0 when not. */
+	/* 1 when a STORE_IF_ABSENT put of size bytes is atomic here, 0 when
+	 * not, -1 when the store could not be asked. */
 	int (*exclusive)(store *s, uint64_t size, sys_err *e);
 	/* Now by the store's clock, which dates its objects; 0 when not known
 	 * yet (an S3 server that has not answered). */
@@ -1772,28 +1773,36 @@ static int http_cert_ext(const unsigned char *der, size_t der_len, const unsigne
 	return 0;
 }
 
-/* Does the certificate's subjectAltName list this IP address? */
-static int http_cert_has_ip(const unsigned char *der, size_t der_len,
-	const unsigned char *ip, size_t ip_len)
+/* Does the extension oid, a SEQUENCE, list an element tag with this
+ * value? 1 yes, 0 no (or malformed), -1 the certificate lacks it. */
+static int http_cert_ext_lists(const unsigned char *der, size_t der_len,
+	const unsigned char *oid, size_t oid_len, unsigned want_tag, const unsigned char *want,
+	size_t want_len)
 {
-	static const unsigned char san_oid[] = { 0x55, 0x1d, 0x11 };
-	const unsigned char *q, *gn, *gn_end, *v;
+	const unsigned char *q, *el, *end, *v;
 	unsigned tag;
 	size_t qlen, n;
 
-	if (!http_cert_ext(der, der_len, san_oid, sizeof san_oid, &q, &qlen))
+	if (!http_cert_ext(der, der_len, oid, oid_len, &q, &qlen))
+		return -1;
+	if (http_der_next(&q, q + qlen, &tag, &el, &n) < 0 || tag != 0x30)
 		return 0;
-	/* OCTET STRING -> SEQUENCE OF GeneralName; [7] is iPAddress. */
-	if (http_der_next(&q, q + qlen, &tag, &gn, &n) < 0 || tag != 0x30)
-		return 0;
-	gn_end = gn + n;
-	while (gn < gn_end) {
-		if (http_der_next(&gn, gn_end, &tag, &v, &n) < 0)
+	for (end = el + n; el < end;) {
+		if (http_der_next(&el, end, &tag, &v, &n) < 0)
 			return 0;
-		if (tag == 0x87 && n == ip_len && memcmp(v, ip, n) == 0)
+		if (tag == want_tag && n == want_len && memcmp(v, want, n) == 0)
 			return 1;
 	}
 	return 0;
+}
+
+/* Does the certificate's subjectAltName list this IP address ([7])? */
+static int http_cert_has_ip(const unsigned char *der, size_t der_len,
+	const unsigned char *ip, size_t ip_len)
+{
+	static const unsigned char san[] = { 0x55, 0x1d, 0x11 };
+
+	return http_cert_ext_lists(der, der_len, san, sizeof san, 0x87, ip, ip_len) == 1;
 }
 
 /* BearSSL does not read extendedKeyUsage. A certificate that has one must
@@ -1801,26 +1810,14 @@ static int http_cert_has_ip(const unsigned char *der, size_t der_len,
  * OpenSSL require: a client certificate is not a server's. */
 static int http_cert_serves_tls(const unsigned char *der, size_t der_len)
 {
-	static const unsigned char eku_oid[] = { 0x55, 0x1d, 0x25 };
+	static const unsigned char eku[] = { 0x55, 0x1d, 0x25 };
 	static const unsigned char server_auth[] = { 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01 };
-	static const unsigned char any_eku[] = { 0x55, 0x1d, 0x25, 0x00 };
-	const unsigned char *q, *seq, *seq_end, *v;
-	unsigned tag;
-	size_t qlen, n;
+	static const unsigned char any_usage[] = { 0x55, 0x1d, 0x25, 0x00 };
+	int r = http_cert_ext_lists(der, der_len, eku, sizeof eku, 0x06, server_auth,
+		sizeof server_auth);
 
-	if (!http_cert_ext(der, der_len, eku_oid, sizeof eku_oid, &q, &qlen))
-		return 1;
-	if (http_der_next(&q, q + qlen, &tag, &seq, &n) < 0 || tag != 0x30)
-		return 0;
-	seq_end = seq + n;
-	while (seq < seq_end) {
-		if (http_der_next(&seq, seq_end, &tag, &v, &n) < 0 || tag != 0x06)
-			return 0;
-		if ((n == sizeof server_auth && memcmp(v, server_auth, n) == 0) ||
-			(n == sizeof any_eku && memcmp(v, any_eku, n) == 0))
-			return 1;
-	}
-	return 0;
+	return r != 0 || http_cert_ext_lists(der, der_len, eku, sizeof eku, 0x06, any_usage,
+		sizeof any_usage) == 1;
 }
 
 static void http_x509_start_chain(const br_x509_class **ctx, const char *server_name)
@@ -7636,53 +7633,60 @@ static int dg_same_store(const store *a, const store *b)
 /* Hold a lease on space for an upload of size bytes (see above). */
 static int dg_lease_acquire(dg_ctx *g, store *s, const char *space, uint64_t size, sys_err *e)
 {
-	time_t now, until;
+	time_t need = DG_LOCK_MARGIN + (time_t)(size / DG_LEASE_RATE), now;
 	char key[DG_MAX_KEY + 1];
 	dg_lease *l;
 	dg_lock_view v;
 	int64_t waited = 0;
+	int lapsed = 1;
 
 	if (g->locks_denied)
 		return 0;
-	/* Expiry times are by the store's clock: learn it first, whatever ours says. */
-	if (s->ops->now(s) == 0 && dg_lock_scan(g, s, space, &v, e) < 0)
-		return -1;
-	now = s->ops->now(s);
-	until = now + DG_LOCK_MARGIN + (time_t)(size / DG_LEASE_RATE);
 	for (l = g->leases; l; l = l->next)
 		if (dg_same_store(&l->s, s) && strcmp(l->space, space) == 0)
 			break;
-	if (l && l->expires >= until)
+	if (l && l->expires >= s->ops->now(s) + need)
 		return 0;
-	if (dg_lock_put(g, s, space, "lease", until + DG_LEASE_TTL, key, sizeof key, e) < 0)
-		return dg_lock_denied(g, e) ? 0 : -1;
+	/* Expiry times are by the store's clock. Before its first answer ours
+	 * stands in; the PUT's answer tells how far off it was, and a lease
+	 * dated too early is put again. */
+	for (;;) {
+		time_t guess = s->ops->now(s);
+
+		now = guess ? guess : time(NULL);
+		if (dg_lock_put(g, s, space, "lease", now + need + DG_LEASE_TTL, key, sizeof key, e) < 0)
+			return dg_lock_denied(g, e) ? 0 : -1;
+		if (guess || s->ops->now(s) == 0 || s->ops->now(s) <= now + DG_LOCK_MARGIN)
+			break;
+		{
+			sys_err ignore;
+
+			s->ops->del(s, key, &ignore);
+		}
+	}
 	if (l) {
 		/* Renewed: the new lease is up before the old goes. If the old had
 		 * lapsed, a delete may have started meanwhile: look, as when new. */
 		sys_err ignore;
-		int lapsed = l->expires <= now + DG_LOCK_MARGIN;
 
+		lapsed = l->expires <= now + DG_LOCK_MARGIN;
 		if (s->ops->del(s, l->key, &ignore) < 0)
 			sys_logf(g->log, LOG_DEBUG, "could not remove old lease %s: %s", l->key, ignore.msg);
-		sys_strlcpy(l->key, key, sizeof l->key);
-		l->expires = until + DG_LEASE_TTL;
-		if (!lapsed)
-			return 0;
-	} else {
-		l = calloc(1, sizeof *l);
-		if (l == NULL) {
-			sys_err ignore;
+	} else if ((l = calloc(1, sizeof *l)) == NULL) {
+		sys_err ignore;
 
-			s->ops->del(s, key, &ignore);
-			return sys_fail(e, SYS_ENOMEM, "out of memory");
-		}
+		s->ops->del(s, key, &ignore);
+		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	} else {
 		l->s = *s;
 		sys_strlcpy(l->space, space, sizeof l->space);
-		sys_strlcpy(l->key, key, sizeof l->key);
-		l->expires = until + DG_LEASE_TTL;
 		l->next = g->leases;
 		g->leases = l;
 	}
+	sys_strlcpy(l->key, key, sizeof l->key);
+	l->expires = now + need + DG_LEASE_TTL;
+	if (!lapsed)
+		return 0;
 	/* A delete that started before our lease was up may not have seen it:
 	 * let it finish before looking at the reference. */
 	for (;;) {

@@ -22,6 +22,7 @@ export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=
 export DG_CACHE_DIR="$W/cache" HOME="$W"
 
 s3rver_start --bucket bench >/dev/null
+: >"$W/lat"
 node "$here/bench/latency.js" --upstream "$S3_PORT" --rtt "$RTT" >"$W/lat" &
 LAT_PID=$!
 while ! grep -q READY "$W/lat"; do sleep 0.1; done
@@ -42,17 +43,15 @@ median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 # measure LABEL ARGS: median seconds of RUNS runs of $bin ARGS (@N@ becomes
 # the run's number), and the requests the last one sent.
 measure() {
+    label=$1 template=$2
     : >"$W/times"
     r=1
     while [ $r -le "$RUNS" ]; do
         # shellcheck disable=SC2046
-        set -- "$1" $(echo "$2" | sed "s/@N@/$r/g")
-        label=$1
-        shift
+        set -- $(echo "$template" | sed "s/@N@/$r/g")
         start=$(date +%s%N)
         "$bin" --debug --endpoint-url "$EP" "$@" >/dev/null 2>"$W/dbg" || { cat "$W/dbg" >&2; exit 1; }
         echo $((($(date +%s%N) - start) / 1000000)) >>"$W/times"
-        set -- "$label" "$*"
         r=$((r + 1))
     done
     printf '%-44s %-7s %6d ms %4d requests\n' "$label" "$which" "$(median <"$W/times")" \

@@ -163,3 +163,17 @@ DG_CACHE_DIR="$T/notadir/sub" "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://b/cach
 expect "an unusable cache directory: the download works" "$?" 0
 same "byte-identical" "$T/rel/app-2.zip" "$T/c6.zip"
 expect "one warning" "$(grep -c '^WARNING: reference cache bypassed' "$T/err")" 1
+# A cache that fills up mid-reference is bypassed, and the fetch made again
+# (needs root for a small tmpfs; skipped where mounting is not allowed).
+mkdir -p "$T/full"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=256k tmpfs "$T/full" 2>/dev/null; then
+    key=$(head -c 32 /dev/urandom | base64)
+    DG_CACHE_DIR="$T/full/c" DG_CACHE_ENCRYPTION_KEY="$key" "$DG" --endpoint-url "$S3_ENDPOINT" \
+        cp s3://b/cache/app-2.zip "$T/c7.zip" >"$T/out" 2>"$T/err"
+    expect "a full cache: the download works" "$?" 0
+    same "byte-identical past a full cache" "$T/rel/app-2.zip" "$T/c7.zip"
+    expect_match "with one warning naming the cause" "$T/err" \
+        '^WARNING: reference cache bypassed: .*no space left on device'
+    expect "and no partial entry left in it" "$(find "$T/full" -type f | wc -l)" 0
+    umount "$T/full"
+fi

@@ -27,7 +27,7 @@
 const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
-const { PassThrough, Transform } = require('stream');
+const { PassThrough, Readable, Transform } = require('stream');
 const { pipeline } = require('stream/promises');
 
 // s3rver parses DeleteObjects and CompleteMultipartUpload bodies with
@@ -578,6 +578,50 @@ function copySource(ctx, next) {
   return next();
 }
 
+// s3rver writes an object's bytes in place, then its metadata, so a reader
+// can see half an object, or one without its metadata (S3 never shows
+// either). Same code, staged: bytes, checksum and metadata go to temporary
+// files (which listings skip: they do not end in ._S3rver_object) and are
+// renamed into place in one tick, metadata first, so a reader sees the whole
+// old object or the whole new one.
+async function putObject(object) {
+  const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+  const metadataPath = this.getResourcePath(object.bucket, object.key, 'metadata.json');
+  const md5Path = this.getResourcePath(object.bucket, object.key, 'object.md5');
+  const tmp = `.${crypto.randomBytes(8).toString('hex')}.tmp`;
+  await fs.promises.mkdir(path.dirname(objectPath), { recursive: true });
+  const md5 = crypto.createHash('md5');
+  let size = 0;
+  const measure = new Transform({
+    transform(chunk, encoding, callback) {
+      md5.update(chunk);
+      size += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  const content = Buffer.isBuffer(object.content)
+    ? Readable.from([object.content])
+    : object.content;
+  const json = {};
+  for (const [name, value] of Object.entries(object.metadata)) {
+    if (S3Object.ALLOWED_METADATA.includes(name) || name.startsWith('x-amz-meta-')) {
+      json[name] = value;
+    }
+  }
+  try {
+    await pipeline(content, measure, fs.createWriteStream(objectPath + tmp));
+    const digest = md5.digest('hex');
+    await fs.promises.writeFile(md5Path + tmp, digest);
+    await fs.promises.writeFile(metadataPath + tmp, JSON.stringify(json, null, 2));
+    fs.renameSync(metadataPath + tmp, metadataPath);
+    fs.renameSync(md5Path + tmp, md5Path);
+    fs.renameSync(objectPath + tmp, objectPath);
+    return { size, md5: digest };
+  } finally {
+    for (const f of [objectPath, md5Path, metadataPath]) fs.rmSync(f + tmp, { force: true });
+  }
+}
+
 // s3rver removes the directories a delete leaves empty; a PUT into the same
 // directory at that moment loses its file mid-write, and the unhandled
 // stream error kills the server. Same delete, without the cleanup (empty
@@ -671,6 +715,7 @@ async function main() {
   server.store.putPart = putPart;
   server.store.getObject = getObject;
   server.store.deleteObject = deleteObject;
+  server.store.putObject = putObject;
   const checks = [
     multipart(server.store),
     ranges(server.store),
