@@ -215,8 +215,9 @@ $(IMAGE): $(OUT) $(CA_BUNDLE)
 	tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C build/image/root -cf $@ .
 	@echo "$@: docker import --change 'ENTRYPOINT [\"/deltaglider\"]' $@ deltaglider"
 
-bench: $(OUT)
+bench: $(OUT) tests/node_modules/.installed
 	sh tests/bench/run.sh
+	sh tests/bench/locks.sh
 
 demo: $(OUT)
 	@sh tests/demo.sh
