@@ -10883,7 +10883,9 @@ static const cli_cmd cli_cmds[] = {
 	{ "rm", CMD_RM, 1, 1, cli_rm,
 	  "rm s3://BUCKET/KEY [--recursive] [--exclude P] [--include P] [--dryrun] [--quiet]",
 	  "Delete objects by their original names. A reference.bin is removed with the\n"
-	  "last delta that needs it, and never before.\n\n"
+	  "last delta that needs it, and never before (nor while an upload elsewhere may\n"
+	  "be using it: gc removes it later). Without --recursive a key is needed: rm\n"
+	  "never removes a bucket (rb does).\n\n"
 	  "  -r, --recursive   everything below the prefix\n"
 	  "      --dryrun      show what would be deleted\n\n"
 	  "Examples:\n"
