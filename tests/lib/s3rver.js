@@ -475,16 +475,8 @@ function multipart(store) {
   };
 }
 
-// s3rver answers UploadPart once the data has gone through its MD5 stream,
-// not once it is on disk, so a quick CompleteMultipartUpload can see a short
-// part. Same code, but waiting for the file to be written.
-async function putPart(bucket, uploadId, partNumber, content) {
-  const file = path.join(
-    this.getResourcePath(bucket, undefined, 'uploads'),
-    uploadId,
-    String(partNumber),
-  );
-  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+// Stream content into file; its size and MD5 (hex) once it is on disk.
+async function writeMeasured(content, file) {
   const md5 = crypto.createHash('md5');
   let size = 0;
   const measure = new Transform({
@@ -495,9 +487,22 @@ async function putPart(bucket, uploadId, partNumber, content) {
     },
   });
   await pipeline(content, measure, fs.createWriteStream(file));
-  const digest = md5.digest('hex');
-  await fs.promises.writeFile(`${file}.md5`, digest);
-  return { size, md5: digest };
+  return { size, md5: md5.digest('hex') };
+}
+
+// s3rver answers UploadPart once the data has gone through its MD5 stream,
+// not once it is on disk, so a quick CompleteMultipartUpload can see a short
+// part. Same code, but waiting for the file to be written.
+async function putPart(bucket, uploadId, partNumber, content) {
+  const file = path.join(
+    this.getResourcePath(bucket, undefined, 'uploads'),
+    uploadId,
+    String(partNumber),
+  );
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  const written = await writeMeasured(content, file);
+  await fs.promises.writeFile(`${file}.md5`, written.md5);
+  return written;
 }
 
 // --------------------------------------------------------------- ranges
@@ -590,15 +595,6 @@ async function putObject(object) {
   const md5Path = this.getResourcePath(object.bucket, object.key, 'object.md5');
   const tmp = `.${crypto.randomBytes(8).toString('hex')}.tmp`;
   await fs.promises.mkdir(path.dirname(objectPath), { recursive: true });
-  const md5 = crypto.createHash('md5');
-  let size = 0;
-  const measure = new Transform({
-    transform(chunk, encoding, callback) {
-      md5.update(chunk);
-      size += chunk.length;
-      callback(null, chunk);
-    },
-  });
   const content = Buffer.isBuffer(object.content)
     ? Readable.from([object.content])
     : object.content;
@@ -609,14 +605,13 @@ async function putObject(object) {
     }
   }
   try {
-    await pipeline(content, measure, fs.createWriteStream(objectPath + tmp));
-    const digest = md5.digest('hex');
-    await fs.promises.writeFile(md5Path + tmp, digest);
+    const written = await writeMeasured(content, objectPath + tmp);
+    await fs.promises.writeFile(md5Path + tmp, written.md5);
     await fs.promises.writeFile(metadataPath + tmp, JSON.stringify(json, null, 2));
     fs.renameSync(metadataPath + tmp, metadataPath);
     fs.renameSync(md5Path + tmp, md5Path);
     fs.renameSync(objectPath + tmp, objectPath);
-    return { size, md5: digest };
+    return written;
   } finally {
     for (const f of [objectPath, md5Path, metadataPath]) fs.rmSync(f + tmp, { force: true });
   }
