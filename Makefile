@@ -7,6 +7,7 @@
 #                        make repro checks that two builds are the same bytes
 #   make test            every test: unit (musl and ASan/UBSan) and end-to-end
 #   make unit            unit tests only
+#   make lib             build/libdeltaglider.a and build/deltaglider.h (ARCH= too)
 #   make demo            build, then show five releases going into a file:// store
 #   make image           build/image/rootfs.tar: the FROM scratch image's root
 #   make bench           benchmarks under tests/bench (prints figures)
@@ -20,23 +21,8 @@ ARCH     ?= $(shell uname -m)
 B        ?= build/$(ARCH)
 V        := vendor
 
-ifeq ($(ARCH),x86_64)
-  CC_MUSL := musl-gcc
-  XZHOST  ?= x86_64-linux-musl
-  OUT     ?= deltaglider
-else ifeq ($(ARCH),aarch64)
-  CC_MUSL := aarch64-linux-musl-gcc
-  XZHOST  ?= aarch64-linux-musl
-  OUT     ?= $(B)/deltaglider
-else ifeq ($(ARCH),armv7)
-  CC_MUSL := arm-linux-musleabihf-gcc
-  XZHOST  ?= arm-linux-musleabihf
-  OUT     ?= $(B)/deltaglider
-  # xdelta3 reads 32-bit words; keep them aligned on ARMv7.
-  ARCH_DEFS := -DHAVE_ALIGNED_ACCESS_REQUIRED=1
-else
-  $(error unknown ARCH '$(ARCH)': use x86_64, aarch64 or armv7)
-endif
+# CC_MUSL, XZHOST, OUT and ARCH_DEFS for each ARCH.
+include cross/arch.mk
 
 # CC_FOR builds everything of this configuration: musl for release binaries,
 # the host gcc for the sanitizer build (ASan does not run on musl).
@@ -68,7 +54,7 @@ LIBS     := $(XD3_O) $(BR_A) $(LZMA_A)
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 IMAGE    := build/image/rootfs.tar
 
-.PHONY: all libs test unit fuzz bench demo image clean distclean vendor cross cross-test repro size
+.PHONY: all lib libs test unit fuzz bench demo image clean distclean vendor cross cross-test repro size
 .DELETE_ON_ERROR:
 
 all: $(OUT)
@@ -125,6 +111,41 @@ $(B)/deltaglider.o: deltaglider.c $(STAMP)
 $(OUT): $(B)/deltaglider.o $(LIBS)
 	$(CC_FOR) $(LDFLAGS) -o $@ $^
 
+# --- the library ----------------------------------------------------------------
+
+# libdeltaglider.a: deltaglider.c compiled with -DDG_LIBRARY (no main; the
+# DG_API functions exported), folded with the vendored code into one
+# relocatable object whose only global symbols are the API: a program that
+# links its own BearSSL, liblzma or xdelta3 gets no clash. The header is the
+# block of deltaglider.c between its deltaglider.h markers. Built with this
+# configuration's compiler (musl-gcc: link with it); for glibc programs,
+# make lib B=build/glibc CC_FOR=gcc XZHOST=x86_64-linux-gnu LIBOUT=...
+LIB_HDR  := build/deltaglider.h
+lib: $(LIBOUT) $(LIB_HDR)
+$(LIB_HDR): deltaglider.c
+	@mkdir -p build
+	sed -n '/==== deltaglider.h begin/,/==== deltaglider.h end/p' deltaglider.c >$@
+$(B)/api.syms: deltaglider.c
+	@mkdir -p $(B)
+	sed -n '/==== deltaglider.h begin/,/==== deltaglider.h end/p' deltaglider.c | \
+	  sed -n 's/^DG_API [^(]*[ *]\(dg_[a-z_]*\)(.*/\1/p' >$@
+$(B)/libdg.o: deltaglider.c $(STAMP)
+	$(CC_FOR) $(CFLAGS_ALL) $(WARN) $(INCS) $(DG_DEFS) -DDG_LIBRARY -fvisibility=hidden \
+	  -c deltaglider.c -o $@
+$(LIBOUT): $(B)/libdg.o $(B)/api.syms $(LIBS)
+	$(BINUTILS)ld -r -o $(B)/libdg-all.o $(B)/libdg.o $(LIBS)
+	$(BINUTILS)objcopy --keep-global-symbols=$(B)/api.syms $(B)/libdg-all.o
+	@rm -f $@
+	$(BINUTILS)ar rcD $@ $(B)/libdg-all.o
+
+# The library's tests: an update agent (tests/api/agent.c) and a program
+# that links its own copies of the vendored libraries (tests/api/linkown.c).
+$(B)/agent: tests/api/agent.c $(LIBOUT) $(LIB_HDR)
+	$(CC_FOR) $(OPT) $(WARN) -Ibuild -static -o $@ tests/api/agent.c $(LIBOUT)
+$(B)/linkown: tests/api/linkown.c $(LIBOUT) $(LIB_HDR) $(LIBS)
+	$(CC_FOR) $(OPT) $(WARN) -Ibuild $(INCS) -static -o $@ tests/api/linkown.c $(LIBOUT) \
+	  -Wl,--whole-archive $(BR_A) $(LZMA_A) -Wl,--no-whole-archive
+
 # --- tests -------------------------------------------------------------------
 
 # The unit tests include deltaglider.c, so they reach every static function.
@@ -151,7 +172,8 @@ unit: $(B)/unit $(ASAN)/unit
 	$(B)/unit && $(ASAN)/unit
 
 # libFuzzer targets for the parsers (tests/fuzz/fuzz.c). `make fuzz` runs
-# each for FUZZ_SECONDS; `make test` runs each briefly over its seeds.
+# each for FUZZ_SECONDS, crash inputs going to build/fuzz/; `make test` runs
+# each briefly over its seeds.
 FUZZ_TARGETS := xml http meta cache delta
 FUZZ_SECONDS ?= 60
 FUZZ_BINS    := $(FUZZ_TARGETS:%=build/fuzz/%)
@@ -163,15 +185,15 @@ build/fuzz/%: tests/fuzz/fuzz.c deltaglider.c $(ASAN_LIBS)
 fuzz: $(FUZZ_BINS)
 	for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$$t && \
 	  build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
-	    build/fuzz/corpus-$$t tests/fuzz/seeds/$$t || exit 1; done
+	    -artifact_prefix=build/fuzz/ build/fuzz/corpus-$$t tests/fuzz/seeds/$$t || exit 1; done
 
 tests/node_modules/.installed: tests/package.json tests/package-lock.json
 	cd tests && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 test: $(OUT) $(B)/unit $(ASAN)/unit $(ASAN)/deltaglider $(FUZZ_BINS) $(IMAGE) \
-  tests/node_modules/.installed
-	DG_BIN=$(CURDIR)/$(OUT) DG_ASAN_BIN=$(CURDIR)/$(ASAN)/deltaglider DG_IMAGE=$(CURDIR)/$(IMAGE) \
+  $(B)/agent $(B)/linkown tests/node_modules/.installed
+	DG_BIN=$(CURDIR)/$(OUT) DG_AGENT=$(CURDIR)/$(B)/agent DG_LINKOWN=$(CURDIR)/$(B)/linkown DG_ASAN_BIN=$(CURDIR)/$(ASAN)/deltaglider DG_IMAGE=$(CURDIR)/$(IMAGE) \
 	  DG_UNIT="$(CURDIR)/$(B)/unit $(CURDIR)/$(ASAN)/unit" DG_FUZZ="$(FUZZ_BINS:%=$(CURDIR)/%)" \
 	  sh tests/run.sh
 

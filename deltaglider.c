@@ -24,11 +24,263 @@
  *   §12  main
  *
  * Conventions. Functions that can fail return 0 on success and -1 on
- * failure, after filling a caller-provided sys_err with one line naming
+ * failure, after filling a caller-provided dg_error with one line naming
  * the cause. Callers add the object name when they print it. Nothing here
  * keeps global mutable state: everything hangs off structs created in
  * main, so transfers can run on several threads.
  */
+
+/* The library exports only what is marked DG_API; built as the tool,
+ * those functions are internal like the rest. */
+#ifdef DG_LIBRARY
+#define DG_API __attribute__((visibility("default")))
+#else
+#define DG_API static __attribute__((unused))
+#endif
+
+/* ==== deltaglider.h begin ============================================ */
+/*
+ * libdeltaglider: the DeltaGlider core as a C library (make lib builds
+ * build/libdeltaglider.a and extracts this block as build/deltaglider.h).
+ *
+ * Objects are named by URL: s3://bucket/key, or file:///dir/key for a
+ * store in a local directory. The library stores versioned files as one
+ * reference per prefix plus xdelta3 deltas, exactly as the Python
+ * DeltaGlider does, and gives back the original bytes, SHA-256 checked.
+ *
+ *	dg_config cfg;
+ *	dg_error err;
+ *	dg_config_from_env(&cfg, &err);          (or dg_config_init and fields)
+ *	dg_client *cl = dg_client_open(&cfg, &err);
+ *	dg_put_path(cl, "s3://releases/app/app-1.2.zip", "app-1.2.zip", NULL, &err);
+ *	dg_get_path(cl, "s3://releases/app/app-1.1.zip", "/tmp/app.zip", &err);
+ *	dg_client_close(cl);
+ *
+ * Rules. Functions that can fail return 0 (or a count) on success and -1
+ * on failure, after filling the caller's dg_error: a code and one line
+ * naming the cause. A client is used by one thread at a time; open one
+ * client per thread for parallel work (clients share nothing). Nothing
+ * reads the environment or ~/.aws unless the config asks (getenv, which
+ * dg_config_from_env sets). Warnings are written to stderr, as the
+ * command line does, at cfg.log_level. Strings in dg_config are borrowed:
+ * they must live as long as the client.
+ */
+#ifndef DELTAGLIDER_H
+#define DELTAGLIDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef DG_API
+#define DG_API extern
+#endif
+#define DG_API_VERSION 1
+
+enum dg_errcode {
+	DG_OK = 0,
+	DG_EUSAGE,      /* bad arguments: exit status 2 */
+	DG_EIO,         /* local file system */
+	DG_ENET,        /* DNS, connect, reset, timeout: retryable */
+	DG_ETLS,        /* handshake or certificate */
+	DG_EPROTO,      /* malformed HTTP or XML from the peer */
+	DG_EHTTP,       /* the server answered with an error status */
+	DG_ENOTFOUND,   /* no such object, bucket or file */
+	DG_EINTEGRITY,  /* hash mismatch, corrupt delta */
+	DG_ECONFIG,     /* credentials, region, endpoint */
+	DG_ENOMEM,
+	DG_EEXIST       /* a create-if-absent found the object there (HTTP 412) */
+};
+
+typedef struct dg_error {
+	int code;            /* enum dg_errcode */
+	int http_status;     /* for DG_EHTTP/DG_ENOTFOUND from a server */
+	int retryable;       /* the operation may succeed if repeated */
+	char s3code[64];     /* S3 error code ("NoSuchKey"), when the server sent one */
+	char msg[768];
+} dg_error;
+
+enum { DG_LOG_DEBUG, DG_LOG_INFO, DG_LOG_WARNING, DG_LOG_ERROR, DG_LOG_NONE };
+
+typedef struct dg_config {
+	/* S3: NULL takes what the profile (or AWS's default) says. */
+	const char *profile;
+	const char *region;
+	const char *endpoint_url;        /* http(s)://host[:port][/base] */
+	const char *ca_bundle;           /* PEM trust anchors for https */
+	int no_verify_ssl;
+	const char *access_key_id;       /* explicit keys win over every other source */
+	const char *secret_access_key;
+	const char *session_token;
+	int connect_timeout_s, read_timeout_s;   /* 0: 60 */
+	/* Deltas */
+	double max_ratio;                /* store whole above delta/size (0.5) */
+	int no_delta;                    /* store every file whole */
+	unsigned window_mb;              /* encoder source window; 0: by free memory */
+	const char *tmpdir;              /* NULL: /tmp */
+	/* Reference cache (encrypted with AES-256-GCM) */
+	int cache_memory;                /* in memory instead of files */
+	unsigned cache_memory_mb;        /* 0: 100 */
+	const char *cache_dir;           /* NULL: /tmp/deltaglider-UID */
+	const char *cache_key_b64;       /* NULL: a key per client, files per process */
+	int log_level;                   /* DG_LOG_*, to stderr */
+	char *(*getenv)(const char *name);   /* NULL: read no environment */
+} dg_config;
+
+typedef struct dg_client dg_client;
+
+/* Defaults, reading nothing. */
+DG_API void dg_config_init(dg_config *cfg);
+/* What the command line does: DG_* variables (DG_MAX_RATIO, DG_WINDOW_MB,
+ * DG_CACHE_*, DG_LOG_LEVEL), TMPDIR, and AWS's variables and files. */
+DG_API int dg_config_from_env(dg_config *cfg, dg_error *err);
+/* Cheap: credentials and trust anchors load on the first S3 request. */
+DG_API dg_client *dg_client_open(const dg_config *cfg, dg_error *err);
+DG_API void dg_client_close(dg_client *cl);
+/* Bytes moved on the network, as they move. */
+typedef void (*dg_progress_fn)(void *ctx, uint64_t bytes);
+DG_API void dg_client_progress(dg_client *cl, dg_progress_fn fn, void *ctx);
+DG_API const char *dg_version(void);
+
+/* ---- objects */
+
+enum { DG_PUT_DIRECT, DG_PUT_REFERENCE, DG_PUT_DELTA };
+typedef struct dg_put_result {
+	int kind;                    /* DG_PUT_* */
+	uint64_t size;               /* original bytes */
+	uint64_t stored;             /* bytes the store holds for it */
+	double ratio;                /* stored / size (0 for an empty file) */
+} dg_put_result;
+
+/* Bytes of a put: the count read, 0 at the end, -1 on an error. */
+typedef long (*dg_read_fn)(void *ctx, void *buf, size_t n);
+/* Bytes of a get: 0, or -1 to stop with an error. */
+typedef int (*dg_write_fn)(void *ctx, const void *buf, size_t n);
+
+/* res may be NULL. */
+DG_API int dg_put_path(dg_client *cl, const char *url, const char *path, dg_put_result *res,
+	dg_error *err);
+DG_API int dg_put_reader(dg_client *cl, const char *url, dg_read_fn fn, void *ctx,
+	dg_put_result *res, dg_error *err);
+/* Into a temporary file renamed to path once its SHA-256 matched. */
+DG_API int dg_get_path(dg_client *cl, const char *url, const char *path, dg_error *err);
+/* Streamed (a pipe, a socket): the SHA-256 is checked at the end, when
+ * the bytes are out; -1 then means they were wrong. */
+DG_API int dg_get_fd(dg_client *cl, const char *url, int fd, dg_error *err);
+DG_API int dg_get_writer(dg_client *cl, const char *url, dg_write_fn fn, void *ctx,
+	dg_error *err);
+
+enum { DG_ENTRY_PREFIX, DG_ENTRY_PLAIN, DG_ENTRY_DELTA };
+typedef struct dg_entry {
+	const char *name;            /* logical key */
+	uint64_t size;               /* original size */
+	uint64_t stored;             /* what the object itself takes */
+	time_t mtime;
+	int kind;                    /* DG_ENTRY_* */
+} dg_entry;
+/* Return 0 to go on, -1 (with err filled) to stop. */
+typedef int (*dg_list_fn)(void *ctx, const dg_entry *ent, dg_error *err);
+
+/* The logical view of a prefix: deltas under their original names,
+ * references and .deltaglider/ hidden; recursive 0 groups sub-folders
+ * into DG_ENTRY_PREFIX entries. */
+DG_API int dg_list_objects(dg_client *cl, const char *url, int recursive, dg_list_fn fn,
+	void *ctx, dg_error *err);
+
+/* What the Python SDK's ObjectInfo says of a logical object. */
+typedef struct dg_object_info {
+	char key[1025];              /* the stored key (name.delta for a delta) */
+	uint64_t size;               /* original size */
+	uint64_t stored;             /* what the object takes */
+	time_t mtime;
+	int kind;                    /* DG_ENTRY_PLAIN or DG_ENTRY_DELTA */
+	char sha256[65];             /* of the original; "" when not recorded */
+	char reference_key[1025];    /* a delta's reference; "" otherwise */
+	double ratio;                /* stored / size */
+} dg_object_info;
+DG_API int dg_head(dg_client *cl, const char *url, dg_object_info *info, dg_error *err);
+
+/* A delete never removes a reference that deltas still need, and removes
+ * the last delta's reference with it. */
+DG_API int dg_delete(dg_client *cl, const char *url, dg_error *err);
+/* Everything under a prefix; fn (may be NULL) hears of each deletion.
+ * Returns the number of objects removed. */
+DG_API long dg_delete_recursive(dg_client *cl, const char *url, dg_list_fn fn, void *ctx,
+	dg_error *err);
+/* Into another key or store, re-encoded against the destination's reference. */
+DG_API int dg_copy_object(dg_client *cl, const char *src_url, const char *dst_url,
+	dg_put_result *res, dg_error *err);
+
+typedef struct dg_verify_result {
+	int ok;                      /* the reconstruction has the recorded SHA-256 */
+	char expected[65], actual[65];
+} dg_verify_result;
+DG_API int dg_verify_object(dg_client *cl, const char *url, dg_verify_result *res,
+	dg_error *err);
+
+/* ---- presigned URLs (S3 only; expires_s from 1 to 604800) */
+
+/* method "GET" or "PUT": anyone with the URL can do it until it expires. */
+DG_API int dg_presign(dg_client *cl, const char *url, const char *method, unsigned expires_s,
+	char *out, size_t cap, dg_error *err);
+/* A GET link that gives the original bytes: a delta is first rebuilt into
+ * .deltaglider/tmp/ (dg-expires-at; dg_purge_temp removes it later), as
+ * the Python SDK's generate_presigned_url_with_rehydration does. */
+DG_API int dg_presign_download(dg_client *cl, const char *url, unsigned expires_s,
+	char *out, size_t cap, dg_error *err);
+
+/* ---- buckets (s3://name, or file:///dir for a directory store) */
+
+typedef int (*dg_bucket_fn)(void *ctx, const char *name, time_t created, dg_error *err);
+DG_API int dg_bucket_list(dg_client *cl, dg_bucket_fn fn, void *ctx, dg_error *err);
+DG_API int dg_bucket_create(dg_client *cl, const char *url, dg_error *err);
+/* force: delete the objects first, as rb --force does. */
+DG_API int dg_bucket_delete(dg_client *cl, const char *url, int force, dg_error *err);
+
+enum { DG_STATS_QUICK, DG_STATS_SAMPLED, DG_STATS_DETAILED };
+typedef struct dg_stats {
+	uint64_t object_count;       /* deltas and direct objects, as Python counts */
+	uint64_t total_size;         /* original bytes (of what is known) */
+	uint64_t compressed_size;    /* stored bytes, references included */
+	uint64_t space_saved;
+	double ratio;                /* space_saved / total_size */
+	uint64_t delta_objects, direct_objects, reference_objects;
+	uint64_t unknown_deltas;     /* deltas whose original size is not known */
+	uint64_t list_count, list_bytes;   /* the raw listing: validates the cache */
+	int from_cache;
+} dg_stats;
+/* mode DG_STATS_*; the result is cached in the bucket, as Python does. */
+DG_API int dg_bucket_stats(dg_client *cl, const char *url, int mode, dg_stats *st,
+	dg_error *err);
+
+typedef struct dg_purge_result {
+	uint64_t deleted, bytes, kept;
+} dg_purge_result;
+/* Remove expired rehydrated copies (.deltaglider/tmp/, dg-expires-at). */
+DG_API int dg_purge_temp(dg_client *cl, const char *url, int dry_run, dg_purge_result *res,
+	dg_error *err);
+
+/* Bucket ACLs: a canned ACL ("private", "public-read", ...) and/or grants
+ * ("id=...", "uri=...", comma-separated), as aws s3api takes them. */
+typedef struct dg_acl {
+	const char *canned;
+	const char *grant_full_control, *grant_read, *grant_read_acp, *grant_write,
+		*grant_write_acp;
+} dg_acl;
+DG_API int dg_bucket_acl_put(dg_client *cl, const char *url, const dg_acl *acl, dg_error *err);
+/* The ACL as JSON, as aws s3api get-bucket-acl prints it. */
+DG_API int dg_bucket_acl_get(dg_client *cl, const char *url, char *json, size_t cap,
+	dg_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DELTAGLIDER_H */
+/* ==== deltaglider.h end ============================================== */
 
 /* ======================================================================
  * §0  Includes, limits, and the interfaces between sections
@@ -85,30 +337,6 @@
 
 /* ---- §1 Platform and utilities ---------------------------------------- */
 
-enum sys_errcode {
-	SYS_OK = 0,
-	SYS_EUSAGE,      /* bad arguments: exit status 2 */
-	SYS_EIO,         /* local file system */
-	SYS_ENET,        /* DNS, connect, reset, timeout: retryable */
-	SYS_ETLS,        /* handshake or certificate */
-	SYS_EPROTO,      /* malformed HTTP or XML from the peer */
-	SYS_EHTTP,       /* the server answered with an error status */
-	SYS_ENOTFOUND,   /* no such object, bucket or file */
-	SYS_EINTEGRITY,  /* hash mismatch, corrupt delta */
-	SYS_ECONFIG,     /* credentials, region, endpoint */
-	SYS_ENOMEM,
-	SYS_EEXIST       /* a create-if-absent found the object there (HTTP 412) */
-};
-
-typedef struct sys_err {
-	int code;            /* enum sys_errcode */
-	int http_status;     /* for SYS_EHTTP/SYS_ENOTFOUND from a server */
-	int retryable;       /* the operation may succeed if repeated */
-	char s3code[64];     /* S3 error code ("NoSuchKey"), when the server sent one */
-	char msg[768];
-} sys_err;
-
-enum { LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERROR };
 typedef struct sys_log {
 	int level;
 } sys_log;
@@ -119,11 +347,11 @@ typedef struct sys_buf {
 	size_t len, cap;
 } sys_buf;
 
-static int sys_fail(sys_err *e, int code, const char *fmt, ...)
+static int sys_fail(dg_error *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static int sys_fail_errno(sys_err *e, int code, int err, const char *fmt, ...)
+static int sys_fail_errno(dg_error *e, int code, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static void sys_err_prefix(sys_err *e, const char *fmt, ...)
+static void sys_err_prefix(dg_error *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void sys_logf(const sys_log *lg, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -144,14 +372,16 @@ static void sys_time_amz(time_t t, char out[17]);
 static void sys_time_iso(time_t t, long usec, int with_z, char out[32]);
 static void sys_time_local(time_t t, char out[20]);
 static void sys_human_size(uint64_t n, char out[32]);
-static int sys_read_file(const char *path, size_t limit, sys_buf *out, sys_err *e);
-static int sys_write_all(int fd, const void *p, size_t n, sys_err *e, const char *what);
-static int sys_pread_all(int fd, void *p, size_t n, uint64_t off, size_t *got, sys_err *e);
-static int sys_mkdirs(const char *path, mode_t mode, sys_err *e);
-static int sys_tmp_open(const char *final_path, char *tmp_path, size_t n, sys_err *e);
+static int sys_read_file(const char *path, size_t limit, sys_buf *out, dg_error *e);
+static int sys_write_all(int fd, const void *p, size_t n, dg_error *e, const char *what);
+static int sys_pread_all(int fd, void *p, size_t n, uint64_t off, size_t *got, dg_error *e);
+static int sys_mkdirs(const char *path, mode_t mode, dg_error *e);
+static int sys_tmp_open(const char *final_path, char *tmp_path, size_t n, dg_error *e);
 static int sys_is_tmp_name(const char *name);
-static int sys_tmpfile(const char *dir, sys_err *e);
+static int sys_tmpfile(const char *dir, dg_error *e);
+static mode_t sys_umask(void);
 static const char *sys_basename(const char *path);
+static int sys_url_decode(char *s, int plus_space);
 static int sys_put_utf8(char *out, size_t cap, size_t *o, unsigned long cp);
 static int sys_json_escape(sys_buf *out, const char *s);
 static int sys_json_string(const char *js, const jsmntok_t *t, char *out, size_t cap);
@@ -159,17 +389,59 @@ static int sys_json_find(const char *js, const jsmntok_t *tok, int n, int obj, c
 static int sys_json_u64(const char *js, const jsmntok_t *tok, int n, int obj, const char *key,
 	uint64_t *out);
 
+/* Where bytes go, in every layer (a response body, a decoded file);
+ * reset() starts it over for a retry. */
+typedef struct sys_sink {
+	int (*write)(void *ctx, const unsigned char *p, size_t n, dg_error *e);
+	int (*reset)(void *ctx, dg_error *e);
+	void *ctx;
+} sys_sink;
+
+#define SYS_DOC_MAX (16u << 20)     /* largest document read into memory */
+
+/* Object metadata: user metadata, names without x-amz-meta-. */
+#define SYS_META_MAX 32
+#define SYS_META_SPACE 8192
+typedef struct sys_meta {
+	size_t n;
+	const char *name[SYS_META_MAX];
+	const char *value[SYS_META_MAX];
+	char space[SYS_META_SPACE];
+	size_t used;
+} sys_meta;
+
+/* An object of any store, as listed or HEADed. */
+typedef struct sys_object {
+	char key[DG_MAX_KEY + 1];
+	uint64_t size;
+	time_t mtime;
+	char etag[80];
+	int is_prefix;               /* a CommonPrefix from a delimited listing */
+} sys_object;
+
+typedef int (*sys_list_fn)(void *ctx, const sys_object *obj, dg_error *e);
+
+static int sys_sink_buf_write(void *ctx, const unsigned char *p, size_t n, dg_error *e);
+static int sys_sink_buf_reset(void *ctx, dg_error *e);
+static int sys_sink_is_memory(const sys_sink *s);
+static int sys_sink_copy_fd(int fd, const sys_sink *out, dg_error *e);
+static void sys_meta_init(sys_meta *m);
+static int sys_meta_set(sys_meta *m, const char *name, const char *value);
+static const char *sys_meta_get(const sys_meta *m, const char *name);
+
+
 /* ---- §2 Crypto glue ---------------------------------------------------- */
 
 static void crypto_hex(const unsigned char *in, size_t n, char *out);
 static void crypto_sha256(const void *p, size_t n, unsigned char out[32]);
+static int crypto_is_sha_hex(const char *s);
 static void crypto_sha256_hex(const void *p, size_t n, char out[65]);
 static void crypto_hmac_sha256(const void *key, size_t klen, const void *p, size_t n,
 	unsigned char out[32]);
 static int crypto_random(void *p, size_t n);
 static size_t crypto_b64_encode(const unsigned char *in, size_t n, char *out);
 static int crypto_b64_decode(const char *in, unsigned char *out, size_t cap, size_t *outlen);
-static int crypto_sha256_fd(int fd, char hex[65], uint64_t *size, sys_err *e);
+static int crypto_sha256_fd(int fd, char hex[65], uint64_t *size, dg_error *e);
 
 typedef struct crypto_gcm {
 	br_aes_gen_ctr_keys keys;
@@ -225,13 +497,6 @@ typedef struct http_body {
 	int chunked;             /* send fd from off to EOF with chunked coding */
 } http_body;
 
-/* Where a 2xx response body goes; reset() starts it over for a retry. */
-typedef struct http_sink {
-	int (*write)(void *ctx, const unsigned char *p, size_t n, sys_err *e);
-	int (*reset)(void *ctx, sys_err *e);
-	void *ctx;
-} http_sink;
-
 typedef struct http_req {
 	const char *method;
 	const char *host;            /* connect here */
@@ -252,7 +517,6 @@ typedef struct http_req {
 
 #define HTTP_HDR_SPACE 16384
 #define HTTP_ERRBODY_MAX 65536
-#define HTTP_DOC_MAX (16u << 20)     /* largest document read into memory */
 #define HTTP_MIN_RATE 1024           /* bytes/s an exchange must move (http_progress) */
 #define HTTP_DEADLINE_FACTOR 15      /* deadline of a bounded exchange, in read timeouts */
 enum { HTTP_SLOW_RATE = 1, HTTP_SLOW_DEADLINE };
@@ -270,19 +534,15 @@ typedef struct http_client {
 	http_conn *conn;             /* one persistent connection, on demand */
 } http_client;
 
-static int http_tls_load(http_tls *t, const char *pem_path, sys_err *e);
-static int http_proxy_env(http_cfg *cfg, sys_err *e);
+static int http_tls_load(http_tls *t, const char *pem_path, dg_error *e);
+static int http_proxy_env(http_cfg *cfg, char *(*env)(const char *), dg_error *e);
 static void http_tls_free(http_tls *t);
 static void http_client_init(http_client *c, const http_cfg *cfg);
 static void http_client_close(http_client *c);
 static int http_do(http_client *c, const http_req *req, http_resp *resp,
-	const http_sink *sink, sys_err *e);
+	const sys_sink *sink, dg_error *e);
 static const char *http_resp_header(const http_resp *r, const char *name);
 static void http_resp_free(http_resp *r);
-static int http_sink_buf_write(void *ctx, const unsigned char *p, size_t n, sys_err *e);
-static int http_sink_buf_reset(void *ctx, sys_err *e);
-static int http_sink_is_memory(const http_sink *s);
-static int http_sink_copy_fd(int fd, const http_sink *out, sys_err *e);
 
 /* ---- §4 AWS configuration, credentials and SigV4 ---------------------- */
 
@@ -324,6 +584,7 @@ typedef struct aws_config {
 	int imds_off;                /* AWS_EC2_METADATA_DISABLED */
 	int ec2_detection;           /* region from EC2 metadata (DG_DISABLE_EC2_DETECTION) */
 	int imds_absent;             /* a probe found no metadata service: not again */
+	char *(*getenv)(const char *name);   /* aws_opts.getenv */
 } aws_config;
 
 enum { AWS_CREDS_STATIC, AWS_CREDS_WEB_IDENTITY, AWS_CREDS_PROCESS, AWS_CREDS_CONTAINER,
@@ -348,20 +609,37 @@ typedef struct aws_sigv4 {
 	const char *amz_date;        /* YYYYMMDDTHHMMSSZ */
 } aws_sigv4;
 
-typedef struct aws_opts {        /* what the command line says */
+typedef struct aws_opts {        /* what the caller says; NULL: look it up */
 	const char *profile;
 	const char *region;
 	const char *endpoint;
 	const char *ca_bundle;
 	int no_verify_ssl;
+	const char *access_key, *secret_key, *token;   /* explicit keys win */
+	char *(*getenv)(const char *name);   /* NULL: no environment, no ~/.aws */
 } aws_opts;
 
-static int aws_config_load(aws_config *cfg, const aws_opts *o, sys_err *e);
-static int aws_resolve(aws_config *cfg, const http_cfg *hc, sys_err *e);
-static int aws_refresh_if_needed(aws_config *cfg, const http_cfg *hc, sys_err *e);
+static int aws_config_load(aws_config *cfg, const aws_opts *o, dg_error *e);
+static int aws_resolve(aws_config *cfg, const http_cfg *hc, dg_error *e);
+static int aws_refresh_if_needed(aws_config *cfg, const http_cfg *hc, dg_error *e);
 static int aws_uri_encode(sys_buf *out, const char *s, int keep_slash);
 static int aws_sigv4_sign(const aws_creds *c, const aws_sigv4 *s, sys_buf *authz,
 	sys_buf *canonical, sys_buf *to_sign);
+
+/* A presigned URL: query-string SigV4, only the Host header signed. */
+#define AWS_PRESIGN_MAX 604800       /* seconds: SigV4 allows a week at most */
+typedef struct aws_presign_req {
+	const char *method;
+	const char *origin;          /* "https://host[:port]" */
+	const char *host;            /* the Host header: host[:port] */
+	const char *path;            /* canonical (encoded) path */
+	const http_hdr *query;       /* more parameters, unencoded */
+	size_t nquery;
+	const char *region;
+	time_t when;
+	unsigned expires;            /* seconds, 1 to AWS_PRESIGN_MAX */
+} aws_presign_req;
+static int aws_presign(const aws_creds *c, const aws_presign_req *p, sys_buf *url);
 
 /* ---- §5 XML scanner ---------------------------------------------------- */
 
@@ -387,24 +665,6 @@ static int xml_escape(sys_buf *out, const char *s);
 
 /* ---- §6 S3 client ------------------------------------------------------ */
 
-#define S3_META_MAX 32
-#define S3_META_SPACE 8192
-typedef struct s3_meta {         /* user metadata, names without x-amz-meta- */
-	size_t n;
-	const char *name[S3_META_MAX];
-	const char *value[S3_META_MAX];
-	char space[S3_META_SPACE];
-	size_t used;
-} s3_meta;
-
-typedef struct s3_object {
-	char key[DG_MAX_KEY + 1];
-	uint64_t size;
-	time_t mtime;
-	char etag[80];
-	int is_prefix;               /* a CommonPrefix from a delimited listing */
-} s3_object;
-
 typedef struct s3_client {
 	aws_config *cfg;             /* not const: temporary credentials are refreshed */
 	const sys_log *log;
@@ -413,7 +673,6 @@ typedef struct s3_client {
 	int clock_known;             /* a Date header was seen */
 } s3_client;
 
-typedef int (*s3_list_fn)(void *ctx, const s3_object *obj, sys_err *e);
 
 /* A multipart upload in progress (ListMultipartUploads). */
 typedef struct s3_upload {
@@ -421,71 +680,73 @@ typedef struct s3_upload {
 	char id[1024];
 	time_t initiated;
 } s3_upload;
-typedef int (*s3_upload_fn)(void *ctx, const s3_upload *up, sys_err *e);
+typedef int (*s3_upload_fn)(void *ctx, const s3_upload *up, dg_error *e);
 
-#define S3_IF_ABSENT 1           /* create only: If-None-Match: *, SYS_EEXIST on 412 */
+#define S3_IF_ABSENT 1           /* create only: If-None-Match: *, DG_EEXIST on 412 */
 
-static void s3_meta_init(s3_meta *m);
-static int s3_meta_set(s3_meta *m, const char *name, const char *value);
-static const char *s3_meta_get(const s3_meta *m, const char *name);
 static void s3_client_init(s3_client *c, aws_config *cfg, const http_cfg *hc);
 static void s3_client_close(s3_client *c);
-static int s3_list_buckets(s3_client *c, s3_list_fn fn, void *ctx, sys_err *e);
-static int s3_create_bucket(s3_client *c, const char *bucket, sys_err *e);
-static int s3_delete_bucket(s3_client *c, const char *bucket, sys_err *e);
+static int s3_list_buckets(s3_client *c, sys_list_fn fn, void *ctx, dg_error *e);
+static int s3_create_bucket(s3_client *c, const char *bucket, dg_error *e);
+static int s3_delete_bucket(s3_client *c, const char *bucket, dg_error *e);
 static int s3_list(s3_client *c, const char *bucket, const char *prefix,
-	const char *delimiter, s3_list_fn fn, void *ctx, sys_err *e);
+	const char *delimiter, sys_list_fn fn, void *ctx, dg_error *e);
 static int s3_head(s3_client *c, const char *bucket, const char *key,
-	s3_object *obj, s3_meta *meta, sys_err *e);
+	sys_object *obj, sys_meta *meta, dg_error *e);
 static int s3_get(s3_client *c, const char *bucket, const char *key,
-	uint64_t range_from, uint64_t range_len, const http_sink *sink,
-	s3_object *obj, s3_meta *meta, sys_err *e);
+	uint64_t range_from, uint64_t range_len, const sys_sink *sink,
+	sys_object *obj, sys_meta *meta, dg_error *e);
 static int s3_put_file(s3_client *c, const char *bucket, const char *key, int fd,
-	uint64_t size, const char *sha256_hex, const s3_meta *meta, int flags, sys_err *e);
+	uint64_t size, const char *sha256_hex, const sys_meta *meta, int flags, dg_error *e);
 static int s3_put_mem(s3_client *c, const char *bucket, const char *key,
-	const void *p, size_t n, const s3_meta *meta, int flags, sys_err *e);
+	const void *p, size_t n, const sys_meta *meta, int flags, dg_error *e);
 static int s3_copy(s3_client *c, const char *src_bucket, const char *src_key,
-	const char *bucket, const char *key, const s3_meta *meta, sys_err *e);
-static int s3_delete(s3_client *c, const char *bucket, const char *key, sys_err *e);
+	const char *bucket, const char *key, const sys_meta *meta, dg_error *e);
+static int s3_delete(s3_client *c, const char *bucket, const char *key, dg_error *e);
 static int s3_delete_many(s3_client *c, const char *bucket, const char *const *keys,
-	size_t n, sys_err *e);
+	size_t n, dg_error *e);
 static int s3_list_uploads(s3_client *c, const char *bucket, const char *prefix,
-	s3_upload_fn fn, void *ctx, sys_err *e);
+	s3_upload_fn fn, void *ctx, dg_error *e);
 static int s3_abort_upload(s3_client *c, const char *bucket, const char *key, const char *id,
-	sys_err *e);
+	dg_error *e);
 static time_t s3_server_time(const s3_client *c);
+static int s3_presign(s3_client *c, const char *method, const char *bucket, const char *key,
+	const http_hdr *query, size_t nquery, unsigned expires, sys_buf *url, dg_error *e);
+static int s3_acl_get(s3_client *c, const char *bucket, sys_buf *json, dg_error *e);
+static int s3_acl_put(s3_client *c, const char *bucket, const http_hdr *grants, size_t n,
+	dg_error *e);
 
 /* ---- §7 Storage back-ends -------------------------------------------- */
 
 typedef struct store store;
-#define STORE_IF_ABSENT S3_IF_ABSENT   /* put: create only; SYS_EEXIST if there */
+#define STORE_IF_ABSENT S3_IF_ABSENT   /* put: create only; DG_EEXIST if there */
 #define STORE_LOCKS ".deltaglider/locks/"  /* s3:// lock objects (see "Locks" in §10) */
 #define STORE_FILE_LOCKS ".dglocks"         /* file:// : a hidden folder per DeltaSpace */
 typedef struct store_ops {
-	int (*list)(store *s, const char *prefix, const char *delimiter, s3_list_fn fn,
-		void *ctx, sys_err *e);
-	int (*head)(store *s, const char *key, s3_object *obj, s3_meta *meta, sys_err *e);
-	int (*get)(store *s, const char *key, const http_sink *sink, s3_object *obj,
-		s3_meta *meta, sys_err *e);
+	int (*list)(store *s, const char *prefix, const char *delimiter, sys_list_fn fn,
+		void *ctx, dg_error *e);
+	int (*head)(store *s, const char *key, sys_object *obj, sys_meta *meta, dg_error *e);
+	int (*get)(store *s, const char *key, const sys_sink *sink, sys_object *obj,
+		sys_meta *meta, dg_error *e);
 	int (*put_file)(store *s, const char *key, int fd, uint64_t size,
-		const char *sha256_hex, const s3_meta *meta, int flags, sys_err *e);
+		const char *sha256_hex, const sys_meta *meta, int flags, dg_error *e);
 	int (*put_mem)(store *s, const char *key, const void *p, size_t n,
-		const s3_meta *meta, int flags, sys_err *e);
-	int (*del)(store *s, const char *key, sys_err *e);
-	int (*del_many)(store *s, const char *const *keys, size_t n, sys_err *e);
+		const sys_meta *meta, int flags, dg_error *e);
+	int (*del)(store *s, const char *key, dg_error *e);
+	int (*del_many)(store *s, const char *const *keys, size_t n, dg_error *e);
 	/* Server-side copy from another store of the same kind, with new
 	 * metadata; NULL where there is none (file://). */
 	int (*copy)(store *s, const store *from, const char *from_key, const char *key,
-		const s3_meta *meta, sys_err *e);
+		const sys_meta *meta, dg_error *e);
 	/* 1 when a STORE_IF_ABSENT put of size bytes is atomic here, 0 when
 	 * not, -1 when the store could not be asked. */
-	int (*exclusive)(store *s, uint64_t size, sys_err *e);
+	int (*exclusive)(store *s, uint64_t size, dg_error *e);
 	/* Now by the store's clock, which dates its objects; 0 when not known
 	 * yet (an S3 server that has not answered). */
 	time_t (*now)(store *s);
 	/* Multipart uploads in progress, and abandoning one; NULL: none here. */
-	int (*uploads)(store *s, const char *prefix, s3_upload_fn fn, void *ctx, sys_err *e);
-	int (*abort_upload)(store *s, const char *key, const char *id, sys_err *e);
+	int (*uploads)(store *s, const char *prefix, s3_upload_fn fn, void *ctx, dg_error *e);
+	int (*abort_upload)(store *s, const char *key, const char *id, dg_error *e);
 	/* Where the lock objects of the DeltaSpace space live (ends in /). */
 	void (*lock_dir)(store *s, const char *space, char *out, size_t n);
 } store_ops;
@@ -506,7 +767,7 @@ static void store_open_file(store *s, const char *root, mode_t umask_bits);
 
 /* Random-access bytes: a reference, from the cache or a local file. */
 typedef struct delta_src {
-	int (*read)(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, sys_err *e);
+	int (*read)(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, dg_error *e);
 	void *ctx;
 	uint64_t size;
 } delta_src;
@@ -526,10 +787,10 @@ typedef struct delta_result {
 } delta_result;
 
 static int delta_encode(const delta_src *src, int target_fd, int out_fd,
-	const delta_opts *o, delta_result *res, sys_err *e);
-static int delta_decode(const delta_src *src, int delta_fd, const http_sink *out,
-	const char *tmpdir, sys_err *e);
-static int delta_fd_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, sys_err *e);
+	const delta_opts *o, delta_result *res, dg_error *e);
+static int delta_decode(const delta_src *src, int delta_fd, const sys_sink *out,
+	const char *tmpdir, dg_error *e);
+static int delta_fd_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, dg_error *e);
 
 /* ---- §9 Reference cache ----------------------------------------------- */
 
@@ -573,7 +834,7 @@ typedef struct cache_ref {
 /* A reference being cached; sink takes its bytes. */
 typedef struct cache_writer {
 	cache *c;
-	http_sink sink;
+	sys_sink sink;
 	int fd;
 	int anonymous;               /* fd is an unlinked file, not one in the directory */
 	int local_error;             /* writing failed here, not in what fed it */
@@ -588,12 +849,12 @@ typedef struct cache_writer {
 	sys_buf mem;
 } cache_writer;
 
-static int cache_open(cache *c, const cache_cfg *cfg, const sys_log *lg, sys_err *e);
+static int cache_open(cache *c, const cache_cfg *cfg, const sys_log *lg, dg_error *e);
 static void cache_close(cache *c);
-static int cache_get(cache *c, const char *sha, cache_ref *r, sys_err *e);
+static int cache_get(cache *c, const char *sha, cache_ref *r, dg_error *e);
 static void cache_release(cache_ref *r);
-static int cache_put_begin(cache *c, const char *sha, cache_writer *w, sys_err *e);
-static int cache_put_commit(cache_writer *w, cache_ref *r, sys_err *e);
+static int cache_put_begin(cache *c, const char *sha, cache_writer *w, dg_error *e);
+static int cache_put_commit(cache_writer *w, cache_ref *r, dg_error *e);
 static void cache_put_abort(cache_writer *w);
 static void cache_bypass(cache *c, const char *why);
 
@@ -614,64 +875,35 @@ typedef struct dg_ctx {
 	int locks_denied;            /* the store refused lock objects: warned once */
 } dg_ctx;
 
-enum { DG_PUT_DIRECT, DG_PUT_REFERENCE, DG_PUT_DELTA };
-typedef struct dg_put_result {
-	int kind;
-	uint64_t size;               /* original bytes */
-	uint64_t stored;             /* bytes the store holds for it */
-} dg_put_result;
-
-enum { DG_ENTRY_PREFIX, DG_ENTRY_PLAIN, DG_ENTRY_DELTA };
-typedef struct dg_entry {
-	const char *name;            /* logical key */
-	uint64_t size;               /* original size */
-	uint64_t stored;             /* what the object itself takes */
-	time_t mtime;
-	int kind;
-} dg_entry;
-typedef int (*dg_list_fn)(void *ctx, const dg_entry *ent, sys_err *e);
 
 static void dg_close(dg_ctx *g);
 static int dg_put(dg_ctx *g, store *s, const char *key, const char *path,
-	dg_put_result *res, sys_err *e);
-static int dg_get(dg_ctx *g, store *s, const char *key, const char *path, sys_err *e);
-static int dg_get_stream(dg_ctx *g, store *s, const char *key, int fd, sys_err *e);
+	dg_put_result *res, dg_error *e);
+static int dg_get(dg_ctx *g, store *s, const char *key, const char *path, dg_error *e);
+static int dg_get_stream(dg_ctx *g, store *s, const char *key, int fd, const sys_sink *next,
+	dg_error *e);
+static int dg_info(dg_ctx *g, store *s, const char *key, dg_object_info *info, dg_error *e);
 static int dg_verify(dg_ctx *g, store *s, const char *key, char want[65], char got[65],
-	sys_err *e);
-static int dg_rm(dg_ctx *g, store *s, const char *key, sys_err *e);
-static int dg_rm_many(dg_ctx *g, store *s, const dg_entry *ents, size_t n, sys_err *e);
+	dg_error *e);
+static int dg_rm(dg_ctx *g, store *s, const char *key, dg_error *e);
+static int dg_rm_many(dg_ctx *g, store *s, const dg_entry *ents, size_t n, dg_error *e);
 static int dg_put_fd(dg_ctx *g, store *s, const char *key, int fd, dg_put_result *res,
-	sys_err *e);
-static int dg_fetch_tmp(dg_ctx *g, store *s, const char *key, sys_err *e);
+	dg_error *e);
+static int dg_fetch_tmp(dg_ctx *g, store *s, const char *key, dg_error *e);
 static int dg_copy(dg_ctx *g, store *src, const char *skey, store *dst, const char *dkey,
-	dg_put_result *res, sys_err *e);
+	dg_put_result *res, dg_error *e);
 static int dg_list(dg_ctx *g, store *s, const char *prefix, const char *delimiter,
-	dg_list_fn fn, void *ctx, sys_err *e);
-static int dg_cleanup_reference(dg_ctx *g, store *s, const char *prefix, sys_err *e);
-static int dg_cleanup_orphans(dg_ctx *g, store *s, const char *prefix, sys_err *e);
-static int dg_fetch(dg_ctx *g, store *s, const char *key, const http_sink *out,
-	char want_sha[65], sys_err *e);
+	dg_list_fn fn, void *ctx, dg_error *e);
+static int dg_cleanup_reference(dg_ctx *g, store *s, const char *prefix, dg_error *e);
+static int dg_cleanup_orphans(dg_ctx *g, store *s, const char *prefix, dg_error *e);
+static int dg_fetch(dg_ctx *g, store *s, const char *key, const sys_sink *out,
+	char want_sha[65], dg_error *e);
 
-enum { DG_STATS_QUICK, DG_STATS_SAMPLED, DG_STATS_DETAILED };
-typedef struct dg_stats {
-	uint64_t object_count;       /* deltas and direct objects, as Python counts */
-	uint64_t total_size;         /* original bytes (of what is known) */
-	uint64_t compressed_size;    /* stored bytes, references included */
-	uint64_t space_saved;
-	double ratio;                /* space_saved / total_size */
-	uint64_t delta_objects, direct_objects, reference_objects;
-	uint64_t unknown_deltas;     /* deltas whose original size is not known */
-	uint64_t list_count, list_bytes;   /* the raw listing: validates the cache */
-	int from_cache;
-} dg_stats;
 static int dg_stats_get(dg_ctx *g, store *s, const char *bucket, int mode, int use_cache,
-	int refresh, dg_stats *st, sys_err *e);
+	int refresh, dg_stats *st, dg_error *e);
 
-typedef struct dg_purge_result {
-	uint64_t deleted, bytes, kept;
-} dg_purge_result;
 static int dg_purge(dg_ctx *g, store *s, int dry_run, dg_purge_result *r, dg_list_fn fn,
-	void *ctx, sys_err *e);
+	void *ctx, dg_error *e);
 
 /* What gc found; fn hears of each, after it was dealt with. */
 enum { DG_GC_ORPHAN, DG_GC_KEPT, DG_GC_NO_REFERENCE, DG_GC_UPLOAD, DG_GC_LOCK };
@@ -681,9 +913,9 @@ typedef struct dg_gc_item {
 	const char *detail;          /* DG_GC_NO_REFERENCE: the reference; DG_GC_UPLOAD: its id */
 	time_t when;                 /* DG_GC_UPLOAD: when it was started */
 } dg_gc_item;
-typedef int (*dg_gc_fn)(void *ctx, const dg_gc_item *it, sys_err *e);
+typedef int (*dg_gc_fn)(void *ctx, const dg_gc_item *it, dg_error *e);
 static int dg_gc(dg_ctx *g, store *s, const char *prefix, int dry_run, time_t max_age,
-	dg_gc_fn fn, void *ctx, sys_err *e);
+	dg_gc_fn fn, void *ctx, dg_error *e);
 
 typedef struct dg_group {        /* one DeltaSpace in an analysis */
 	char space[DG_MAX_KEY + 1];
@@ -693,9 +925,25 @@ typedef struct dg_group {        /* one DeltaSpace in an analysis */
 typedef struct dg_analysis {
 	uint64_t files, bytes, est_stored, groups;
 } dg_analysis;
-typedef int (*dg_group_fn)(void *ctx, const dg_group *grp, sys_err *e);
+typedef int (*dg_group_fn)(void *ctx, const dg_group *grp, dg_error *e);
 static int dg_analyze(dg_ctx *g, store *s, const char *prefix, unsigned samples,
-	dg_analysis *total, dg_group_fn fn, void *ctx, sys_err *e);
+	dg_analysis *total, dg_group_fn fn, void *ctx, dg_error *e);
+
+/* The client (the composition root) and the URLs it opens stores from. */
+enum { DG_URL_LOCAL, DG_URL_S3, DG_URL_FILE };
+typedef struct dg_url {
+	int kind;
+	char bucket[64];
+	char key[DG_MAX_KEY + 1];    /* file:// : the path below /; local: the path */
+	const char *text;            /* as written */
+} dg_url;
+static int dg_url_parse(const char *arg, dg_url *u, dg_error *e);
+static dg_ctx *dg_client_ctx(dg_client *cl);
+static int dg_client_store(dg_client *cl, const dg_url *u, store *s, dg_error *e);
+static int dg_parse_ratio(const char *v, double *out, dg_error *e);
+static int dg_bucket_url(const char *url, dg_url *u, dg_error *e);
+static int dg_bucket_remove(dg_client *cl, const dg_url *u, int force, sys_list_fn fn,
+	void *ctx, dg_error *e);
 
 /* ======================================================================
  * §1  Platform and utilities
@@ -704,11 +952,11 @@ static int dg_analyze(dg_ctx *g, store *s, const char *prefix, unsigned samples,
  * else builds on these; nothing here knows about S3.
  * ====================================================================== */
 
-static int sys_vfail(sys_err *e, int code, const char *fmt, va_list ap)
+static int sys_vfail(dg_error *e, int code, const char *fmt, va_list ap)
 {
 	e->code = code;
 	e->http_status = 0;
-	e->retryable = (code == SYS_ENET);
+	e->retryable = (code == DG_ENET);
 	e->s3code[0] = 0;
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	return -1;
@@ -757,7 +1005,7 @@ static int crypto_b64_decode(const char *in, unsigned char *out, size_t cap, siz
 	return 0;
 }
 
-static int sys_fail(sys_err *e, int code, const char *fmt, ...)
+static int sys_fail(dg_error *e, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -768,7 +1016,7 @@ static int sys_fail(sys_err *e, int code, const char *fmt, ...)
 }
 
 /* Like sys_fail, with ": strerror(err)" appended. */
-static int sys_fail_errno(sys_err *e, int code, int err, const char *fmt, ...)
+static int sys_fail_errno(dg_error *e, int code, int err, const char *fmt, ...)
 {
 	va_list ap;
 	size_t n;
@@ -783,7 +1031,7 @@ static int sys_fail_errno(sys_err *e, int code, int err, const char *fmt, ...)
 }
 
 /* Put context in front of a message: "s3://b/k: " + "connection reset". */
-static void sys_err_prefix(sys_err *e, const char *fmt, ...)
+static void sys_err_prefix(dg_error *e, const char *fmt, ...)
 {
 	char tmp[sizeof e->msg];
 	size_t n;
@@ -1072,7 +1320,7 @@ static void sys_human_size(uint64_t n, char out[32])
 	}
 }
 
-static int sys_read_file(const char *path, size_t limit, sys_buf *out, sys_err *e)
+static int sys_read_file(const char *path, size_t limit, sys_buf *out, dg_error *e)
 {
 	char chunk[8192];
 	ssize_t r;
@@ -1080,21 +1328,21 @@ static int sys_read_file(const char *path, size_t limit, sys_buf *out, sys_err *
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return sys_fail_errno(e, errno == ENOENT ? SYS_ENOTFOUND : SYS_EIO, errno,
+		return sys_fail_errno(e, errno == ENOENT ? DG_ENOTFOUND : DG_EIO, errno,
 			"cannot open %s", path);
 	while ((r = read(fd, chunk, sizeof chunk)) != 0) {
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			sys_fail_errno(e, SYS_EIO, errno, "cannot read %s", path);
+			sys_fail_errno(e, DG_EIO, errno, "cannot read %s", path);
 			goto fail;
 		}
 		if (out->len + (size_t)r > limit) {
-			sys_fail(e, SYS_EIO, "%s is larger than %zu bytes", path, limit);
+			sys_fail(e, DG_EIO, "%s is larger than %zu bytes", path, limit);
 			goto fail;
 		}
 		if (sys_buf_add(out, chunk, (size_t)r) < 0) {
-			sys_fail(e, SYS_ENOMEM, "out of memory reading %s", path);
+			sys_fail(e, DG_ENOMEM, "out of memory reading %s", path);
 			goto fail;
 		}
 	}
@@ -1105,7 +1353,7 @@ fail:
 	return -1;
 }
 
-static int sys_write_all(int fd, const void *p, size_t n, sys_err *e, const char *what)
+static int sys_write_all(int fd, const void *p, size_t n, dg_error *e, const char *what)
 {
 	const char *c = p;
 
@@ -1115,7 +1363,7 @@ static int sys_write_all(int fd, const void *p, size_t n, sys_err *e, const char
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			return sys_fail_errno(e, SYS_EIO, errno, "cannot write %s", what);
+			return sys_fail_errno(e, DG_EIO, errno, "cannot write %s", what);
 		}
 		c += w;
 		n -= (size_t)w;
@@ -1124,7 +1372,7 @@ static int sys_write_all(int fd, const void *p, size_t n, sys_err *e, const char
 }
 
 /* Read up to n bytes at off; *got < n only at end of file. */
-static int sys_pread_all(int fd, void *p, size_t n, uint64_t off, size_t *got, sys_err *e)
+static int sys_pread_all(int fd, void *p, size_t n, uint64_t off, size_t *got, dg_error *e)
 {
 	size_t done = 0;
 
@@ -1134,7 +1382,7 @@ static int sys_pread_all(int fd, void *p, size_t n, uint64_t off, size_t *got, s
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return sys_fail_errno(e, SYS_EIO, errno, "read failed");
+			return sys_fail_errno(e, DG_EIO, errno, "read failed");
 		}
 		if (r == 0)
 			break;
@@ -1144,19 +1392,19 @@ static int sys_pread_all(int fd, void *p, size_t n, uint64_t off, size_t *got, s
 	return 0;
 }
 
-static int sys_mkdirs(const char *path, mode_t mode, sys_err *e)
+static int sys_mkdirs(const char *path, mode_t mode, dg_error *e)
 {
 	char tmp[DG_MAX_PATH];
 	size_t i, n = sys_strlcpy(tmp, path, sizeof tmp);
 
 	if (n >= sizeof tmp)
-		return sys_fail(e, SYS_EIO, "path too long: %s", path);
+		return sys_fail(e, DG_EIO, "path too long: %s", path);
 	for (i = 1; i <= n; i++) {
 		if (tmp[i] != '/' && tmp[i] != 0)
 			continue;
 		tmp[i] = 0;
 		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-			return sys_fail_errno(e, SYS_EIO, errno, "cannot create directory %s", tmp);
+			return sys_fail_errno(e, DG_EIO, errno, "cannot create directory %s", tmp);
 		if (i < n)
 			tmp[i] = '/';
 	}
@@ -1165,16 +1413,16 @@ static int sys_mkdirs(const char *path, mode_t mode, sys_err *e)
 
 /* Open a fresh temp file next to final_path, so the final rename() stays on
  * one file system. The name is hidden and says who made it. */
-static int sys_tmp_open(const char *final_path, char *tmp_path, size_t n, sys_err *e)
+static int sys_tmp_open(const char *final_path, char *tmp_path, size_t n, dg_error *e)
 {
 	const char *base = sys_basename(final_path);
 	int dirlen = (int)(base - final_path), fd;
 
 	if ((size_t)snprintf(tmp_path, n, "%.*s.%s.dg-XXXXXX", dirlen, final_path, base) >= n)
-		return sys_fail(e, SYS_EIO, "path too long: %s", final_path);
+		return sys_fail(e, DG_EIO, "path too long: %s", final_path);
 	fd = mkostemp(tmp_path, O_CLOEXEC);
 	if (fd < 0)
-		return sys_fail_errno(e, SYS_EIO, errno, "cannot create a temporary file for %s",
+		return sys_fail_errno(e, DG_EIO, errno, "cannot create a temporary file for %s",
 			final_path);
 	return fd;
 }
@@ -1189,7 +1437,7 @@ static int sys_is_tmp_name(const char *name)
 }
 
 /* An unlinked temp file in dir: nothing to clean up, whatever happens. */
-static int sys_tmpfile(const char *dir, sys_err *e)
+static int sys_tmpfile(const char *dir, dg_error *e)
 {
 	char path[DG_MAX_PATH];
 	int fd;
@@ -1200,7 +1448,7 @@ static int sys_tmpfile(const char *dir, sys_err *e)
 	snprintf(path, sizeof path, "%s/.dg-tmp-XXXXXX", dir);
 	fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0)
-		return sys_fail_errno(e, SYS_EIO, errno, "cannot create a temporary file in %s", dir);
+		return sys_fail_errno(e, DG_EIO, errno, "cannot create a temporary file in %s", dir);
 	unlink(path);
 	return fd;
 }
@@ -1374,6 +1622,134 @@ static int sys_json_u64(const char *js, const jsmntok_t *tok, int n, int obj, co
 	return sys_parse_u64(num, out);
 }
 
+/* Percent-decoding in place; with plus_space, '+' is a space (S3's
+ * url-encoded listings). -1 on a malformed escape. */
+static int sys_url_decode(char *s, int plus_space)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (*s == '%') {
+			char hex[3] = { s[1], s[2], 0 };
+
+			if (!isxdigit((unsigned char)s[1]) || !isxdigit((unsigned char)s[2]))
+				return -1;
+			*o++ = (char)strtol(hex, NULL, 16);
+			s += 2;
+		} else {
+			*o++ = plus_space && *s == '+' ? ' ' : *s;
+		}
+	}
+	*o = 0;
+	return 0;
+}
+
+/* The process's umask, read without changing it (umask(2) would, for a
+ * moment, under any other thread). */
+static mode_t sys_umask(void)
+{
+	char line[128];
+	unsigned um;
+	mode_t old;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (f != NULL) {
+		while (fgets(line, sizeof line, f))
+			if (sscanf(line, "Umask: %o", &um) == 1) {
+				fclose(f);
+				return (mode_t)um;
+			}
+		fclose(f);
+	}
+	old = umask(022);
+	umask(old);
+	return old;
+}
+
+/* ---- Sinks and metadata ------------------------------------------------ */
+
+/* Documents read into memory (XML, JSON) are small; a larger one is a
+ * server bug or an attack, not something to hold. */
+static int sys_sink_buf_write(void *ctx, const unsigned char *p, size_t n, dg_error *e)
+{
+	sys_buf *b = ctx;
+
+	if (n > SYS_DOC_MAX - b->len)
+		return sys_fail(e, DG_EPROTO, "response document larger than %u MiB",
+			SYS_DOC_MAX >> 20);
+	if (sys_buf_add(b, p, n) < 0)
+		return sys_fail(e, DG_ENOMEM, "out of memory for a response body");
+	return 0;
+}
+
+/* Does the sink collect a document in memory (a sys_buf, capped)? */
+static int sys_sink_is_memory(const sys_sink *s)
+{
+	return s->write == sys_sink_buf_write;
+}
+
+static int sys_sink_buf_reset(void *ctx, dg_error *e)
+{
+	(void)e;
+	((sys_buf *)ctx)->len = 0;
+	return 0;
+}
+
+/* Feed a whole file, from offset 0, into a sink. */
+static int sys_sink_copy_fd(int fd, const sys_sink *out, dg_error *e)
+{
+	unsigned char buf[65536];
+	uint64_t off = 0;
+	size_t got;
+
+	do {
+		if (sys_pread_all(fd, buf, sizeof buf, off, &got, e) < 0 ||
+			(got && out->write(out->ctx, buf, got, e) < 0))
+			return -1;
+		off += got;
+	} while (got == sizeof buf);
+	return 0;
+}
+
+static void sys_meta_init(sys_meta *m)
+{
+	m->n = 0;
+	m->used = 0;
+}
+
+static int sys_meta_set(sys_meta *m, const char *name, const char *value)
+{
+	size_t nl = strlen(name) + 1, vl = strlen(value) + 1, i;
+
+	if (strpbrk(value, "\r\n") || strpbrk(name, "\r\n: "))
+		return -1;
+	for (i = 0; i < m->n; i++)
+		if (strcasecmp(m->name[i], name) == 0)
+			break;
+	if (i == SYS_META_MAX || m->used + nl + vl > sizeof m->space)
+		return -1;
+	memcpy(m->space + m->used, name, nl);
+	for (size_t k = 0; k < nl; k++)
+		m->space[m->used + k] = (char)tolower((unsigned char)m->space[m->used + k]);
+	memcpy(m->space + m->used + nl, value, vl);
+	m->name[i] = m->space + m->used;
+	m->value[i] = m->space + m->used + nl;
+	m->used += nl + vl;
+	if (i == m->n)
+		m->n++;
+	return 0;
+}
+
+static const char *sys_meta_get(const sys_meta *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (strcasecmp(m->name[i], name) == 0)
+			return m->value[i];
+	return NULL;
+}
+
 /* ======================================================================
  * §2  Crypto glue
  *
@@ -1391,6 +1767,19 @@ static void crypto_hex(const unsigned char *in, size_t n, char *out)
 		out[2 * i + 1] = digits[in[i] & 15];
 	}
 	out[2 * n] = 0;
+}
+
+/* 64 lower-case hex digits, as every SHA-256 in metadata and the cache. */
+static int crypto_is_sha_hex(const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; i < 64; i++)
+		if (!isdigit((unsigned char)s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
+			return 0;
+	return s[64] == 0;
 }
 
 static void crypto_sha256(const void *p, size_t n, unsigned char out[32])
@@ -1469,7 +1858,7 @@ static size_t crypto_b64_encode(const unsigned char *in, size_t n, char *out)
 
 
 /* SHA-256 of a whole file from offset 0, and its size. */
-static int crypto_sha256_fd(int fd, char hex[65], uint64_t *size, sys_err *e)
+static int crypto_sha256_fd(int fd, char hex[65], uint64_t *size, dg_error *e)
 {
 	unsigned char buf[65536], d[32];
 	br_sha256_context c;
@@ -1604,7 +1993,7 @@ fail:
 	return -1;
 }
 
-static int http_tls_load(http_tls *t, const char *pem_path, sys_err *e)
+static int http_tls_load(http_tls *t, const char *pem_path, dg_error *e)
 {
 	br_pem_decoder_context pc;
 	sys_buf pem = { 0 }, der = { 0 };
@@ -1615,7 +2004,7 @@ static int http_tls_load(http_tls *t, const char *pem_path, sys_err *e)
 	sys_strlcpy(t->ca_file, pem_path, sizeof t->ca_file);
 	if (sys_read_file(pem_path, 64u << 20, &pem, e) < 0) {
 		sys_err_prefix(e, "CA bundle: ");
-		e->code = SYS_ECONFIG;
+		e->code = DG_ECONFIG;
 		return -1;
 	}
 	br_pem_decoder_init(&pc);
@@ -1636,18 +2025,18 @@ static int http_tls_load(http_tls *t, const char *pem_path, sys_err *e)
 			break;
 		case BR_PEM_END_OBJ:
 			if (in_cert && http_ta_add(t, (unsigned char *)der.data, der.len) < 0) {
-				sys_fail(e, SYS_ENOMEM, "out of memory loading %s", pem_path);
+				sys_fail(e, DG_ENOMEM, "out of memory loading %s", pem_path);
 				goto fail;
 			}
 			in_cert = 0;
 			break;
 		case BR_PEM_ERROR:
-			sys_fail(e, SYS_ECONFIG, "CA bundle %s: malformed PEM", pem_path);
+			sys_fail(e, DG_ECONFIG, "CA bundle %s: malformed PEM", pem_path);
 			goto fail;
 		}
 	}
 	if (t->n_anchors == 0) {
-		sys_fail(e, SYS_ECONFIG, "CA bundle %s holds no usable certificate", pem_path);
+		sys_fail(e, DG_ECONFIG, "CA bundle %s holds no usable certificate", pem_path);
 		goto fail;
 	}
 	t->loaded = 1;
@@ -2071,33 +2460,33 @@ static int http_sock_write(void *ctx, const unsigned char *buf, size_t len)
 }
 
 /* One line describing why the last socket or TLS operation failed. */
-static int http_io_fail(http_conn *c, sys_err *e, const char *doing)
+static int http_io_fail(http_conn *c, dg_error *e, const char *doing)
 {
 	if (c->io_slow == HTTP_SLOW_DEADLINE)
-		return sys_fail(e, SYS_ENET, "%s %s:%d: the exchange took longer than its %d s "
+		return sys_fail(e, DG_ENET, "%s %s:%d: the exchange took longer than its %d s "
 			"deadline", doing, c->host, c->port, HTTP_DEADLINE_FACTOR * c->timeout_ms / 1000);
 	if (c->io_slow)
-		return sys_fail(e, SYS_ENET, "%s %s:%d: less than %d bytes/s for %d s (stalled "
+		return sys_fail(e, DG_ENET, "%s %s:%d: less than %d bytes/s for %d s (stalled "
 			"transfer)", doing, c->host, c->port, c->min_rate, c->timeout_ms / 1000);
 	if (c->io_timeout)
-		return sys_fail(e, SYS_ENET, "%s %s:%d: timed out after %d ms", doing, c->host,
+		return sys_fail(e, DG_ENET, "%s %s:%d: timed out after %d ms", doing, c->host,
 			c->port, c->timeout_ms);
 	if (c->io_errno == ECONNRESET || c->io_errno == EPIPE)
-		return sys_fail(e, SYS_ENET, "%s %s:%d: connection reset by peer", doing,
+		return sys_fail(e, DG_ENET, "%s %s:%d: connection reset by peer", doing,
 			c->host, c->port);
 	if (c->io_errno)
-		return sys_fail_errno(e, SYS_ENET, c->io_errno, "%s %s:%d", doing, c->host,
+		return sys_fail_errno(e, DG_ENET, c->io_errno, "%s %s:%d", doing, c->host,
 			c->port);
 	if (c->tls) {
 		int err = br_ssl_engine_last_error(&c->sc.eng);
 
 		if (err != BR_ERR_OK && err != BR_ERR_IO) {
-			sys_fail(e, SYS_ETLS, "TLS with %s:%d: %s (BearSSL error %d)", c->host,
+			sys_fail(e, DG_ETLS, "TLS with %s:%d: %s (BearSSL error %d)", c->host,
 				c->port, http_tls_strerror(err), err);
 			return -1;
 		}
 	}
-	return sys_fail(e, SYS_ENET, "%s %s:%d: connection closed by peer", doing, c->host,
+	return sys_fail(e, DG_ENET, "%s %s:%d: connection closed by peer", doing, c->host,
 		c->port);
 }
 
@@ -2156,42 +2545,24 @@ static int http_connect_addr(http_conn *c, const struct addrinfo *ai, int timeou
 	return 0;
 }
 
-static int http_send(http_conn *c, const void *p, size_t n, sys_err *e);
-static int http_read_line(http_conn *c, char *line, size_t cap, sys_err *e);
+static int http_send(http_conn *c, const void *p, size_t n, dg_error *e);
+static int http_read_line(http_conn *c, char *line, size_t cap, dg_error *e);
 
 /* ---- Proxies ---------------------------------------------------------------- */
 
-static int http_url_unescape(char *s)
-{
-	char *o = s;
-
-	for (; *s; s++) {
-		if (*s == '%' && isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2])) {
-			char hex[3] = { s[1], s[2], 0 };
-
-			*o++ = (char)strtol(hex, NULL, 16);
-			s += 2;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = 0;
-	return 0;
-}
-
 /* "http://user:pass@host:port", "host:port" or "host". */
-static int http_proxy_parse(const char *url, http_proxy *p, sys_err *e)
+static int http_proxy_parse(const char *url, http_proxy *p, dg_error *e)
 {
 	char buf[1024], *h, *at, *colon;
 
 	memset(p, 0, sizeof *p);
 	if (strncasecmp(url, "https://", 8) == 0)
-		return sys_fail(e, SYS_ECONFIG, "proxy %s: TLS to the proxy is not supported "
+		return sys_fail(e, DG_ECONFIG, "proxy %s: TLS to the proxy is not supported "
 			"(use http://; HTTPS traffic is tunnelled with CONNECT)", url);
 	if (strncasecmp(url, "http://", 7) == 0)
 		url += 7;
 	if (sys_strlcpy(buf, url, sizeof buf) >= sizeof buf)
-		return sys_fail(e, SYS_ECONFIG, "proxy URL too long");
+		return sys_fail(e, DG_ECONFIG, "proxy URL too long");
 	h = buf;
 	if ((colon = strchr(h, '/')) != NULL)
 		*colon = 0;   /* a trailing path means nothing to a proxy */
@@ -2199,7 +2570,8 @@ static int http_proxy_parse(const char *url, http_proxy *p, sys_err *e)
 		char cred[512], b64[700];
 
 		*at = 0;
-		http_url_unescape(h);
+		if (sys_url_decode(h, 0) < 0)
+			return sys_fail(e, DG_ECONFIG, "proxy URL: malformed %%-escape in its user name or password");
 		snprintf(cred, sizeof cred, "%s", h);
 		crypto_b64_encode((unsigned char *)cred, strlen(cred), b64);
 		snprintf(p->auth, sizeof p->auth, "Basic %s", b64);
@@ -2211,7 +2583,7 @@ static int http_proxy_parse(const char *url, http_proxy *p, sys_err *e)
 		char *close = strchr(h, ']');
 
 		if (close == NULL)
-			return sys_fail(e, SYS_ECONFIG, "proxy %s: bad IPv6 address", url);
+			return sys_fail(e, DG_ECONFIG, "proxy %s: bad IPv6 address", url);
 		*close = 0;
 		colon = close[1] == ':' ? close + 1 : NULL;
 		h++;
@@ -2225,37 +2597,38 @@ static int http_proxy_parse(const char *url, http_proxy *p, sys_err *e)
 		long port = strtol(colon + 1, &end, 10);
 
 		if (*end || port <= 0 || port > 65535)
-			return sys_fail(e, SYS_ECONFIG, "proxy %s: bad port", url);
+			return sys_fail(e, DG_ECONFIG, "proxy %s: bad port", url);
 		p->port = (int)port;
 	}
 	if (*h == 0)
-		return sys_fail(e, SYS_ECONFIG, "proxy %s: no host", url);
+		return sys_fail(e, DG_ECONFIG, "proxy %s: no host", url);
 	sys_strlcpy(p->host, h, sizeof p->host);
 	return 0;
 }
 
-static const char *http_env2(const char *lower, const char *upper)
+static const char *http_env2(char *(*env)(const char *), const char *lower, const char *upper)
 {
-	const char *v = getenv(lower);
+	const char *v = env(lower);
 
 	if (v == NULL || *v == 0)
-		v = getenv(upper);
+		v = env(upper);
 	return v && *v ? v : NULL;
 }
 
-/* Proxies from the environment, as curl and the AWS CLI read them. */
-static int http_proxy_env(http_cfg *cfg, sys_err *e)
+/* Proxies from the environment (env: getenv or the caller's), as curl and
+ * the AWS CLI read them. */
+static int http_proxy_env(http_cfg *cfg, char *(*env)(const char *), dg_error *e)
 {
 	const char *v;
 
 	memset(&cfg->http_proxy, 0, sizeof cfg->http_proxy);
 	memset(&cfg->https_proxy, 0, sizeof cfg->https_proxy);
 	cfg->no_proxy[0] = 0;
-	if ((v = http_env2("http_proxy", "HTTP_PROXY")) && http_proxy_parse(v, &cfg->http_proxy, e) < 0)
+	if ((v = http_env2(env, "http_proxy", "HTTP_PROXY")) && http_proxy_parse(v, &cfg->http_proxy, e) < 0)
 		return -1;
-	if ((v = http_env2("https_proxy", "HTTPS_PROXY")) && http_proxy_parse(v, &cfg->https_proxy, e) < 0)
+	if ((v = http_env2(env, "https_proxy", "HTTPS_PROXY")) && http_proxy_parse(v, &cfg->https_proxy, e) < 0)
 		return -1;
-	if ((v = http_env2("no_proxy", "NO_PROXY")))
+	if ((v = http_env2(env, "no_proxy", "NO_PROXY")))
 		sys_strlcpy(cfg->no_proxy, v, sizeof cfg->no_proxy);
 	return 0;
 }
@@ -2324,7 +2697,7 @@ static const http_proxy *http_route(const http_cfg *cfg, const char *host, int t
 
 /* A TCP connection to host:port, with the connect timeout. */
 static int http_tcp_connect(http_conn *c, const http_cfg *cfg, const char *host, int port,
-	sys_err *e)
+	dg_error *e)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char portstr[8];
@@ -2336,7 +2709,7 @@ static int http_tcp_connect(http_conn *c, const http_cfg *cfg, const char *host,
 	snprintf(portstr, sizeof portstr, "%d", port);
 	r = getaddrinfo(host, portstr, &hints, &res);
 	if (r != 0) {
-		sys_fail(e, SYS_ENET, "cannot resolve host '%s': %s", host,
+		sys_fail(e, DG_ENET, "cannot resolve host '%s': %s", host,
 			r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
 		e->retryable = (r == EAI_AGAIN);
 		return -1;
@@ -2347,7 +2720,7 @@ static int http_tcp_connect(http_conn *c, const http_cfg *cfg, const char *host,
 	freeaddrinfo(res);
 	if (c->fd < 0) {
 		if (c->io_errno == ECONNREFUSED)
-			return sys_fail(e, SYS_ENET, "connection refused by %s:%d", host, port);
+			return sys_fail(e, DG_ENET, "connection refused by %s:%d", host, port);
 		return http_io_fail(c, e, "cannot connect to");
 	}
 	c->timeout_ms = cfg->read_timeout_ms;
@@ -2355,7 +2728,7 @@ static int http_tcp_connect(http_conn *c, const http_cfg *cfg, const char *host,
 }
 
 /* Ask the proxy for a tunnel to the target (HTTP CONNECT). */
-static int http_connect_tunnel(http_conn *c, const http_cfg *cfg, sys_err *e)
+static int http_connect_tunnel(http_conn *c, const http_cfg *cfg, dg_error *e)
 {
 	char req[1024], line[1024];
 	const http_proxy *p = c->proxy;
@@ -2368,7 +2741,7 @@ static int http_connect_tunnel(http_conn *c, const http_cfg *cfg, sys_err *e)
 	if (http_send(c, req, strlen(req), e) < 0 || http_read_line(c, line, sizeof line, e) < 0)
 		goto fail;
 	if (sscanf(line, "HTTP/1.%*d %d", &status) != 1) {
-		sys_fail(e, SYS_EPROTO, "proxy %s:%d: bad answer to CONNECT", p->host, p->port);
+		sys_fail(e, DG_EPROTO, "proxy %s:%d: bad answer to CONNECT", p->host, p->port);
 		goto fail;
 	}
 	do {
@@ -2376,17 +2749,17 @@ static int http_connect_tunnel(http_conn *c, const http_cfg *cfg, sys_err *e)
 			goto fail;
 	} while (line[512]);
 	if (status != 200) {
-		sys_fail(e, SYS_ENET, "proxy %s:%d refused CONNECT to %s:%d: %s", p->host, p->port,
+		sys_fail(e, DG_ENET, "proxy %s:%d refused CONNECT to %s:%d: %s", p->host, p->port,
 			c->host, c->port, line + 9);
 		e->retryable = 0;
 		goto fail;
 	}
 	if (c->rlen > c->rpos) {
-		sys_fail(e, SYS_EPROTO, "proxy %s:%d sent data before the tunnel opened", p->host, p->port);
+		sys_fail(e, DG_EPROTO, "proxy %s:%d sent data before the tunnel opened", p->host, p->port);
 		goto fail;
 	}
 	c->tls = 1;
-	sys_logf(cfg->log, LOG_DEBUG, "tunnel to %s:%d through proxy %s:%d", c->host, c->port,
+	sys_logf(cfg->log, DG_LOG_DEBUG, "tunnel to %s:%d through proxy %s:%d", c->host, c->port,
 		p->host, p->port);
 	return 0;
 fail:
@@ -2395,7 +2768,7 @@ fail:
 }
 
 static int http_conn_open(http_conn *c, const http_cfg *cfg, const char *host, int port,
-	int tls, sys_err *e)
+	int tls, dg_error *e)
 {
 	unsigned char seed[32];
 	const http_proxy *proxy = http_route(cfg, host, tls);
@@ -2412,7 +2785,7 @@ static int http_conn_open(http_conn *c, const http_cfg *cfg, const char *host, i
 	if (proxy ? http_tcp_connect(c, cfg, proxy->host, proxy->port, e) < 0 :
 		http_tcp_connect(c, cfg, host, port, e) < 0)
 		return -1;
-	sys_logf(cfg->log, LOG_DEBUG, "connected to %s:%d%s%s", proxy ? proxy->host : host,
+	sys_logf(cfg->log, DG_LOG_DEBUG, "connected to %s:%d%s%s", proxy ? proxy->host : host,
 		proxy ? proxy->port : port, proxy ? " (proxy)" : "", tls ? " (TLS)" : "");
 	if (!tls)
 		return 0;
@@ -2433,14 +2806,14 @@ static int http_conn_open(http_conn *c, const http_cfg *cfg, const char *host, i
 	}
 	if (crypto_random(seed, sizeof seed) < 0) {
 		http_conn_close(c);
-		return sys_fail_errno(e, SYS_ETLS, errno, "getrandom");
+		return sys_fail_errno(e, DG_ETLS, errno, "getrandom");
 	}
 	br_ssl_engine_inject_entropy(&c->sc.eng, seed, sizeof seed);
 	/* An IP address is neither sent as SNI nor matched as a DNS name. */
 	http_parse_ip(host, c->x509.ip, &c->x509.ip_len);
 	if (!br_ssl_client_reset(&c->sc, c->x509.ip_len ? NULL : host, same)) {
 		http_conn_close(c);
-		return sys_fail(e, SYS_ETLS, "TLS setup for %s failed (BearSSL error %d)", host,
+		return sys_fail(e, DG_ETLS, "TLS setup for %s failed (BearSSL error %d)", host,
 			br_ssl_engine_last_error(&c->sc.eng));
 	}
 	br_sslio_init(&c->io, &c->sc.eng, http_sock_read, c, http_sock_write, c);
@@ -2455,7 +2828,7 @@ static int http_conn_open(http_conn *c, const http_cfg *cfg, const char *host, i
 	return 0;
 }
 
-static int http_send(http_conn *c, const void *p, size_t n, sys_err *e)
+static int http_send(http_conn *c, const void *p, size_t n, dg_error *e)
 {
 	const unsigned char *q = p;
 
@@ -2475,7 +2848,7 @@ static int http_send(http_conn *c, const void *p, size_t n, sys_err *e)
 	return 0;
 }
 
-static int http_flush(http_conn *c, sys_err *e)
+static int http_flush(http_conn *c, dg_error *e)
 {
 	if (c->tls && br_sslio_flush(&c->io) < 0)
 		return http_io_fail(c, e, "sending to");
@@ -2483,7 +2856,7 @@ static int http_flush(http_conn *c, sys_err *e)
 }
 
 /* Read more bytes into rbuf. Returns bytes read, 0 at end of stream. */
-static int http_fill(http_conn *c, sys_err *e)
+static int http_fill(http_conn *c, dg_error *e)
 {
 	int r;
 
@@ -2495,7 +2868,7 @@ static int http_fill(http_conn *c, sys_err *e)
 		c->rpos = 0;
 	}
 	if (c->rlen == sizeof c->rbuf)
-		return sys_fail(e, SYS_EPROTO, "response line from %s:%d too long", c->host,
+		return sys_fail(e, DG_EPROTO, "response line from %s:%d too long", c->host,
 			c->port);
 	if (c->tls) {
 		r = br_sslio_read(&c->io, c->rbuf + c->rlen, sizeof c->rbuf - c->rlen);
@@ -2520,7 +2893,7 @@ static int http_fill(http_conn *c, sys_err *e)
 }
 
 /* One CRLF- (or LF-) terminated line, without the terminator. */
-static int http_read_line(http_conn *c, char *line, size_t cap, sys_err *e)
+static int http_read_line(http_conn *c, char *line, size_t cap, dg_error *e)
 {
 	for (;;) {
 		unsigned char *nl = memchr(c->rbuf + c->rpos, '\n', c->rlen - c->rpos);
@@ -2532,7 +2905,7 @@ static int http_read_line(http_conn *c, char *line, size_t cap, sys_err *e)
 			if (n > 0 && c->rbuf[c->rpos + n - 1] == '\r')
 				n--;
 			if (n >= cap)
-				return sys_fail(e, SYS_EPROTO, "response line from %s:%d too long",
+				return sys_fail(e, DG_EPROTO, "response line from %s:%d too long",
 					c->host, c->port);
 			memcpy(line, c->rbuf + c->rpos, n);
 			line[n] = 0;
@@ -2544,14 +2917,14 @@ static int http_read_line(http_conn *c, char *line, size_t cap, sys_err *e)
 			return -1;
 		if (r == 0) {
 			c->io_eof = 1;
-			return sys_fail(e, SYS_ENET, "connection to %s:%d closed before the response "
+			return sys_fail(e, DG_ENET, "connection to %s:%d closed before the response "
 				"was complete", c->host, c->port);
 		}
 	}
 }
 
 /* Deliver exactly n body bytes (or, with n == UINT64_MAX, all until EOF). */
-static int http_read_body(http_conn *c, uint64_t n, const http_sink *sink, sys_err *e)
+static int http_read_body(http_conn *c, uint64_t n, const sys_sink *sink, dg_error *e)
 {
 	uint64_t got = 0;
 
@@ -2566,7 +2939,7 @@ static int http_read_body(http_conn *c, uint64_t n, const http_sink *sink, sys_e
 			if (r == 0) {
 				if (n == UINT64_MAX)
 					return 0;
-				return sys_fail(e, SYS_ENET, "connection to %s:%d closed after %" PRIu64
+				return sys_fail(e, DG_ENET, "connection to %s:%d closed after %" PRIu64
 					" of %" PRIu64 " body bytes (truncated response)", c->host,
 					c->port, got, n);
 			}
@@ -2582,7 +2955,7 @@ static int http_read_body(http_conn *c, uint64_t n, const http_sink *sink, sys_e
 	return 0;
 }
 
-static int http_read_chunked(http_conn *c, const http_sink *sink, sys_err *e)
+static int http_read_chunked(http_conn *c, const sys_sink *sink, dg_error *e)
 {
 	char line[1024];
 
@@ -2595,7 +2968,7 @@ static int http_read_chunked(http_conn *c, const http_sink *sink, sys_err *e)
 		errno = 0;
 		n = strtoull(line, &end, 16);
 		if (end == line || errno || (*end && *end != ';' && *end != ' '))
-			return sys_fail(e, SYS_EPROTO, "bad chunk header from %s:%d", c->host,
+			return sys_fail(e, DG_EPROTO, "bad chunk header from %s:%d", c->host,
 				c->port);
 		if (n == 0)
 			break;
@@ -2603,7 +2976,7 @@ static int http_read_chunked(http_conn *c, const http_sink *sink, sys_err *e)
 			http_read_line(c, line, sizeof line, e) < 0)
 			return -1;
 		if (line[0])
-			return sys_fail(e, SYS_EPROTO, "bad chunk trailer from %s:%d", c->host,
+			return sys_fail(e, DG_EPROTO, "bad chunk trailer from %s:%d", c->host,
 				c->port);
 	}
 	do {                        /* trailers, up to the empty line */
@@ -2634,7 +3007,7 @@ static void http_resp_free(http_resp *r)
 	sys_buf_free(&r->errbody);
 }
 
-static int http_errbody_write(void *ctx, const unsigned char *p, size_t n, sys_err *e)
+static int http_errbody_write(void *ctx, const unsigned char *p, size_t n, dg_error *e)
 {
 	sys_buf *b = ctx;
 
@@ -2644,52 +3017,9 @@ static int http_errbody_write(void *ctx, const unsigned char *p, size_t n, sys_e
 	return 0;
 }
 
-/* Documents read into memory (XML, JSON) are small; a larger one is a
- * server bug or an attack, not something to hold. */
-static int http_sink_buf_write(void *ctx, const unsigned char *p, size_t n, sys_err *e)
-{
-	sys_buf *b = ctx;
-
-	if (n > HTTP_DOC_MAX - b->len)
-		return sys_fail(e, SYS_EPROTO, "response document larger than %u MiB",
-			HTTP_DOC_MAX >> 20);
-	if (sys_buf_add(b, p, n) < 0)
-		return sys_fail(e, SYS_ENOMEM, "out of memory for a response body");
-	return 0;
-}
-
-/* Does the sink collect a document in memory (a sys_buf, capped)? */
-static int http_sink_is_memory(const http_sink *s)
-{
-	return s->write == http_sink_buf_write;
-}
-
-static int http_sink_buf_reset(void *ctx, sys_err *e)
-{
-	(void)e;
-	((sys_buf *)ctx)->len = 0;
-	return 0;
-}
-
-/* Feed a whole file, from offset 0, into a sink. */
-static int http_sink_copy_fd(int fd, const http_sink *out, sys_err *e)
-{
-	unsigned char buf[65536];
-	uint64_t off = 0;
-	size_t got;
-
-	do {
-		if (sys_pread_all(fd, buf, sizeof buf, off, &got, e) < 0 ||
-			(got && out->write(out->ctx, buf, got, e) < 0))
-			return -1;
-		off += got;
-	} while (got == sizeof buf);
-	return 0;
-}
-
 /* Status line and headers. Sets *keep when the connection may be reused. */
 static int http_read_head(http_conn *c, http_resp *resp, int *chunked, int *keep,
-	sys_err *e)
+	dg_error *e)
 {
 	char line[8192];
 	int minor, te;
@@ -2707,7 +3037,7 @@ static int http_read_head(http_conn *c, http_resp *resp, int *chunked, int *keep
 			if (!isprint((unsigned char)line[i]))
 				line[i] = '?';
 		line[i] = 0;
-		return sys_fail(e, SYS_EPROTO, "bad status line from %s:%d: \"%s\"", c->host,
+		return sys_fail(e, DG_EPROTO, "bad status line from %s:%d: \"%s\"", c->host,
 			c->port, line);
 	}
 	minor = line[7] - '0';
@@ -2729,7 +3059,7 @@ static int http_read_head(http_conn *c, http_resp *resp, int *chunked, int *keep
 			continue;   /* obsolete folding: the continuation is dropped */
 		colon = strchr(line, ':');
 		if (colon == NULL || colon == line)
-			return sys_fail(e, SYS_EPROTO, "malformed header line from %s:%d", c->host,
+			return sys_fail(e, DG_EPROTO, "malformed header line from %s:%d", c->host,
 				c->port);
 		*colon = 0;
 		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
@@ -2739,7 +3069,7 @@ static int http_read_head(http_conn *c, http_resp *resp, int *chunked, int *keep
 			v[--vl] = 0;
 		nl = (size_t)(colon - line);
 		if (resp->hlen + nl + vl + 2 > sizeof resp->hdrs)
-			return sys_fail(e, SYS_EPROTO, "response headers from %s:%d too large",
+			return sys_fail(e, DG_EPROTO, "response headers from %s:%d too large",
 				c->host, c->port);
 		name = resp->hdrs + resp->hlen;
 		for (size_t i = 0; i < nl; i++)
@@ -2754,7 +3084,7 @@ static int http_read_head(http_conn *c, http_resp *resp, int *chunked, int *keep
 			 * answer ends: refuse it rather than guess. */
 			if (sys_parse_u64(v, &n) < 0 || n > INT64_MAX ||
 				(resp->content_length >= 0 && (uint64_t)resp->content_length != n))
-				return sys_fail(e, SYS_EPROTO, "bad or conflicting Content-Length from %s:%d",
+				return sys_fail(e, DG_EPROTO, "bad or conflicting Content-Length from %s:%d",
 					c->host, c->port);
 			resp->content_length = (int64_t)n;
 		} else if (strcmp(name, "transfer-encoding") == 0) {
@@ -2780,7 +3110,7 @@ static int http_read_head(http_conn *c, http_resp *resp, int *chunked, int *keep
 
 /* Stream the request body: a memory block, a file range, or a file to EOF
  * in chunked coding. */
-static int http_send_body(http_conn *c, const http_cfg *cfg, const http_body *b, sys_err *e)
+static int http_send_body(http_conn *c, const http_cfg *cfg, const http_body *b, dg_error *e)
 {
 	/* Room for a chunk header before the data and CRLF after it, so one
 	 * send carries a whole chunk. */
@@ -2814,7 +3144,7 @@ static int http_send_body(http_conn *c, const http_cfg *cfg, const http_body *b,
 				return http_send(c, "0\r\n\r\n", 5, e);
 		} else {
 			if (got < want)
-				return sys_fail(e, SYS_EIO, "request body: file shrank while sending");
+				return sys_fail(e, DG_EIO, "request body: file shrank while sending");
 			if (http_send(c, buf + 16, got, e) < 0)
 				return -1;
 			if (cfg && cfg->meter)
@@ -2843,11 +3173,11 @@ static void http_client_close(http_client *c)
 
 /* A sink that reports what passes through it to the progress meter. */
 typedef struct http_metered {
-	const http_sink *inner;
+	const sys_sink *inner;
 	const http_cfg *cfg;
 } http_metered;
 
-static int http_metered_write(void *ctx, const unsigned char *p, size_t n, sys_err *e)
+static int http_metered_write(void *ctx, const unsigned char *p, size_t n, dg_error *e)
 {
 	http_metered *m = ctx;
 
@@ -2860,7 +3190,7 @@ static int http_metered_write(void *ctx, const unsigned char *p, size_t n, sys_e
 #define HTTP_EXPECT_MIN (1u << 20)
 
 static int http_do_once(http_client *cl, const http_req *req, http_resp *resp,
-	const http_sink *sink, int *stale, sys_err *e)
+	const sys_sink *sink, int *stale, dg_error *e)
 {
 	http_conn *c = cl->conn;
 	const http_body *b = req->body;
@@ -2897,7 +3227,7 @@ static int http_do_once(http_client *cl, const http_req *req, http_resp *resp,
 	}
 	if (sys_buf_adds(&head, "\r\n") < 0) {
 		sys_buf_free(&head);
-		return sys_fail(e, SYS_ENOMEM, "out of memory building a request");
+		return sys_fail(e, DG_ENOMEM, "out of memory building a request");
 	}
 	if (http_send(c, head.data, head.len, e) < 0 || http_flush(c, e) < 0) {
 		sys_buf_free(&head);
@@ -2938,10 +3268,10 @@ static int http_do_once(http_client *cl, const http_req *req, http_resp *resp,
 
 	{
 		int is_2xx = resp->status >= 200 && resp->status < 300;
-		http_sink errsink = { http_errbody_write, NULL, &resp->errbody };
+		sys_sink errsink = { http_errbody_write, NULL, &resp->errbody };
 		http_metered mt = { sink, cl->cfg };
-		http_sink metered = { http_metered_write, NULL, &mt };
-		const http_sink *out = !is_2xx || !sink ? &errsink : cl->cfg->meter ? &metered : sink;
+		sys_sink metered = { http_metered_write, NULL, &mt };
+		const sys_sink *out = !is_2xx || !sink ? &errsink : cl->cfg->meter ? &metered : sink;
 		int no_body = strcmp(req->method, "HEAD") == 0 || resp->status == 204 ||
 			resp->status == 304;
 		int r = 0;
@@ -2974,7 +3304,7 @@ static int http_do_once(http_client *cl, const http_req *req, http_resp *resp,
  * is reopened once, transparently; other failures are left to the caller's
  * retry policy. */
 static int http_do(http_client *cl, const http_req *req, http_resp *resp,
-	const http_sink *sink, sys_err *e)
+	const sys_sink *sink, dg_error *e)
 {
 	http_conn *c;
 	int attempt, stale = 0;
@@ -2982,12 +3312,12 @@ static int http_do(http_client *cl, const http_req *req, http_resp *resp,
 	if (cl->conn == NULL) {
 		cl->conn = calloc(1, sizeof *cl->conn);
 		if (cl->conn == NULL)
-			return sys_fail(e, SYS_ENOMEM, "out of memory for a connection");
+			return sys_fail(e, DG_ENOMEM, "out of memory for a connection");
 		cl->conn->fd = -1;
 	}
 	c = cl->conn;
 	if (req->tls && !cl->cfg->tls->loaded && !cl->cfg->tls->insecure)
-		return sys_fail(e, SYS_ECONFIG, "HTTPS needs a CA bundle (--ca-bundle)");
+		return sys_fail(e, DG_ECONFIG, "HTTPS needs a CA bundle (--ca-bundle)");
 	for (attempt = 0; attempt < 2; attempt++) {
 		c->io_errno = c->io_timeout = c->io_eof = c->io_slow = 0;
 		c->win_wait_ms = 0;
@@ -3009,7 +3339,7 @@ static int http_do(http_client *cl, const http_req *req, http_resp *resp,
 		http_conn_close(c);
 		if (!stale)
 			return -1;
-		sys_logf(cl->cfg->log, LOG_DEBUG, "idle connection to %s:%d was closed; reconnecting",
+		sys_logf(cl->cfg->log, DG_LOG_DEBUG, "idle connection to %s:%d was closed; reconnecting",
 			req->host, req->port);
 	}
 	return -1;
@@ -3135,35 +3465,36 @@ static int aws_ini_has_profile(const sys_buf *ini, int is_config, const char *pr
 	return 0;
 }
 
-static const char *aws_env(const char *name)
+/* The environment, if the caller gave us one. */
+static const char *aws_env(const aws_config *cfg, const char *name)
 {
-	const char *v = getenv(name);
+	const char *v = cfg->getenv ? cfg->getenv(name) : NULL;
 
 	return v && *v ? v : NULL;
 }
 
-static int aws_load_ini(const char *env, const char *rel, sys_buf *out, char *path,
-	sys_err *e)
+static int aws_load_ini(const aws_config *cfg, const char *env, const char *rel, sys_buf *out,
+	char *path, dg_error *e)
 {
-	const char *home = aws_env("HOME");
-	sys_err ignore;
+	const char *home = aws_env(cfg, "HOME");
+	dg_error ignore;
 
-	if (aws_env(env))
-		sys_strlcpy(path, aws_env(env), DG_MAX_PATH);
+	if (aws_env(cfg, env))
+		sys_strlcpy(path, aws_env(cfg, env), DG_MAX_PATH);
 	else if (home)
 		snprintf(path, DG_MAX_PATH, "%s/%s", home, rel);
 	else
 		return 0;
-	if (sys_read_file(path, 1u << 20, out, &ignore) < 0 && ignore.code != SYS_ENOTFOUND) {
+	if (sys_read_file(path, 1u << 20, out, &ignore) < 0 && ignore.code != DG_ENOTFOUND) {
 		*e = ignore;
-		e->code = SYS_ECONFIG;
+		e->code = DG_ECONFIG;
 		return -1;
 	}
 	return 0;
 }
 
 /* Split an http(s) URL into scheme, host, port, and path with query. */
-static int aws_parse_url(const char *url, aws_url *u, sys_err *e)
+static int aws_parse_url(const char *url, aws_url *u, dg_error *e)
 {
 	const char *p = url, *host, *host_end, *slash;
 	size_t n;
@@ -3174,14 +3505,14 @@ static int aws_parse_url(const char *url, aws_url *u, sys_err *e)
 	else if (strncasecmp(p, "http://", 7) == 0)
 		u->tls = 0, p += 7;
 	else
-		return sys_fail(e, SYS_EUSAGE, "URL '%s' must start with http:// or https://", url);
+		return sys_fail(e, DG_EUSAGE, "URL '%s' must start with http:// or https://", url);
 	u->port = u->tls ? 443 : 80;
 	slash = p + strcspn(p, "/?");
 	if (*p == '[') {
 		host = p + 1;
 		host_end = memchr(host, ']', (size_t)(slash - host));
 		if (host_end == NULL)
-			return sys_fail(e, SYS_EUSAGE, "URL '%s': bad IPv6 address", url);
+			return sys_fail(e, DG_EUSAGE, "URL '%s': bad IPv6 address", url);
 		p = host_end + 1;
 	} else {
 		host = p;
@@ -3192,7 +3523,7 @@ static int aws_parse_url(const char *url, aws_url *u, sys_err *e)
 	}
 	n = (size_t)(host_end - host);
 	if (n == 0 || n >= sizeof u->host)
-		return sys_fail(e, SYS_EUSAGE, "URL '%s' has no valid host", url);
+		return sys_fail(e, DG_EUSAGE, "URL '%s' has no valid host", url);
 	memcpy(u->host, host, n);
 	u->host[n] = 0;
 	if (*p == ':') {
@@ -3200,19 +3531,19 @@ static int aws_parse_url(const char *url, aws_url *u, sys_err *e)
 		long port = strtol(p + 1, &end, 10);
 
 		if (end != slash || port <= 0 || port > 65535)
-			return sys_fail(e, SYS_EUSAGE, "URL '%s' has a bad port", url);
+			return sys_fail(e, DG_EUSAGE, "URL '%s' has a bad port", url);
 		u->port = (int)port;
 	} else if (p != slash) {
-		return sys_fail(e, SYS_EUSAGE, "URL '%s' is malformed", url);
+		return sys_fail(e, DG_EUSAGE, "URL '%s' is malformed", url);
 	}
 	if ((size_t)snprintf(u->path, sizeof u->path, "%s%s", *slash == '/' ? "" : "/", slash) >=
 		sizeof u->path)
-		return sys_fail(e, SYS_EUSAGE, "URL '%s' has too long a path", url);
+		return sys_fail(e, DG_EUSAGE, "URL '%s' has too long a path", url);
 	return 0;
 }
 
 /* The S3 endpoint: host, port, scheme and a base path without its slash. */
-static int aws_parse_endpoint(aws_config *cfg, const char *url, sys_err *e)
+static int aws_parse_endpoint(aws_config *cfg, const char *url, dg_error *e)
 {
 	aws_url u;
 	size_t n;
@@ -3226,69 +3557,64 @@ static int aws_parse_endpoint(aws_config *cfg, const char *url, sys_err *e)
 	while (n && u.path[n - 1] == '/')
 		n--;
 	if (n >= sizeof cfg->endpoint_path)
-		return sys_fail(e, SYS_EUSAGE, "endpoint URL '%s' has too long a path", url);
+		return sys_fail(e, DG_EUSAGE, "endpoint URL '%s' has too long a path", url);
 	memcpy(cfg->endpoint_path, u.path, n);
 	cfg->endpoint_path[n] = 0;
 	return 0;
 }
 
-static int aws_config_load(aws_config *cfg, const aws_opts *o, sys_err *e)
+/* The two ini files of the profile's settings. */
+typedef struct aws_files {
+	sys_buf creds, conf;
+	char creds_path[DG_MAX_PATH], conf_path[DG_MAX_PATH];
+} aws_files;
+
+/* Credentials, in the AWS CLI's order: explicit keys, environment (unless
+ * --profile), web identity, credentials file, credential_process, config
+ * file, container, EC2 instance metadata. The last four are fetched by
+ * aws_resolve, once trust anchors are loaded. */
+static void aws_load_creds(aws_config *cfg, const aws_opts *o, const aws_files *f)
 {
-	sys_buf creds = { 0 }, conf = { 0 };
-	char creds_path[DG_MAX_PATH] = "", conf_path[DG_MAX_PATH] = "", v[DG_MAX_PATH];
 	const char *s;
-	int rc = -1;
 
-	memset(cfg, 0, sizeof *cfg);
-	cfg->verify_ssl = !o->no_verify_ssl;
-	if (o->profile)
-		sys_strlcpy(cfg->profile, o->profile, sizeof cfg->profile), cfg->profile_explicit = 1;
-	else if ((s = aws_env("AWS_PROFILE")) || (s = aws_env("AWS_DEFAULT_PROFILE")))
-		sys_strlcpy(cfg->profile, s, sizeof cfg->profile);
-	else
-		sys_strlcpy(cfg->profile, "default", sizeof cfg->profile);
-
-	if (aws_load_ini("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials", &creds, creds_path, e) < 0 ||
-		aws_load_ini("AWS_CONFIG_FILE", ".aws/config", &conf, conf_path, e) < 0)
-		goto done;
-	if (strcmp(cfg->profile, "default") != 0 && !aws_ini_has_profile(&creds, 0, cfg->profile) &&
-		!aws_ini_has_profile(&conf, 1, cfg->profile)) {
-		sys_fail(e, SYS_ECONFIG, "the config profile (%s) could not be found", cfg->profile);
-		goto done;
-	}
-
-	/* Credentials, in the AWS CLI's order: environment (unless --profile),
-	 * web identity, credentials file, credential_process, config file,
-	 * container, EC2 instance metadata. The last four are fetched by
-	 * aws_resolve, once trust anchors are loaded. */
-	cfg->imds_off = (s = aws_env("AWS_EC2_METADATA_DISABLED")) && strcasecmp(s, "true") == 0;
-	cfg->ec2_detection = !((s = aws_env("DG_DISABLE_EC2_DETECTION")) &&
+	cfg->imds_off = (s = aws_env(cfg, "AWS_EC2_METADATA_DISABLED")) && strcasecmp(s, "true") == 0;
+	cfg->ec2_detection = !((s = aws_env(cfg, "DG_DISABLE_EC2_DETECTION")) &&
 		(strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0));
-	if ((s = aws_env("AWS_ROLE_SESSION_NAME")) ||
-		aws_profile_get(&conf, 1, cfg->profile, "role_session_name", cfg->session_name,
+	if ((s = aws_env(cfg, "AWS_ROLE_SESSION_NAME")) ||
+		aws_profile_get(&f->conf, 1, cfg->profile, "role_session_name", cfg->session_name,
 			sizeof cfg->session_name))
 		sys_strlcpy(cfg->session_name, s ? s : cfg->session_name, sizeof cfg->session_name);
 	else
 		snprintf(cfg->session_name, sizeof cfg->session_name, "deltaglider-%ld", (long)time(NULL));
-	if (!cfg->profile_explicit && aws_env("AWS_ACCESS_KEY_ID") && aws_env("AWS_SECRET_ACCESS_KEY")) {
-		sys_strlcpy(cfg->creds.access_key, aws_env("AWS_ACCESS_KEY_ID"), sizeof cfg->creds.access_key);
-		sys_strlcpy(cfg->creds.secret_key, aws_env("AWS_SECRET_ACCESS_KEY"),
+	if (o->access_key && o->secret_key) {
+		sys_strlcpy(cfg->creds.access_key, o->access_key, sizeof cfg->creds.access_key);
+		sys_strlcpy(cfg->creds.secret_key, o->secret_key, sizeof cfg->creds.secret_key);
+		sys_strlcpy(cfg->creds.token, o->token ? o->token : "", sizeof cfg->creds.token);
+		sys_strlcpy(cfg->creds.source, "configuration", sizeof cfg->creds.source);
+		cfg->have_creds = 1;
+	} else if (!cfg->profile_explicit && aws_env(cfg, "AWS_ACCESS_KEY_ID") &&
+		aws_env(cfg, "AWS_SECRET_ACCESS_KEY")) {
+		sys_strlcpy(cfg->creds.access_key, aws_env(cfg, "AWS_ACCESS_KEY_ID"),
+			sizeof cfg->creds.access_key);
+		sys_strlcpy(cfg->creds.secret_key, aws_env(cfg, "AWS_SECRET_ACCESS_KEY"),
 			sizeof cfg->creds.secret_key);
-		if ((s = aws_env("AWS_SESSION_TOKEN")) || (s = aws_env("AWS_SECURITY_TOKEN")))
+		if ((s = aws_env(cfg, "AWS_SESSION_TOKEN")) || (s = aws_env(cfg, "AWS_SECURITY_TOKEN")))
 			sys_strlcpy(cfg->creds.token, s, sizeof cfg->creds.token);
 		sys_strlcpy(cfg->creds.source, "environment", sizeof cfg->creds.source);
 		cfg->have_creds = 1;
-	} else if (!cfg->profile_explicit && aws_env("AWS_WEB_IDENTITY_TOKEN_FILE") &&
-		aws_env("AWS_ROLE_ARN")) {
-		sys_strlcpy(cfg->token_file, aws_env("AWS_WEB_IDENTITY_TOKEN_FILE"), sizeof cfg->token_file);
-		sys_strlcpy(cfg->role_arn, aws_env("AWS_ROLE_ARN"), sizeof cfg->role_arn);
+	} else if (!cfg->profile_explicit && aws_env(cfg, "AWS_WEB_IDENTITY_TOKEN_FILE") &&
+		aws_env(cfg, "AWS_ROLE_ARN")) {
+		sys_strlcpy(cfg->token_file, aws_env(cfg, "AWS_WEB_IDENTITY_TOKEN_FILE"),
+			sizeof cfg->token_file);
+		sys_strlcpy(cfg->role_arn, aws_env(cfg, "AWS_ROLE_ARN"), sizeof cfg->role_arn);
 		cfg->creds_kind = AWS_CREDS_WEB_IDENTITY;
-	} else if (aws_profile_get(&conf, 1, cfg->profile, "web_identity_token_file",
+	} else if (aws_profile_get(&f->conf, 1, cfg->profile, "web_identity_token_file",
 			cfg->token_file, sizeof cfg->token_file) &&
-		aws_profile_get(&conf, 1, cfg->profile, "role_arn", cfg->role_arn, sizeof cfg->role_arn)) {
+		aws_profile_get(&f->conf, 1, cfg->profile, "role_arn", cfg->role_arn,
+			sizeof cfg->role_arn)) {
 		cfg->creds_kind = AWS_CREDS_WEB_IDENTITY;
 	} else {
-		const sys_buf *files[2] = { &creds, &conf };
+		const sys_buf *files[2] = { &f->creds, &f->conf };
 		const char *names[2] = { "shared credentials file", "config file" };
 
 		for (int i = 0; i < 2 && !cfg->have_creds && !cfg->creds_kind; i++) {
@@ -3300,45 +3626,53 @@ static int aws_config_load(aws_config *cfg, const aws_opts *o, sys_err *e)
 					cfg->creds.token, sizeof cfg->creds.token);
 				sys_strlcpy(cfg->creds.source, names[i], sizeof cfg->creds.source);
 				cfg->have_creds = 1;
-			} else if (i == 0 && (aws_profile_get(&creds, 0, cfg->profile, "credential_process",
-					cfg->process, sizeof cfg->process) ||
-				aws_profile_get(&conf, 1, cfg->profile, "credential_process", cfg->process,
+			} else if (i == 0 && (aws_profile_get(&f->creds, 0, cfg->profile,
+					"credential_process", cfg->process, sizeof cfg->process) ||
+				aws_profile_get(&f->conf, 1, cfg->profile, "credential_process", cfg->process,
 					sizeof cfg->process))) {
 				cfg->creds_kind = AWS_CREDS_PROCESS;
 			}
 		}
 		if (!cfg->have_creds && !cfg->creds_kind) {
-			if (aws_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") ||
-				aws_env("AWS_CONTAINER_CREDENTIALS_FULL_URI"))
+			if (aws_env(cfg, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") ||
+				aws_env(cfg, "AWS_CONTAINER_CREDENTIALS_FULL_URI"))
 				cfg->creds_kind = AWS_CREDS_CONTAINER;
 			else if (!cfg->imds_off)
 				cfg->creds_kind = AWS_CREDS_IMDS;
 		}
 	}
+}
+
+/* Region, endpoint, addressing style and trust anchors. */
+static int aws_load_endpoint(aws_config *cfg, const aws_opts *o, const aws_files *f, dg_error *e)
+{
+	const char *s;
+	char v[64];
 
 	cfg->region_known = 1;
 	if (o->region)
 		sys_strlcpy(cfg->region, o->region, sizeof cfg->region);
-	else if ((s = aws_env("AWS_REGION")) || (s = aws_env("AWS_DEFAULT_REGION")))
+	else if ((s = aws_env(cfg, "AWS_REGION")) || (s = aws_env(cfg, "AWS_DEFAULT_REGION")))
 		sys_strlcpy(cfg->region, s, sizeof cfg->region);
-	else if (!aws_profile_get(&conf, 1, cfg->profile, "region", cfg->region, sizeof cfg->region)) {
+	else if (!aws_profile_get(&f->conf, 1, cfg->profile, "region", cfg->region,
+			sizeof cfg->region)) {
 		sys_strlcpy(cfg->region, "us-east-1", sizeof cfg->region);
 		cfg->region_known = 0;   /* EC2 metadata may know better */
 	}
 
 	if (o->endpoint)
 		sys_strlcpy(cfg->endpoint, o->endpoint, sizeof cfg->endpoint);
-	else if (!aws_env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) {
-		if ((s = aws_env("AWS_ENDPOINT_URL_S3")) || (s = aws_env("AWS_ENDPOINT_URL")))
+	else if (!aws_env(cfg, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) {
+		if ((s = aws_env(cfg, "AWS_ENDPOINT_URL_S3")) || (s = aws_env(cfg, "AWS_ENDPOINT_URL")))
 			sys_strlcpy(cfg->endpoint, s, sizeof cfg->endpoint);
-		else if (!aws_profile_get(&conf, 1, cfg->profile, "s3.endpoint_url", cfg->endpoint,
+		else if (!aws_profile_get(&f->conf, 1, cfg->profile, "s3.endpoint_url", cfg->endpoint,
 				sizeof cfg->endpoint))
-			aws_profile_get(&conf, 1, cfg->profile, "endpoint_url", cfg->endpoint,
+			aws_profile_get(&f->conf, 1, cfg->profile, "endpoint_url", cfg->endpoint,
 				sizeof cfg->endpoint);
 	}
 	if (cfg->endpoint[0]) {
 		if (aws_parse_endpoint(cfg, cfg->endpoint, e) < 0)
-			goto done;
+			return -1;
 	} else {
 		snprintf(cfg->endpoint_host, sizeof cfg->endpoint_host, "s3.%s.amazonaws.com",
 			cfg->region);
@@ -3347,7 +3681,7 @@ static int aws_config_load(aws_config *cfg, const aws_opts *o, sys_err *e)
 	}
 
 	cfg->addressing = AWS_ADDR_AUTO;
-	if (aws_profile_get(&conf, 1, cfg->profile, "s3.addressing_style", v, sizeof v)) {
+	if (aws_profile_get(&f->conf, 1, cfg->profile, "s3.addressing_style", v, sizeof v)) {
 		if (strcmp(v, "path") == 0)
 			cfg->addressing = AWS_ADDR_PATH;
 		else if (strcmp(v, "virtual") == 0)
@@ -3356,45 +3690,79 @@ static int aws_config_load(aws_config *cfg, const aws_opts *o, sys_err *e)
 
 	if (o->ca_bundle)
 		sys_strlcpy(cfg->ca_bundle, o->ca_bundle, sizeof cfg->ca_bundle);
-	else if ((s = aws_env("AWS_CA_BUNDLE")))
+	else if ((s = aws_env(cfg, "AWS_CA_BUNDLE")))
 		sys_strlcpy(cfg->ca_bundle, s, sizeof cfg->ca_bundle);
-	else if (!aws_profile_get(&conf, 1, cfg->profile, "ca_bundle", cfg->ca_bundle,
+	else if (!aws_profile_get(&f->conf, 1, cfg->profile, "ca_bundle", cfg->ca_bundle,
 			sizeof cfg->ca_bundle)) {
-		if ((s = aws_env("SSL_CERT_FILE")))
+		if ((s = aws_env(cfg, "SSL_CERT_FILE")))
 			sys_strlcpy(cfg->ca_bundle, s, sizeof cfg->ca_bundle);
 		else
 			sys_strlcpy(cfg->ca_bundle, "/etc/ssl/certs/ca-certificates.crt",
 				sizeof cfg->ca_bundle);
 	}
+	return 0;
+}
+
+/* Retries and multipart sizes. */
+static int aws_load_limits(aws_config *cfg, const aws_files *f, dg_error *e)
+{
+	const char *s;
+	char v[64];
+	uint64_t n;
 
 	cfg->max_attempts = 3;
-	if ((s = aws_env("AWS_MAX_ATTEMPTS")) ||
-		(aws_profile_get(&conf, 1, cfg->profile, "max_attempts", v, sizeof v) && (s = v))) {
-		uint64_t n;
-
-		if (sys_parse_u64(s, &n) < 0 || n < 1 || n > 20) {
-			sys_fail(e, SYS_ECONFIG, "max attempts must be between 1 and 20, not '%s'", s);
-			goto done;
-		}
+	if ((s = aws_env(cfg, "AWS_MAX_ATTEMPTS")) ||
+		(aws_profile_get(&f->conf, 1, cfg->profile, "max_attempts", v, sizeof v) && (s = v))) {
+		if (sys_parse_u64(s, &n) < 0 || n < 1 || n > 20)
+			return sys_fail(e, DG_ECONFIG, "max attempts must be between 1 and 20, not '%s'", s);
 		cfg->max_attempts = (int)n;
 	}
-
 	cfg->mp_threshold = cfg->mp_chunksize = 8u << 20;
-	if (aws_profile_get(&conf, 1, cfg->profile, "s3.multipart_threshold", v, sizeof v) &&
-		sys_parse_size(v, &cfg->mp_threshold) < 0) {
-		sys_fail(e, SYS_ECONFIG, "%s: bad s3.multipart_threshold '%s'", conf_path, v);
+	if (aws_profile_get(&f->conf, 1, cfg->profile, "s3.multipart_threshold", v, sizeof v) &&
+		sys_parse_size(v, &cfg->mp_threshold) < 0)
+		return sys_fail(e, DG_ECONFIG, "%s: bad s3.multipart_threshold '%s'", f->conf_path, v);
+	if (aws_profile_get(&f->conf, 1, cfg->profile, "s3.multipart_chunksize", v, sizeof v) &&
+		(sys_parse_size(v, &cfg->mp_chunksize) < 0 || cfg->mp_chunksize < (5u << 20)))
+		return sys_fail(e, DG_ECONFIG, "%s: s3.multipart_chunksize '%s' is not a size of at "
+			"least 5MB", f->conf_path, v);
+	return 0;
+}
+
+static int aws_config_load(aws_config *cfg, const aws_opts *o, dg_error *e)
+{
+	aws_files *f = calloc(1, sizeof *f);
+	const char *s;
+	int rc = -1;
+
+	memset(cfg, 0, sizeof *cfg);
+	if (f == NULL)
+		return sys_fail(e, DG_ENOMEM, "out of memory");
+	cfg->getenv = o->getenv;
+	cfg->verify_ssl = !o->no_verify_ssl;
+	if (o->profile)
+		sys_strlcpy(cfg->profile, o->profile, sizeof cfg->profile), cfg->profile_explicit = 1;
+	else if ((s = aws_env(cfg, "AWS_PROFILE")) || (s = aws_env(cfg, "AWS_DEFAULT_PROFILE")))
+		sys_strlcpy(cfg->profile, s, sizeof cfg->profile);
+	else
+		sys_strlcpy(cfg->profile, "default", sizeof cfg->profile);
+
+	if (aws_load_ini(cfg, "AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials", &f->creds,
+			f->creds_path, e) < 0 ||
+		aws_load_ini(cfg, "AWS_CONFIG_FILE", ".aws/config", &f->conf, f->conf_path, e) < 0)
+		goto done;
+	if (strcmp(cfg->profile, "default") != 0 && !aws_ini_has_profile(&f->creds, 0, cfg->profile) &&
+		!aws_ini_has_profile(&f->conf, 1, cfg->profile)) {
+		sys_fail(e, DG_ECONFIG, "the config profile (%s) could not be found", cfg->profile);
 		goto done;
 	}
-	if (aws_profile_get(&conf, 1, cfg->profile, "s3.multipart_chunksize", v, sizeof v) &&
-		(sys_parse_size(v, &cfg->mp_chunksize) < 0 || cfg->mp_chunksize < (5u << 20))) {
-		sys_fail(e, SYS_ECONFIG, "%s: s3.multipart_chunksize '%s' is not a size of at "
-			"least 5MB", conf_path, v);
+	aws_load_creds(cfg, o, f);
+	if (aws_load_endpoint(cfg, o, f, e) < 0 || aws_load_limits(cfg, f, e) < 0)
 		goto done;
-	}
 	rc = 0;
 done:
-	sys_buf_free(&creds);
-	sys_buf_free(&conf);
+	sys_buf_free(&f->creds);
+	sys_buf_free(&f->conf);
+	free(f);
 	return rc;
 }
 
@@ -3404,18 +3772,18 @@ done:
  * any answer lands in out. */
 static int aws_fetch(const http_cfg *hc, const char *method, const aws_url *u,
 	const http_hdr *hdrs, size_t nhdrs, const char *body, sys_buf *out, int *status,
-	sys_err *e)
+	dg_error *e)
 {
 	http_client cl;
 	http_resp *r = calloc(1, sizeof *r);
 	http_body b = { (const unsigned char *)body, -1, 0, body ? strlen(body) : 0, 0 };
-	http_sink sink = { http_sink_buf_write, http_sink_buf_reset, out };
+	sys_sink sink = { sys_sink_buf_write, sys_sink_buf_reset, out };
 	http_req req = { method, u->host, u->port, u->tls, u->path, hdrs, nhdrs, body ? &b : NULL,
 		1, 0 };
 	int rc;
 
 	if (r == NULL)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	http_client_init(&cl, hc);
 	out->len = 0;
 	rc = http_do(&cl, &req, r, &sink, e);
@@ -3433,7 +3801,7 @@ static int aws_fetch(const http_cfg *hc, const char *method, const aws_url *u,
 /* Keys from a JSON document (credential_process, containers, EC2): the
  * key names differ only for the session token. Every value is checked. */
 static int aws_creds_json(const char *js, size_t len, const char *token_key, aws_creds *c,
-	time_t *expires, const char *what, sys_err *e)
+	time_t *expires, const char *what, dg_error *e)
 {
 	jsmntok_t tok[64];
 	jsmn_parser p;
@@ -3443,42 +3811,42 @@ static int aws_creds_json(const char *js, size_t len, const char *token_key, aws
 	jsmn_init(&p);
 	n = jsmn_parse(&p, js, len, tok, sizeof tok / sizeof tok[0]);
 	if (n < 1 || tok[0].type != JSMN_OBJECT)
-		return sys_fail(e, SYS_ECONFIG, "%s: malformed JSON", what);
+		return sys_fail(e, DG_ECONFIG, "%s: malformed JSON", what);
 	if ((i = sys_json_find(js, tok, n, 0, "Code")) >= 0 &&
 		(sys_json_string(js, &tok[i], v, sizeof v) < 0 || strcmp(v, "Success") != 0))
-		return sys_fail(e, SYS_ECONFIG, "%s: answer code is not Success", what);
+		return sys_fail(e, DG_ECONFIG, "%s: answer code is not Success", what);
 	if ((i = sys_json_find(js, tok, n, 0, "Version")) >= 0 &&
 		(len = (size_t)(tok[i].end - tok[i].start), len != 1 || js[tok[i].start] != '1'))
-		return sys_fail(e, SYS_ECONFIG, "%s: unsupported Version (want 1)", what);
+		return sys_fail(e, DG_ECONFIG, "%s: unsupported Version (want 1)", what);
 	memset(c, 0, sizeof *c);
 	if ((i = sys_json_find(js, tok, n, 0, "AccessKeyId")) < 0 ||
 		sys_json_string(js, &tok[i], c->access_key, sizeof c->access_key) < 0 || !c->access_key[0] ||
 		(i = sys_json_find(js, tok, n, 0, "SecretAccessKey")) < 0 ||
 		sys_json_string(js, &tok[i], c->secret_key, sizeof c->secret_key) < 0 || !c->secret_key[0])
-		return sys_fail(e, SYS_ECONFIG, "%s: no valid AccessKeyId and SecretAccessKey", what);
+		return sys_fail(e, DG_ECONFIG, "%s: no valid AccessKeyId and SecretAccessKey", what);
 	if ((i = sys_json_find(js, tok, n, 0, token_key)) >= 0 &&
 		sys_json_string(js, &tok[i], c->token, sizeof c->token) < 0)
-		return sys_fail(e, SYS_ECONFIG, "%s: invalid %s", what, token_key);
+		return sys_fail(e, DG_ECONFIG, "%s: invalid %s", what, token_key);
 	*expires = 0;
 	if ((i = sys_json_find(js, tok, n, 0, "Expiration")) >= 0) {
 		if (sys_json_string(js, &tok[i], v, sizeof v) < 0 || sys_time_parse(v, expires) < 0)
-			return sys_fail(e, SYS_ECONFIG, "%s: invalid Expiration", what);
+			return sys_fail(e, DG_ECONFIG, "%s: invalid Expiration", what);
 	}
 	for (const char *k = c->access_key; *k; k++)
 		if (!isalnum((unsigned char)*k))
-			return sys_fail(e, SYS_ECONFIG, "%s: AccessKeyId is not alphanumeric", what);
+			return sys_fail(e, DG_ECONFIG, "%s: AccessKeyId is not alphanumeric", what);
 	for (const char *k = c->secret_key; *k; k++)
 		if (!isgraph((unsigned char)*k))
-			return sys_fail(e, SYS_ECONFIG, "%s: SecretAccessKey has invalid characters", what);
+			return sys_fail(e, DG_ECONFIG, "%s: SecretAccessKey has invalid characters", what);
 	for (const char *k = c->token; *k; k++)
 		if (!isgraph((unsigned char)*k))
-			return sys_fail(e, SYS_ECONFIG, "%s: the session token has invalid characters", what);
+			return sys_fail(e, DG_ECONFIG, "%s: the session token has invalid characters", what);
 	return 0;
 }
 
 /* credential_process: a command, split like a shell would (quotes, no
  * expansion) and run without one, whose stdout is the JSON. */
-static int aws_creds_process(aws_config *cfg, sys_err *e)
+static int aws_creds_process(aws_config *cfg, dg_error *e)
 {
 	char buf[1024], *argv[64], *p = buf, *o;
 	sys_buf out = { 0 };
@@ -3507,14 +3875,14 @@ static int aws_creds_process(aws_config *cfg, sys_err *e)
 	}
 	argv[argc] = NULL;
 	if (argc == 0)
-		return sys_fail(e, SYS_ECONFIG, "credential_process is empty");
+		return sys_fail(e, DG_ECONFIG, "credential_process is empty");
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return sys_fail_errno(e, SYS_ECONFIG, errno, "credential_process");
+		return sys_fail_errno(e, DG_ECONFIG, errno, "credential_process");
 	pid = fork();
 	if (pid < 0) {
 		close(pipefd[0]);
 		close(pipefd[1]);
-		return sys_fail_errno(e, SYS_ECONFIG, errno, "credential_process");
+		return sys_fail_errno(e, DG_ECONFIG, errno, "credential_process");
 	}
 	if (pid == 0) {
 		dup2(pipefd[1], 1);
@@ -3535,7 +3903,7 @@ static int aws_creds_process(aws_config *cfg, sys_err *e)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		sys_fail(e, SYS_ECONFIG, "credential_process %s failed (exit status %d)", argv[0],
+		sys_fail(e, DG_ECONFIG, "credential_process %s failed (exit status %d)", argv[0],
 			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		goto done;
 	}
@@ -3551,7 +3919,7 @@ done:
 }
 
 /* AssumeRoleWithWebIdentity: a token file (EKS IRSA) exchanged at STS. */
-static int aws_creds_web_identity(aws_config *cfg, const http_cfg *hc, sys_err *e)
+static int aws_creds_web_identity(aws_config *cfg, const http_cfg *hc, dg_error *e)
 {
 	char url[512], exp[64];
 	const char *v;
@@ -3563,12 +3931,12 @@ static int aws_creds_web_identity(aws_config *cfg, const http_cfg *hc, sys_err *
 
 	if (sys_read_file(cfg->token_file, 1u << 20, &token, e) < 0) {
 		sys_err_prefix(e, "web identity token: ");
-		e->code = SYS_ECONFIG;
+		e->code = DG_ECONFIG;
 		goto done;
 	}
 	while (token.len && isspace((unsigned char)token.data[token.len - 1]))
 		token.data[--token.len] = 0;
-	if ((v = aws_env("AWS_ENDPOINT_URL_STS")) || (v = aws_env("AWS_ENDPOINT_URL")))
+	if ((v = aws_env(cfg, "AWS_ENDPOINT_URL_STS")) || (v = aws_env(cfg, "AWS_ENDPOINT_URL")))
 		sys_strlcpy(url, v, sizeof url);
 	else
 		snprintf(url, sizeof url, "https://sts.%s.amazonaws.com/", cfg->region);
@@ -3580,7 +3948,7 @@ static int aws_creds_web_identity(aws_config *cfg, const http_cfg *hc, sys_err *
 	aws_uri_encode(&body, cfg->session_name, 0);
 	sys_buf_adds(&body, "&Version=2011-06-15&WebIdentityToken=");
 	if (aws_uri_encode(&body, token.data ? token.data : "", 0) < 0) {
-		sys_fail(e, SYS_ENOMEM, "out of memory");
+		sys_fail(e, DG_ENOMEM, "out of memory");
 		goto done;
 	}
 	if (aws_fetch(hc, "POST", &u, &h, 1, body.data, &out, &status, e) < 0) {
@@ -3588,7 +3956,7 @@ static int aws_creds_web_identity(aws_config *cfg, const http_cfg *hc, sys_err *
 		goto done;
 	}
 	if (out.len == 0 || xml_root(out.data, out.len, &root) < 0) {
-		sys_fail(e, SYS_ECONFIG, "STS AssumeRoleWithWebIdentity: HTTP %d, no XML answer", status);
+		sys_fail(e, DG_ECONFIG, "STS AssumeRoleWithWebIdentity: HTTP %d, no XML answer", status);
 		goto done;
 	}
 	if (status != 200) {
@@ -3599,7 +3967,7 @@ static int aws_creds_web_identity(aws_config *cfg, const http_cfg *hc, sys_err *
 			xml_child_text(&err, "Code", code, sizeof code);
 			xml_child_text(&err, "Message", msg, sizeof msg);
 		}
-		sys_fail(e, SYS_ECONFIG, "STS AssumeRoleWithWebIdentity for %s: %s: %s", cfg->role_arn,
+		sys_fail(e, DG_ECONFIG, "STS AssumeRoleWithWebIdentity for %s: %s: %s", cfg->role_arn,
 			code[0] ? code : "error", msg);
 		goto done;
 	}
@@ -3612,7 +3980,7 @@ static int aws_creds_web_identity(aws_config *cfg, const http_cfg *hc, sys_err *
 		xml_child_text(&cr, "Expiration", exp, sizeof exp) != 1 ||
 		sys_time_parse(exp, &cfg->expiration) < 0 || !cfg->creds.access_key[0] ||
 		!cfg->creds.secret_key[0] || !cfg->creds.token[0]) {
-		sys_fail(e, SYS_ECONFIG, "STS AssumeRoleWithWebIdentity: incomplete credentials");
+		sys_fail(e, DG_ECONFIG, "STS AssumeRoleWithWebIdentity: incomplete credentials");
 		goto done;
 	}
 	sys_strlcpy(cfg->creds.source, "web identity (STS)", sizeof cfg->creds.source);
@@ -3626,7 +3994,7 @@ done:
 }
 
 /* ECS task roles and EKS Pod Identity: a local HTTP endpoint. */
-static int aws_creds_container(aws_config *cfg, const http_cfg *hc, sys_err *e)
+static int aws_creds_container(aws_config *cfg, const http_cfg *hc, dg_error *e)
 {
 	char url[1024], auth[4096] = "";
 	const char *v;
@@ -3635,37 +4003,37 @@ static int aws_creds_container(aws_config *cfg, const http_cfg *hc, sys_err *e)
 	aws_url u;
 	int status, rc = -1;
 
-	if ((v = aws_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")))
+	if ((v = aws_env(cfg, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")))
 		snprintf(url, sizeof url, "http://169.254.170.2%s", v);
 	else
-		sys_strlcpy(url, aws_env("AWS_CONTAINER_CREDENTIALS_FULL_URI"), sizeof url);
+		sys_strlcpy(url, aws_env(cfg, "AWS_CONTAINER_CREDENTIALS_FULL_URI"), sizeof url);
 	if (aws_parse_url(url, &u, e) < 0)
 		goto done;
 	/* Plain HTTP only to the container agent's addresses or loopback. */
 	if (!u.tls && strcmp(u.host, "169.254.170.2") != 0 && strcmp(u.host, "169.254.170.23") != 0 &&
 		strcmp(u.host, "fd00:ec2::23") != 0 && strcmp(u.host, "localhost") != 0 &&
 		strncmp(u.host, "127.", 4) != 0 && strcmp(u.host, "::1") != 0) {
-		sys_fail(e, SYS_ECONFIG, "container credentials URI %s: plain HTTP only to loopback or "
+		sys_fail(e, DG_ECONFIG, "container credentials URI %s: plain HTTP only to loopback or "
 			"the container agent", url);
 		goto done;
 	}
-	if ((v = aws_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"))) {
+	if ((v = aws_env(cfg, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"))) {
 		if (sys_read_file(v, sizeof auth - 1, &tok, e) < 0) {
-			e->code = SYS_ECONFIG;
+			e->code = DG_ECONFIG;
 			goto done;
 		}
 		snprintf(auth, sizeof auth, "%.*s", (int)strcspn(tok.data ? tok.data : "", "\r\n"),
 			tok.data ? tok.data : "");
-	} else if ((v = aws_env("AWS_CONTAINER_AUTHORIZATION_TOKEN"))) {
+	} else if ((v = aws_env(cfg, "AWS_CONTAINER_AUTHORIZATION_TOKEN"))) {
 		sys_strlcpy(auth, v, sizeof auth);
 	}
 	if (aws_fetch(hc, "GET", &u, &h, auth[0] ? 1 : 0, NULL, &out, &status, e) < 0) {
 		sys_err_prefix(e, "container credentials: ");
-		e->code = SYS_ECONFIG;
+		e->code = DG_ECONFIG;
 		goto done;
 	}
 	if (status != 200) {
-		sys_fail(e, SYS_ECONFIG, "container credentials %s: HTTP %d", url, status);
+		sys_fail(e, DG_ECONFIG, "container credentials %s: HTTP %d", url, status);
 		goto done;
 	}
 	if (aws_creds_json(out.data ? out.data : "", out.len, "Token", &cfg->creds, &cfg->expiration,
@@ -3684,7 +4052,7 @@ done:
  * service that does not answer within a second is absent, and asked no
  * more in this process. */
 static int aws_imds_get(aws_config *cfg, const http_cfg *hc, const char *path, sys_buf *out,
-	sys_err *e)
+	dg_error *e)
 {
 	char base[256], token[256];
 	const char *v;
@@ -3695,13 +4063,13 @@ static int aws_imds_get(aws_config *cfg, const http_cfg *hc, const char *path, s
 	uint64_t secs = 1;
 
 	if (cfg->imds_absent)
-		return sys_fail(e, SYS_ENOTFOUND, "no EC2 instance metadata service");
-	if ((v = aws_env("AWS_METADATA_SERVICE_TIMEOUT")))
+		return sys_fail(e, DG_ENOTFOUND, "no EC2 instance metadata service");
+	if ((v = aws_env(cfg, "AWS_METADATA_SERVICE_TIMEOUT")))
 		sys_parse_u64(v, &secs);
 	quick.connect_timeout_ms = quick.read_timeout_ms = (int)(secs ? secs : 1) * 1000;
-	if ((v = aws_env("AWS_EC2_METADATA_SERVICE_ENDPOINT")))
+	if ((v = aws_env(cfg, "AWS_EC2_METADATA_SERVICE_ENDPOINT")))
 		sys_strlcpy(base, v, sizeof base);
-	else if ((v = aws_env("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE")) && strcasecmp(v, "IPv6") == 0)
+	else if ((v = aws_env(cfg, "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE")) && strcasecmp(v, "IPv6") == 0)
 		sys_strlcpy(base, "http://[fd00:ec2::254]", sizeof base);
 	else
 		sys_strlcpy(base, "http://169.254.169.254", sizeof base);
@@ -3714,9 +4082,9 @@ static int aws_imds_get(aws_config *cfg, const http_cfg *hc, const char *path, s
 	h = (http_hdr){ "X-aws-ec2-metadata-token-ttl-seconds", "21600" };
 	if (aws_fetch(&quick, "PUT", &u, &h, 1, "", out, &status, e) < 0 || status != 200 ||
 		out->len == 0 || out->len >= sizeof token) {
-		sys_logf(hc->log, LOG_DEBUG, "no EC2 instance metadata at %s", base);
+		sys_logf(hc->log, DG_LOG_DEBUG, "no EC2 instance metadata at %s", base);
 		cfg->imds_absent = 1;
-		return sys_fail(e, SYS_ENOTFOUND, "no EC2 instance metadata service at %s", base);
+		return sys_fail(e, DG_ENOTFOUND, "no EC2 instance metadata service at %s", base);
 	}
 	memcpy(token, out->data, out->len);
 	token[out->len] = 0;
@@ -3728,12 +4096,12 @@ static int aws_imds_get(aws_config *cfg, const http_cfg *hc, const char *path, s
 		return -1;
 	explicit_bzero(token, sizeof token);
 	if (status != 200)
-		return sys_fail(e, status == 404 ? SYS_ENOTFOUND : SYS_ECONFIG,
+		return sys_fail(e, status == 404 ? DG_ENOTFOUND : DG_ECONFIG,
 			"EC2 instance metadata %s: HTTP %d", path, status);
 	return 0;
 }
 
-static int aws_creds_imds(aws_config *cfg, const http_cfg *hc, sys_err *e)
+static int aws_creds_imds(aws_config *cfg, const http_cfg *hc, dg_error *e)
 {
 	char path[256];
 	sys_buf out = { 0 };
@@ -3744,7 +4112,7 @@ static int aws_creds_imds(aws_config *cfg, const http_cfg *hc, sys_err *e)
 		goto done;
 	n = strcspn(out.data ? out.data : "", "\r\n");
 	if (n == 0 || n > 128) {
-		sys_fail(e, SYS_ECONFIG, "EC2 instance metadata: no IAM role attached");
+		sys_fail(e, DG_ECONFIG, "EC2 instance metadata: no IAM role attached");
 		goto done;
 	}
 	snprintf(path, sizeof path, "/latest/meta-data/iam/security-credentials/%.*s", (int)n,
@@ -3762,7 +4130,7 @@ done:
 	return rc;
 }
 
-static int aws_creds_fetch(aws_config *cfg, const http_cfg *hc, sys_err *e)
+static int aws_creds_fetch(aws_config *cfg, const http_cfg *hc, dg_error *e)
 {
 	switch (cfg->creds_kind) {
 	case AWS_CREDS_WEB_IDENTITY: return aws_creds_web_identity(cfg, hc, e);
@@ -3776,14 +4144,14 @@ static int aws_creds_fetch(aws_config *cfg, const http_cfg *hc, sys_err *e)
 /* What needs the network or a subprocess: credentials from services, and
  * the region from EC2 metadata when nothing else named one and the
  * endpoint is AWS's (a custom endpoint does not care about EC2 regions). */
-static int aws_resolve(aws_config *cfg, const http_cfg *hc, sys_err *e)
+static int aws_resolve(aws_config *cfg, const http_cfg *hc, dg_error *e)
 {
 	sys_buf out = { 0 };
 
 	if (!cfg->have_creds && cfg->creds_kind != AWS_CREDS_STATIC) {
 		if (aws_creds_fetch(cfg, hc, e) == 0)
 			cfg->have_creds = 1;
-		else if (cfg->creds_kind != AWS_CREDS_IMDS || e->code != SYS_ENOTFOUND)
+		else if (cfg->creds_kind != AWS_CREDS_IMDS || e->code != DG_ENOTFOUND)
 			return -1;   /* an absent EC2 service just means no credentials */
 	}
 	if (!cfg->region_known && !cfg->endpoint[0] && cfg->ec2_detection && !cfg->imds_off &&
@@ -3794,11 +4162,11 @@ static int aws_resolve(aws_config *cfg, const http_cfg *hc, sys_err *e)
 			snprintf(cfg->region, sizeof cfg->region, "%.*s", (int)n, out.data);
 			snprintf(cfg->endpoint_host, sizeof cfg->endpoint_host, "s3.%s.amazonaws.com",
 				cfg->region);
-			sys_logf(hc->log, LOG_DEBUG, "region %s from EC2 instance metadata", cfg->region);
+			sys_logf(hc->log, DG_LOG_DEBUG, "region %s from EC2 instance metadata", cfg->region);
 		}
 	}
 	sys_buf_free(&out);
-	sys_logf(hc->log, LOG_DEBUG, "profile %s, region %s, endpoint %s://%s:%d%s, credentials "
+	sys_logf(hc->log, DG_LOG_DEBUG, "profile %s, region %s, endpoint %s://%s:%d%s, credentials "
 		"from %s", cfg->profile, cfg->region, cfg->endpoint_tls ? "https" : "http",
 		cfg->endpoint_host, cfg->endpoint_port, cfg->endpoint_path,
 		cfg->have_creds ? cfg->creds.source : "nowhere");
@@ -3806,11 +4174,11 @@ static int aws_resolve(aws_config *cfg, const http_cfg *hc, sys_err *e)
 }
 
 /* Temporary credentials are fetched again five minutes before they expire. */
-static int aws_refresh_if_needed(aws_config *cfg, const http_cfg *hc, sys_err *e)
+static int aws_refresh_if_needed(aws_config *cfg, const http_cfg *hc, dg_error *e)
 {
 	if (cfg->expiration == 0 || time(NULL) < cfg->expiration - 300)
 		return 0;
-	sys_logf(hc->log, LOG_DEBUG, "refreshing credentials from %s", cfg->creds.source);
+	sys_logf(hc->log, DG_LOG_DEBUG, "refreshing credentials from %s", cfg->creds.source);
 	return aws_creds_fetch(cfg, hc, e);
 }
 
@@ -3924,6 +4292,64 @@ done:
 	sys_buf_free(&creq);
 	sys_buf_free(&sts);
 	sys_buf_free(&signed_names);
+	return rc;
+}
+
+static int aws_param_cmp(const void *a, const void *b)
+{
+	return strcmp(((const http_hdr *)a)->name, ((const http_hdr *)b)->name);
+}
+
+/* The X-Amz-* parameters join the caller's; all are sorted and encoded
+ * into the canonical query, which is signed like a request whose payload
+ * is UNSIGNED-PAYLOAD, and the signature is appended. */
+static int aws_presign(const aws_creds *c, const aws_presign_req *p, sys_buf *url)
+{
+	http_hdr params[24], host = { "host", p->host };
+	sys_buf query = { 0 }, authz = { 0 };
+	char amz_date[17], cred[400], expires[16];
+	const char *sig;
+	size_t n = 0, i;
+	aws_sigv4 s;
+	int rc = -1;
+
+	if (p->nquery > sizeof params / sizeof params[0] - 6)
+		return -1;
+	sys_time_amz(p->when, amz_date);
+	snprintf(cred, sizeof cred, "%s/%.8s/%s/s3/aws4_request", c->access_key, amz_date,
+		p->region);
+	snprintf(expires, sizeof expires, "%u", p->expires);
+	params[n++] = (http_hdr){ "X-Amz-Algorithm", "AWS4-HMAC-SHA256" };
+	params[n++] = (http_hdr){ "X-Amz-Credential", cred };
+	params[n++] = (http_hdr){ "X-Amz-Date", amz_date };
+	params[n++] = (http_hdr){ "X-Amz-Expires", expires };
+	params[n++] = (http_hdr){ "X-Amz-SignedHeaders", "host" };
+	if (c->token[0])
+		params[n++] = (http_hdr){ "X-Amz-Security-Token", c->token };
+	for (i = 0; i < p->nquery; i++)
+		params[n++] = p->query[i];
+	qsort(params, n, sizeof *params, aws_param_cmp);
+	for (i = 0; i < n; i++) {
+		sys_buf_adds(&query, i ? "&" : "");
+		aws_uri_encode(&query, params[i].name, 0);
+		sys_buf_adds(&query, "=");
+		aws_uri_encode(&query, params[i].value, 0);
+	}
+	if (query.data == NULL)
+		goto done;
+	s = (aws_sigv4){ p->method, p->path, query.data, &host, 1, "UNSIGNED-PAYLOAD", p->region,
+		"s3", amz_date };
+	if (aws_sigv4_sign(c, &s, &authz, NULL, NULL) < 0 ||
+		(sig = strstr(authz.data, "Signature=")) == NULL)
+		goto done;
+	url->len = 0;
+	if (sys_buf_printf(url, "%s%s?%s&X-Amz-Signature=%s", p->origin, p->path, query.data,
+			sig + 10) < 0)
+		goto done;
+	rc = 0;
+done:
+	sys_buf_free(&query);
+	sys_buf_free(&authz);
 	return rc;
 }
 
@@ -4257,45 +4683,6 @@ static int xml_escape(sys_buf *out, const char *s)
 #define S3_MAX_PARTS 10000
 #define S3_PUT_MAX (5ull << 30)      /* the largest single PutObject */
 
-static void s3_meta_init(s3_meta *m)
-{
-	m->n = 0;
-	m->used = 0;
-}
-
-static int s3_meta_set(s3_meta *m, const char *name, const char *value)
-{
-	size_t nl = strlen(name) + 1, vl = strlen(value) + 1, i;
-
-	if (strpbrk(value, "\r\n") || strpbrk(name, "\r\n: "))
-		return -1;
-	for (i = 0; i < m->n; i++)
-		if (strcasecmp(m->name[i], name) == 0)
-			break;
-	if (i == S3_META_MAX || m->used + nl + vl > sizeof m->space)
-		return -1;
-	memcpy(m->space + m->used, name, nl);
-	for (size_t k = 0; k < nl; k++)
-		m->space[m->used + k] = (char)tolower((unsigned char)m->space[m->used + k]);
-	memcpy(m->space + m->used + nl, value, vl);
-	m->name[i] = m->space + m->used;
-	m->value[i] = m->space + m->used + nl;
-	m->used += nl + vl;
-	if (i == m->n)
-		m->n++;
-	return 0;
-}
-
-static const char *s3_meta_get(const s3_meta *m, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < m->n; i++)
-		if (strcasecmp(m->name[i], name) == 0)
-			return m->value[i];
-	return NULL;
-}
-
 
 static void s3_client_init(s3_client *c, aws_config *cfg, const http_cfg *hc)
 {
@@ -4354,18 +4741,82 @@ typedef struct s3_call {
 	const char *payload_hash;    /* NULL: the empty payload */
 	int may_stall;               /* CopyObject, CompleteMultipartUpload: see http_req */
 	/* Called before each attempt is signed; may change hdrs and nhdrs. */
-	int (*before)(void *ctx, sys_err *e);
+	int (*before)(void *ctx, dg_error *e);
 	void *before_ctx;
 } s3_call;
 
-static int s3_is_retryable(const http_resp *r, const sys_err *e)
+/* Where a call goes: chost is where we connect; host, with any port, is
+ * the Host header; path and query are canonical (encoded, the query
+ * sorted), target is the two joined. */
+typedef struct s3_addr {
+	sys_buf host, chost, path, query, target;
+} s3_addr;
+
+static void s3_addr_free(s3_addr *a)
+{
+	sys_buf_free(&a->host);
+	sys_buf_free(&a->chost);
+	sys_buf_free(&a->path);
+	sys_buf_free(&a->query);
+	sys_buf_free(&a->target);
+}
+
+static int s3_address(const aws_config *cfg, const s3_call *call, s3_addr *a, dg_error *e)
+{
+	http_hdr sorted[16];
+	size_t i;
+	int virt = call->bucket && s3_virtual_ok(cfg, call->bucket);
+
+	if (call->nquery > sizeof sorted / sizeof sorted[0])
+		return sys_fail(e, DG_EUSAGE, "internal error: request too large");
+	if (virt)
+		sys_buf_printf(&a->chost, "%s.%s", call->bucket, cfg->endpoint_host);
+	else
+		sys_buf_adds(&a->chost, cfg->endpoint_host);
+	if (strchr(cfg->endpoint_host, ':'))
+		sys_buf_printf(&a->host, "[%s]", cfg->endpoint_host);
+	else
+		sys_buf_adds(&a->host, a->chost.data);
+	if (cfg->endpoint_port != (cfg->endpoint_tls ? 443 : 80))
+		sys_buf_printf(&a->host, ":%d", cfg->endpoint_port);
+
+	sys_buf_adds(&a->path, cfg->endpoint_path);
+	sys_buf_adds(&a->path, "/");
+	if (call->bucket && !virt) {
+		aws_uri_encode(&a->path, call->bucket, 0);
+		if (call->key)
+			sys_buf_adds(&a->path, "/");
+	}
+	if (call->key)
+		aws_uri_encode(&a->path, call->key, 1);
+
+	if (call->nquery) {
+		memcpy(sorted, call->query, call->nquery * sizeof *sorted);
+		qsort(sorted, call->nquery, sizeof *sorted, s3_query_cmp);
+	}
+	for (i = 0; i < call->nquery; i++) {
+		if (i)
+			sys_buf_adds(&a->query, "&");
+		aws_uri_encode(&a->query, sorted[i].name, 0);
+		sys_buf_adds(&a->query, "=");
+		if (sorted[i].value)
+			aws_uri_encode(&a->query, sorted[i].value, 0);
+	}
+	sys_buf_printf(&a->target, "%s%s%s", a->path.data, a->query.len ? "?" : "",
+		a->query.len ? a->query.data : "");
+	if (a->host.data == NULL || a->chost.data == NULL || a->target.data == NULL)
+		return sys_fail(e, DG_ENOMEM, "out of memory building a request");
+	return 0;
+}
+
+static int s3_is_retryable(const http_resp *r, const dg_error *e)
 {
 	static const char *const codes[] = { "SlowDown", "Throttling", "ThrottlingException",
 		"RequestTimeout", "InternalError", "ServiceUnavailable", "RequestLimitExceeded",
 		"ConditionalRequestConflict" };
 	size_t i;
 
-	if (e->code != SYS_EHTTP && e->code != SYS_ENOTFOUND)
+	if (e->code != DG_EHTTP && e->code != DG_ENOTFOUND)
 		return e->retryable;
 	if (r->status == 429 || r->status == 500 || r->status == 502 || r->status == 503 ||
 		r->status == 504)
@@ -4402,7 +4853,7 @@ static const char *s3_status_text(int status)
 }
 
 /* Turn an error response (or an <Error> inside a 200) into one line. */
-static int s3_error_from(const http_resp *r, const char *body, size_t len, sys_err *e)
+static int s3_error_from(const http_resp *r, const char *body, size_t len, dg_error *e)
 {
 	xml_node root;
 	char code[64] = "", msg[512] = "";
@@ -4418,11 +4869,11 @@ static int s3_error_from(const http_resp *r, const char *body, size_t len, sys_e
 			status == 403 ? "Forbidden" : status == 400 ? "BadRequest" : "");
 	}
 	if (code[0] && msg[0])
-		sys_fail(e, SYS_EHTTP, "%s: %s", code, msg);
+		sys_fail(e, DG_EHTTP, "%s: %s", code, msg);
 	else if (code[0])
-		sys_fail(e, SYS_EHTTP, "%s (HTTP %d)", code, status);
+		sys_fail(e, DG_EHTTP, "%s (HTTP %d)", code, status);
 	else
-		sys_fail(e, SYS_EHTTP, "HTTP %d %s", status, s3_status_text(status));
+		sys_fail(e, DG_EHTTP, "HTTP %d %s", status, s3_status_text(status));
 	/* A bucket in another region: say which (S3 sends it in a header). */
 	if ((status == 301 || status == 400) && http_resp_header(r, "x-amz-bucket-region")) {
 		size_t n = strlen(e->msg);
@@ -4433,75 +4884,35 @@ static int s3_error_from(const http_resp *r, const char *body, size_t len, sys_e
 	e->http_status = status;
 	sys_strlcpy(e->s3code, code, sizeof e->s3code);
 	if (status == 404)
-		e->code = SYS_ENOTFOUND;
+		e->code = DG_ENOTFOUND;
 	return -1;
 }
 
 /* Sign and send one S3 request, retrying what is worth retrying. A 2xx body
  * goes to sink (or is dropped when sink is NULL). */
 static int s3_request(s3_client *c, const s3_call *call, http_resp *resp,
-	const http_sink *sink, sys_err *e)
+	const sys_sink *sink, dg_error *e)
 {
 	aws_config *cfg = c->cfg;
-	http_hdr sorted[16], hdrs[48];
-	sys_buf host = { 0 }, chost = { 0 }, path = { 0 }, query = { 0 }, target = { 0 };
+	http_hdr hdrs[48];
+	s3_addr a = { 0 };
 	sys_buf authz = { 0 };
 	char amz_date[17];
 	size_t i, nh;
-	int attempt, virt, rc = -1;
+	int attempt, rc = -1;
 	int64_t backoff_ms = 250, started;
 
 	/* An empty key would address the bucket itself (DELETE /b/ removes it). */
 	if (call->key && call->key[0] == 0)
-		return sys_fail(e, SYS_EUSAGE, "empty object key");
-	if (call->nquery > sizeof sorted / sizeof sorted[0] ||
-		call->nhdrs > sizeof hdrs / sizeof hdrs[0] - 5)
-		return sys_fail(e, SYS_EUSAGE, "internal error: request too large");
+		return sys_fail(e, DG_EUSAGE, "empty object key");
+	if (call->nhdrs > sizeof hdrs / sizeof hdrs[0] - 5)
+		return sys_fail(e, DG_EUSAGE, "internal error: request too large");
 	if (!cfg->have_creds)
-		return sys_fail(e, SYS_ECONFIG, "unable to locate credentials: set "
+		return sys_fail(e, DG_ECONFIG, "unable to locate credentials: set "
 			"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or configure a profile");
 
-	/* chost is where we connect; host, with any port, is the Host header. */
-	virt = call->bucket && s3_virtual_ok(cfg, call->bucket);
-	if (virt)
-		sys_buf_printf(&chost, "%s.%s", call->bucket, cfg->endpoint_host);
-	else
-		sys_buf_adds(&chost, cfg->endpoint_host);
-	if (strchr(cfg->endpoint_host, ':'))
-		sys_buf_printf(&host, "[%s]", cfg->endpoint_host);
-	else
-		sys_buf_adds(&host, chost.data);
-	if (cfg->endpoint_port != (cfg->endpoint_tls ? 443 : 80))
-		sys_buf_printf(&host, ":%d", cfg->endpoint_port);
-
-	sys_buf_adds(&path, cfg->endpoint_path);
-	sys_buf_adds(&path, "/");
-	if (call->bucket && !virt) {
-		aws_uri_encode(&path, call->bucket, 0);
-		if (call->key)
-			sys_buf_adds(&path, "/");
-	}
-	if (call->key)
-		aws_uri_encode(&path, call->key, 1);
-
-	if (call->nquery) {
-		memcpy(sorted, call->query, call->nquery * sizeof *sorted);
-		qsort(sorted, call->nquery, sizeof *sorted, s3_query_cmp);
-	}
-	for (i = 0; i < call->nquery; i++) {
-		if (i)
-			sys_buf_adds(&query, "&");
-		aws_uri_encode(&query, sorted[i].name, 0);
-		sys_buf_adds(&query, "=");
-		if (sorted[i].value)
-			aws_uri_encode(&query, sorted[i].value, 0);
-	}
-	sys_buf_printf(&target, "%s%s%s", path.data, query.len ? "?" : "",
-		query.len ? query.data : "");
-	if (host.data == NULL || chost.data == NULL || target.data == NULL) {
-		sys_fail(e, SYS_ENOMEM, "out of memory building a request");
+	if (s3_address(cfg, call, &a, e) < 0)
 		goto done;
-	}
 
 	for (attempt = 1;; attempt++) {
 		aws_sigv4 sig;
@@ -4514,7 +4925,7 @@ static int s3_request(s3_client *c, const s3_call *call, http_resp *resp,
 			goto done;
 		sys_time_amz(time(NULL), amz_date);
 		nh = 0;
-		hdrs[nh++] = (http_hdr){ "Host", host.data };
+		hdrs[nh++] = (http_hdr){ "Host", a.host.data };
 		hdrs[nh++] = (http_hdr){ "x-amz-date", amz_date };
 		hdrs[nh++] = (http_hdr){ "x-amz-content-sha256",
 			call->payload_hash ? call->payload_hash : S3_EMPTY_SHA256 };
@@ -4522,27 +4933,27 @@ static int s3_request(s3_client *c, const s3_call *call, http_resp *resp,
 			hdrs[nh++] = (http_hdr){ "x-amz-security-token", cfg->creds.token };
 		for (i = 0; i < call->nhdrs; i++)
 			hdrs[nh++] = call->hdrs[i];
-		sig = (aws_sigv4){ call->method, path.data, query.len ? query.data : "", hdrs, nh,
+		sig = (aws_sigv4){ call->method, a.path.data, a.query.len ? a.query.data : "", hdrs, nh,
 			hdrs[2].value, cfg->region, "s3", amz_date };
 		if (aws_sigv4_sign(&cfg->creds, &sig, &authz, NULL, NULL) < 0) {
-			sys_fail(e, SYS_ENOMEM, "cannot sign the request");
+			sys_fail(e, DG_ENOMEM, "cannot sign the request");
 			goto done;
 		}
 		hdrs[nh++] = (http_hdr){ "Authorization", authz.data };
 
 		/* A file's bytes, up or down, are not bounded in time, only in rate. */
-		req = (http_req){ call->method, chost.data, cfg->endpoint_port, cfg->endpoint_tls,
-			target.data, hdrs, nh, call->body, !(call->body && call->body->fd >= 0) &&
-			(sink == NULL || http_sink_is_memory(sink)), call->may_stall };
-		sys_logf(c->log, LOG_DEBUG, "%s %s://%s%s (attempt %d)", call->method,
-			cfg->endpoint_tls ? "https" : "http", host.data, target.data, attempt);
+		req = (http_req){ call->method, a.chost.data, cfg->endpoint_port, cfg->endpoint_tls,
+			a.target.data, hdrs, nh, call->body, !(call->body && call->body->fd >= 0) &&
+			(sink == NULL || sys_sink_is_memory(sink)), call->may_stall };
+		sys_logf(c->log, DG_LOG_DEBUG, "%s %s://%s%s (attempt %d)", call->method,
+			cfg->endpoint_tls ? "https" : "http", a.host.data, a.target.data, attempt);
 		started = sys_now_ms();
 		rc = http_do(&c->http, &req, resp, sink, e);
 		if (rc == 0) {
 			const char *date = http_resp_header(resp, "date");
 			time_t t;
 
-			sys_logf(c->log, LOG_DEBUG, "-> HTTP %d in %" PRId64 " ms", resp->status,
+			sys_logf(c->log, DG_LOG_DEBUG, "-> HTTP %d in %" PRId64 " ms", resp->status,
 				sys_now_ms() - started);
 			if (date && sys_time_parse(date, &t) == 0) {
 				c->skew = (int64_t)t - (int64_t)time(NULL);
@@ -4557,54 +4968,50 @@ static int s3_request(s3_client *c, const s3_call *call, http_resp *resp,
 		/* Full jitter: a random wait in [0, 250 ms * 2^(attempt-1)], at most 20 s. */
 		crypto_random(rnd, sizeof rnd);
 		wait = backoff_ms * ((rnd[0] << 8 | rnd[1]) + 1) / 65536;
-		sys_logf(c->log, LOG_DEBUG, "retrying in %" PRId64 " ms after: %s", wait, e->msg);
+		sys_logf(c->log, DG_LOG_DEBUG, "retrying in %" PRId64 " ms after: %s", wait, e->msg);
 		sys_sleep_ms(wait);
 		if (backoff_ms < 20000)
 			backoff_ms *= 2;
 	}
 done:
-	sys_buf_free(&host);
-	sys_buf_free(&chost);
-	sys_buf_free(&path);
-	sys_buf_free(&query);
-	sys_buf_free(&target);
+	s3_addr_free(&a);
 	sys_buf_free(&authz);
 	return rc;
 }
 
 /* Run a request whose 2xx answer is an XML document; parse its root. */
 static int s3_request_xml(s3_client *c, const s3_call *call, http_resp *resp, sys_buf *doc,
-	xml_node *root, const char *want_root, sys_err *e)
+	xml_node *root, const char *want_root, dg_error *e)
 {
-	http_sink sink = { http_sink_buf_write, http_sink_buf_reset, doc };
+	sys_sink sink = { sys_sink_buf_write, sys_sink_buf_reset, doc };
 
 	if (s3_request(c, call, resp, &sink, e) < 0)
 		return -1;
 	if (xml_root(doc->data, doc->len, root) < 0)
-		return sys_fail(e, SYS_EPROTO, "malformed XML in the %s response", want_root);
+		return sys_fail(e, DG_EPROTO, "malformed XML in the %s response", want_root);
 	if (xml_is(root, "Error"))   /* CompleteMultipartUpload and CopyObject may do this */
 		return s3_error_from(resp, doc->data, doc->len, e);
 	if (!xml_is(root, want_root))
-		return sys_fail(e, SYS_EPROTO, "unexpected <%.*s> instead of <%s> in the response",
+		return sys_fail(e, DG_EPROTO, "unexpected <%.*s> instead of <%s> in the response",
 			(int)root->name_len, root->name, want_root);
 	return 0;
 }
 
-static void s3_meta_from_headers(const http_resp *r, s3_meta *meta)
+static void s3_meta_from_headers(const http_resp *r, sys_meta *meta)
 {
 	const char *p = r->hdrs, *end = r->hdrs + r->hlen;
 
-	s3_meta_init(meta);
+	sys_meta_init(meta);
 	while (p < end) {
 		const char *v = p + strlen(p) + 1;
 
 		if (strncmp(p, "x-amz-meta-", 11) == 0)
-			s3_meta_set(meta, p + 11, v);
+			sys_meta_set(meta, p + 11, v);
 		p = v + strlen(v) + 1;
 	}
 }
 
-static void s3_object_from_headers(const http_resp *r, const char *key, s3_object *obj)
+static void s3_object_from_headers(const http_resp *r, const char *key, sys_object *obj)
 {
 	const char *v;
 
@@ -4620,15 +5027,15 @@ static void s3_object_from_headers(const http_resp *r, const char *key, s3_objec
 		sys_strlcpy(obj->etag, v, sizeof obj->etag);
 }
 
-static int s3_head(s3_client *c, const char *bucket, const char *key, s3_object *obj,
-	s3_meta *meta, sys_err *e)
+static int s3_head(s3_client *c, const char *bucket, const char *key, sys_object *obj,
+	sys_meta *meta, dg_error *e)
 {
 	s3_call call = { .method = "HEAD", .bucket = bucket, .key = key };
 	http_resp *resp = calloc(1, sizeof *resp);
 	int rc = -1;
 
 	if (resp == NULL)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	if (s3_request(c, &call, resp, NULL, e) == 0) {
 		if (obj)
 			s3_object_from_headers(resp, key, obj);
@@ -4646,7 +5053,7 @@ static int s3_head(s3_client *c, const char *bucket, const char *key, s3_object 
  * answer, so a changed object fails rather than mixing two versions. */
 typedef struct s3_get_state {
 	s3_call call;
-	const http_sink *out;
+	const sys_sink *out;
 	http_resp *resp;
 	uint64_t from, len;          /* the range asked for; len 0: to the end */
 	uint64_t got;                /* bytes delivered to out */
@@ -4656,7 +5063,7 @@ typedef struct s3_get_state {
 	http_hdr hdrs[2];
 } s3_get_state;
 
-static int s3_get_before(void *ctx, sys_err *e)
+static int s3_get_before(void *ctx, dg_error *e)
 {
 	s3_get_state *g = ctx;
 	uint64_t at = g->from + g->got;
@@ -4677,7 +5084,7 @@ static int s3_get_before(void *ctx, sys_err *e)
 	return 0;
 }
 
-static int s3_get_resume_write(void *ctx, const unsigned char *p, size_t n, sys_err *e)
+static int s3_get_resume_write(void *ctx, const unsigned char *p, size_t n, dg_error *e)
 {
 	s3_get_state *g = ctx;
 
@@ -4687,7 +5094,7 @@ static int s3_get_resume_write(void *ctx, const unsigned char *p, size_t n, sys_
 
 		if ((at > 0 || g->len) && (g->resp->status != 206 || cr == NULL ||
 				sscanf(cr, "bytes %" SCNu64, &start) != 1 || start != at))
-			return sys_fail(e, SYS_EPROTO, "the server did not resume the download at "
+			return sys_fail(e, DG_EPROTO, "the server did not resume the download at "
 				"byte %" PRIu64, at);
 		if (g->etag[0] == 0 && (etag = http_resp_header(g->resp, "etag")))
 			sys_strlcpy(g->etag, etag, sizeof g->etag);
@@ -4700,15 +5107,15 @@ static int s3_get_resume_write(void *ctx, const unsigned char *p, size_t n, sys_
 }
 
 static int s3_get(s3_client *c, const char *bucket, const char *key, uint64_t range_from,
-	uint64_t range_len, const http_sink *sink, s3_object *obj, s3_meta *meta, sys_err *e)
+	uint64_t range_len, const sys_sink *sink, sys_object *obj, sys_meta *meta, dg_error *e)
 {
 	s3_get_state *g = calloc(1, sizeof *g);
 	http_resp *resp = calloc(1, sizeof *resp);
-	http_sink resume = { s3_get_resume_write, NULL, g };
+	sys_sink resume = { s3_get_resume_write, NULL, g };
 	int rc = -1;
 
 	if (g == NULL || resp == NULL) {
-		sys_fail(e, SYS_ENOMEM, "out of memory");
+		sys_fail(e, DG_ENOMEM, "out of memory");
 		goto done;
 	}
 	g->call = (s3_call){ .method = "GET", .bucket = bucket, .key = key, .hdrs = g->hdrs,
@@ -4719,7 +5126,7 @@ static int s3_get(s3_client *c, const char *bucket, const char *key, uint64_t ra
 	g->len = range_len;
 	if (s3_request(c, &g->call, resp, sink->reset ? sink : &resume, e) < 0) {
 		if (e->http_status == 412 && g->etag[0])
-			sys_fail(e, SYS_EINTEGRITY, "the object changed during the download");
+			sys_fail(e, DG_EINTEGRITY, "the object changed during the download");
 		goto done;
 	}
 	if (obj)
@@ -4736,7 +5143,7 @@ done:
 }
 
 /* x-amz-meta-* request headers for meta; names live in space. */
-static size_t s3_meta_headers(const s3_meta *meta, http_hdr *out, char *space, size_t cap)
+static size_t s3_meta_headers(const sys_meta *meta, http_hdr *out, char *space, size_t cap)
 {
 	size_t i, n = 0, used = 0;
 
@@ -4752,25 +5159,25 @@ static size_t s3_meta_headers(const s3_meta *meta, http_hdr *out, char *space, s
 }
 
 /* A create-if-absent that lost: S3 answers 412 PreconditionFailed. */
-static int s3_conditional_result(int rc, int flags, sys_err *e)
+static int s3_conditional_result(int rc, int flags, dg_error *e)
 {
 	if (rc < 0 && (flags & S3_IF_ABSENT) && e->http_status == 412)
-		e->code = SYS_EEXIST;
+		e->code = DG_EEXIST;
 	return rc;
 }
 
 static int s3_put_body(s3_client *c, const char *bucket, const char *key,
-	const http_body *body, const char *hash, const s3_meta *meta, int flags, sys_err *e)
+	const http_body *body, const char *hash, const sys_meta *meta, int flags, dg_error *e)
 {
-	http_hdr hdrs[S3_META_MAX + 1];
-	char space[S3_META_MAX * 80];
+	http_hdr hdrs[SYS_META_MAX + 1];
+	char space[SYS_META_MAX * 80];
 	s3_call call = { .method = "PUT", .bucket = bucket, .key = key, .hdrs = hdrs, .body = body,
 		.payload_hash = hash };
 	http_resp *resp = calloc(1, sizeof *resp);
 	int rc;
 
 	if (resp == NULL)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	call.nhdrs = s3_meta_headers(meta, hdrs, space, sizeof space);
 	if (flags & S3_IF_ABSENT)
 		hdrs[call.nhdrs++] = (http_hdr){ "If-None-Match", "*" };
@@ -4781,7 +5188,7 @@ static int s3_put_body(s3_client *c, const char *bucket, const char *key,
 }
 
 static int s3_put_mem(s3_client *c, const char *bucket, const char *key, const void *p,
-	size_t n, const s3_meta *meta, int flags, sys_err *e)
+	size_t n, const sys_meta *meta, int flags, dg_error *e)
 {
 	http_body body = { p, -1, 0, n, 0 };
 	char hash[65];
@@ -4791,7 +5198,7 @@ static int s3_put_mem(s3_client *c, const char *bucket, const char *key, const v
 }
 
 /* SHA-256 of a file range: each part of a multipart upload is signed. */
-static int s3_hash_range(int fd, uint64_t off, uint64_t len, char hex[65], sys_err *e)
+static int s3_hash_range(int fd, uint64_t off, uint64_t len, char hex[65], dg_error *e)
 {
 	unsigned char buf[65536], d[32];
 	br_sha256_context h;
@@ -4804,7 +5211,7 @@ static int s3_hash_range(int fd, uint64_t off, uint64_t len, char hex[65], sys_e
 		if (sys_pread_all(fd, buf, want, off, &got, e) < 0)
 			return -1;
 		if (got < want)
-			return sys_fail(e, SYS_EIO, "file shrank during upload");
+			return sys_fail(e, DG_EIO, "file shrank during upload");
 		br_sha256_update(&h, buf, got);
 		off += got;
 		len -= got;
@@ -4815,10 +5222,10 @@ static int s3_hash_range(int fd, uint64_t off, uint64_t len, char hex[65], sys_e
 }
 
 static int s3_multipart(s3_client *c, const char *bucket, const char *key, int fd,
-	uint64_t size, const s3_meta *meta, int flags, sys_err *e)
+	uint64_t size, const sys_meta *meta, int flags, dg_error *e)
 {
-	http_hdr hdrs[S3_META_MAX], q[2], cond = { "If-None-Match", "*" };
-	char space[S3_META_MAX * 80], upload_id[1024], partno[16], hash[65];
+	http_hdr hdrs[SYS_META_MAX], q[2], cond = { "If-None-Match", "*" };
+	char space[SYS_META_MAX * 80], upload_id[1024], partno[16], hash[65];
 	sys_buf doc = { 0 }, done_xml = { 0 };
 	http_resp *resp = calloc(1, sizeof *resp);
 	xml_node root;
@@ -4827,7 +5234,7 @@ static int s3_multipart(s3_client *c, const char *bucket, const char *key, int f
 	int rc = -1, started = 0;
 
 	if (resp == NULL)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	/* At most 10000 parts: grow the part size, in whole MiB, for huge files. */
 	if ((size + part - 1) / part > S3_MAX_PARTS)
 		part = ((size + S3_MAX_PARTS - 1) / S3_MAX_PARTS + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
@@ -4842,7 +5249,7 @@ static int s3_multipart(s3_client *c, const char *bucket, const char *key, int f
 			goto done;
 	}
 	if (xml_child_text(&root, "UploadId", upload_id, sizeof upload_id) != 1) {
-		sys_fail(e, SYS_EPROTO, "CreateMultipartUpload answer has no UploadId");
+		sys_fail(e, DG_EPROTO, "CreateMultipartUpload answer has no UploadId");
 		goto done;
 	}
 	started = 1;
@@ -4866,7 +5273,7 @@ static int s3_multipart(s3_client *c, const char *bucket, const char *key, int f
 		}
 		etag = http_resp_header(resp, "etag");
 		if (etag == NULL) {
-			sys_fail(e, SYS_EPROTO, "part %u: the server returned no ETag", n);
+			sys_fail(e, DG_EPROTO, "part %u: the server returned no ETag", n);
 			goto done;
 		}
 		sys_buf_printf(&done_xml, "<Part><PartNumber>%u</PartNumber><ETag>", n);
@@ -4874,7 +5281,7 @@ static int s3_multipart(s3_client *c, const char *bucket, const char *key, int f
 		sys_buf_adds(&done_xml, "</ETag></Part>");
 	}
 	if (sys_buf_adds(&done_xml, "</CompleteMultipartUpload>") < 0) {
-		sys_fail(e, SYS_ENOMEM, "out of memory");
+		sys_fail(e, DG_ENOMEM, "out of memory");
 		goto done;
 	}
 	{
@@ -4894,10 +5301,10 @@ done:
 	if (rc < 0 && started) {
 		/* Best effort: don't leave parts behind that the user pays for
 		 * (gc aborts what is left). */
-		sys_err ignore;
+		dg_error ignore;
 
 		if (s3_abort_upload(c, bucket, key, upload_id, &ignore) < 0)
-			sys_logf(c->log, LOG_WARNING, "could not abort multipart upload %s of %s: %s",
+			sys_logf(c->log, DG_LOG_WARNING, "could not abort multipart upload %s of %s: %s",
 				upload_id, key, ignore.msg);
 	}
 	sys_buf_free(&doc);
@@ -4911,7 +5318,7 @@ done:
  * (S3_IF_ABSENT) goes in one PUT while S3 allows one (5 GiB), since not
  * every server honours If-None-Match on CompleteMultipartUpload. */
 static int s3_put_file(s3_client *c, const char *bucket, const char *key, int fd,
-	uint64_t size, const char *sha256_hex, const s3_meta *meta, int flags, sys_err *e)
+	uint64_t size, const char *sha256_hex, const sys_meta *meta, int flags, dg_error *e)
 {
 	uint64_t multipart_from = (flags & S3_IF_ABSENT) ? S3_PUT_MAX + 1 : c->cfg->mp_threshold;
 	http_body body = { NULL, fd, 0, size, 0 };
@@ -4930,10 +5337,10 @@ static int s3_put_file(s3_client *c, const char *bucket, const char *key, int fd
 }
 
 static int s3_copy(s3_client *c, const char *src_bucket, const char *src_key,
-	const char *bucket, const char *key, const s3_meta *meta, sys_err *e)
+	const char *bucket, const char *key, const sys_meta *meta, dg_error *e)
 {
-	http_hdr hdrs[S3_META_MAX + 2];
-	char space[S3_META_MAX * 80];
+	http_hdr hdrs[SYS_META_MAX + 2];
+	char space[SYS_META_MAX * 80];
 	sys_buf src = { 0 }, doc = { 0 };
 	s3_call call = { .method = "PUT", .bucket = bucket, .key = key, .hdrs = hdrs, .may_stall = 1 };
 	http_resp *resp = calloc(1, sizeof *resp);
@@ -4941,7 +5348,7 @@ static int s3_copy(s3_client *c, const char *src_bucket, const char *src_key,
 	int rc = -1;
 
 	if (resp == NULL)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	sys_buf_adds(&src, "/");
 	aws_uri_encode(&src, src_bucket, 0);
 	sys_buf_adds(&src, "/");
@@ -4957,14 +5364,14 @@ static int s3_copy(s3_client *c, const char *src_bucket, const char *src_key,
 	return rc;
 }
 
-static int s3_delete(s3_client *c, const char *bucket, const char *key, sys_err *e)
+static int s3_delete(s3_client *c, const char *bucket, const char *key, dg_error *e)
 {
 	s3_call call = { .method = "DELETE", .bucket = bucket, .key = key };
 	http_resp *resp = calloc(1, sizeof *resp);
 	int rc;
 
 	if (resp == NULL)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	rc = s3_request(c, &call, resp, NULL, e);
 	http_resp_free(resp);
 	free(resp);
@@ -4973,7 +5380,7 @@ static int s3_delete(s3_client *c, const char *bucket, const char *key, sys_err 
 
 /* DeleteObjects, 1000 keys a request (the S3 limit). */
 static int s3_delete_many(s3_client *c, const char *bucket, const char *const *keys, size_t n,
-	sys_err *e)
+	dg_error *e)
 {
 	sys_buf body = { 0 }, doc = { 0 };
 	http_resp *resp = calloc(1, sizeof *resp);
@@ -4981,7 +5388,7 @@ static int s3_delete_many(s3_client *c, const char *bucket, const char *const *k
 	int rc = -1;
 
 	if (resp == NULL)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	while (at < n) {
 		size_t batch = n - at < 1000 ? n - at : 1000;
 		unsigned char md5[16];
@@ -5003,7 +5410,7 @@ static int s3_delete_many(s3_client *c, const char *bucket, const char *const *k
 			sys_buf_adds(&body, "</Key></Object>");
 		}
 		if (sys_buf_adds(&body, "</Delete>") < 0) {
-			sys_fail(e, SYS_ENOMEM, "out of memory");
+			sys_fail(e, DG_ENOMEM, "out of memory");
 			goto done;
 		}
 		/* DeleteObjects requires Content-MD5. */
@@ -5025,12 +5432,12 @@ static int s3_delete_many(s3_client *c, const char *bucket, const char *const *k
 			xml_child_text(&child, "Key", key, sizeof key);
 			xml_child_text(&child, "Code", code, sizeof code);
 			xml_child_text(&child, "Message", msg, sizeof msg);
-			sys_fail(e, SYS_EHTTP, "cannot delete s3://%s/%s: %s: %s", bucket, key, code, msg);
+			sys_fail(e, DG_EHTTP, "cannot delete s3://%s/%s: %s: %s", bucket, key, code, msg);
 			sys_strlcpy(e->s3code, code, sizeof e->s3code);
 			goto done;
 		}
 		if (r < 0) {
-			sys_fail(e, SYS_EPROTO, "malformed DeleteResult");
+			sys_fail(e, DG_EPROTO, "malformed DeleteResult");
 			goto done;
 		}
 		at += batch;
@@ -5046,7 +5453,7 @@ done:
 
 /* ListMultipartUploads over every page: the uploads gc aborts. */
 static int s3_list_uploads(s3_client *c, const char *bucket, const char *prefix,
-	s3_upload_fn fn, void *ctx, sys_err *e)
+	s3_upload_fn fn, void *ctx, dg_error *e)
 {
 	char key_marker[DG_MAX_KEY + 1] = "", id_marker[1024] = "";
 	http_hdr q[5];
@@ -5056,7 +5463,7 @@ static int s3_list_uploads(s3_client *c, const char *bucket, const char *prefix,
 	int rc = -1;
 
 	if (resp == NULL || up == NULL) {
-		sys_fail(e, SYS_ENOMEM, "out of memory");
+		sys_fail(e, DG_ENOMEM, "out of memory");
 		goto done;
 	}
 	for (;;) {
@@ -5083,7 +5490,7 @@ static int s3_list_uploads(s3_client *c, const char *bucket, const char *prefix,
 			memset(up, 0, sizeof *up);
 			if (xml_child_text(&child, "Key", up->key, sizeof up->key) != 1 ||
 				xml_child_text(&child, "UploadId", up->id, sizeof up->id) != 1) {
-				sys_fail(e, SYS_EPROTO, "malformed upload in the uploads of s3://%s", bucket);
+				sys_fail(e, DG_EPROTO, "malformed upload in the uploads of s3://%s", bucket);
 				goto done;
 			}
 			if (xml_child_text(&child, "Initiated", date, sizeof date) == 1)
@@ -5092,7 +5499,7 @@ static int s3_list_uploads(s3_client *c, const char *bucket, const char *prefix,
 				goto done;
 		}
 		if (r < 0) {
-			sys_fail(e, SYS_EPROTO, "malformed ListMultipartUploadsResult for s3://%s", bucket);
+			sys_fail(e, DG_EPROTO, "malformed ListMultipartUploadsResult for s3://%s", bucket);
 			goto done;
 		}
 		xml_child_text(&root, "IsTruncated", truncated, sizeof truncated);
@@ -5105,7 +5512,7 @@ static int s3_list_uploads(s3_client *c, const char *bucket, const char *prefix,
 			xml_child_text(&root, "NextUploadIdMarker", ni, sizeof ni);
 			if ((nk[0] == 0 && ni[0] == 0) ||
 				(strcmp(nk, key_marker) == 0 && strcmp(ni, id_marker) == 0)) {
-				sys_fail(e, SYS_EPROTO, "the uploads listing of s3://%s does not advance", bucket);
+				sys_fail(e, DG_EPROTO, "the uploads listing of s3://%s does not advance", bucket);
 				goto done;
 			}
 			memcpy(key_marker, nk, sizeof key_marker);
@@ -5123,7 +5530,7 @@ done:
 }
 
 static int s3_abort_upload(s3_client *c, const char *bucket, const char *key, const char *id,
-	sys_err *e)
+	dg_error *e)
 {
 	http_hdr q = { "uploadId", id };
 	s3_call call = { .method = "DELETE", .bucket = bucket, .key = key, .query = &q, .nquery = 1 };
@@ -5131,25 +5538,25 @@ static int s3_abort_upload(s3_client *c, const char *bucket, const char *key, co
 	int rc;
 
 	if (resp == NULL)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	rc = s3_request(c, &call, resp, NULL, e);
 	http_resp_free(resp);
 	free(resp);
 	return rc;
 }
 
-static int s3_list_buckets(s3_client *c, s3_list_fn fn, void *ctx, sys_err *e)
+static int s3_list_buckets(s3_client *c, sys_list_fn fn, void *ctx, dg_error *e)
 {
 	s3_call call = { .method = "GET" };
 	http_resp *resp = calloc(1, sizeof *resp);
 	sys_buf doc = { 0 };
 	xml_node root, buckets, b;
 	xml_iter it;
-	s3_object obj;
+	sys_object obj;
 	int r, rc = -1;
 
 	if (resp == NULL)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	if (s3_request_xml(c, &call, resp, &doc, &root, "ListAllMyBucketsResult", e) < 0)
 		goto done;
 	if (xml_child(&root, "Buckets", &buckets) == 1) {
@@ -5167,7 +5574,7 @@ static int s3_list_buckets(s3_client *c, s3_list_fn fn, void *ctx, sys_err *e)
 				goto done;
 		}
 		if (r < 0) {
-			sys_fail(e, SYS_EPROTO, "malformed ListAllMyBucketsResult");
+			sys_fail(e, DG_EPROTO, "malformed ListAllMyBucketsResult");
 			goto done;
 		}
 	}
@@ -5179,7 +5586,7 @@ done:
 	return rc;
 }
 
-static int s3_create_bucket(s3_client *c, const char *bucket, sys_err *e)
+static int s3_create_bucket(s3_client *c, const char *bucket, dg_error *e)
 {
 	sys_buf body = { 0 };
 	http_body hb;
@@ -5189,7 +5596,7 @@ static int s3_create_bucket(s3_client *c, const char *bucket, sys_err *e)
 	int rc;
 
 	if (resp == NULL)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	/* us-east-1 is the default location and must not be named. */
 	if (strcmp(c->cfg->region, "us-east-1") != 0) {
 		sys_buf_printf(&body, "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/"
@@ -5207,40 +5614,18 @@ static int s3_create_bucket(s3_client *c, const char *bucket, sys_err *e)
 	return rc;
 }
 
-static int s3_delete_bucket(s3_client *c, const char *bucket, sys_err *e)
+static int s3_delete_bucket(s3_client *c, const char *bucket, dg_error *e)
 {
 	s3_call call = { .method = "DELETE", .bucket = bucket };
 	http_resp *resp = calloc(1, sizeof *resp);
 	int rc;
 
 	if (resp == NULL)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	rc = s3_request(c, &call, resp, NULL, e);
 	http_resp_free(resp);
 	free(resp);
 	return rc;
-}
-
-static int s3_url_decode(char *s)
-{
-	char *o = s;
-
-	for (; *s; s++) {
-		if (*s == '%') {
-			int hi, lo;
-
-			if (!isxdigit((unsigned char)s[1]) || !isxdigit((unsigned char)s[2]))
-				return -1;
-			hi = isdigit((unsigned char)s[1]) ? s[1] - '0' : (tolower((unsigned char)s[1]) - 'a' + 10);
-			lo = isdigit((unsigned char)s[2]) ? s[2] - '0' : (tolower((unsigned char)s[2]) - 'a' + 10);
-			*o++ = (char)(hi << 4 | lo);
-			s += 2;
-		} else {
-			*o++ = *s == '+' ? ' ' : *s;
-		}
-	}
-	*o = 0;
-	return 0;
 }
 
 /* Deliver one kind of entry of a ListObjectsV2 page: common prefixes
@@ -5248,9 +5633,145 @@ static int s3_url_decode(char *s)
  * last_prefix was delivered by an earlier page (some servers repeat them)
  * and is skipped. *fresh counts entries past last_prefix / last_key: what
  * shows the listing moves on. */
+/* ---- Presigned URLs and bucket ACLs ---------------------------------------- */
+
+static int s3_presign(s3_client *c, const char *method, const char *bucket, const char *key,
+	const http_hdr *query, size_t nquery, unsigned expires, sys_buf *url, dg_error *e)
+{
+	aws_config *cfg = c->cfg;
+	s3_call call = { .method = method, .bucket = bucket, .key = key };
+	s3_addr a = { 0 };
+	sys_buf origin = { 0 };
+	aws_presign_req p;
+	time_t now = s3_server_time(c);
+	int rc = -1;
+
+	if (expires < 1 || expires > AWS_PRESIGN_MAX)
+		return sys_fail(e, DG_EUSAGE, "a presigned URL expires in 1 to %d seconds, not %u",
+			AWS_PRESIGN_MAX, expires);
+	if (aws_refresh_if_needed(cfg, c->http.cfg, e) < 0)
+		return -1;
+	if (!cfg->have_creds)
+		return sys_fail(e, DG_ECONFIG, "unable to locate credentials to sign with");
+	/* Temporary credentials sign for as long as they last, at most. */
+	if (cfg->expiration && now + (time_t)expires > cfg->expiration)
+		sys_logf(c->log, DG_LOG_WARNING, "the URL outlives the credentials that sign it "
+			"(they expire in %ld s)", (long)(cfg->expiration - now));
+	if (s3_address(cfg, &call, &a, e) < 0)
+		goto done;
+	sys_buf_printf(&origin, "%s://%s", cfg->endpoint_tls ? "https" : "http", a.host.data);
+	/* The server's clock judges expiry: sign by it when it is known. */
+	p = (aws_presign_req){ method, origin.data, a.host.data, a.path.data, query, nquery,
+		cfg->region, now ? now : time(NULL), expires };
+	if (origin.data == NULL || aws_presign(&cfg->creds, &p, url) < 0) {
+		sys_fail(e, DG_ENOMEM, "cannot sign the URL");
+		goto done;
+	}
+	rc = 0;
+done:
+	s3_addr_free(&a);
+	sys_buf_free(&origin);
+	return rc;
+}
+
+/* One grantee as aws s3api prints it; its type follows from what names it
+ * (the scanner skips the xsi:type attribute). */
+static void s3_acl_grantee(const xml_node *g, sys_buf *out, const char *indent)
+{
+	static const char *const fields[][2] = { { "DisplayName", "DisplayName" },
+		{ "EmailAddress", "EmailAddress" }, { "ID", "ID" }, { "URI", "URI" } };
+	char v[1024];
+	const char *type = "CanonicalUser";
+	size_t i;
+
+	sys_buf_adds(out, "{\n");
+	for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		if (xml_child_text(g, fields[i][0], v, sizeof v) != 1)
+			continue;
+		if (strcmp(fields[i][0], "URI") == 0)
+			type = "Group";
+		else if (strcmp(fields[i][0], "EmailAddress") == 0)
+			type = "AmazonCustomerByEmail";
+		sys_buf_printf(out, "%s    \"%s\": ", indent, fields[i][1]);
+		sys_json_escape(out, v);
+		sys_buf_adds(out, ",\n");
+	}
+	sys_buf_printf(out, "%s    \"Type\": \"%s\"\n%s}", indent, type, indent);
+}
+
+/* GetBucketAcl, as the JSON aws s3api get-bucket-acl prints. */
+static int s3_acl_get(s3_client *c, const char *bucket, sys_buf *json, dg_error *e)
+{
+	http_hdr q = { "acl", NULL };
+	s3_call call = { .method = "GET", .bucket = bucket, .query = &q, .nquery = 1 };
+	http_resp *resp = calloc(1, sizeof *resp);
+	sys_buf doc = { 0 };
+	xml_node root, owner, acl, grant, grantee;
+	xml_iter it;
+	char perm[64];
+	int r, n = 0, rc = -1;
+
+	if (resp == NULL)
+		return sys_fail(e, DG_ENOMEM, "out of memory");
+	if (s3_request_xml(c, &call, resp, &doc, &root, "AccessControlPolicy", e) < 0)
+		goto done;
+	sys_buf_adds(json, "{\n");
+	if (xml_child(&root, "Owner", &owner) == 1) {
+		sys_buf_adds(json, "    \"Owner\": ");
+		s3_acl_grantee(&owner, json, "    ");
+		sys_buf_adds(json, ",\n");
+	}
+	sys_buf_adds(json, "    \"Grants\": [");
+	if (xml_child(&root, "AccessControlList", &acl) == 1) {
+		xml_iter_init(&it, &acl);
+		while ((r = xml_next(&it, &grant)) == 1) {
+			if (!xml_is(&grant, "Grant") || xml_child(&grant, "Grantee", &grantee) != 1 ||
+				xml_child_text(&grant, "Permission", perm, sizeof perm) != 1)
+				continue;
+			sys_buf_adds(json, n++ ? ",\n        {\n" : "\n        {\n");
+			sys_buf_adds(json, "            \"Grantee\": ");
+			s3_acl_grantee(&grantee, json, "            ");
+			sys_buf_printf(json, ",\n            \"Permission\": \"%s\"\n        }", perm);
+		}
+		if (r < 0) {
+			sys_fail(e, DG_EPROTO, "malformed AccessControlPolicy");
+			goto done;
+		}
+	}
+	sys_buf_adds(json, n ? "\n    ]\n}\n" : "]\n}\n");
+	if (json->data == NULL) {
+		sys_fail(e, DG_ENOMEM, "out of memory");
+		goto done;
+	}
+	rc = 0;
+done:
+	sys_buf_free(&doc);
+	http_resp_free(resp);
+	free(resp);
+	return rc;
+}
+
+/* PutBucketAcl from headers: x-amz-acl and/or x-amz-grant-*. */
+static int s3_acl_put(s3_client *c, const char *bucket, const http_hdr *grants, size_t n,
+	dg_error *e)
+{
+	http_hdr q = { "acl", NULL };
+	s3_call call = { .method = "PUT", .bucket = bucket, .query = &q, .nquery = 1,
+		.hdrs = grants, .nhdrs = n };
+	http_resp *resp = calloc(1, sizeof *resp);
+	int rc;
+
+	if (resp == NULL)
+		return sys_fail(e, DG_ENOMEM, "out of memory");
+	rc = s3_request(c, &call, resp, NULL, e);
+	http_resp_free(resp);
+	free(resp);
+	return rc;
+}
+
 static int s3_list_page(const xml_node *root, const char *bucket, int url, int want_prefixes,
-	char *last_prefix, char *last_key, unsigned *fresh, s3_object *obj, s3_list_fn fn,
-	void *ctx, sys_err *e)
+	char *last_prefix, char *last_key, unsigned *fresh, sys_object *obj, sys_list_fn fn,
+	void *ctx, dg_error *e)
 {
 	const char *elem = want_prefixes ? "CommonPrefixes" : "Contents";
 	xml_node child;
@@ -5265,8 +5786,8 @@ static int s3_list_page(const xml_node *root, const char *bucket, int url, int w
 		memset(obj, 0, sizeof *obj);
 		obj->is_prefix = want_prefixes;
 		if (xml_child_text(&child, want_prefixes ? "Prefix" : "Key", obj->key,
-				sizeof obj->key) != 1 || (url && s3_url_decode(obj->key) < 0))
-			return sys_fail(e, SYS_EPROTO, "malformed entry in the listing of s3://%s", bucket);
+				sizeof obj->key) != 1 || (url && sys_url_decode(obj->key, 1) < 0))
+			return sys_fail(e, DG_EPROTO, "malformed entry in the listing of s3://%s", bucket);
 		if (want_prefixes) {
 			if (strcmp(obj->key, last_prefix) <= 0)
 				continue;
@@ -5279,7 +5800,7 @@ static int s3_list_page(const xml_node *root, const char *bucket, int url, int w
 			}
 			if (xml_child_text(&child, "Size", sz, sizeof sz) != 1 ||
 				sys_parse_u64(sz, &obj->size) < 0)
-				return sys_fail(e, SYS_EPROTO, "bad Size for %s in the listing", obj->key);
+				return sys_fail(e, DG_EPROTO, "bad Size for %s in the listing", obj->key);
 			if (xml_child_text(&child, "LastModified", date, sizeof date) == 1)
 				sys_time_parse(date, &obj->mtime);
 			xml_child_text(&child, "ETag", obj->etag, sizeof obj->etag);
@@ -5288,7 +5809,7 @@ static int s3_list_page(const xml_node *root, const char *bucket, int url, int w
 			return -1;
 	}
 	if (r < 0)
-		return sys_fail(e, SYS_EPROTO, "malformed ListBucketResult for s3://%s", bucket);
+		return sys_fail(e, DG_EPROTO, "malformed ListBucketResult for s3://%s", bucket);
 	return 0;
 }
 
@@ -5303,7 +5824,7 @@ static int s3_list_page(const xml_node *root, const char *bucket, int url, int w
  * checkpoint), or pages that bring nothing new, ends the listing with an
  * error: an endless listing must not run, nor pass for a complete one. */
 static int s3_list(s3_client *c, const char *bucket, const char *prefix, const char *delimiter,
-	s3_list_fn fn, void *ctx, sys_err *e)
+	sys_list_fn fn, void *ctx, dg_error *e)
 {
 	http_hdr q[5];
 	char token[2048] = "", prev[2048] = "", mark[2048] = "";
@@ -5311,11 +5832,11 @@ static int s3_list(s3_client *c, const char *bucket, const char *prefix, const c
 	unsigned long steps = 0, power = 1, stalled = 0;
 	sys_buf doc = { 0 };
 	http_resp *resp = calloc(1, sizeof *resp);
-	s3_object *obj = calloc(1, sizeof *obj);
+	sys_object *obj = calloc(1, sizeof *obj);
 	int rc = -1;
 
 	if (resp == NULL || obj == NULL) {
-		sys_fail(e, SYS_ENOMEM, "out of memory");
+		sys_fail(e, DG_ENOMEM, "out of memory");
 		goto done;
 	}
 	for (;;) {
@@ -5348,12 +5869,12 @@ static int s3_list(s3_client *c, const char *bucket, const char *prefix, const c
 		if (strcmp(truncated, "true") != 0)
 			break;
 		if (xml_child_text(&root, "NextContinuationToken", token, sizeof token) != 1 || !token[0]) {
-			sys_fail(e, SYS_EPROTO, "truncated listing of s3://%s without a continuation token",
+			sys_fail(e, DG_EPROTO, "truncated listing of s3://%s without a continuation token",
 				bucket);
 			goto done;
 		}
 		if (strcmp(token, prev) == 0 || strcmp(token, mark) == 0) {
-			sys_fail(e, SYS_EPROTO, "the listing of s3://%s repeats a continuation token",
+			sys_fail(e, DG_EPROTO, "the listing of s3://%s repeats a continuation token",
 				bucket);
 			goto done;
 		}
@@ -5365,7 +5886,7 @@ static int s3_list(s3_client *c, const char *bucket, const char *prefix, const c
 		memcpy(prev, token, sizeof prev);
 		stalled = fresh ? 0 : stalled + 1;
 		if (stalled >= S3_LIST_STALL) {
-			sys_fail(e, SYS_EPROTO, "the listing of s3://%s brings nothing new in %d pages",
+			sys_fail(e, DG_EPROTO, "the listing of s3://%s brings nothing new in %d pages",
 				bucket, S3_LIST_STALL);
 			goto done;
 		}
@@ -5390,46 +5911,46 @@ done:
  * ====================================================================== */
 
 static int store_s3_list(store *s, const char *prefix, const char *delimiter,
-	s3_list_fn fn, void *ctx, sys_err *e)
+	sys_list_fn fn, void *ctx, dg_error *e)
 {
 	return s3_list(s->s3, s->bucket, prefix, delimiter, fn, ctx, e);
 }
 
-static int store_s3_head(store *s, const char *key, s3_object *obj, s3_meta *meta, sys_err *e)
+static int store_s3_head(store *s, const char *key, sys_object *obj, sys_meta *meta, dg_error *e)
 {
 	return s3_head(s->s3, s->bucket, key, obj, meta, e);
 }
 
-static int store_s3_get(store *s, const char *key, const http_sink *sink, s3_object *obj,
-	s3_meta *meta, sys_err *e)
+static int store_s3_get(store *s, const char *key, const sys_sink *sink, sys_object *obj,
+	sys_meta *meta, dg_error *e)
 {
 	return s3_get(s->s3, s->bucket, key, 0, 0, sink, obj, meta, e);
 }
 
 static int store_s3_put_file(store *s, const char *key, int fd, uint64_t size,
-	const char *sha256_hex, const s3_meta *meta, int flags, sys_err *e)
+	const char *sha256_hex, const sys_meta *meta, int flags, dg_error *e)
 {
 	return s3_put_file(s->s3, s->bucket, key, fd, size, sha256_hex, meta, flags, e);
 }
 
 static int store_s3_put_mem(store *s, const char *key, const void *p, size_t n,
-	const s3_meta *meta, int flags, sys_err *e)
+	const sys_meta *meta, int flags, dg_error *e)
 {
 	return s3_put_mem(s->s3, s->bucket, key, p, n, meta, flags, e);
 }
 
-static int store_s3_del(store *s, const char *key, sys_err *e)
+static int store_s3_del(store *s, const char *key, dg_error *e)
 {
 	return s3_delete(s->s3, s->bucket, key, e);
 }
 
-static int store_s3_del_many(store *s, const char *const *keys, size_t n, sys_err *e)
+static int store_s3_del_many(store *s, const char *const *keys, size_t n, dg_error *e)
 {
 	return s3_delete_many(s->s3, s->bucket, keys, n, e);
 }
 
 static int store_s3_copy(store *s, const store *from, const char *from_key, const char *key,
-	const s3_meta *meta, sys_err *e)
+	const sys_meta *meta, dg_error *e)
 {
 	return s3_copy(s->s3, from->bucket, from_key, s->bucket, key, meta, e);
 }
@@ -5439,11 +5960,11 @@ static int store_s3_copy(store *s, const store *from, const char *from_key, cons
  * Asked once per bucket, by writing a probe object twice. Creates larger
  * than one PUT take a multipart upload, whose completion not every server
  * conditions (Ceph RGW 16 does not): those count as not atomic. */
-static int store_s3_exclusive(store *s, uint64_t size, sys_err *e)
+static int store_s3_exclusive(store *s, uint64_t size, dg_error *e)
 {
 	char key[64], hex[17];
 	unsigned char rnd[8];
-	sys_err pe, ignore;
+	dg_error pe, ignore;
 	int r;
 
 	if (size > S3_PUT_MAX)
@@ -5461,17 +5982,17 @@ static int store_s3_exclusive(store *s, uint64_t size, sys_err *e)
 	}
 	if (r == 0) {
 		r = s3_put_mem(s->s3, s->bucket, key, "probe", 5, NULL, S3_IF_ABSENT, &pe);
-		s->exclusive = r < 0 && pe.code == SYS_EEXIST ? 1 : -1;
+		s->exclusive = r < 0 && pe.code == DG_EEXIST ? 1 : -1;
 		if (r == 0)
 			sys_strlcpy(pe.msg, "a second create of one key succeeded", sizeof pe.msg);
 		if (s3_delete(s->s3, s->bucket, key, &ignore) < 0)
-			sys_logf(s->s3->log, LOG_WARNING, "could not delete probe object s3://%s/%s: %s",
+			sys_logf(s->s3->log, DG_LOG_WARNING, "could not delete probe object s3://%s/%s: %s",
 				s->bucket, key, ignore.msg);
 	} else {
 		s->exclusive = -1;
 	}
 	if (s->exclusive < 0)
-		sys_logf(s->s3->log, LOG_WARNING, "s3://%s does not honour conditional writes (%s): "
+		sys_logf(s->s3->log, DG_LOG_WARNING, "s3://%s does not honour conditional writes (%s): "
 			"first uploads into a folder are serialised with lock objects instead; "
 			"see the README on concurrency", s->bucket, pe.msg);
 	return s->exclusive > 0;
@@ -5482,12 +6003,12 @@ static time_t store_s3_now(store *s)
 	return s3_server_time(s->s3);
 }
 
-static int store_s3_uploads(store *s, const char *prefix, s3_upload_fn fn, void *ctx, sys_err *e)
+static int store_s3_uploads(store *s, const char *prefix, s3_upload_fn fn, void *ctx, dg_error *e)
 {
 	return s3_list_uploads(s->s3, s->bucket, prefix, fn, ctx, e);
 }
 
-static int store_s3_abort_upload(store *s, const char *key, const char *id, sys_err *e)
+static int store_s3_abort_upload(store *s, const char *key, const char *id, dg_error *e)
 {
 	return s3_abort_upload(s->s3, s->bucket, key, id, e);
 }
@@ -5528,7 +6049,7 @@ static void store_open_s3(store *s, s3_client *c, const char *bucket)
 
 #define STORE_SIDECAR ".dgmeta"
 
-static int store_file_path(const store *s, const char *key, char *path, size_t n, sys_err *e)
+static int store_file_path(const store *s, const char *key, char *path, size_t n, dg_error *e)
 {
 	const char *p = key;
 
@@ -5538,11 +6059,11 @@ static int store_file_path(const store *s, const char *key, char *path, size_t n
 		size_t len = slash ? (size_t)(slash - p) : strlen(p);
 
 		if (len == 2 && p[0] == '.' && p[1] == '.')
-			return sys_fail(e, SYS_EUSAGE, "invalid key '%s': '..' is not allowed", key);
+			return sys_fail(e, DG_EUSAGE, "invalid key '%s': '..' is not allowed", key);
 		p += len + (slash != NULL);
 	}
 	if ((size_t)snprintf(path, n, "%s/%s", strcmp(s->root, "/") ? s->root : "", key) >= n)
-		return sys_fail(e, SYS_EUSAGE, "path too long for key '%s'", key);
+		return sys_fail(e, DG_EUSAGE, "path too long for key '%s'", key);
 	return 0;
 }
 
@@ -5571,14 +6092,14 @@ static int store_file_hidden(const char *name)
 }
 
 /* A sidecar: one JSON object whose values are all strings. */
-static int store_file_parse_meta(const char *js, size_t len, s3_meta *meta)
+static int store_file_parse_meta(const char *js, size_t len, sys_meta *meta)
 {
-	jsmntok_t tok[2 * S3_META_MAX + 1];
+	jsmntok_t tok[2 * SYS_META_MAX + 1];
 	char k[128], v[2048];
 	jsmn_parser p;
 	int n, i;
 
-	s3_meta_init(meta);
+	sys_meta_init(meta);
 	jsmn_init(&p);
 	n = jsmn_parse(&p, js, len, tok, sizeof tok / sizeof tok[0]);
 	if (n < 1 || tok[0].type != JSMN_OBJECT || n != 1 + 2 * tok[0].size)
@@ -5586,33 +6107,33 @@ static int store_file_parse_meta(const char *js, size_t len, s3_meta *meta)
 	for (i = 1; i + 1 < n; i += 2)
 		if (tok[i].type != JSMN_STRING || tok[i + 1].type != JSMN_STRING ||
 			sys_json_string(js, &tok[i], k, sizeof k) < 0 ||
-			sys_json_string(js, &tok[i + 1], v, sizeof v) < 0 || s3_meta_set(meta, k, v) < 0)
+			sys_json_string(js, &tok[i + 1], v, sizeof v) < 0 || sys_meta_set(meta, k, v) < 0)
 			return -1;
 	return 0;
 }
 
-static int store_file_read_meta(const char *path, s3_meta *meta, sys_err *e)
+static int store_file_read_meta(const char *path, sys_meta *meta, dg_error *e)
 {
 	char side[DG_MAX_PATH];
 	sys_buf js = { 0 };
-	sys_err ignore;
+	dg_error ignore;
 	int rc = 0;
 
-	s3_meta_init(meta);
+	sys_meta_init(meta);
 	store_sidecar_path(path, side, sizeof side);
 	if (sys_read_file(side, 1u << 16, &js, &ignore) < 0) {
-		if (ignore.code == SYS_ENOTFOUND)
+		if (ignore.code == DG_ENOTFOUND)
 			return 0;   /* a plain file: no metadata */
 		*e = ignore;
 		return -1;
 	}
 	if (store_file_parse_meta(js.data, js.len, meta) < 0)
-		rc = sys_fail(e, SYS_EPROTO, "malformed metadata sidecar %s", side);
+		rc = sys_fail(e, DG_EPROTO, "malformed metadata sidecar %s", side);
 	sys_buf_free(&js);
 	return rc;
 }
 
-static int store_file_head(store *s, const char *key, s3_object *obj, s3_meta *meta, sys_err *e)
+static int store_file_head(store *s, const char *key, sys_object *obj, sys_meta *meta, dg_error *e)
 {
 	char path[DG_MAX_PATH];
 	struct stat st;
@@ -5621,11 +6142,11 @@ static int store_file_head(store *s, const char *key, s3_object *obj, s3_meta *m
 		return -1;
 	if (stat(path, &st) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			return sys_fail(e, SYS_ENOTFOUND, "NotFound: %s does not exist", path);
-		return sys_fail_errno(e, SYS_EIO, errno, "cannot stat %s", path);
+			return sys_fail(e, DG_ENOTFOUND, "NotFound: %s does not exist", path);
+		return sys_fail_errno(e, DG_EIO, errno, "cannot stat %s", path);
 	}
 	if (!S_ISREG(st.st_mode))
-		return sys_fail(e, SYS_ENOTFOUND, "NotFound: %s is not a file", path);
+		return sys_fail(e, DG_ENOTFOUND, "NotFound: %s is not a file", path);
 	if (obj) {
 		memset(obj, 0, sizeof *obj);
 		sys_strlcpy(obj->key, key, sizeof obj->key);
@@ -5635,8 +6156,8 @@ static int store_file_head(store *s, const char *key, s3_object *obj, s3_meta *m
 	return meta ? store_file_read_meta(path, meta, e) : 0;
 }
 
-static int store_file_get(store *s, const char *key, const http_sink *sink, s3_object *obj,
-	s3_meta *meta, sys_err *e)
+static int store_file_get(store *s, const char *key, const sys_sink *sink, sys_object *obj,
+	sys_meta *meta, dg_error *e)
 {
 	char path[DG_MAX_PATH];
 	int fd, rc;
@@ -5646,15 +6167,15 @@ static int store_file_get(store *s, const char *key, const http_sink *sink, s3_o
 		return -1;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return sys_fail_errno(e, SYS_EIO, errno, "cannot open %s", path);
-	rc = (sink->reset && sink->reset(sink->ctx, e) < 0) ? -1 : http_sink_copy_fd(fd, sink, e);
+		return sys_fail_errno(e, DG_EIO, errno, "cannot open %s", path);
+	rc = (sink->reset && sink->reset(sink->ctx, e) < 0) ? -1 : sys_sink_copy_fd(fd, sink, e);
 	close(fd);
 	return rc;
 }
 
 /* Write content into a fresh temp file next to path, named in tmp. */
 static int store_file_stage(const store *s, const char *path, int src_fd, const void *mem,
-	uint64_t size, char *tmp, size_t n, sys_err *e)
+	uint64_t size, char *tmp, size_t n, dg_error *e)
 {
 	unsigned char buf[65536];
 	uint64_t off = 0;
@@ -5674,14 +6195,14 @@ static int store_file_stage(const store *s, const char *path, int src_fd, const 
 				sys_write_all(fd, buf, got, e, path) < 0)
 				goto done;
 			if (got < want) {
-				sys_fail(e, SYS_EIO, "source file shrank while copying to %s", path);
+				sys_fail(e, DG_EIO, "source file shrank while copying to %s", path);
 				goto done;
 			}
 			off += got;
 		}
 	}
 	if (fchmod(fd, 0666 & ~s->umask) < 0 || fsync(fd) < 0) {
-		sys_fail_errno(e, SYS_EIO, errno, "cannot write %s", path);
+		sys_fail_errno(e, DG_EIO, errno, "cannot write %s", path);
 		goto done;
 	}
 	rc = 0;
@@ -5694,14 +6215,14 @@ done:
 
 /* Write one file atomically: staged, then renamed over the old one. */
 static int store_file_write(const store *s, const char *path, int src_fd, const void *mem,
-	uint64_t size, sys_err *e)
+	uint64_t size, dg_error *e)
 {
 	char tmp[DG_MAX_PATH];
 
 	if (store_file_stage(s, path, src_fd, mem, size, tmp, sizeof tmp, e) < 0)
 		return -1;
 	if (rename(tmp, path) < 0) {
-		sys_fail_errno(e, SYS_EIO, errno, "cannot rename into %s", path);
+		sys_fail_errno(e, DG_EIO, errno, "cannot rename into %s", path);
 		unlink(tmp);
 		return -1;
 	}
@@ -5714,9 +6235,9 @@ static int store_file_write(const store *s, const char *path, int src_fd, const 
 /* Create path only if nothing is there (STORE_IF_ABSENT): link() never
  * replaces a name. The sidecar goes first and is the lock, the data second,
  * so a reader sees the object only once both are in place; the loser of a
- * race gets SYS_EEXIST and has changed nothing. */
+ * race gets DG_EEXIST and has changed nothing. */
 static int store_file_create(const store *s, const char *path, const char *side, int fd,
-	const void *mem, uint64_t size, const sys_buf *js, sys_err *e)
+	const void *mem, uint64_t size, const sys_buf *js, dg_error *e)
 {
 	char tmp[DG_MAX_PATH], side_tmp[DG_MAX_PATH] = "";
 	int rc = -1, tries;
@@ -5729,21 +6250,21 @@ static int store_file_create(const store *s, const char *path, const char *side,
 		goto done;
 	for (tries = 0; side_tmp[0] && link(side_tmp, side) < 0; tries++) {
 		if (errno != EEXIST) {
-			sys_fail_errno(e, SYS_EIO, errno, "cannot create %s", side);
+			sys_fail_errno(e, DG_EIO, errno, "cannot create %s", side);
 			goto done;
 		}
 		if (tries > 0 || lstat(path, &st) == 0 || lstat(side, &st) < 0 ||
 			time(NULL) - st.st_mtime < STORE_STALE_S) {
-			sys_fail(e, SYS_EEXIST, "%s exists", path);
+			sys_fail(e, DG_EEXIST, "%s exists", path);
 			goto done;
 		}
 		unlink(side);   /* stale: its creator died before linking the data */
 	}
 	if (link(tmp, path) < 0) {
 		if (errno == EEXIST)
-			sys_fail(e, SYS_EEXIST, "%s exists", path);
+			sys_fail(e, DG_EEXIST, "%s exists", path);
 		else
-			sys_fail_errno(e, SYS_EIO, errno, "cannot create %s", path);
+			sys_fail_errno(e, DG_EIO, errno, "cannot create %s", path);
 		if (side_tmp[0])
 			unlink(side);
 		goto done;
@@ -5757,7 +6278,7 @@ done:
 }
 
 static int store_file_put(store *s, const char *key, int fd, const void *mem, uint64_t size,
-	const s3_meta *meta, int flags, sys_err *e)
+	const sys_meta *meta, int flags, dg_error *e)
 {
 	char path[DG_MAX_PATH], side[DG_MAX_PATH], dir[DG_MAX_PATH];
 	sys_buf js = { 0 };
@@ -5778,7 +6299,7 @@ static int store_file_put(store *s, const char *key, int fd, const void *mem, ui
 			sys_json_escape(&js, meta->value[i]);
 		}
 		if (sys_buf_adds(&js, "}\n") < 0) {
-			sys_fail(e, SYS_ENOMEM, "out of memory");
+			sys_fail(e, DG_ENOMEM, "out of memory");
 			goto done;
 		}
 	}
@@ -5794,7 +6315,7 @@ static int store_file_put(store *s, const char *key, int fd, const void *mem, ui
 		else if (js.len && store_file_write(s, side, -1, js.data, js.len, e) < 0)
 			rc = -1;
 		else if (!js.len && unlink(side) < 0 && errno != ENOENT)
-			rc = sys_fail_errno(e, SYS_EIO, errno, "cannot remove %s", side);
+			rc = sys_fail_errno(e, DG_EIO, errno, "cannot remove %s", side);
 		else
 			rc = store_file_write(s, path, fd, mem, size, e);
 		if (rc == 0 || !dir[0] || stat(dir, &st) == 0)
@@ -5806,19 +6327,19 @@ done:
 }
 
 static int store_file_put_file(store *s, const char *key, int fd, uint64_t size,
-	const char *sha256_hex, const s3_meta *meta, int flags, sys_err *e)
+	const char *sha256_hex, const sys_meta *meta, int flags, dg_error *e)
 {
 	(void)sha256_hex;
 	return store_file_put(s, key, fd, NULL, size, meta, flags, e);
 }
 
 static int store_file_put_mem(store *s, const char *key, const void *p, size_t n,
-	const s3_meta *meta, int flags, sys_err *e)
+	const sys_meta *meta, int flags, dg_error *e)
 {
 	return store_file_put(s, key, -1, p, n, meta, flags, e);
 }
 
-static int store_file_del(store *s, const char *key, sys_err *e)
+static int store_file_del(store *s, const char *key, dg_error *e)
 {
 	char path[DG_MAX_PATH], side[DG_MAX_PATH];
 
@@ -5827,7 +6348,7 @@ static int store_file_del(store *s, const char *key, sys_err *e)
 	store_sidecar_path(path, side, sizeof side);
 	/* Like S3, deleting what is not there succeeds. */
 	if ((unlink(path) < 0 && errno != ENOENT) || (unlink(side) < 0 && errno != ENOENT))
-		return sys_fail_errno(e, SYS_EIO, errno, "cannot delete %s", path);
+		return sys_fail_errno(e, DG_EIO, errno, "cannot delete %s", path);
 	/* A lock folder goes with its last lock (a put racing this makes it
 	 * again: see store_file_put). */
 	if (store_file_in_locks(path)) {
@@ -5839,7 +6360,7 @@ static int store_file_del(store *s, const char *key, sys_err *e)
 	return 0;
 }
 
-static int store_file_del_many(store *s, const char *const *keys, size_t n, sys_err *e)
+static int store_file_del_many(store *s, const char *const *keys, size_t n, dg_error *e)
 {
 	size_t i;
 
@@ -5870,7 +6391,7 @@ static int store_dirent_cmp(const void *a, const void *b)
 /* List the directory that holds keys starting with dirkey (ends in / or is
  * empty), entries starting with name_prefix. */
 static int store_file_walk(store *s, const char *dirkey, const char *name_prefix,
-	const char *delimiter, s3_object *obj, s3_list_fn fn, void *ctx, sys_err *e)
+	const char *delimiter, sys_object *obj, sys_list_fn fn, void *ctx, dg_error *e)
 {
 	char path[DG_MAX_PATH], child[DG_MAX_PATH];
 	store_dirent *ents = NULL;
@@ -5881,11 +6402,11 @@ static int store_file_walk(store *s, const char *dirkey, const char *name_prefix
 
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", strcmp(s->root, "/") ? s->root : "",
 			dirkey) >= sizeof path)
-		return sys_fail(e, SYS_EIO, "path too long: %s", dirkey);
+		return sys_fail(e, DG_EIO, "path too long: %s", dirkey);
 	d = opendir(path);
 	if (d == NULL)
 		return errno == ENOENT || errno == ENOTDIR ? 0 :
-			sys_fail_errno(e, SYS_EIO, errno, "cannot list %s", path);
+			sys_fail_errno(e, DG_EIO, errno, "cannot list %s", path);
 	while ((de = readdir(d)) != NULL) {
 		struct stat st;
 
@@ -5899,14 +6420,14 @@ static int store_file_walk(store *s, const char *dirkey, const char *name_prefix
 			store_dirent *grown = realloc(ents, (cap = cap ? 2 * cap : 64) * sizeof *ents);
 
 			if (grown == NULL) {
-				sys_fail(e, SYS_ENOMEM, "out of memory listing %s", path);
+				sys_fail(e, DG_ENOMEM, "out of memory listing %s", path);
 				goto done;
 			}
 			ents = grown;
 		}
 		ents[n].name = strdup(de->d_name);
 		if (ents[n].name == NULL) {
-			sys_fail(e, SYS_ENOMEM, "out of memory listing %s", path);
+			sys_fail(e, DG_ENOMEM, "out of memory listing %s", path);
 			goto done;
 		}
 		ents[n].is_dir = S_ISDIR(st.st_mode);
@@ -5951,18 +6472,18 @@ done:
 }
 
 static int store_file_list(store *s, const char *prefix, const char *delimiter,
-	s3_list_fn fn, void *ctx, sys_err *e)
+	sys_list_fn fn, void *ctx, dg_error *e)
 {
 	char dirkey[DG_MAX_KEY + 1];
 	const char *name = sys_basename(prefix ? prefix : "");
-	s3_object *obj = calloc(1, sizeof *obj);
+	sys_object *obj = calloc(1, sizeof *obj);
 	int rc;
 
 	if (obj == NULL)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	if (delimiter && strcmp(delimiter, "/") != 0) {
 		free(obj);
-		return sys_fail(e, SYS_EUSAGE, "file:// listings support only the / delimiter");
+		return sys_fail(e, DG_EUSAGE, "file:// listings support only the / delimiter");
 	}
 	snprintf(dirkey, sizeof dirkey, "%.*s", (int)(name - (prefix ? prefix : "")), prefix ? prefix : "");
 	rc = store_file_walk(s, dirkey, name, delimiter, obj, fn, ctx, e);
@@ -5971,7 +6492,7 @@ static int store_file_list(store *s, const char *prefix, const char *delimiter,
 }
 
 /* link() makes creates atomic on a local file system. */
-static int store_file_exclusive(store *s, uint64_t size, sys_err *e)
+static int store_file_exclusive(store *s, uint64_t size, dg_error *e)
 {
 	(void)s;
 	(void)size;
@@ -6045,7 +6566,7 @@ typedef struct delta_blocks {
 	size_t nslots;
 } delta_blocks;
 
-static int delta_blocks_init(delta_blocks *b, const delta_src *src, uint64_t bytes, sys_err *e)
+static int delta_blocks_init(delta_blocks *b, const delta_src *src, uint64_t bytes, dg_error *e)
 {
 	size_t i;
 
@@ -6055,7 +6576,7 @@ static int delta_blocks_init(delta_blocks *b, const delta_src *src, uint64_t byt
 		b->nslots = 1;
 	b->slot = calloc(b->nslots, sizeof *b->slot);
 	if (b->slot == NULL)
-		return sys_fail(e, SYS_ENOMEM, "out of memory for source blocks");
+		return sys_fail(e, DG_ENOMEM, "out of memory for source blocks");
 	for (i = 0; i < b->nslots; i++)
 		b->slot[i].blkno = UINT64_MAX;
 	return 0;
@@ -6072,7 +6593,7 @@ static void delta_blocks_free(delta_blocks *b)
 }
 
 /* Answer xdelta3's XD3_GETSRCBLK: point the source at block getblkno. */
-static int delta_blocks_serve(delta_blocks *b, xd3_source *s, sys_err *e)
+static int delta_blocks_serve(delta_blocks *b, xd3_source *s, dg_error *e)
 {
 	uint64_t blkno = s->getblkno;
 	delta_block *d = &b->slot[blkno % b->nslots];
@@ -6080,7 +6601,7 @@ static int delta_blocks_serve(delta_blocks *b, xd3_source *s, sys_err *e)
 
 	if (d->blkno != blkno) {
 		if (d->data == NULL && (d->data = malloc(DELTA_BLKSIZE)) == NULL)
-			return sys_fail(e, SYS_ENOMEM, "out of memory for source blocks");
+			return sys_fail(e, DG_ENOMEM, "out of memory for source blocks");
 		d->blkno = UINT64_MAX;
 		if (b->src->read(b->src->ctx, blkno * DELTA_BLKSIZE, d->data, DELTA_BLKSIZE, &got, e) < 0)
 			return -1;
@@ -6124,7 +6645,7 @@ static int delta_compressed_magic(const delta_src *src)
 	};
 	unsigned char head[6];
 	size_t got, i;
-	sys_err ignore;
+	dg_error ignore;
 
 	if (src->read(src->ctx, 0, head, sizeof head, &got, &ignore) < 0)
 		return 0;
@@ -6135,7 +6656,7 @@ static int delta_compressed_magic(const delta_src *src)
 }
 
 static int delta_encode(const delta_src *src, int target_fd, int out_fd,
-	const delta_opts *o, delta_result *res, sys_err *e)
+	const delta_opts *o, delta_result *res, dg_error *e)
 {
 	xd3_stream stream;
 	xd3_config config;
@@ -6154,7 +6675,7 @@ static int delta_encode(const delta_src *src, int target_fd, int out_fd,
 		return -1;
 	in = malloc(DELTA_WINSIZE);
 	if (in == NULL) {
-		sys_fail(e, SYS_ENOMEM, "out of memory for the delta window");
+		sys_fail(e, DG_ENOMEM, "out of memory for the delta window");
 		goto done;
 	}
 	br_sha256_init(&tsha);
@@ -6174,7 +6695,7 @@ static int delta_encode(const delta_src *src, int target_fd, int out_fd,
 	}
 	ret = xd3_config_stream(&stream, &config);
 	if (ret) {
-		sys_fail(e, SYS_EINTEGRITY, "xdelta3 setup: %s", delta_xd3_error(&stream, ret));
+		sys_fail(e, DG_EINTEGRITY, "xdelta3 setup: %s", delta_xd3_error(&stream, ret));
 		goto done;
 	}
 	source.blksize = DELTA_BLKSIZE;
@@ -6183,7 +6704,7 @@ static int delta_encode(const delta_src *src, int target_fd, int out_fd,
 	source.curblkno = (xoff_t)-1;
 	ret = xd3_set_source_and_size(&stream, &source, src->size);
 	if (ret) {
-		sys_fail(e, SYS_EINTEGRITY, "xdelta3 source: %s", delta_xd3_error(&stream, ret));
+		sys_fail(e, DG_EINTEGRITY, "xdelta3 source: %s", delta_xd3_error(&stream, ret));
 		goto done;
 	}
 	snprintf(apphead, sizeof apphead, "%s//%s/%s", o->target_name, o->source_name,
@@ -6226,14 +6747,14 @@ static int delta_encode(const delta_src *src, int target_fd, int out_fd,
 		case XD3_WINFINISH:
 			continue;
 		default:
-			sys_fail(e, SYS_EINTEGRITY, "xdelta3 encode: %s", delta_xd3_error(&stream, ret));
+			sys_fail(e, DG_EINTEGRITY, "xdelta3 encode: %s", delta_xd3_error(&stream, ret));
 			goto done;
 		}
 	}
 finished:
 	ret = xd3_close_stream(&stream);
 	if (ret) {
-		sys_fail(e, SYS_EINTEGRITY, "xdelta3 encode: %s", delta_xd3_error(&stream, ret));
+		sys_fail(e, DG_EINTEGRITY, "xdelta3 encode: %s", delta_xd3_error(&stream, ret));
 		goto done;
 	}
 	br_sha256_out(&tsha, res->target_sha);
@@ -6268,19 +6789,19 @@ static int delta_find_program(const char *name, char *path, size_t n)
 }
 
 /* Run `gzip ARG` with stdin from in_fd and stdout to out_fd. */
-static int delta_gzip(const char *arg, int in_fd, int out_fd, sys_err *e)
+static int delta_gzip(const char *arg, int in_fd, int out_fd, dg_error *e)
 {
 	char gzip[DG_MAX_PATH];
 	pid_t pid;
 	int status;
 
 	if (delta_find_program("gzip", gzip, sizeof gzip) < 0)
-		return sys_fail(e, SYS_EINTEGRITY, "this delta was made by the xdelta3 command line "
+		return sys_fail(e, DG_EINTEGRITY, "this delta was made by the xdelta3 command line "
 			"from gzip data (external compression \"G\"); decoding it needs a gzip "
 			"program on PATH");
 	pid = fork();
 	if (pid < 0)
-		return sys_fail_errno(e, SYS_EIO, errno, "cannot start gzip");
+		return sys_fail_errno(e, DG_EIO, errno, "cannot start gzip");
 	if (pid == 0) {
 		if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0)
 			_exit(127);
@@ -6289,21 +6810,21 @@ static int delta_gzip(const char *arg, int in_fd, int out_fd, sys_err *e)
 	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			return sys_fail_errno(e, SYS_EIO, errno, "waiting for gzip");
+			return sys_fail_errno(e, DG_EIO, errno, "waiting for gzip");
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return sys_fail(e, SYS_EINTEGRITY, "gzip %s failed (exit status %d)", arg,
+		return sys_fail(e, DG_EINTEGRITY, "gzip %s failed (exit status %d)", arg,
 			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	return 0;
 }
 
 /* A reader over a plain local file, for sources made here. */
-static int delta_fd_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, sys_err *e)
+static int delta_fd_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, dg_error *e)
 {
 	return sys_pread_all(*(int *)ctx, buf, n, off, got, e);
 }
 
 /* Copy a reader's bytes into fd. */
-static int delta_src_to_fd(const delta_src *src, int fd, sys_err *e)
+static int delta_src_to_fd(const delta_src *src, int fd, dg_error *e)
 {
 	unsigned char buf[65536];
 	uint64_t off = 0;
@@ -6314,7 +6835,7 @@ static int delta_src_to_fd(const delta_src *src, int fd, sys_err *e)
 			sys_write_all(fd, buf, got, e, "a temporary file") < 0)
 			return -1;
 		if (got == 0)
-			return sys_fail(e, SYS_EIO, "source ended early");
+			return sys_fail(e, DG_EIO, "source ended early");
 		off += got;
 	}
 	return 0;
@@ -6368,8 +6889,8 @@ static void delta_dec_free(void *opaque, void *p)
 	free(p);
 }
 
-static int delta_decode(const delta_src *src, int delta_fd, const http_sink *out,
-	const char *tmpdir, sys_err *e)
+static int delta_decode(const delta_src *src, int delta_fd, const sys_sink *out,
+	const char *tmpdir, dg_error *e)
 {
 	xd3_stream stream;
 	xd3_config config;
@@ -6386,14 +6907,14 @@ static int delta_decode(const delta_src *src, int delta_fd, const http_sink *out
 	memset(&blocks, 0, sizeof blocks);
 	in = malloc(65536);
 	if (in == NULL)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	xd3_init_config(&config, 0);
 	config.winsize = DELTA_WINSIZE;
 	config.alloc = delta_dec_alloc;
 	config.freef = delta_dec_free;
 	ret = xd3_config_stream(&stream, &config);
 	if (ret) {
-		sys_fail(e, SYS_EINTEGRITY, "xdelta3 setup: %s", delta_xd3_error(&stream, ret));
+		sys_fail(e, DG_EINTEGRITY, "xdelta3 setup: %s", delta_xd3_error(&stream, ret));
 		goto done;
 	}
 	for (;;) {
@@ -6446,7 +6967,7 @@ static int delta_decode(const delta_src *src, int delta_fd, const http_sink *out
 			source.curblkno = (xoff_t)-1;
 			ret = xd3_set_source_and_size(&stream, &source, use->size);
 			if (ret) {
-				sys_fail(e, SYS_EINTEGRITY, "xdelta3 source: %s", delta_xd3_error(&stream, ret));
+				sys_fail(e, DG_EINTEGRITY, "xdelta3 source: %s", delta_xd3_error(&stream, ret));
 				goto done;
 			}
 			have_source = 1;
@@ -6464,7 +6985,7 @@ static int delta_decode(const delta_src *src, int delta_fd, const http_sink *out
 			continue;
 		case XD3_GETSRCBLK:
 			if (!have_source) {
-				sys_fail(e, SYS_EINTEGRITY, "corrupt delta: source read before the header");
+				sys_fail(e, DG_EINTEGRITY, "corrupt delta: source read before the header");
 				goto done;
 			}
 			if (delta_blocks_serve(&blocks, &source, e) < 0)
@@ -6474,18 +6995,18 @@ static int delta_decode(const delta_src *src, int delta_fd, const http_sink *out
 		case XD3_WINFINISH:
 			continue;
 		default:
-			sys_fail(e, SYS_EINTEGRITY, "corrupt delta: %s", delta_xd3_error(&stream, ret));
+			sys_fail(e, DG_EINTEGRITY, "corrupt delta: %s", delta_xd3_error(&stream, ret));
 			goto done;
 		}
 	}
 finished:
 	ret = xd3_close_stream(&stream);
 	if (ret) {
-		sys_fail(e, SYS_EINTEGRITY, "corrupt delta: %s", delta_xd3_error(&stream, ret));
+		sys_fail(e, DG_EINTEGRITY, "corrupt delta: %s", delta_xd3_error(&stream, ret));
 		goto done;
 	}
 	if (!have_source) {
-		sys_fail(e, SYS_EINTEGRITY, "corrupt delta: no VCDIFF header");
+		sys_fail(e, DG_EINTEGRITY, "corrupt delta: no VCDIFF header");
 		goto done;
 	}
 	if (tmp_out >= 0) {
@@ -6497,7 +7018,7 @@ finished:
 		if (gz < 0)
 			goto done;
 		if (lseek(tmp_out, 0, SEEK_SET) < 0 || delta_gzip("-cn", tmp_out, gz, e) < 0 ||
-			http_sink_copy_fd(gz, out, e) < 0) {
+			sys_sink_copy_fd(gz, out, e) < 0) {
 			close(gz);
 			goto done;
 		}
@@ -6578,16 +7099,6 @@ static uint64_t cache_get64(const unsigned char *p)
 	return v;
 }
 
-static int cache_is_hex_sha(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < 64; i++)
-		if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
-			return 0;
-	return s[64] == 0;
-}
-
 /* Nonce and AAD of chunk index of a file with header hdr. */
 #define CACHE_AAD 65
 static void cache_chunk_params(const unsigned char *hdr, uint64_t index, int last,
@@ -6613,15 +7124,15 @@ static void cache_chunk_params(const unsigned char *hdr, uint64_t index, int las
  * is bypassed with a warning: the run goes on with anonymous files. */
 
 /* Open a directory of ours: no symlink, our uid, writable only by us. */
-static int cache_open_dir(int at, const char *name, const char *shown, sys_err *e)
+static int cache_open_dir(int at, const char *name, const char *shown, dg_error *e)
 {
 	struct stat st;
 	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0)
-		return sys_fail_errno(e, SYS_EIO, errno, "cannot open cache directory %s", shown);
+		return sys_fail_errno(e, DG_EIO, errno, "cannot open cache directory %s", shown);
 	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
-		sys_fail(e, SYS_EIO, "cache directory %s %s", shown, st.st_uid != geteuid() ?
+		sys_fail(e, DG_EIO, "cache directory %s %s", shown, st.st_uid != geteuid() ?
 			"belongs to another user" : "is writable by others (chmod go-w it)");
 		close(fd);
 		return -1;
@@ -6678,7 +7189,7 @@ static void cache_reap_stale(cache *c)
 
 /* Directories are made on first write: a run that needs no reference
  * touches nothing. -1 (with the reason in e) when there is none to use. */
-static int cache_ensure_dir(cache *c, sys_err *e)
+static int cache_ensure_dir(cache *c, dg_error *e)
 {
 	char name[64], parent[DG_MAX_PATH];
 	size_t n;
@@ -6686,12 +7197,12 @@ static int cache_ensure_dir(cache *c, sys_err *e)
 	if (c->dir_fd >= 0)
 		return 0;
 	if (c->bypass)
-		return sys_fail(e, SYS_EIO, "the cache directory is bypassed");
+		return sys_fail(e, DG_EIO, "the cache directory is bypassed");
 	n = (size_t)(sys_basename(c->base) - c->base);
 	snprintf(parent, sizeof parent, "%.*s", (int)(n > 1 ? n - 1 : n), c->base);
 	if ((n > 1 && sys_mkdirs(parent, 0700, e) < 0) ||
 		(mkdir(c->base, 0700) < 0 && errno != EEXIST &&
-			sys_fail_errno(e, SYS_EIO, errno, "cannot create cache directory %s", c->base)))
+			sys_fail_errno(e, DG_EIO, errno, "cannot create cache directory %s", c->base)))
 		return -1;
 	if (c->base_fd < 0 && (c->base_fd = cache_open_dir(AT_FDCWD, c->base, c->base, e)) < 0)
 		return -1;
@@ -6704,12 +7215,12 @@ static int cache_ensure_dir(cache *c, sys_err *e)
 		crypto_hex(rnd, sizeof rnd, hex);
 		snprintf(name, sizeof name, "proc-%ld-%s", (long)getpid(), hex);
 		if (mkdirat(c->base_fd, name, 0700) < 0)
-			return sys_fail_errno(e, SYS_EIO, errno, "cannot create a cache directory in %s",
+			return sys_fail_errno(e, DG_EIO, errno, "cannot create a cache directory in %s",
 				c->base);
 	} else {
 		snprintf(name, sizeof name, "refs");
 		if (mkdirat(c->base_fd, name, 0700) < 0 && errno != EEXIST)
-			return sys_fail_errno(e, SYS_EIO, errno, "cannot create %s/refs", c->base);
+			return sys_fail_errno(e, DG_EIO, errno, "cannot create %s/refs", c->base);
 	}
 	snprintf(c->dir, sizeof c->dir, "%s/%s", c->base, name);
 	c->dir_fd = cache_open_dir(c->base_fd, name, c->dir, e);
@@ -6724,15 +7235,14 @@ static int cache_ensure_dir(cache *c, sys_err *e)
 static void cache_bypass(cache *c, const char *why)
 {
 	if (!c->bypass)
-		sys_logf(c->log, LOG_WARNING, "reference cache bypassed: %s; references are kept in "
+		sys_logf(c->log, DG_LOG_WARNING, "reference cache bypassed: %s; references are kept in "
 			"temporary files for this run", why);
 	c->bypass = 1;
 }
 
-static int cache_open(cache *c, const cache_cfg *cfg, const sys_log *lg, sys_err *e)
+static int cache_open(cache *c, const cache_cfg *cfg, const sys_log *lg, dg_error *e)
 {
 	char base[DG_MAX_PATH];
-	const char *v;
 
 	memset(c, 0, sizeof *c);
 	c->log = lg;
@@ -6745,20 +7255,16 @@ static int cache_open(cache *c, const cache_cfg *cfg, const sys_log *lg, sys_err
 		size_t n;
 
 		if (crypto_b64_decode(cfg->key_b64, c->key, sizeof c->key, &n) < 0 || n != 32)
-			return sys_fail(e, SYS_ECONFIG, "DG_CACHE_ENCRYPTION_KEY must be 32 bytes in base64");
+			return sys_fail(e, DG_ECONFIG, "DG_CACHE_ENCRYPTION_KEY must be 32 bytes in base64");
 	} else {
 		if (crypto_random(c->key, sizeof c->key) < 0)
-			return sys_fail_errno(e, SYS_ECONFIG, errno, "getrandom");
+			return sys_fail_errno(e, DG_ECONFIG, errno, "getrandom");
 		c->ephemeral = 1;
 	}
 	crypto_gcm_init(&c->gcm, c->key);
 
 	if (cfg->dir && *cfg->dir)
 		sys_strlcpy(base, cfg->dir, sizeof base);
-	else if ((v = getenv("XDG_CACHE_HOME")) && *v)
-		snprintf(base, sizeof base, "%s/deltaglider", v);
-	else if ((v = getenv("HOME")) && *v && strcmp(v, "/") != 0)
-		snprintf(base, sizeof base, "%s/.cache/deltaglider", v);
 	else
 		snprintf(base, sizeof base, "/tmp/deltaglider-%ld", (long)getuid());
 	sys_strlcpy(c->base, base, sizeof c->base);
@@ -6797,7 +7303,7 @@ static void cache_close(cache *c)
 
 /* ---- Reading -------------------------------------------------------------- */
 
-static int cache_mem_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, sys_err *e)
+static int cache_mem_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, dg_error *e)
 {
 	cache_ref *r = ctx;
 
@@ -6814,7 +7320,7 @@ static int cache_mem_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *
 }
 
 /* Decrypt chunk index of r's file into r->chunk. */
-static int cache_load_chunk(cache_ref *r, uint64_t index, sys_err *e)
+static int cache_load_chunk(cache_ref *r, uint64_t index, dg_error *e)
 {
 	uint64_t nchunks = r->src.size ? (r->src.size + CACHE_CHUNK - 1) / CACHE_CHUNK : 1;
 	size_t len = index + 1 < nchunks ? CACHE_CHUNK : (size_t)(r->src.size - index * CACHE_CHUNK);
@@ -6827,20 +7333,20 @@ static int cache_load_chunk(cache_ref *r, uint64_t index, sys_err *e)
 		(got == len && sys_pread_all(r->fd, tag, CACHE_TAG, at + len, &got, e) < 0))
 		return -1;
 	if (got != (got == len ? len : CACHE_TAG) && got != CACHE_TAG)
-		return sys_fail(e, SYS_EINTEGRITY, "cached reference is truncated");
+		return sys_fail(e, DG_EINTEGRITY, "cached reference is truncated");
 	cache_chunk_params(r->hdr, index, index + 1 == nchunks, iv, aad);
 	pthread_mutex_lock(&r->c->lock);
 	ok = crypto_gcm_open(&r->c->gcm, iv, aad, sizeof aad, r->chunk, len, tag);
 	pthread_mutex_unlock(&r->c->lock);
 	if (!ok) {
 		r->chunk_index = UINT64_MAX;
-		return sys_fail(e, SYS_EINTEGRITY, "cached reference failed authentication");
+		return sys_fail(e, DG_EINTEGRITY, "cached reference failed authentication");
 	}
 	r->chunk_index = index;
 	return 0;
 }
 
-static int cache_file_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, sys_err *e)
+static int cache_file_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, dg_error *e)
 {
 	cache_ref *r = ctx;
 	unsigned char *out = buf;
@@ -6887,7 +7393,7 @@ static void cache_name(const char *sha, char *name, size_t n)
 /* Make r read the encrypted file on fd (taken over), checking its header
  * against sha and its length; verify = also authenticate every chunk.
  * 1 ok, 0 bad (r released). */
-static int cache_open_fd(cache *c, int fd, const char *sha, int verify, cache_ref *r, sys_err *e)
+static int cache_open_fd(cache *c, int fd, const char *sha, int verify, cache_ref *r, dg_error *e)
 {
 	unsigned char want[32];
 	struct stat st;
@@ -6900,7 +7406,7 @@ static int cache_open_fd(cache *c, int fd, const char *sha, int verify, cache_re
 	r->chunk = malloc(CACHE_CHUNK);
 	if (r->chunk == NULL) {
 		cache_release(r);
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	}
 	for (int i = 0; i < 32; i++)
 		sscanf(sha + 2 * i, "%2hhx", &want[i]);
@@ -6918,7 +7424,7 @@ static int cache_open_fd(cache *c, int fd, const char *sha, int verify, cache_re
 	 * in the header (it is in each chunk's AAD, and was checked when the
 	 * entry was written) without hashing it again. */
 	for (uint64_t i = 0; verify && i < nchunks; i++) {
-		sys_err ignore;
+		dg_error ignore;
 
 		if (cache_load_chunk(r, i, &ignore) < 0)
 			goto bad;
@@ -6931,7 +7437,7 @@ bad:
 
 /* Open the entry for sha in the directory. 1 ok, 0 missing or bad (a bad
  * one is deleted). */
-static int cache_open_file(cache *c, const char *sha, int verify, cache_ref *r, sys_err *e)
+static int cache_open_file(cache *c, const char *sha, int verify, cache_ref *r, dg_error *e)
 {
 	char name[80];
 	int fd, ok;
@@ -6946,7 +7452,7 @@ static int cache_open_file(cache *c, const char *sha, int verify, cache_ref *r, 
 	} else if ((ok = cache_open_fd(c, fd, sha, verify, r, e)) != 0) {
 		return ok;
 	}
-	sys_logf(c->log, LOG_WARNING, "cached reference %s is damaged or from another key; "
+	sys_logf(c->log, DG_LOG_WARNING, "cached reference %s is damaged or from another key; "
 		"fetching it again", sha);
 	unlinkat(c->dir_fd, name, 0);
 	return 0;
@@ -6954,7 +7460,7 @@ static int cache_open_file(cache *c, const char *sha, int verify, cache_ref *r, 
 
 /* An entry kept in the list, for a reader: shared memory, or its own
  * descriptor of the anonymous file. Called with the lock held. */
-static int cache_ent_ref(cache *c, struct cache_ent *m, cache_ref *r, sys_err *e)
+static int cache_ent_ref(cache *c, struct cache_ent *m, cache_ref *r, dg_error *e)
 {
 	memset(r, 0, sizeof *r);
 	r->fd = -1;
@@ -6974,7 +7480,7 @@ static int cache_ent_ref(cache *c, struct cache_ent *m, cache_ref *r, sys_err *e
 		free(r->chunk);
 		r->fd = -1;
 		r->chunk = NULL;
-		return sys_fail(e, SYS_ENOMEM, "out of memory or descriptors");
+		return sys_fail(e, DG_ENOMEM, "out of memory or descriptors");
 	}
 	memcpy(r->hdr, m->hdr, CACHE_HDR);
 	r->chunk_index = UINT64_MAX;
@@ -6983,14 +7489,14 @@ static int cache_ent_ref(cache *c, struct cache_ent *m, cache_ref *r, sys_err *e
 }
 
 /* A verified reference with this SHA-256: 1 found, 0 not cached. */
-static int cache_get(cache *c, const char *sha, cache_ref *r, sys_err *e)
+static int cache_get(cache *c, const char *sha, cache_ref *r, dg_error *e)
 {
 	struct cache_ent *m;
-	sys_err why;
+	dg_error why;
 	int rc = 0;
 
-	if (!cache_is_hex_sha(sha))
-		return sys_fail(e, SYS_EINTEGRITY, "bad SHA-256 '%s' in metadata", sha);
+	if (!crypto_is_sha_hex(sha))
+		return sys_fail(e, DG_EINTEGRITY, "bad SHA-256 '%s' in metadata", sha);
 	pthread_mutex_lock(&c->lock);
 	for (m = c->ents; m; m = m->next)
 		if (strcmp(m->sha, sha) == 0)
@@ -7011,7 +7517,7 @@ static int cache_get(cache *c, const char *sha, cache_ref *r, sys_err *e)
 
 /* ---- Writing ---------------------------------------------------------------- */
 
-static int cache_w_flush(cache_writer *w, int last, sys_err *e)
+static int cache_w_flush(cache_writer *w, int last, dg_error *e)
 {
 	unsigned char iv[12], aad[CACHE_AAD], tag[CACHE_TAG];
 
@@ -7031,10 +7537,10 @@ static int cache_w_flush(cache_writer *w, int last, sys_err *e)
 
 /* The entry's encrypted file: in the directory, or anonymous (memory
  * spills, bypass, or a directory we cannot use). */
-static int cache_w_start_file(cache_writer *w, sys_err *e)
+static int cache_w_start_file(cache_writer *w, dg_error *e)
 {
 	cache *c = w->c;
-	sys_err why;
+	dg_error why;
 
 	if (c->backend == CACHE_FS && !c->bypass && cache_ensure_dir(c, &why) < 0)
 		cache_bypass(c, why.msg);
@@ -7066,7 +7572,7 @@ static int cache_w_start_file(cache_writer *w, sys_err *e)
 	return 0;
 }
 
-static int cache_w_write(void *ctx, const unsigned char *p, size_t n, sys_err *e)
+static int cache_w_write(void *ctx, const unsigned char *p, size_t n, dg_error *e)
 {
 	cache_writer *w = ctx;
 
@@ -7074,7 +7580,7 @@ static int cache_w_write(void *ctx, const unsigned char *p, size_t n, sys_err *e
 	w->size += n;
 	if (w->to_memory) {
 		if (w->size <= w->c->mem_limit)
-			return sys_buf_add(&w->mem, p, n) < 0 ? sys_fail(e, SYS_ENOMEM, "out of memory") : 0;
+			return sys_buf_add(&w->mem, p, n) < 0 ? sys_fail(e, DG_ENOMEM, "out of memory") : 0;
 		/* Too big for the memory cache: spill into an encrypted file. */
 		sys_buf held = w->mem;
 
@@ -7105,7 +7611,7 @@ static int cache_w_write(void *ctx, const unsigned char *p, size_t n, sys_err *e
 	return 0;
 }
 
-static int cache_w_reset(void *ctx, sys_err *e)
+static int cache_w_reset(void *ctx, dg_error *e)
 {
 	cache_writer *w = ctx;
 
@@ -7118,34 +7624,34 @@ static int cache_w_reset(void *ctx, sys_err *e)
 	if (w->fd >= 0) {
 		if (ftruncate(w->fd, CACHE_HDR) < 0 || lseek(w->fd, CACHE_HDR, SEEK_SET) < 0) {
 			w->local_error = 1;
-			return sys_fail_errno(e, SYS_EIO, errno, "cannot rewind the cache file");
+			return sys_fail_errno(e, DG_EIO, errno, "cannot rewind the cache file");
 		}
 	}
 	return 0;
 }
 
 /* Start caching a reference whose SHA-256 must come out as sha. The
- * writer is also an http_sink, for a GET to stream into. */
-static int cache_put_begin(cache *c, const char *sha, cache_writer *w, sys_err *e)
+ * writer is also an sys_sink, for a GET to stream into. */
+static int cache_put_begin(cache *c, const char *sha, cache_writer *w, dg_error *e)
 {
 	memset(w, 0, sizeof *w);
 	w->c = c;
 	w->fd = -1;
-	if (!cache_is_hex_sha(sha))
-		return sys_fail(e, SYS_EINTEGRITY, "bad SHA-256 '%s' in metadata", sha);
+	if (!crypto_is_sha_hex(sha))
+		return sys_fail(e, DG_EINTEGRITY, "bad SHA-256 '%s' in metadata", sha);
 	sys_strlcpy(w->sha_hex, sha, sizeof w->sha_hex);
 	w->chunk = malloc(CACHE_CHUNK);
 	if (w->chunk == NULL)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	memcpy(w->hdr, CACHE_MAGIC, 8);
 	cache_be32(w->hdr + 8, CACHE_CHUNK);
 	for (int i = 0; i < 32; i++)
 		sscanf(sha + 2 * i, "%2hhx", &w->hdr[24 + i]);
 	if (crypto_random(w->hdr + 56, 8) < 0) {
 		cache_put_abort(w);
-		return sys_fail_errno(e, SYS_EIO, errno, "getrandom");
+		return sys_fail_errno(e, DG_EIO, errno, "getrandom");
 	}
-	w->sink = (http_sink){ cache_w_write, cache_w_reset, w };
+	w->sink = (sys_sink){ cache_w_write, cache_w_reset, w };
 	cache_w_reset(w, e);
 	if (!w->to_memory && cache_w_start_file(w, e) < 0) {
 		cache_put_abort(w);
@@ -7208,8 +7714,8 @@ static void cache_keep(cache *c, struct cache_ent *m)
 }
 
 /* Finish: the content must hash to the expected SHA-256 (else the entry is
- * dropped and SYS_EINTEGRITY returned); then r reads it. */
-static int cache_put_commit(cache_writer *w, cache_ref *r, sys_err *e)
+ * dropped and DG_EINTEGRITY returned); then r reads it. */
+static int cache_put_commit(cache_writer *w, cache_ref *r, dg_error *e)
 {
 	cache *c = w->c;
 	struct cache_ent *m = NULL;
@@ -7220,7 +7726,7 @@ static int cache_put_commit(cache_writer *w, cache_ref *r, sys_err *e)
 	br_sha256_out(&w->sha, d);
 	crypto_hex(d, 32, got);
 	if (strcmp(got, w->sha_hex) != 0) {
-		sys_fail(e, SYS_EINTEGRITY, "reference SHA-256 mismatch: metadata says %s, "
+		sys_fail(e, DG_EINTEGRITY, "reference SHA-256 mismatch: metadata says %s, "
 			"content is %s", w->sha_hex, got);
 		goto fail;
 	}
@@ -7230,7 +7736,7 @@ static int cache_put_commit(cache_writer *w, cache_ref *r, sys_err *e)
 		cache_be64(w->hdr + 16, w->size);
 		if (pwrite(w->fd, w->hdr, CACHE_HDR, 0) != CACHE_HDR) {
 			w->local_error = 1;
-			sys_fail_errno(e, SYS_EIO, errno, "cannot write the cache");
+			sys_fail_errno(e, DG_EIO, errno, "cannot write the cache");
 			goto fail;
 		}
 	}
@@ -7238,18 +7744,18 @@ static int cache_put_commit(cache_writer *w, cache_ref *r, sys_err *e)
 		cache_name(w->sha_hex, name, sizeof name);
 		if (renameat(c->dir_fd, w->tmp, c->dir_fd, name) < 0) {
 			w->local_error = 1;
-			sys_fail_errno(e, SYS_EIO, errno, "cannot store %s in the cache", w->sha_hex);
+			sys_fail_errno(e, DG_EIO, errno, "cannot store %s in the cache", w->sha_hex);
 			goto fail;
 		}
 		w->tmp[0] = 0;
 		cache_put_abort(w);
 		if (cache_open_file(c, got, 0, r, e) != 1)
-			return sys_fail(e, SYS_EIO, "cannot reopen cached reference %s", got);
+			return sys_fail(e, DG_EIO, "cannot reopen cached reference %s", got);
 		return 0;
 	}
 	m = calloc(1, sizeof *m);
 	if (m == NULL) {
-		sys_fail(e, SYS_ENOMEM, "out of memory");
+		sys_fail(e, DG_ENOMEM, "out of memory");
 		goto fail;
 	}
 	sys_strlcpy(m->sha, w->sha_hex, sizeof m->sha);
@@ -7290,42 +7796,45 @@ fail:
 
 /* A response sink that writes into a file and hashes what it writes. */
 typedef struct dg_file_sink {
-	int fd;
+	int fd;                      /* -1: none */
+	const sys_sink *next;        /* and/or on to here; NULL: none */
 	const char *path;
 	uint64_t written;
 	br_sha256_context sha;
 } dg_file_sink;
 
-static int dg_file_sink_write(void *ctx, const unsigned char *p, size_t n, sys_err *e)
+static int dg_file_sink_write(void *ctx, const unsigned char *p, size_t n, dg_error *e)
 {
 	dg_file_sink *f = ctx;
 
-	if (f->fd >= 0 && sys_write_all(f->fd, p, n, e, f->path) < 0)
+	if ((f->fd >= 0 && sys_write_all(f->fd, p, n, e, f->path) < 0) ||
+		(f->next && f->next->write(f->next->ctx, p, n, e) < 0))
 		return -1;
 	br_sha256_update(&f->sha, p, n);
 	f->written += n;
 	return 0;
 }
 
-static int dg_file_sink_reset(void *ctx, sys_err *e)
+static int dg_file_sink_reset(void *ctx, dg_error *e)
 {
 	dg_file_sink *f = ctx;
 
 	if (f->fd >= 0 && (ftruncate(f->fd, 0) < 0 || lseek(f->fd, 0, SEEK_SET) < 0))
-		return sys_fail_errno(e, SYS_EIO, errno, "cannot rewind %s", f->path);
+		return sys_fail_errno(e, DG_EIO, errno, "cannot rewind %s", f->path);
 	f->written = 0;
 	br_sha256_init(&f->sha);
 	return 0;
 }
 
 /* fd < 0: hash only (verify). */
-static void dg_file_sink_init(dg_file_sink *f, int fd, const char *path, http_sink *sink)
+static void dg_file_sink_init(dg_file_sink *f, int fd, const char *path, sys_sink *sink)
 {
 	f->fd = fd;
+	f->next = NULL;
 	f->path = path;
 	f->written = 0;
 	br_sha256_init(&f->sha);
-	*sink = (http_sink){ dg_file_sink_write, dg_file_sink_reset, f };
+	*sink = (sys_sink){ dg_file_sink_write, dg_file_sink_reset, f };
 }
 
 static void dg_file_sink_hex(dg_file_sink *f, char hex[65])
@@ -7342,7 +7851,7 @@ static void dg_file_sink_hex(dg_file_sink *f, char hex[65])
 /* A field under any of its spellings: dg-file-sha256, dg_file_sha256,
  * file_sha256, file-sha256. (FORMAT.md excludes the bare dashed spelling
  * for tool, note and compression: one word, it is the underscored one.) */
-static const char *dg_meta(const s3_meta *m, const char *field)
+static const char *dg_meta(const sys_meta *m, const char *field)
 {
 	char name[64], under[48];
 	const char *v;
@@ -7352,23 +7861,23 @@ static const char *dg_meta(const s3_meta *m, const char *field)
 		under[i] = field[i] == '-' ? '_' : field[i];
 	under[i] = 0;
 	snprintf(name, sizeof name, "dg-%s", field);
-	if ((v = s3_meta_get(m, name)) && *v)
+	if ((v = sys_meta_get(m, name)) && *v)
 		return v;
 	snprintf(name, sizeof name, "dg_%s", under);
-	if ((v = s3_meta_get(m, name)) && *v)
+	if ((v = sys_meta_get(m, name)) && *v)
 		return v;
-	if ((v = s3_meta_get(m, under)) && *v)
+	if ((v = sys_meta_get(m, under)) && *v)
 		return v;
-	return (v = s3_meta_get(m, field)) && *v ? v : NULL;
+	return (v = sys_meta_get(m, field)) && *v ? v : NULL;
 }
 
-static int dg_meta_set(s3_meta *m, const char *field, const char *value, sys_err *e)
+static int dg_meta_set(sys_meta *m, const char *field, const char *value, dg_error *e)
 {
 	char name[64];
 
 	snprintf(name, sizeof name, "dg-%s", field);
-	if (s3_meta_set(m, name, value) < 0)
-		return sys_fail(e, SYS_EUSAGE, "metadata value for %s is too long or has a line break",
+	if (sys_meta_set(m, name, value) < 0)
+		return sys_fail(e, DG_EUSAGE, "metadata value for %s is too long or has a line break",
 			name);
 	return 0;
 }
@@ -7379,18 +7888,6 @@ static void dg_now(char out[32], int with_z)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	sys_time_iso(ts.tv_sec, ts.tv_nsec / 1000, with_z, out);
-}
-
-static int dg_is_sha(const char *s)
-{
-	size_t i;
-
-	if (s == NULL)
-		return 0;
-	for (i = 0; i < 64; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return 0;
-	return s[64] == 0;
 }
 
 /* What FORMAT.md sends down the delta path. */
@@ -7420,7 +7917,7 @@ static void dg_split(const char *key, char *prefix, size_t n, const char **name)
  * cache that fails us (full disk, unusable directory) is bypassed and the
  * fetch made once more, into a temporary file. */
 static int dg_reference(dg_ctx *g, store *s, const char *ref_key, const char *sha,
-	cache_ref *ref, sys_err *e)
+	cache_ref *ref, dg_error *e)
 {
 	cache_writer w;
 	int r = cache_get(g->cache, sha, ref, e), attempt;
@@ -7430,7 +7927,7 @@ static int dg_reference(dg_ctx *g, store *s, const char *ref_key, const char *sh
 	for (attempt = 0;; attempt++) {
 		if (cache_put_begin(g->cache, sha, &w, e) < 0)
 			return -1;
-		sys_logf(g->log, LOG_INFO, "fetching reference %s", ref_key);
+		sys_logf(g->log, DG_LOG_INFO, "fetching reference %s", ref_key);
 		if (s->ops->get(s, ref_key, &w.sink, NULL, NULL, e) == 0 &&
 			cache_put_commit(&w, ref, e) == 0)
 			return 0;
@@ -7447,29 +7944,22 @@ static int dg_reference(dg_ctx *g, store *s, const char *ref_key, const char *sh
 /* Put a local file into the cache as the reference it just became. */
 static void dg_cache_local(dg_ctx *g, int fd, const char *sha)
 {
-	unsigned char buf[65536];
 	cache_writer w;
 	cache_ref ref;
-	uint64_t off = 0;
-	size_t got;
-	sys_err e;
+	dg_error e;
 
 	if (cache_put_begin(g->cache, sha, &w, &e) < 0)
 		return;
-	do {
-		if (sys_pread_all(fd, buf, sizeof buf, off, &got, &e) < 0 ||
-			w.sink.write(w.sink.ctx, buf, got, &e) < 0) {
-			cache_put_abort(&w);
-			return;
-		}
-		off += got;
-	} while (got == sizeof buf);
+	if (sys_sink_copy_fd(fd, &w.sink, &e) < 0) {
+		cache_put_abort(&w);
+		return;
+	}
 	if (cache_put_commit(&w, &ref, &e) == 0)
 		cache_release(&ref);
 }
 
 /* An unlinked temp file for a delta. */
-static int dg_tmpfile(dg_ctx *g, sys_err *e)
+static int dg_tmpfile(dg_ctx *g, dg_error *e)
 {
 	return sys_tmpfile(g->tmpdir, e);
 }
@@ -7567,12 +8057,12 @@ static int dg_holder_dead(const dg_ctx *g, const char *holder)
 
 /* A store that forbids lock objects (a policy that allows writes only
  * under some prefix) still works, unprotected: say so once. */
-static int dg_lock_denied(dg_ctx *g, const sys_err *e)
+static int dg_lock_denied(dg_ctx *g, const dg_error *e)
 {
 	if (e->http_status != 403)
 		return 0;
 	if (!g->locks_denied)
-		sys_logf(g->log, LOG_WARNING, "cannot write lock objects under " STORE_LOCKS " (%s): "
+		sys_logf(g->log, DG_LOG_WARNING, "cannot write lock objects under " STORE_LOCKS " (%s): "
 			"uploads and deletes running at the same time are not protected from each other",
 			e->msg);
 	g->locks_denied = 1;
@@ -7580,7 +8070,7 @@ static int dg_lock_denied(dg_ctx *g, const sys_err *e)
 }
 
 static int dg_lock_put(dg_ctx *g, store *s, const char *space, const char *kind,
-	time_t expires, char *key, size_t n, sys_err *e)
+	time_t expires, char *key, size_t n, dg_error *e)
 {
 	char dir[DG_MAX_KEY + 1];
 
@@ -7589,7 +8079,7 @@ static int dg_lock_put(dg_ctx *g, store *s, const char *space, const char *kind,
 	return s->ops->put_mem(s, key, "", 0, NULL, 0, e);
 }
 
-static int dg_lock_seen(void *ctx, const s3_object *o, sys_err *e)
+static int dg_lock_seen(void *ctx, const sys_object *o, dg_error *e)
 {
 	dg_lock_view *v = ctx;
 	const char *name = sys_basename(o->key), *holder;
@@ -7612,7 +8102,7 @@ static int dg_lock_seen(void *ctx, const s3_object *o, sys_err *e)
 }
 
 /* Live lock objects of others in space's lock folder. */
-static int dg_lock_scan(dg_ctx *g, store *s, const char *space, dg_lock_view *v, sys_err *e)
+static int dg_lock_scan(dg_ctx *g, store *s, const char *space, dg_lock_view *v, dg_error *e)
 {
 	char dir[DG_MAX_KEY + 1];
 
@@ -7631,7 +8121,7 @@ static int dg_same_store(const store *a, const store *b)
 }
 
 /* Hold a lease on space for an upload of size bytes (see above). */
-static int dg_lease_acquire(dg_ctx *g, store *s, const char *space, uint64_t size, sys_err *e)
+static int dg_lease_acquire(dg_ctx *g, store *s, const char *space, uint64_t size, dg_error *e)
 {
 	time_t need = DG_LOCK_MARGIN + (time_t)(size / DG_LEASE_RATE), now;
 	char key[DG_MAX_KEY + 1];
@@ -7659,7 +8149,7 @@ static int dg_lease_acquire(dg_ctx *g, store *s, const char *space, uint64_t siz
 		if (guess || s->ops->now(s) == 0 || s->ops->now(s) <= now + DG_LOCK_MARGIN)
 			break;
 		{
-			sys_err ignore;
+			dg_error ignore;
 
 			s->ops->del(s, key, &ignore);
 		}
@@ -7667,16 +8157,16 @@ static int dg_lease_acquire(dg_ctx *g, store *s, const char *space, uint64_t siz
 	if (l) {
 		/* Renewed: the new lease is up before the old goes. If the old had
 		 * lapsed, a delete may have started meanwhile: look, as when new. */
-		sys_err ignore;
+		dg_error ignore;
 
 		lapsed = l->expires <= now + DG_LOCK_MARGIN;
 		if (s->ops->del(s, l->key, &ignore) < 0)
-			sys_logf(g->log, LOG_DEBUG, "could not remove old lease %s: %s", l->key, ignore.msg);
+			sys_logf(g->log, DG_LOG_DEBUG, "could not remove old lease %s: %s", l->key, ignore.msg);
 	} else if ((l = calloc(1, sizeof *l)) == NULL) {
-		sys_err ignore;
+		dg_error ignore;
 
 		s->ops->del(s, key, &ignore);
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	} else {
 		l->s = *s;
 		sys_strlcpy(l->space, space, sizeof l->space);
@@ -7695,9 +8185,9 @@ static int dg_lease_acquire(dg_ctx *g, store *s, const char *space, uint64_t siz
 		if (v.markers == 0)
 			return 0;
 		if (waited == 0)
-			sys_logf(g->log, LOG_INFO, "waiting for a delete in %s to finish", space);
+			sys_logf(g->log, DG_LOG_INFO, "waiting for a delete in %s to finish", space);
 		if (waited > (DG_MARKER_TTL + DG_LOCK_MARGIN) * 1000)
-			return sys_fail(e, SYS_EIO, "a delete in %s does not finish", space);
+			return sys_fail(e, DG_EIO, "a delete in %s does not finish", space);
 		sys_sleep_ms(250);
 		waited += 250;
 	}
@@ -7709,11 +8199,11 @@ static void dg_close(dg_ctx *g)
 	dg_lease *l, *next;
 
 	for (l = g->leases; l; l = next) {
-		sys_err ignore;
+		dg_error ignore;
 
 		next = l->next;
 		if (l->s.ops->del(&l->s, l->key, &ignore) < 0)
-			sys_logf(g->log, LOG_WARNING, "could not release lease %s: %s (it lapses by itself)",
+			sys_logf(g->log, DG_LOG_WARNING, "could not release lease %s: %s (it lapses by itself)",
 				l->key, ignore.msg);
 		free(l);
 	}
@@ -7722,14 +8212,14 @@ static void dg_close(dg_ctx *g)
 
 /* ---- Upload -------------------------------------------------------------- */
 
-static void dg_base_meta(s3_meta *m)
+static void dg_base_meta(sys_meta *m)
 {
-	s3_meta_init(m);
-	s3_meta_set(m, "dg-tool", DG_TOOL);
+	sys_meta_init(m);
+	sys_meta_set(m, "dg-tool", DG_TOOL);
 }
 
-static int dg_direct_meta(s3_meta *m, const char *key, uint64_t size, const char *sha,
-	sys_err *e)
+static int dg_direct_meta(sys_meta *m, const char *key, uint64_t size, const char *sha,
+	dg_error *e)
 {
 	char now[32], sz[24];
 
@@ -7744,9 +8234,9 @@ static int dg_direct_meta(s3_meta *m, const char *key, uint64_t size, const char
 }
 
 static int dg_put_direct(store *s, const char *key, int fd, uint64_t size, const char *sha,
-	dg_put_result *res, sys_err *e)
+	dg_put_result *res, dg_error *e)
 {
-	s3_meta m;
+	sys_meta m;
 
 	if (dg_direct_meta(&m, key, size, sha, e) < 0)
 		return -1;
@@ -7759,11 +8249,11 @@ static int dg_put_direct(store *s, const char *key, int fd, uint64_t size, const
 
 static int dg_put_delta_object(store *s, const char *key, const char *ref_key,
 	const char *ref_sha, const char *sha, uint64_t size, int delta_fd, const delta_result *dr,
-	int zero_diff, sys_err *e)
+	int zero_diff, dg_error *e)
 {
 	char delta_key[DG_MAX_KEY + 8], now[32], sz[24], dsz[24], cmd[DG_MAX_KEY + 64];
 	const char *name = sys_basename(key);
-	s3_meta m;
+	sys_meta m;
 
 	snprintf(delta_key, sizeof delta_key, "%s" DG_DELTA_SFX, key);
 	dg_now(now, 1);
@@ -7784,7 +8274,7 @@ static int dg_put_delta_object(store *s, const char *key, const char *ref_key,
  * was stored, 0 if not (the caller stores the file directly). */
 static int dg_try_delta(dg_ctx *g, store *s, const char *key, const char *ref_key,
 	const char *ref_sha, const delta_src *src, int fd, int zero_diff, dg_put_result *res,
-	char sha_out[65], sys_err *e)
+	char sha_out[65], dg_error *e)
 {
 	/* Against itself, a file matches at the same offsets: a small window
 	 * finds everything, and its SHA-256 is already known. */
@@ -7805,7 +8295,7 @@ static int dg_try_delta(dg_ctx *g, store *s, const char *key, const char *ref_ke
 	res->size = dr.target_size;
 	if (!zero_diff && dr.target_size > 0 &&
 		(double)dr.delta_size / (double)dr.target_size > g->max_ratio) {
-		sys_logf(g->log, LOG_INFO, "%s: delta is %.2f of the file, above the %.2f limit; "
+		sys_logf(g->log, DG_LOG_INFO, "%s: delta is %.2f of the file, above the %.2f limit; "
 			"storing it directly", key, (double)dr.delta_size / (double)dr.target_size,
 			g->max_ratio);
 		rc = 0;
@@ -7833,11 +8323,11 @@ enum { DG_REF_LOST, DG_REF_STORED, DG_REF_CONTENDED };
  * caller encodes against it); DG_REF_CONTENDED when another uploader may be
  * creating one (the caller stores the file directly); or -1. */
 static int dg_put_reference(dg_ctx *g, store *s, const char *key, const char *prefix,
-	const char *ref_key, int fd, uint64_t size, const char *sha, dg_put_result *res, sys_err *e)
+	const char *ref_key, int fd, uint64_t size, const char *sha, dg_put_result *res, dg_error *e)
 {
 	char now[32];
 	const char *won;
-	s3_meta m, back;
+	sys_meta m, back;
 	delta_src self = { delta_fd_read, &fd, size };
 	char sha2[65];
 	int r, exclusive = s->ops->exclusive(s, size, e);
@@ -7850,7 +8340,7 @@ static int dg_put_reference(dg_ctx *g, store *s, const char *key, const char *pr
 		if (dg_lock_scan(g, s, prefix, &v, e) < 0)
 			return -1;
 		if (v.leases) {
-			sys_logf(g->log, LOG_INFO, "%s: another upload into %s may be creating its "
+			sys_logf(g->log, DG_LOG_INFO, "%s: another upload into %s may be creating its "
 				"reference; storing this file as it is", key, prefix);
 			return DG_REF_CONTENDED;
 		}
@@ -7862,7 +8352,7 @@ static int dg_put_reference(dg_ctx *g, store *s, const char *key, const char *pr
 		dg_meta_set(&m, "note", "reference", e) < 0)
 		return -1;
 	if (s->ops->put_file(s, ref_key, fd, size, sha, &m, STORE_IF_ABSENT, e) < 0) {
-		if (e->code == SYS_EEXIST)
+		if (e->code == DG_EEXIST)
 			return DG_REF_LOST;
 		sys_err_prefix(e, "reference %s: ", ref_key);
 		return -1;
@@ -7881,7 +8371,7 @@ static int dg_put_reference(dg_ctx *g, store *s, const char *key, const char *pr
 	r = dg_try_delta(g, s, key, ref_key, sha, &self, fd, 1, res, sha2, e);
 	if (r < 0) {
 		/* Don't leave a reference nothing uses; keep the first error. */
-		sys_err ignore;
+		dg_error ignore;
 
 		dg_cleanup_reference(g, s, prefix, &ignore);
 		return -1;
@@ -7892,22 +8382,22 @@ static int dg_put_reference(dg_ctx *g, store *s, const char *key, const char *pr
 
 /* Upload the file open on fd as the logical object key. */
 static int dg_put_fd(dg_ctx *g, store *s, const char *key, int fd, dg_put_result *res,
-	sys_err *e)
+	dg_error *e)
 {
 	char prefix[DG_MAX_KEY + 1], ref_key[DG_MAX_KEY + 16], ref_sha[65] = "", sha[65] = "";
 	char stale[DG_MAX_KEY + 8];
 	const char *name;
 	struct stat st;
-	s3_meta rm;
+	sys_meta rm;
 	cache_ref ref = { .fd = -1 };
 	int r, rc = -1, have_ref = 0, tries;
 
 	memset(res, 0, sizeof *res);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		return sys_fail(e, SYS_EIO, "not a regular file");
+		return sys_fail(e, DG_EIO, "not a regular file");
 	dg_split(key, prefix, sizeof prefix, &name);
 	if (strcmp(name, DG_REFERENCE) == 0 || sys_ends_with_ci(name, DG_DELTA_SFX)) {
-		sys_fail(e, SYS_EUSAGE, "the name %s is reserved by DeltaGlider", name);
+		sys_fail(e, DG_EUSAGE, "the name %s is reserved by DeltaGlider", name);
 		goto done;
 	}
 	res->size = (uint64_t)st.st_size;
@@ -7924,18 +8414,18 @@ static int dg_put_fd(dg_ctx *g, store *s, const char *key, int fd, dg_put_result
 
 		if (s->ops->head(s, ref_key, NULL, &rm, e) == 0) {
 			v = dg_meta(&rm, "file-sha256");
-			if (!dg_is_sha(v)) {
-				sys_fail(e, SYS_EINTEGRITY, "reference %s has no valid file-sha256 metadata",
+			if (!crypto_is_sha_hex(v)) {
+				sys_fail(e, DG_EINTEGRITY, "reference %s has no valid file-sha256 metadata",
 					ref_key);
 				goto done;
 			}
 			sys_strlcpy(ref_sha, v, sizeof ref_sha);
 			break;
 		}
-		if (e->code != SYS_ENOTFOUND)
+		if (e->code != DG_ENOTFOUND)
 			goto done;
 		if (tries == 3) {
-			sys_fail(e, SYS_EIO, "reference %s keeps appearing and disappearing", ref_key);
+			sys_fail(e, DG_EIO, "reference %s keeps appearing and disappearing", ref_key);
 			goto done;
 		}
 		if (sha[0] == 0 && crypto_sha256_fd(fd, sha, &res->size, e) < 0)
@@ -7982,16 +8472,16 @@ done:
 }
 
 static int dg_put(dg_ctx *g, store *s, const char *key, const char *path, dg_put_result *res,
-	sys_err *e)
+	dg_error *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
 
 	if (fd < 0)
-		return sys_fail_errno(e, errno == ENOENT ? SYS_ENOTFOUND : SYS_EIO, errno,
+		return sys_fail_errno(e, errno == ENOENT ? DG_ENOTFOUND : DG_EIO, errno,
 			"cannot open %s", path);
 	rc = dg_put_fd(g, s, key, fd, res, e);
 	if (rc < 0 && strcmp(e->msg, "not a regular file") == 0)
-		sys_fail(e, SYS_EIO, "%s is not a regular file", path);
+		sys_fail(e, DG_EIO, "%s is not a regular file", path);
 	close(fd);
 	return rc;
 }
@@ -7999,7 +8489,7 @@ static int dg_put(dg_ctx *g, store *s, const char *key, const char *path, dg_put
 /* ---- Download and verify ---------------------------------------------------- */
 
 /* Required delta fields, per FORMAT.md; the sizes must be integers. */
-static int dg_check_delta_meta(const s3_meta *m, const char *key, sys_err *e)
+static int dg_check_delta_meta(const sys_meta *m, const char *key, dg_error *e)
 {
 	static const char *const need[] = { "tool", "original-name", "file-sha256", "file-size",
 		"created-at", "ref-key", "ref-sha256", "delta-size" };
@@ -8008,24 +8498,24 @@ static int dg_check_delta_meta(const s3_meta *m, const char *key, sys_err *e)
 
 	for (i = 0; i < sizeof need / sizeof need[0]; i++)
 		if (dg_meta(m, need[i]) == NULL)
-			return sys_fail(e, SYS_EINTEGRITY, "delta %s lacks %s metadata", key, need[i]);
+			return sys_fail(e, DG_EINTEGRITY, "delta %s lacks %s metadata", key, need[i]);
 	if (sys_parse_u64(dg_meta(m, "file-size"), &n) < 0 ||
 		sys_parse_u64(dg_meta(m, "delta-size"), &n) < 0)
-		return sys_fail(e, SYS_EINTEGRITY, "delta %s has a non-integer size in its metadata", key);
-	if (!dg_is_sha(dg_meta(m, "file-sha256")) || !dg_is_sha(dg_meta(m, "ref-sha256")))
-		return sys_fail(e, SYS_EINTEGRITY, "delta %s has a malformed SHA-256 in its metadata", key);
+		return sys_fail(e, DG_EINTEGRITY, "delta %s has a non-integer size in its metadata", key);
+	if (!crypto_is_sha_hex(dg_meta(m, "file-sha256")) || !crypto_is_sha_hex(dg_meta(m, "ref-sha256")))
+		return sys_fail(e, DG_EINTEGRITY, "delta %s has a malformed SHA-256 in its metadata", key);
 	return 0;
 }
 
 /* Reconstruct delta_key (a .delta object with metadata m) into out. */
-static int dg_hydrate(dg_ctx *g, store *s, const char *delta_key, const s3_meta *m,
-	const http_sink *out, sys_err *e)
+static int dg_hydrate(dg_ctx *g, store *s, const char *delta_key, const sys_meta *m,
+	const sys_sink *out, dg_error *e)
 {
 	char ref_sha[65];
 	const char *ref_key = dg_meta(m, "ref-key");
 	cache_ref ref;
 	dg_file_sink ds;
-	http_sink dsink;
+	sys_sink dsink;
 	int dfd, rc = -1;
 
 	if (dg_check_delta_meta(m, delta_key, e) < 0)
@@ -8055,11 +8545,11 @@ done:
 
 /* A sink that counts what passes, rewindable only if what it feeds is. */
 typedef struct dg_counted {
-	const http_sink *out;
+	const sys_sink *out;
 	uint64_t n;
 } dg_counted;
 
-static int dg_counted_write(void *ctx, const unsigned char *p, size_t n, sys_err *e)
+static int dg_counted_write(void *ctx, const unsigned char *p, size_t n, dg_error *e)
 {
 	dg_counted *c = ctx;
 
@@ -8067,7 +8557,7 @@ static int dg_counted_write(void *ctx, const unsigned char *p, size_t n, sys_err
 	return c->out->write(c->out->ctx, p, n, e);
 }
 
-static int dg_counted_reset(void *ctx, sys_err *e)
+static int dg_counted_reset(void *ctx, dg_error *e)
 {
 	dg_counted *c = ctx;
 
@@ -8078,47 +8568,47 @@ static int dg_counted_reset(void *ctx, sys_err *e)
 /* An object as it is stored. Plain objects have no SHA-256 to check, so
  * at least the size must be the one HEAD gave: a well-framed but short
  * answer is a truncation. */
-static int dg_get_whole(store *s, const char *key, uint64_t size, const http_sink *out,
-	sys_err *e)
+static int dg_get_whole(store *s, const char *key, uint64_t size, const sys_sink *out,
+	dg_error *e)
 {
 	dg_counted cnt = { out, 0 };
-	http_sink sink = { dg_counted_write, out->reset ? dg_counted_reset : NULL, &cnt };
+	sys_sink sink = { dg_counted_write, out->reset ? dg_counted_reset : NULL, &cnt };
 
 	if (s->ops->get(s, key, &sink, NULL, NULL, e) < 0)
 		return -1;
 	if (cnt.n != size)
-		return sys_fail(e, SYS_EINTEGRITY, "got %" PRIu64 " bytes, but the object has %"
+		return sys_fail(e, DG_EINTEGRITY, "got %" PRIu64 " bytes, but the object has %"
 			PRIu64 " (truncated answer)", cnt.n, size);
 	return 0;
 }
 
 /* Stream the logical object key into out; *want_sha receives the SHA-256
  * the result must have ("" for plain S3 objects, which carry none). */
-static int dg_fetch(dg_ctx *g, store *s, const char *key, const http_sink *out,
-	char want_sha[65], sys_err *e)
+static int dg_fetch(dg_ctx *g, store *s, const char *key, const sys_sink *out,
+	char want_sha[65], dg_error *e)
 {
 	char delta_key[DG_MAX_KEY + 8];
-	s3_object obj;
-	s3_meta m;
+	sys_object obj;
+	sys_meta m;
 	const char *sha;
 
 	want_sha[0] = 0;
 	if (s->ops->head(s, key, &obj, &m, e) == 0) {
 		sha = dg_meta(&m, "file-sha256");
-		if (sha && !dg_is_sha(sha))
-			return sys_fail(e, SYS_EINTEGRITY, "%s has a malformed SHA-256 in its metadata", key);
+		if (sha && !crypto_is_sha_hex(sha))
+			return sys_fail(e, DG_EINTEGRITY, "%s has a malformed SHA-256 in its metadata", key);
 		if (sha)
 			sys_strlcpy(want_sha, sha, 65);
 		if (sha && dg_meta(&m, "ref-key") && sys_ends_with_ci(key, DG_DELTA_SFX))
 			return dg_hydrate(g, s, key, &m, out, e);
 		return dg_get_whole(s, key, obj.size, out, e);
 	}
-	if (e->code != SYS_ENOTFOUND)
+	if (e->code != DG_ENOTFOUND)
 		return -1;
 	snprintf(delta_key, sizeof delta_key, "%s" DG_DELTA_SFX, key);
 	if (s->ops->head(s, delta_key, NULL, &m, e) < 0) {
-		if (e->code == SYS_ENOTFOUND)
-			sys_fail(e, SYS_ENOTFOUND, "Object not found");
+		if (e->code == DG_ENOTFOUND)
+			sys_fail(e, DG_ENOTFOUND, "Object not found");
 		return -1;
 	}
 	if (dg_check_delta_meta(&m, delta_key, e) < 0)
@@ -8132,10 +8622,10 @@ static int dg_fetch(dg_ctx *g, store *s, const char *key, const http_sink *out,
  * CopyObject, up to its 5 GiB limit); anything else is reconstructed,
  * verified and uploaded into the destination's DeltaSpace. */
 static int dg_copy(dg_ctx *g, store *src, const char *skey, store *dst, const char *dkey,
-	dg_put_result *res, sys_err *e)
+	dg_put_result *res, dg_error *e)
 {
-	s3_object obj;
-	s3_meta m;
+	sys_object obj;
+	sys_meta m;
 	int fd, rc;
 
 	memset(res, 0, sizeof *res);
@@ -8143,9 +8633,9 @@ static int dg_copy(dg_ctx *g, store *src, const char *skey, store *dst, const ch
 		(g->no_delta || !dg_delta_eligible(sys_basename(dkey))) &&
 		src->ops->head(src, skey, &obj, &m, e) == 0 && obj.size < (5ull << 30)) {
 		const char *sha = dg_meta(&m, "file-sha256");
-		s3_meta dm;
+		sys_meta dm;
 
-		if (dg_is_sha(sha) && dg_meta(&m, "ref-key") == NULL) {
+		if (crypto_is_sha_hex(sha) && dg_meta(&m, "ref-key") == NULL) {
 			if (dg_direct_meta(&dm, dkey, obj.size, sha, e) < 0 ||
 				dst->ops->copy(dst, src, skey, dkey, &dm, e) < 0)
 				return -1;
@@ -8164,20 +8654,20 @@ static int dg_copy(dg_ctx *g, store *src, const char *skey, store *dst, const ch
 
 /* Give a finished temp file its final name and the permissions a new
  * file would have had (mkstemp creates 0600). */
-static int dg_commit_file(const dg_ctx *g, int fd, const char *tmp, const char *path, sys_err *e)
+static int dg_commit_file(const dg_ctx *g, int fd, const char *tmp, const char *path, dg_error *e)
 {
 	if (fchmod(fd, 0666 & ~g->umask) < 0 || fsync(fd) < 0)
-		return sys_fail_errno(e, SYS_EIO, errno, "cannot finish %s", path);
+		return sys_fail_errno(e, DG_EIO, errno, "cannot finish %s", path);
 	if (rename(tmp, path) < 0)
-		return sys_fail_errno(e, SYS_EIO, errno, "cannot rename %s to %s", tmp, path);
+		return sys_fail_errno(e, DG_EIO, errno, "cannot rename %s to %s", tmp, path);
 	return 0;
 }
 
-static int dg_get(dg_ctx *g, store *s, const char *key, const char *path, sys_err *e)
+static int dg_get(dg_ctx *g, store *s, const char *key, const char *path, dg_error *e)
 {
 	char tmp[DG_MAX_PATH], want[65], got[65];
 	dg_file_sink fs;
-	http_sink sink;
+	sys_sink sink;
 	int fd, rc = -1;
 
 	fd = sys_tmp_open(path, tmp, sizeof tmp, e);
@@ -8188,7 +8678,7 @@ static int dg_get(dg_ctx *g, store *s, const char *key, const char *path, sys_er
 		goto done;
 	dg_file_sink_hex(&fs, got);
 	if (want[0] && strcasecmp(want, got) != 0) {
-		sys_fail(e, SYS_EINTEGRITY, "SHA-256 mismatch: expected %s, got %s; nothing written",
+		sys_fail(e, DG_EINTEGRITY, "SHA-256 mismatch: expected %s, got %s; nothing written",
 			want, got);
 		goto done;
 	}
@@ -8202,37 +8692,80 @@ done:
 	return rc;
 }
 
-/* Stream a logical object into fd (a pipe: no temp file, no rename); its
- * SHA-256 is checked at the end, when the bytes are already out. */
-static int dg_get_stream(dg_ctx *g, store *s, const char *key, int fd, sys_err *e)
+/* Stream a logical object into fd (a pipe: no temp file, no rename) or
+ * into next (fd -1); its SHA-256 is checked at the end, when the bytes
+ * are already out. */
+static int dg_get_stream(dg_ctx *g, store *s, const char *key, int fd, const sys_sink *next,
+	dg_error *e)
 {
 	char want[65], got[65];
 	dg_file_sink fs;
-	http_sink sink;
+	sys_sink sink;
 
 	dg_file_sink_init(&fs, fd, "the output", &sink);
+	fs.next = next;
 	sink.reset = NULL;   /* what went out cannot be taken back */
 	if (dg_fetch(g, s, key, &sink, want, e) < 0)
 		return -1;
 	dg_file_sink_hex(&fs, got);
 	if (want[0] && strcasecmp(want, got) != 0)
-		return sys_fail(e, SYS_EINTEGRITY, "SHA-256 mismatch: expected %s, got %s (the output "
+		return sys_fail(e, DG_EINTEGRITY, "SHA-256 mismatch: expected %s, got %s (the output "
 			"is wrong)", want, got);
 	return 0;
 }
 
-static int dg_verify(dg_ctx *g, store *s, const char *key, char want[65], char got[65], sys_err *e)
+static int dg_verify(dg_ctx *g, store *s, const char *key, char want[65], char got[65], dg_error *e)
 {
 	dg_file_sink fs;
-	http_sink sink;
+	sys_sink sink;
 
 	dg_file_sink_init(&fs, -1, "verify", &sink);
 	if (dg_fetch(g, s, key, &sink, want, e) < 0)
 		return -1;
 	dg_file_sink_hex(&fs, got);
 	if (want[0] == 0)
-		return sys_fail(e, SYS_EINTEGRITY, "not a DeltaGlider object: no SHA-256 to verify against");
+		return sys_fail(e, DG_EINTEGRITY, "not a DeltaGlider object: no SHA-256 to verify against");
 	return strcasecmp(want, got) == 0 ? 1 : 0;
+}
+
+/* What a logical object is, as the Python SDK's ObjectInfo says it. */
+static int dg_info(dg_ctx *g, store *s, const char *key, dg_object_info *info, dg_error *e)
+{
+	char delta_key[DG_MAX_KEY + 8];
+	sys_object obj;
+	sys_meta m;
+	const char *v;
+	uint64_t size;
+
+	(void)g;
+	memset(info, 0, sizeof *info);
+	sys_strlcpy(info->key, key, sizeof info->key);
+	if (s->ops->head(s, key, &obj, &m, e) < 0) {
+		if (e->code != DG_ENOTFOUND || sys_ends_with_ci(key, DG_DELTA_SFX))
+			return -1;
+		snprintf(delta_key, sizeof delta_key, "%s" DG_DELTA_SFX, key);
+		if (s->ops->head(s, delta_key, &obj, &m, e) < 0) {
+			if (e->code == DG_ENOTFOUND)
+				sys_fail(e, DG_ENOTFOUND, "Object not found");
+			return -1;
+		}
+		if (dg_check_delta_meta(&m, delta_key, e) < 0)
+			return -1;
+		sys_strlcpy(info->key, delta_key, sizeof info->key);
+	}
+	info->stored = info->size = obj.size;
+	info->mtime = obj.mtime;
+	info->kind = DG_ENTRY_PLAIN;
+	if (crypto_is_sha_hex(v = dg_meta(&m, "file-sha256")))
+		sys_strlcpy(info->sha256, v, sizeof info->sha256);
+	if ((v = dg_meta(&m, "ref-key")) && sys_ends_with_ci(info->key, DG_DELTA_SFX)) {
+		info->kind = DG_ENTRY_DELTA;
+		sys_strlcpy(info->reference_key, v, sizeof info->reference_key);
+		if ((v = dg_meta(&m, "file-size")) && sys_parse_u64(v, &size) == 0)
+			info->size = size;
+	}
+	info->ratio = info->size ? (double)info->stored / (double)info->size : 0.0;
+	return 0;
 }
 
 /* ---- Listing and deleting ----------------------------------------------------- */
@@ -8242,11 +8775,11 @@ typedef struct dg_list_state {
 	store *s;
 	dg_list_fn fn;
 	void *ctx;
-	s3_meta meta;
+	sys_meta meta;
 	char name[DG_MAX_KEY + 1];
 } dg_list_state;
 
-static int dg_list_one(void *ctx, const s3_object *o, sys_err *e)
+static int dg_list_one(void *ctx, const sys_object *o, dg_error *e)
 {
 	dg_list_state *st = ctx;
 	dg_entry ent = { o->key, o->size, o->size, o->mtime, DG_ENTRY_PLAIN };
@@ -8265,7 +8798,7 @@ static int dg_list_one(void *ctx, const s3_object *o, sys_err *e)
 
 		/* The original size lives in the delta's metadata. */
 		if (st->s->ops->head(st->s, o->key, NULL, &st->meta, e) < 0) {
-			if (e->code == SYS_ENOTFOUND)
+			if (e->code == DG_ENOTFOUND)
 				return 0;   /* deleted since the listing */
 			return -1;
 		}
@@ -8282,13 +8815,13 @@ static int dg_list_one(void *ctx, const s3_object *o, sys_err *e)
 /* The logical view: .delta objects under their original names and sizes,
  * reference.bin and .deltaglider/ hidden. */
 static int dg_list(dg_ctx *g, store *s, const char *prefix, const char *delimiter,
-	dg_list_fn fn, void *ctx, sys_err *e)
+	dg_list_fn fn, void *ctx, dg_error *e)
 {
 	dg_list_state *st = calloc(1, sizeof *st);
 	int rc;
 
 	if (st == NULL)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	st->g = g;
 	st->s = s;
 	st->fn = fn;
@@ -8302,7 +8835,7 @@ typedef struct dg_count {
 	uint64_t deltas;
 } dg_count;
 
-static int dg_count_delta(void *ctx, const s3_object *o, sys_err *e)
+static int dg_count_delta(void *ctx, const sys_object *o, dg_error *e)
 {
 	(void)e;
 	if (!o->is_prefix && sys_ends_with_ci(o->key, DG_DELTA_SFX))
@@ -8310,7 +8843,7 @@ static int dg_count_delta(void *ctx, const s3_object *o, sys_err *e)
 	return 0;
 }
 
-static int dg_deltas_in(store *s, const char *prefix, uint64_t *n, sys_err *e)
+static int dg_deltas_in(store *s, const char *prefix, uint64_t *n, dg_error *e)
 {
 	dg_count c = { 0 };
 
@@ -8323,7 +8856,7 @@ static int dg_deltas_in(store *s, const char *prefix, uint64_t *n, sys_err *e)
 /* Remove prefix's reference.bin when no delta in the prefix needs it and
  * no upload may be about to (the delete side of "Locks"). Returns 1 when
  * it was removed, 0 when it is kept or was not there. */
-static int dg_cleanup_reference(dg_ctx *g, store *s, const char *prefix, sys_err *e)
+static int dg_cleanup_reference(dg_ctx *g, store *s, const char *prefix, dg_error *e)
 {
 	char ref_key[DG_MAX_KEY + 16], marker[DG_MAX_KEY + 1] = "";
 	int64_t started = sys_now_ms();
@@ -8337,7 +8870,7 @@ static int dg_cleanup_reference(dg_ctx *g, store *s, const char *prefix, sys_err
 		return 0;
 	snprintf(ref_key, sizeof ref_key, "%s" DG_REFERENCE, prefix);
 	if (s->ops->head(s, ref_key, NULL, NULL, e) < 0)
-		return e->code == SYS_ENOTFOUND ? 0 : -1;
+		return e->code == DG_ENOTFOUND ? 0 : -1;
 	if (!g->locks_denied && dg_lock_put(g, s, prefix, "delete", s->ops->now(s) + DG_MARKER_TTL,
 			marker, sizeof marker, e) < 0) {
 		marker[0] = 0;
@@ -8348,20 +8881,20 @@ static int dg_cleanup_reference(dg_ctx *g, store *s, const char *prefix, sys_err
 		if (dg_lock_scan(g, s, prefix, &v, e) < 0 || dg_deltas_in(s, prefix, &n, e) < 0)
 			goto done;
 		if (v.leases || n > 0 || sys_now_ms() - started > DG_MARKER_TTL * 1000 / 2) {
-			sys_logf(g->log, LOG_INFO, "keeping %s: %s", ref_key, v.leases ?
+			sys_logf(g->log, DG_LOG_INFO, "keeping %s: %s", ref_key, v.leases ?
 				"an upload may be using it" : n ? "a delta appeared" : "the delete took too long");
 			rc = 0;
 			goto done;
 		}
 	}
-	sys_logf(g->log, LOG_INFO, "removing %s: no delta needs it any more", ref_key);
+	sys_logf(g->log, DG_LOG_INFO, "removing %s: no delta needs it any more", ref_key);
 	rc = s->ops->del(s, ref_key, e) < 0 ? -1 : 1;
 done:
 	if (marker[0]) {
-		sys_err ignore;
+		dg_error ignore;
 
 		if (s->ops->del(s, marker, &ignore) < 0)
-			sys_logf(g->log, LOG_WARNING, "could not remove delete marker %s: %s (it lapses "
+			sys_logf(g->log, DG_LOG_WARNING, "could not remove delete marker %s: %s (it lapses "
 				"by itself)", marker, ignore.msg);
 	}
 	return rc;
@@ -8371,7 +8904,7 @@ typedef struct dg_spaces {
 	sys_buf refs;                /* prefixes holding a reference.bin, NUL-separated */
 } dg_spaces;
 
-static int dg_spaces_one(void *ctx, const s3_object *o, sys_err *e)
+static int dg_spaces_one(void *ctx, const sys_object *o, dg_error *e)
 {
 	dg_spaces *sp = ctx;
 	const char *base = sys_basename(o->key);
@@ -8381,13 +8914,13 @@ static int dg_spaces_one(void *ctx, const s3_object *o, sys_err *e)
 		return 0;
 	if (sys_buf_add(&sp->refs, o->key, (size_t)(base - o->key)) < 0 ||
 		sys_buf_add(&sp->refs, "", 1) < 0)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	return 0;
 }
 
 /* Remove every reference.bin below prefix that no delta needs: what a
  * first upload killed after its reference, or an interrupted delete, left. */
-static int dg_cleanup_orphans(dg_ctx *g, store *s, const char *prefix, sys_err *e)
+static int dg_cleanup_orphans(dg_ctx *g, store *s, const char *prefix, dg_error *e)
 {
 	dg_spaces sp = { { 0 } };
 	const char *p;
@@ -8411,14 +8944,14 @@ static int dg_strcmp_p(const void *a, const void *b)
 
 /* Delete many logical objects known from a listing (so no HEAD each):
  * batched deletes, then one reference check per DeltaSpace touched. */
-static int dg_rm_many(dg_ctx *g, store *s, const dg_entry *ents, size_t n, sys_err *e)
+static int dg_rm_many(dg_ctx *g, store *s, const dg_entry *ents, size_t n, dg_error *e)
 {
 	char **raw = calloc(n ? n : 1, sizeof *raw), **spaces = calloc(n ? n : 1, sizeof *spaces);
 	size_t i, nspaces = 0;
 	int rc = -1;
 
 	if (raw == NULL || spaces == NULL) {
-		sys_fail(e, SYS_ENOMEM, "out of memory");
+		sys_fail(e, DG_ENOMEM, "out of memory");
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
@@ -8443,7 +8976,7 @@ static int dg_rm_many(dg_ctx *g, store *s, const dg_entry *ents, size_t n, sys_e
 	rc = 0;
 	goto done;
 oom:
-	sys_fail(e, SYS_ENOMEM, "out of memory");
+	sys_fail(e, DG_ENOMEM, "out of memory");
 done:
 	for (i = 0; raw && i < n; i++)
 		free(raw[i]);
@@ -8454,7 +8987,7 @@ done:
 	return rc;
 }
 
-static int dg_rm(dg_ctx *g, store *s, const char *key, sys_err *e)
+static int dg_rm(dg_ctx *g, store *s, const char *key, dg_error *e)
 {
 	char prefix[DG_MAX_KEY + 1], delta_key[DG_MAX_KEY + 8];
 	const char *name;
@@ -8467,12 +9000,12 @@ static int dg_rm(dg_ctx *g, store *s, const char *key, sys_err *e)
 		if (dg_deltas_in(s, prefix, &n, e) < 0)
 			return -1;
 		if (n > 0)
-			return sys_fail(e, SYS_EINTEGRITY, "refusing to delete %s: %" PRIu64
+			return sys_fail(e, DG_EINTEGRITY, "refusing to delete %s: %" PRIu64
 				" deltas still need it", key, n);
 		if ((r = dg_cleanup_reference(g, s, prefix, e)) != 0)
 			return r < 0 ? -1 : 0;
 		if (s->ops->head(s, key, NULL, NULL, e) == 0)
-			return sys_fail(e, SYS_EINTEGRITY, "refusing to delete %s: an upload may be using it",
+			return sys_fail(e, DG_EINTEGRITY, "refusing to delete %s: an upload may be using it",
 				key);
 	} else {
 		snprintf(delta_key, sizeof delta_key, "%s" DG_DELTA_SFX, key);
@@ -8481,12 +9014,12 @@ static int dg_rm(dg_ctx *g, store *s, const char *key, sys_err *e)
 				return -1;
 			return dg_cleanup_reference(g, s, prefix, e);
 		}
-		if (e->code != SYS_ENOTFOUND)
+		if (e->code != DG_ENOTFOUND)
 			return -1;
 	}
 	if (s->ops->head(s, key, NULL, NULL, e) < 0) {
-		if (e->code == SYS_ENOTFOUND)
-			sys_fail(e, SYS_ENOTFOUND, "Object not found");
+		if (e->code == DG_ENOTFOUND)
+			sys_fail(e, DG_ENOTFOUND, "Object not found");
 		return -1;
 	}
 	return s->ops->del(s, key, e);
@@ -8511,7 +9044,7 @@ typedef struct dg_stats_state {
 	sys_buf deltas;              /* delta keys, NUL-separated, for HEADs */
 } dg_stats_state;
 
-static int dg_stats_one(void *ctx, const s3_object *o, sys_err *e)
+static int dg_stats_one(void *ctx, const sys_object *o, dg_error *e)
 {
 	dg_stats_state *ss = ctx;
 	dg_stats *st = ss->st;
@@ -8528,7 +9061,7 @@ static int dg_stats_one(void *ctx, const s3_object *o, sys_err *e)
 		st->delta_objects++;
 		st->compressed_size += o->size;
 		if (sys_buf_add(&ss->deltas, o->key, strlen(o->key) + 1) < 0)
-			return sys_fail(e, SYS_ENOMEM, "out of memory");
+			return sys_fail(e, DG_ENOMEM, "out of memory");
 	} else {
 		st->direct_objects++;
 		st->total_size += o->size;
@@ -8538,13 +9071,13 @@ static int dg_stats_one(void *ctx, const s3_object *o, sys_err *e)
 }
 
 /* Original sizes of the deltas, by HEAD: every one, or one per DeltaSpace. */
-static int dg_stats_heads(dg_stats_state *ss, int sampled, sys_err *e)
+static int dg_stats_heads(dg_stats_state *ss, int sampled, dg_error *e)
 {
 	char space[DG_MAX_KEY + 1] = "", last[DG_MAX_KEY + 1];
 	const char *k, *end = ss->deltas.data + ss->deltas.len;
 	uint64_t space_size = 0;
 	int have_space = 0;
-	s3_meta m;
+	sys_meta m;
 
 	for (k = ss->deltas.data; k && k < end; k += strlen(k) + 1) {
 		const char *v;
@@ -8556,14 +9089,14 @@ static int dg_stats_heads(dg_stats_state *ss, int sampled, sys_err *e)
 			continue;
 		}
 		if (ss->s->ops->head(ss->s, k, NULL, &m, e) < 0) {
-			if (e->code != SYS_ENOTFOUND)
+			if (e->code != DG_ENOTFOUND)
 				return -1;
 			ss->st->unknown_deltas++;   /* deleted since the listing */
 			continue;
 		}
 		v = dg_meta(&m, "file-size");
 		if (v == NULL || sys_parse_u64(v, &n) < 0) {
-			sys_logf(ss->g->log, LOG_WARNING, "%s has no file-size metadata", k);
+			sys_logf(ss->g->log, DG_LOG_WARNING, "%s has no file-size metadata", k);
 			ss->st->unknown_deltas++;
 			continue;
 		}
@@ -8588,11 +9121,11 @@ static void dg_stats_finish(dg_stats *st)
 
 static const char *const dg_stats_modes[] = { "quick", "sampled", "detailed" };
 
-static int dg_stats_read_cache(store *s, int mode, dg_stats *st, sys_err *e)
+static int dg_stats_read_cache(store *s, int mode, dg_stats *st, dg_error *e)
 {
 	char key[64], vs[16], ms[16];
 	sys_buf js = { 0 };
-	http_sink sink = { http_sink_buf_write, http_sink_buf_reset, &js };
+	sys_sink sink = { sys_sink_buf_write, sys_sink_buf_reset, &js };
 	jsmntok_t tok[64];
 	jsmn_parser p;
 	uint64_t count, bytes;
@@ -8602,7 +9135,7 @@ static int dg_stats_read_cache(store *s, int mode, dg_stats *st, sys_err *e)
 	snprintf(key, sizeof key, ".deltaglider/stats_%s.json", dg_stats_modes[mode]);
 	if (s->ops->get(s, key, &sink, NULL, NULL, e) < 0) {
 		sys_buf_free(&js);
-		return e->code == SYS_ENOTFOUND ? 0 : -1;
+		return e->code == DG_ENOTFOUND ? 0 : -1;
 	}
 	jsmn_init(&p);
 	n = jsmn_parse(&p, js.data, js.len, tok, sizeof tok / sizeof tok[0]);
@@ -8636,11 +9169,11 @@ done:
 }
 
 static int dg_stats_write_cache(store *s, const char *bucket, int mode, const dg_stats *st,
-	sys_err *e)
+	dg_error *e)
 {
 	char key[64], now[32];
 	sys_buf js = { 0 };
-	s3_meta m;
+	sys_meta m;
 	int rc;
 
 	snprintf(key, sizeof key, ".deltaglider/stats_%s.json", dg_stats_modes[mode]);
@@ -8657,18 +9190,18 @@ static int dg_stats_write_cache(store *s, const char *bucket, int mode, const dg
 		st->object_count, st->total_size, st->compressed_size, st->space_saved, st->ratio,
 		st->delta_objects, st->direct_objects);
 	if (js.data == NULL)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	/* The same markers the Python tool puts on its cache objects. */
-	s3_meta_init(&m);
-	s3_meta_set(&m, "content-type", "application/json");
-	s3_meta_set(&m, "x-deltaglider-cache", "true");
+	sys_meta_init(&m);
+	sys_meta_set(&m, "content-type", "application/json");
+	sys_meta_set(&m, "x-deltaglider-cache", "true");
 	rc = s->ops->put_mem(s, key, js.data, js.len, &m, 0, e);
 	sys_buf_free(&js);
 	return rc;
 }
 
 static int dg_stats_get(dg_ctx *g, store *s, const char *bucket, int mode, int use_cache,
-	int refresh, dg_stats *st, sys_err *e)
+	int refresh, dg_stats *st, dg_error *e)
 {
 	dg_stats_state ss = { g, s, st, 0, { 0 } };
 	int rc = -1, r;
@@ -8697,12 +9230,12 @@ static int dg_stats_get(dg_ctx *g, store *s, const char *bucket, int mode, int u
 	if (st->delta_objects > 0)
 		st->compressed_size += ss.ref_bytes;
 	else if (st->reference_objects > 0)
-		sys_logf(g->log, LOG_WARNING, "%" PRIu64 " reference.bin file(s) of %" PRIu64
+		sys_logf(g->log, DG_LOG_WARNING, "%" PRIu64 " reference.bin file(s) of %" PRIu64
 			" bytes are not used by any delta: consider deleting them",
 			st->reference_objects, ss.ref_bytes);
 	dg_stats_finish(st);
 	if (use_cache && dg_stats_write_cache(s, bucket, mode, st, e) < 0)
-		sys_logf(g->log, LOG_WARNING, "could not write the stats cache: %s", e->msg);
+		sys_logf(g->log, DG_LOG_WARNING, "could not write the stats cache: %s", e->msg);
 	rc = 0;
 done:
 	sys_buf_free(&ss.deltas);
@@ -8719,10 +9252,10 @@ typedef struct dg_purge_state {
 	dg_purge_result *r;
 	dg_list_fn fn;
 	void *ctx;
-	s3_meta meta;
+	sys_meta meta;
 } dg_purge_state;
 
-static int dg_purge_one(void *ctx, const s3_object *o, sys_err *e)
+static int dg_purge_one(void *ctx, const sys_object *o, dg_error *e)
 {
 	dg_purge_state *ps = ctx;
 	dg_entry ent = { o->key, o->size, o->size, o->mtime, DG_ENTRY_PLAIN };
@@ -8732,7 +9265,7 @@ static int dg_purge_one(void *ctx, const s3_object *o, sys_err *e)
 	if (o->is_prefix)
 		return 0;
 	if (ps->s->ops->head(ps->s, o->key, NULL, &ps->meta, e) < 0)
-		return e->code == SYS_ENOTFOUND ? 0 : -1;
+		return e->code == DG_ENOTFOUND ? 0 : -1;
 	v = dg_meta(&ps->meta, "expires-at");
 	if (v == NULL || sys_time_parse(v, &exp) < 0 || exp > ps->now) {
 		ps->r->kept++;
@@ -8748,13 +9281,13 @@ static int dg_purge_one(void *ctx, const s3_object *o, sys_err *e)
 /* Delete the objects under .deltaglider/tmp/ whose dg-expires-at passed;
  * fn hears of each one. */
 static int dg_purge(dg_ctx *g, store *s, int dry_run, dg_purge_result *r, dg_list_fn fn,
-	void *ctx, sys_err *e)
+	void *ctx, dg_error *e)
 {
 	dg_purge_state *ps = calloc(1, sizeof *ps);
 	int rc;
 
 	if (ps == NULL)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	memset(r, 0, sizeof *r);
 	ps->g = g;
 	ps->s = s;
@@ -8799,7 +9332,7 @@ static int dg_gc_space_cmp(const void *a, const void *b)
 }
 
 /* The record of the DeltaSpace holding key, made on first sight. */
-static dg_gc_space *dg_gc_space_of(dg_gc_state *st, const char *key, sys_err *e)
+static dg_gc_space *dg_gc_space_of(dg_gc_state *st, const char *key, dg_error *e)
 {
 	char prefix[DG_MAX_KEY + 1];
 	const char *name;
@@ -8817,7 +9350,7 @@ static dg_gc_space *dg_gc_space_of(dg_gc_state *st, const char *key, sys_err *e)
 		dg_gc_space *grown = realloc(st->v, (st->cap = st->cap ? 2 * st->cap : 64) * sizeof *grown);
 
 		if (grown == NULL) {
-			sys_fail(e, SYS_ENOMEM, "out of memory");
+			sys_fail(e, DG_ENOMEM, "out of memory");
 			return NULL;
 		}
 		st->v = grown;
@@ -8828,13 +9361,13 @@ static dg_gc_space *dg_gc_space_of(dg_gc_state *st, const char *key, sys_err *e)
 	st->v[at] = (dg_gc_space){ strdup(prefix), 0, 0 };
 	st->n++;
 	if (st->v[at].prefix == NULL) {
-		sys_fail(e, SYS_ENOMEM, "out of memory");
+		sys_fail(e, DG_ENOMEM, "out of memory");
 		return NULL;
 	}
 	return &st->v[at];
 }
 
-static int dg_gc_one(void *ctx, const s3_object *o, sys_err *e)
+static int dg_gc_one(void *ctx, const sys_object *o, dg_error *e)
 {
 	dg_gc_state *st = ctx;
 	const char *base = sys_basename(o->key);
@@ -8854,7 +9387,7 @@ static int dg_gc_one(void *ctx, const s3_object *o, sys_err *e)
 }
 
 /* Deltas of a DeltaSpace without its reference: reported one by one. */
-static int dg_gc_unreadable(void *ctx, const s3_object *o, sys_err *e)
+static int dg_gc_unreadable(void *ctx, const sys_object *o, dg_error *e)
 {
 	dg_gc_state *st = ctx;
 	char ref_key[DG_MAX_KEY + 16];
@@ -8867,7 +9400,7 @@ static int dg_gc_unreadable(void *ctx, const s3_object *o, sys_err *e)
 	return st->fn ? st->fn(st->ctx, &it, e) : 0;
 }
 
-static int dg_gc_upload(void *ctx, const s3_upload *up, sys_err *e)
+static int dg_gc_upload(void *ctx, const s3_upload *up, dg_error *e)
 {
 	dg_gc_state *st = ctx;
 	dg_gc_item it = { DG_GC_UPLOAD, up->key, up->id, up->initiated };
@@ -8883,7 +9416,7 @@ static int dg_gc_upload(void *ctx, const s3_upload *up, sys_err *e)
 
 /* Lock objects past their expiry (plus a margin for clocks), of dead
  * holders on this host, and probe objects left by a killed run. */
-static int dg_gc_lock(void *ctx, const s3_object *o, sys_err *e)
+static int dg_gc_lock(void *ctx, const sys_object *o, dg_error *e)
 {
 	dg_gc_state *st = ctx;
 	dg_gc_item it = { DG_GC_LOCK, o->key, NULL, 0 };
@@ -8908,7 +9441,7 @@ static int dg_gc_lock(void *ctx, const s3_object *o, sys_err *e)
 }
 
 static int dg_gc(dg_ctx *g, store *s, const char *prefix, int dry_run, time_t max_age,
-	dg_gc_fn fn, void *ctx, sys_err *e)
+	dg_gc_fn fn, void *ctx, dg_error *e)
 {
 	dg_gc_state st = { g, s, dry_run, 0, max_age, NULL, 0, 0, fn, ctx };
 	size_t i;
@@ -8940,7 +9473,7 @@ static int dg_gc(dg_ctx *g, store *s, const char *prefix, int dry_run, time_t ma
 		/* A server without ListMultipartUploads (s3rver) has none to abort. */
 		if (e->http_status != 501)
 			goto done;
-		sys_logf(g->log, LOG_WARNING, "the server cannot list multipart uploads (%s): none "
+		sys_logf(g->log, DG_LOG_WARNING, "the server cannot list multipart uploads (%s): none "
 			"aborted", e->msg);
 	}
 	if (prefix[0] == 0 && s->ops->list(s, ".deltaglider/", NULL, dg_gc_lock, &st, e) < 0)
@@ -8966,7 +9499,7 @@ typedef struct dg_an_state {
 	dg_analysis *total;
 } dg_an_state;
 
-static int dg_an_collect(void *ctx, const dg_entry *ent, sys_err *e)
+static int dg_an_collect(void *ctx, const dg_entry *ent, dg_error *e)
 {
 	dg_an_state *st = ctx;
 
@@ -8982,12 +9515,12 @@ static int dg_an_collect(void *ctx, const dg_entry *ent, sys_err *e)
 		dg_an_item *grown = realloc(st->items, (st->cap = st->cap ? 2 * st->cap : 256) * sizeof *grown);
 
 		if (grown == NULL)
-			return sys_fail(e, SYS_ENOMEM, "out of memory");
+			return sys_fail(e, DG_ENOMEM, "out of memory");
 		st->items = grown;
 	}
 	st->items[st->n].key = strdup(ent->name);
 	if (st->items[st->n].key == NULL)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	st->items[st->n++].size = ent->size;
 	return 0;
 }
@@ -9005,10 +9538,10 @@ static int dg_an_cmp(const void *a, const void *b)
 }
 
 /* Fetch a logical object into an unlinked temp file. */
-static int dg_fetch_tmp(dg_ctx *g, store *s, const char *key, sys_err *e)
+static int dg_fetch_tmp(dg_ctx *g, store *s, const char *key, dg_error *e)
 {
 	dg_file_sink fs;
-	http_sink sink;
+	sys_sink sink;
 	char want[65], got[65];
 	int fd = dg_tmpfile(g, e);
 
@@ -9019,7 +9552,7 @@ static int dg_fetch_tmp(dg_ctx *g, store *s, const char *key, sys_err *e)
 		goto fail;
 	dg_file_sink_hex(&fs, got);
 	if (want[0] && strcasecmp(want, got) != 0) {
-		sys_fail(e, SYS_EINTEGRITY, "%s: SHA-256 mismatch: expected %s, got %s", key, want, got);
+		sys_fail(e, DG_EINTEGRITY, "%s: SHA-256 mismatch: expected %s, got %s", key, want, got);
 		goto fail;
 	}
 	return fd;
@@ -9031,7 +9564,7 @@ fail:
 /* Estimate one DeltaSpace: its first archive as the reference, a few of the
  * others encoded against it. */
 static int dg_an_group(dg_ctx *g, store *s, dg_an_item *it, size_t n, unsigned samples,
-	dg_group *grp, sys_err *e)
+	dg_group *grp, dg_error *e)
 {
 	uint64_t others = 0, sampled_bytes = 0, sampled_cost = 0;
 	int ref = -1, rc = -1;
@@ -9090,7 +9623,7 @@ done:
 }
 
 static int dg_analyze(dg_ctx *g, store *s, const char *prefix, unsigned samples,
-	dg_analysis *total, dg_group_fn fn, void *ctx, sys_err *e)
+	dg_analysis *total, dg_group_fn fn, void *ctx, dg_error *e)
 {
 	dg_an_state st = { NULL, 0, 0, total };
 	dg_group grp;
@@ -9126,6 +9659,898 @@ done:
 	return rc;
 }
 
+/* ---- The client: the composition root ------------------------------------------
+ *
+ * A dg_client owns everything a process needs to reach stores: the
+ * configuration, trust anchors, proxies, credentials, the S3 client, the
+ * reference cache and the delta settings. The command line and the
+ * library both go through it. S3 and the cache are set up on first use,
+ * so commands that need neither never read credentials or make a
+ * directory. One thread uses a client at a time. */
+
+struct dg_client {
+	dg_config cfg;
+	sys_log log;
+	dg_ctx dg;
+	aws_config aws;
+	http_tls tls;
+	http_cfg hcfg;
+	s3_client s3;
+	int s3_ready;
+	cache cache;
+	int cache_ready;
+	char cache_dir[DG_MAX_PATH];
+	dg_progress_fn progress;
+	void *progress_ctx;
+};
+
+DG_API const char *dg_version(void)
+{
+	return DG_VERSION;
+}
+
+DG_API void dg_config_init(dg_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->max_ratio = 0.5;
+	cfg->connect_timeout_s = cfg->read_timeout_s = 60;
+	cfg->cache_memory_mb = 100;
+	cfg->log_level = DG_LOG_WARNING;
+}
+
+static const char *dg_env(const dg_config *cfg, const char *name)
+{
+	const char *v = cfg->getenv ? cfg->getenv(name) : NULL;
+
+	return v && *v ? v : NULL;
+}
+
+/* "0.5": a ratio between 0 and 1. */
+static int dg_parse_ratio(const char *v, double *out, dg_error *e)
+{
+	char *end;
+	double r = strtod(v, &end);
+
+	if (*end || end == v || !(r >= 0.0 && r <= 1.0))
+		return sys_fail(e, DG_EUSAGE, "max ratio must be between 0.0 and 1.0, not '%s'", v);
+	*out = r;
+	return 0;
+}
+
+DG_API int dg_config_from_env(dg_config *cfg, dg_error *err)
+{
+	static const char *const levels[] = { "DEBUG", "INFO", "WARNING", "ERROR" };
+	const char *v;
+	uint64_t n;
+
+	dg_config_init(cfg);
+	cfg->getenv = getenv;
+	if ((v = dg_env(cfg, "DG_MAX_RATIO")) && dg_parse_ratio(v, &cfg->max_ratio, err) < 0)
+		return -1;
+	if ((v = dg_env(cfg, "DG_WINDOW_MB"))) {
+		if (sys_parse_u64(v, &n) < 0 || n < 1 || n > 65536)
+			return sys_fail(err, DG_EUSAGE, "DG_WINDOW_MB must be a number of MiB, not '%s'", v);
+		cfg->window_mb = (unsigned)n;
+	}
+	cfg->tmpdir = dg_env(cfg, "TMPDIR");
+	if ((v = dg_env(cfg, "DG_CACHE_BACKEND"))) {
+		if (strcmp(v, "memory") != 0 && strcmp(v, "filesystem") != 0)
+			return sys_fail(err, DG_EUSAGE, "DG_CACHE_BACKEND must be filesystem or memory, "
+				"not '%s'", v);
+		cfg->cache_memory = strcmp(v, "memory") == 0;
+	}
+	if ((v = dg_env(cfg, "DG_CACHE_MEMORY_SIZE_MB"))) {
+		if (sys_parse_u64(v, &n) < 0 || n > UINT32_MAX)
+			return sys_fail(err, DG_EUSAGE, "DG_CACHE_MEMORY_SIZE_MB must be a number, not '%s'", v);
+		cfg->cache_memory_mb = (unsigned)n;
+	}
+	cfg->cache_dir = dg_env(cfg, "DG_CACHE_DIR");
+	cfg->cache_key_b64 = dg_env(cfg, "DG_CACHE_ENCRYPTION_KEY");
+	if ((v = dg_env(cfg, "DG_LOG_LEVEL")))
+		for (int k = 0; k < 4; k++)
+			if (strcasecmp(v, levels[k]) == 0)
+				cfg->log_level = k;
+	return 0;
+}
+
+/* The encoder holds its source window in memory. By default the window
+ * may take a quarter of the memory available (to the machine, or to the
+ * cgroup), up to 4 GiB, and at least the xdelta3 CLI's 64 MiB: references
+ * are covered whole where memory allows. */
+static uint64_t dg_default_window(void)
+{
+	uint64_t avail = UINT64_MAX, w = 4096ull << 20, v;
+	char line[256];
+	FILE *f;
+
+	if ((f = fopen("/proc/meminfo", "r")) != NULL) {
+		while (fgets(line, sizeof line, f))
+			if (sscanf(line, "MemAvailable: %" SCNu64 " kB", &v) == 1)
+				avail = v << 10;
+		fclose(f);
+	}
+	if ((f = fopen("/sys/fs/cgroup/memory.max", "r")) != NULL) {
+		if (fscanf(f, "%" SCNu64, &v) == 1 && v < avail)
+			avail = v;
+		fclose(f);
+	}
+	while (w > (64u << 20) && w > avail / 4)
+		w >>= 1;
+	return w;
+}
+
+static void dg_client_meter(void *ctx, uint64_t bytes)
+{
+	dg_client *cl = ctx;
+
+	if (cl->progress)
+		cl->progress(cl->progress_ctx, bytes);
+}
+
+DG_API dg_client *dg_client_open(const dg_config *cfg, dg_error *err)
+{
+	dg_client *cl;
+
+	if (!(cfg->max_ratio >= 0.0 && cfg->max_ratio <= 1.0)) {
+		sys_fail(err, DG_EUSAGE, "max ratio must be between 0.0 and 1.0, not %g", cfg->max_ratio);
+		return NULL;
+	}
+	if ((cl = calloc(1, sizeof *cl)) == NULL) {
+		sys_fail(err, DG_ENOMEM, "out of memory");
+		return NULL;
+	}
+	cl->cfg = *cfg;
+	cl->log.level = cfg->log_level;
+	cl->dg.log = &cl->log;
+	cl->dg.umask = sys_umask();
+	cl->dg.max_ratio = cfg->max_ratio;
+	cl->dg.no_delta = cfg->no_delta;
+	cl->dg.window_max = cfg->window_mb ? (uint64_t)cfg->window_mb << 20 : dg_default_window();
+	cl->dg.tmpdir = cfg->tmpdir && *cfg->tmpdir ? cfg->tmpdir : "/tmp";
+	return cl;
+}
+
+DG_API void dg_client_close(dg_client *cl)
+{
+	if (cl == NULL)
+		return;
+	dg_close(&cl->dg);
+	if (cl->s3_ready)
+		s3_client_close(&cl->s3);
+	if (cl->cache_ready)
+		cache_close(&cl->cache);
+	http_tls_free(&cl->tls);
+	explicit_bzero(&cl->aws.creds, sizeof cl->aws.creds);
+	free(cl);
+}
+
+DG_API void dg_client_progress(dg_client *cl, dg_progress_fn fn, void *ctx)
+{
+	cl->progress = fn;
+	cl->progress_ctx = ctx;
+}
+
+static dg_ctx *dg_client_ctx(dg_client *cl)
+{
+	return &cl->dg;
+}
+
+/* Configuration and trust anchors, on first use of S3. */
+static int dg_client_s3(dg_client *cl, dg_error *e)
+{
+	const dg_config *cfg = &cl->cfg;
+	aws_opts o = {
+		.profile = cfg->profile, .region = cfg->region, .endpoint = cfg->endpoint_url,
+		.ca_bundle = cfg->ca_bundle, .no_verify_ssl = cfg->no_verify_ssl,
+		.access_key = cfg->access_key_id, .secret_key = cfg->secret_access_key,
+		.token = cfg->session_token, .getenv = cfg->getenv,
+	};
+
+	if (cl->s3_ready)
+		return 0;
+	if (aws_config_load(&cl->aws, &o, e) < 0)
+		return -1;
+	cl->tls.insecure = !cl->aws.verify_ssl;
+	if (cl->aws.endpoint_tls && !cl->tls.insecure &&
+		http_tls_load(&cl->tls, cl->aws.ca_bundle, e) < 0)
+		return -1;
+	cl->hcfg.tls = &cl->tls;
+	cl->hcfg.log = &cl->log;
+	cl->hcfg.connect_timeout_ms = (cfg->connect_timeout_s ? cfg->connect_timeout_s : 60) * 1000;
+	cl->hcfg.read_timeout_ms = (cfg->read_timeout_s ? cfg->read_timeout_s : 60) * 1000;
+	cl->hcfg.meter = dg_client_meter;
+	cl->hcfg.meter_ctx = cl;
+	if ((cfg->getenv && http_proxy_env(&cl->hcfg, cfg->getenv, e) < 0) ||
+		aws_resolve(&cl->aws, &cl->hcfg, e) < 0)
+		return -1;
+	s3_client_init(&cl->s3, &cl->aws, &cl->hcfg);
+	cl->s3_ready = 1;
+	return 0;
+}
+
+/* The reference cache, on first use of a store. */
+static int dg_client_cache(dg_client *cl, dg_error *e)
+{
+	const dg_config *cfg = &cl->cfg;
+	cache_cfg cc = { 0 };
+	const char *v;
+
+	if (cl->cache_ready)
+		return 0;
+	if (cfg->cache_dir)
+		sys_strlcpy(cl->cache_dir, cfg->cache_dir, sizeof cl->cache_dir);
+	else if ((v = dg_env(cfg, "XDG_CACHE_HOME")))
+		snprintf(cl->cache_dir, sizeof cl->cache_dir, "%s/deltaglider", v);
+	else if ((v = dg_env(cfg, "HOME")) && strcmp(v, "/") != 0)
+		snprintf(cl->cache_dir, sizeof cl->cache_dir, "%s/.cache/deltaglider", v);
+	cc.memory = cfg->cache_memory;
+	cc.memory_mb = cfg->cache_memory_mb ? cfg->cache_memory_mb : 100;
+	cc.dir = cl->cache_dir;
+	cc.key_b64 = cfg->cache_key_b64;
+	cc.tmpdir = cl->dg.tmpdir;
+	if (cache_open(&cl->cache, &cc, &cl->log, e) < 0)
+		return -1;
+	cl->dg.cache = &cl->cache;
+	cl->cache_ready = 1;
+	return 0;
+}
+
+/* s3://bucket/key, file:///path, or a local path. */
+static int dg_url_parse(const char *arg, dg_url *u, dg_error *e)
+{
+	memset(u, 0, sizeof *u);
+	u->text = arg;
+	if (strncmp(arg, "s3://", 5) == 0) {
+		const char *b = arg + 5, *slash = strchr(b, '/');
+		size_t n = slash ? (size_t)(slash - b) : strlen(b);
+
+		if (n == 0)
+			return sys_fail(e, DG_EUSAGE, "%s: missing bucket name", arg);
+		if (n >= sizeof u->bucket)
+			return sys_fail(e, DG_EUSAGE, "%s: bucket name too long", arg);
+		memcpy(u->bucket, b, n);
+		if (slash && sys_strlcpy(u->key, slash + 1, sizeof u->key) >= sizeof u->key)
+			return sys_fail(e, DG_EUSAGE, "%s: key longer than %d bytes", arg, DG_MAX_KEY);
+		u->kind = DG_URL_S3;
+		return 0;
+	}
+	if (strncmp(arg, "file://", 7) == 0) {
+		const char *p = arg + 7;
+
+		if (*p != '/')
+			return sys_fail(e, DG_EUSAGE, "%s: file:// URLs take an absolute path "
+				"(file:///srv/store/)", arg);
+		while (*p == '/')
+			p++;
+		if (sys_strlcpy(u->key, p, sizeof u->key) >= sizeof u->key)
+			return sys_fail(e, DG_EUSAGE, "%s: path too long", arg);
+		u->kind = DG_URL_FILE;
+		return 0;
+	}
+	if (strstr(arg, "://"))
+		return sys_fail(e, DG_EUSAGE, "%s: unsupported URL (use s3:// or file://)", arg);
+	if (sys_strlcpy(u->key, arg, sizeof u->key) >= sizeof u->key)
+		return sys_fail(e, DG_EUSAGE, "%s: path too long", arg);
+	u->kind = DG_URL_LOCAL;
+	return 0;
+}
+
+/* The store a URL points into. */
+static int dg_client_store(dg_client *cl, const dg_url *u, store *s, dg_error *e)
+{
+	if (dg_client_cache(cl, e) < 0)
+		return -1;
+	if (u->kind == DG_URL_S3) {
+		if (dg_client_s3(cl, e) < 0)
+			return -1;
+		store_open_s3(s, &cl->s3, u->bucket);
+		return 0;
+	}
+	if (u->kind == DG_URL_FILE) {
+		store_open_file(s, "/", cl->dg.umask);
+		return 0;
+	}
+	return sys_fail(e, DG_EUSAGE, "%s: not a storage URL (s3://bucket/key or file:///path)",
+		u->text);
+}
+
+/* ---- Buckets ---- */
+
+typedef struct dg_bucket_walk {
+	dg_bucket_fn fn;
+	void *ctx;
+} dg_bucket_walk;
+
+static int dg_bucket_one(void *ctx, const sys_object *b, dg_error *e)
+{
+	dg_bucket_walk *w = ctx;
+
+	return w->fn(w->ctx, b->key, b->mtime, e);
+}
+
+DG_API int dg_bucket_list(dg_client *cl, dg_bucket_fn fn, void *ctx, dg_error *err)
+{
+	dg_bucket_walk w = { fn, ctx };
+
+	if (dg_client_s3(cl, err) < 0)
+		return -1;
+	return s3_list_buckets(&cl->s3, dg_bucket_one, &w, err);
+}
+
+/* s3://BUCKET, or file:///dir: a bucket's URL names no key. */
+static int dg_bucket_url(const char *url, dg_url *u, dg_error *e)
+{
+	if (dg_url_parse(url, u, e) < 0)
+		return -1;
+	if (u->kind == DG_URL_LOCAL || (u->kind == DG_URL_S3 && u->key[0]))
+		return sys_fail(e, DG_EUSAGE, "%s: expected s3://BUCKET or file:///DIR", url);
+	if (u->kind == DG_URL_FILE) {
+		size_t n = strlen(u->key);
+
+		while (n && u->key[n - 1] == '/')
+			u->key[--n] = 0;
+		if (n == 0)
+			return sys_fail(e, DG_EUSAGE, "%s: the root directory is not a bucket", url);
+	}
+	return 0;
+}
+
+DG_API int dg_bucket_create(dg_client *cl, const char *url, dg_error *err)
+{
+	char path[DG_MAX_PATH];
+	struct stat st;
+	dg_url u;
+
+	if (dg_bucket_url(url, &u, err) < 0)
+		return -1;
+	if (u.kind == DG_URL_S3)
+		return dg_client_s3(cl, err) < 0 ? -1 : s3_create_bucket(&cl->s3, u.bucket, err);
+	snprintf(path, sizeof path, "/%s", u.key);
+	if (lstat(path, &st) == 0)
+		return sys_fail(err, DG_EEXIST, "%s already exists", path);
+	return sys_mkdirs(path, 0777 & ~cl->dg.umask, err);
+}
+
+typedef struct dg_keys {
+	sys_buf names;               /* NUL-separated */
+	size_t n;
+} dg_keys;
+
+static int dg_keys_add(void *ctx, const sys_object *o, dg_error *e)
+{
+	dg_keys *k = ctx;
+
+	if (o->is_prefix)
+		return 0;
+	if (sys_buf_add(&k->names, o->key, strlen(o->key) + 1) < 0)
+		return sys_fail(e, DG_ENOMEM, "out of memory");
+	k->n++;
+	return 0;
+}
+
+/* Empty directories left under path once its files are gone; never
+ * follows a symlink, never removes a file. */
+static int dg_rmdirs(const char *path, dg_error *e)
+{
+	char sub[DG_MAX_PATH];
+	struct dirent *d;
+	struct stat st;
+	DIR *dir = opendir(path);
+
+	if (dir == NULL)
+		return sys_fail_errno(e, errno == ENOENT ? DG_ENOTFOUND : DG_EIO, errno,
+			"cannot open %s", path);
+	while ((d = readdir(dir)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		snprintf(sub, sizeof sub, "%s/%s", path, d->d_name);
+		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+			dg_rmdirs(sub, e);
+	}
+	closedir(dir);
+	if (rmdir(path) < 0)
+		return sys_fail_errno(e, errno == ENOTEMPTY || errno == EEXIST ? DG_EHTTP : DG_EIO,
+			errno, "cannot remove %s", path);
+	return 0;
+}
+
+/* Remove a bucket; with force, everything in it first (every stored
+ * object, references too), each reported to fn (may be NULL). */
+static int dg_bucket_remove(dg_client *cl, const dg_url *u, int force, sys_list_fn fn,
+	void *ctx, dg_error *e)
+{
+	char prefix[DG_MAX_KEY + 2], path[DG_MAX_PATH];
+	dg_keys keys = { { 0 }, 0 };
+	const char **list = NULL;
+	const char *p;
+	sys_object o = { 0 };
+	store s;
+	size_t i;
+	int rc = -1;
+
+	if (dg_client_store(cl, u, &s, e) < 0)
+		return -1;
+	snprintf(prefix, sizeof prefix, "%s%s", u->key, u->kind == DG_URL_FILE ? "/" : "");
+	if (force) {
+		if (s.ops->list(&s, prefix, NULL, dg_keys_add, &keys, e) < 0)
+			goto done;
+		if ((list = malloc((keys.n ? keys.n : 1) * sizeof *list)) == NULL) {
+			sys_fail(e, DG_ENOMEM, "out of memory");
+			goto done;
+		}
+		for (i = 0, p = keys.names.data; i < keys.n; p += strlen(p) + 1)
+			list[i++] = p;
+		if (keys.n && s.ops->del_many(&s, list, keys.n, e) < 0)
+			goto done;
+		for (i = 0; fn && i < keys.n; i++) {
+			sys_strlcpy(o.key, list[i], sizeof o.key);
+			if (fn(ctx, &o, e) < 0)
+				goto done;
+		}
+	}
+	if (u->kind == DG_URL_S3)
+		rc = s3_delete_bucket(&cl->s3, u->bucket, e);
+	else {
+		snprintf(path, sizeof path, "/%s", u->key);
+		rc = dg_rmdirs(path, e);
+	}
+done:
+	free(list);
+	sys_buf_free(&keys.names);
+	return rc;
+}
+
+DG_API int dg_bucket_delete(dg_client *cl, const char *url, int force, dg_error *err)
+{
+	dg_url u;
+
+	if (dg_bucket_url(url, &u, err) < 0)
+		return -1;
+	return dg_bucket_remove(cl, &u, force, NULL, NULL, err);
+}
+
+/* ---- The library's object calls: a URL in, the core above ---- */
+
+/* Parse url and open its store; need_key: the URL must name an object. */
+static int dg_api_open(dg_client *cl, const char *url, int need_key, dg_url *u, store *s,
+	dg_error *e)
+{
+	if (dg_url_parse(url, u, e) < 0 || dg_client_store(cl, u, s, e) < 0)
+		return -1;
+	if (need_key && (u->key[0] == 0 || u->key[strlen(u->key) - 1] == '/'))
+		return sys_fail(e, DG_EUSAGE, "%s: names no object", url);
+	return 0;
+}
+
+static void dg_api_ratio(dg_put_result *res)
+{
+	res->ratio = res->size ? (double)res->stored / (double)res->size : 0.0;
+}
+
+DG_API int dg_put_path(dg_client *cl, const char *url, const char *path, dg_put_result *res,
+	dg_error *err)
+{
+	dg_put_result mine;
+	dg_url u;
+	store s;
+
+	if (res == NULL)
+		res = &mine;
+	if (dg_api_open(cl, url, 1, &u, &s, err) < 0 ||
+		dg_put(&cl->dg, &s, u.key, path, res, err) < 0)
+		return -1;
+	dg_api_ratio(res);
+	return 0;
+}
+
+DG_API int dg_put_reader(dg_client *cl, const char *url, dg_read_fn fn, void *ctx,
+	dg_put_result *res, dg_error *err)
+{
+	unsigned char buf[65536];
+	dg_put_result mine;
+	dg_url u;
+	store s;
+	long got;
+	int fd = -1, rc = -1;
+
+	if (res == NULL)
+		res = &mine;
+	if (dg_api_open(cl, url, 1, &u, &s, err) < 0 || (fd = sys_tmpfile(cl->dg.tmpdir, err)) < 0)
+		return -1;
+	/* Spooled first: a delta needs the whole file, and a retry its start. */
+	while ((got = fn(ctx, buf, sizeof buf)) > 0)
+		if (sys_write_all(fd, buf, (size_t)got, err, "the spool file") < 0)
+			goto done;
+	if (got < 0) {
+		sys_fail(err, DG_EIO, "%s: the read callback failed", url);
+		goto done;
+	}
+	if (dg_put_fd(&cl->dg, &s, u.key, fd, res, err) < 0)
+		goto done;
+	dg_api_ratio(res);
+	rc = 0;
+done:
+	close(fd);
+	return rc;
+}
+
+DG_API int dg_get_path(dg_client *cl, const char *url, const char *path, dg_error *err)
+{
+	dg_url u;
+	store s;
+
+	if (dg_api_open(cl, url, 1, &u, &s, err) < 0)
+		return -1;
+	return dg_get(&cl->dg, &s, u.key, path, err);
+}
+
+DG_API int dg_get_fd(dg_client *cl, const char *url, int fd, dg_error *err)
+{
+	dg_url u;
+	store s;
+
+	if (dg_api_open(cl, url, 1, &u, &s, err) < 0)
+		return -1;
+	return dg_get_stream(&cl->dg, &s, u.key, fd, NULL, err);
+}
+
+typedef struct dg_api_writer {
+	dg_write_fn fn;
+	void *ctx;
+} dg_api_writer;
+
+static int dg_api_write(void *ctx, const unsigned char *p, size_t n, dg_error *e)
+{
+	dg_api_writer *w = ctx;
+
+	if (w->fn(w->ctx, p, n) < 0)
+		return sys_fail(e, DG_EIO, "the write callback failed");
+	return 0;
+}
+
+DG_API int dg_get_writer(dg_client *cl, const char *url, dg_write_fn fn, void *ctx,
+	dg_error *err)
+{
+	dg_api_writer w = { fn, ctx };
+	sys_sink out = { dg_api_write, NULL, &w };
+	dg_url u;
+	store s;
+
+	if (dg_api_open(cl, url, 1, &u, &s, err) < 0)
+		return -1;
+	return dg_get_stream(&cl->dg, &s, u.key, -1, &out, err);
+}
+
+DG_API int dg_list_objects(dg_client *cl, const char *url, int recursive, dg_list_fn fn,
+	void *ctx, dg_error *err)
+{
+	dg_url u;
+	store s;
+
+	if (dg_api_open(cl, url, 0, &u, &s, err) < 0)
+		return -1;
+	return dg_list(&cl->dg, &s, u.key, recursive ? NULL : "/", fn, ctx, err);
+}
+
+DG_API int dg_head(dg_client *cl, const char *url, dg_object_info *info, dg_error *err)
+{
+	dg_url u;
+	store s;
+
+	if (dg_api_open(cl, url, 1, &u, &s, err) < 0)
+		return -1;
+	return dg_info(&cl->dg, &s, u.key, info, err);
+}
+
+DG_API int dg_delete(dg_client *cl, const char *url, dg_error *err)
+{
+	dg_url u;
+	store s;
+
+	if (dg_api_open(cl, url, 1, &u, &s, err) < 0)
+		return -1;
+	return dg_rm(&cl->dg, &s, u.key, err);
+}
+
+typedef struct dg_api_tree {
+	dg_entry *v;
+	size_t n, cap;
+	sys_buf names;               /* NUL-separated, in the order of v */
+} dg_api_tree;
+
+static int dg_api_tree_add(void *ctx, const dg_entry *ent, dg_error *e)
+{
+	dg_api_tree *t = ctx;
+
+	if (ent->kind == DG_ENTRY_PREFIX)
+		return 0;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		dg_entry *v = realloc(t->v, cap * sizeof *v);
+
+		if (v == NULL)
+			return sys_fail(e, DG_ENOMEM, "out of memory");
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n++] = *ent;
+	if (sys_buf_add(&t->names, ent->name, strlen(ent->name) + 1) < 0)
+		return sys_fail(e, DG_ENOMEM, "out of memory");
+	return 0;
+}
+
+DG_API long dg_delete_recursive(dg_client *cl, const char *url, dg_list_fn fn, void *ctx,
+	dg_error *err)
+{
+	dg_api_tree t = { 0 };
+	const char *p;
+	dg_url u;
+	store s;
+	size_t i, at;
+	long rc = -1;
+
+	if (dg_api_open(cl, url, 0, &u, &s, err) < 0 ||
+		dg_list(&cl->dg, &s, u.key, NULL, dg_api_tree_add, &t, err) < 0)
+		goto done;
+	for (i = 0, p = t.names.data; i < t.n; p += strlen(p) + 1)
+		t.v[i++].name = p;
+	/* Batches of 1000, each ending with its DeltaSpaces' reference check. */
+	for (at = 0; at < t.n; at += 1000) {
+		size_t n = t.n - at < 1000 ? t.n - at : 1000;
+
+		if (dg_rm_many(&cl->dg, &s, t.v + at, n, err) < 0)
+			goto done;
+		for (i = at; fn && i < at + n; i++)
+			if (fn(ctx, &t.v[i], err) < 0)
+				goto done;
+	}
+	if (dg_cleanup_orphans(&cl->dg, &s, u.key, err) < 0)
+		goto done;
+	rc = (long)t.n;
+done:
+	free(t.v);
+	sys_buf_free(&t.names);
+	return rc;
+}
+
+DG_API int dg_copy_object(dg_client *cl, const char *src_url, const char *dst_url,
+	dg_put_result *res, dg_error *err)
+{
+	dg_put_result mine;
+	dg_url su, du;
+	store ss, ds;
+
+	if (res == NULL)
+		res = &mine;
+	if (dg_api_open(cl, src_url, 1, &su, &ss, err) < 0 ||
+		dg_api_open(cl, dst_url, 1, &du, &ds, err) < 0 ||
+		dg_copy(&cl->dg, &ss, su.key, &ds, du.key, res, err) < 0)
+		return -1;
+	dg_api_ratio(res);
+	return 0;
+}
+
+DG_API int dg_verify_object(dg_client *cl, const char *url, dg_verify_result *res,
+	dg_error *err)
+{
+	dg_url u;
+	store s;
+	int r;
+
+	memset(res, 0, sizeof *res);
+	if (dg_api_open(cl, url, 1, &u, &s, err) < 0 ||
+		(r = dg_verify(&cl->dg, &s, u.key, res->expected, res->actual, err)) < 0)
+		return -1;
+	res->ok = r == 1;
+	return 0;
+}
+
+/* BUCKET, s3://BUCKET or s3://BUCKET/: the store of a whole bucket. */
+static int dg_api_bucket(dg_client *cl, const char *url, dg_url *u, store *s, dg_error *e)
+{
+	if (dg_url_parse(url, u, e) < 0)
+		return -1;
+	if (u->kind != DG_URL_S3 || u->key[0])
+		return sys_fail(e, DG_EUSAGE, "%s: expected s3://BUCKET", url);
+	return dg_client_store(cl, u, s, e);
+}
+
+DG_API int dg_bucket_stats(dg_client *cl, const char *url, int mode, dg_stats *st,
+	dg_error *err)
+{
+	dg_url u;
+	store s;
+
+	if (dg_api_bucket(cl, url, &u, &s, err) < 0)
+		return -1;
+	return dg_stats_get(&cl->dg, &s, u.bucket, mode, 1, 0, st, err);
+}
+
+DG_API int dg_purge_temp(dg_client *cl, const char *url, int dry_run, dg_purge_result *res,
+	dg_error *err)
+{
+	dg_url u;
+	store s;
+
+	if (dg_api_bucket(cl, url, &u, &s, err) < 0)
+		return -1;
+	return dg_purge(&cl->dg, &s, dry_run, res, NULL, NULL, err);
+}
+
+/* ---- Presigned URLs, rehydration and ACLs ---- */
+
+/* The S3 object a URL names, for the calls only S3 has. */
+static int dg_api_s3(dg_client *cl, const char *url, int need_key, dg_url *u, store *s,
+	dg_error *e)
+{
+	if (dg_url_parse(url, u, e) < 0)
+		return -1;
+	if (u->kind != DG_URL_S3)
+		return sys_fail(e, DG_EUSAGE, "%s: presigned URLs and ACLs need an s3:// URL", url);
+	if (need_key)
+		return dg_api_open(cl, url, 1, u, s, e);
+	if (u->key[0])
+		return sys_fail(e, DG_EUSAGE, "%s: expected s3://BUCKET", url);
+	return dg_client_store(cl, u, s, e);
+}
+
+static int dg_api_url_out(const sys_buf *url, char *out, size_t cap, dg_error *e)
+{
+	if (url->len >= cap)
+		return sys_fail(e, DG_ENOMEM, "the URL takes %zu bytes; the buffer has %zu",
+			url->len + 1, cap);
+	memcpy(out, url->data, url->len + 1);
+	return 0;
+}
+
+DG_API int dg_presign(dg_client *cl, const char *url, const char *method, unsigned expires_s,
+	char *out, size_t cap, dg_error *err)
+{
+	sys_buf signed_url = { 0 };
+	dg_url u;
+	store s;
+	int rc = -1;
+
+	if (strcmp(method, "GET") != 0 && strcmp(method, "PUT") != 0)
+		return sys_fail(err, DG_EUSAGE, "presign: method GET or PUT, not '%s'", method);
+	if (dg_api_s3(cl, url, 1, &u, &s, err) < 0 ||
+		s3_presign(&cl->s3, method, u.bucket, u.key, NULL, 0, expires_s, &signed_url, err) < 0 ||
+		dg_api_url_out(&signed_url, out, cap, err) < 0)
+		goto done;
+	rc = 0;
+done:
+	sys_buf_free(&signed_url);
+	return rc;
+}
+
+/* Rebuild a delta into .deltaglider/tmp/HEX_NAME, as the Python SDK's
+ * rehydrate_for_download lays it out (dg-expires-at without a zone, UTC;
+ * purge removes it once expired). */
+static int dg_rehydrate(dg_ctx *g, store *s, const dg_object_info *info, unsigned expires,
+	char *tmp_key, size_t n, dg_error *e)
+{
+	unsigned char rnd[16];
+	char hex[33], name[DG_MAX_KEY + 1], at[32], created[32];
+	struct timespec ts;
+	struct stat st;
+	sys_meta m;
+	int fd, rc = -1;
+
+	snprintf(name, sizeof name, "%.*s", (int)(strlen(sys_basename(info->key)) -
+		strlen(DG_DELTA_SFX)), sys_basename(info->key));
+	if (crypto_random(rnd, sizeof rnd) < 0)
+		return sys_fail_errno(e, DG_EIO, errno, "getrandom");
+	crypto_hex(rnd, sizeof rnd, hex);
+	snprintf(tmp_key, n, ".deltaglider/tmp/%s_%s", hex, name);
+	if ((fd = dg_fetch_tmp(g, s, info->key, e)) < 0)
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	sys_time_iso(ts.tv_sec + (time_t)expires, ts.tv_nsec / 1000, 0, at);
+	sys_time_iso(ts.tv_sec, ts.tv_nsec / 1000, 0, created);
+	sys_meta_init(&m);
+	if (sys_meta_set(&m, "dg-expires-at", at) < 0 ||
+		sys_meta_set(&m, "dg-original-key", info->key) < 0 ||
+		sys_meta_set(&m, "dg-original-filename", name) < 0 ||
+		sys_meta_set(&m, "dg-rehydrated", "true") < 0 ||
+		sys_meta_set(&m, "dg-created-at", created) < 0) {
+		sys_fail(e, DG_EUSAGE, "%s: the name does not fit in metadata", info->key);
+		goto done;
+	}
+	if (fstat(fd, &st) < 0) {
+		sys_fail_errno(e, DG_EIO, errno, "rehydrating %s", info->key);
+		goto done;
+	}
+	if (s->ops->put_file(s, tmp_key, fd, (uint64_t)st.st_size, info->sha256, &m, 0, e) < 0)
+		goto done;
+	rc = 0;
+done:
+	close(fd);
+	return rc;
+}
+
+DG_API int dg_presign_download(dg_client *cl, const char *url, unsigned expires_s,
+	char *out, size_t cap, dg_error *err)
+{
+	char tmp_key[DG_MAX_KEY + 1], disp[DG_MAX_KEY + 64];
+	sys_buf signed_url = { 0 };
+	dg_object_info info;
+	http_hdr q = { "response-content-disposition", disp };
+	dg_url u;
+	store s;
+	int rc = -1;
+
+	if (dg_api_s3(cl, url, 1, &u, &s, err) < 0 || dg_info(&cl->dg, &s, u.key, &info, err) < 0)
+		goto done;
+	/* A plain object is its own bytes; a delta is rebuilt first. */
+	if (info.kind != DG_ENTRY_DELTA) {
+		if (s3_presign(&cl->s3, "GET", u.bucket, info.key, NULL, 0, expires_s, &signed_url,
+				err) < 0)
+			goto done;
+	} else {
+		if (expires_s < 1 || expires_s > AWS_PRESIGN_MAX) {
+			sys_fail(err, DG_EUSAGE, "a presigned URL expires in 1 to %d seconds, not %u",
+				AWS_PRESIGN_MAX, expires_s);
+			goto done;
+		}
+		if (dg_rehydrate(&cl->dg, &s, &info, expires_s, tmp_key, sizeof tmp_key, err) < 0)
+			goto done;
+		snprintf(disp, sizeof disp, "attachment; filename=\"%s\"",
+			sys_basename(tmp_key) + 33);
+		if (s3_presign(&cl->s3, "GET", u.bucket, tmp_key, &q, 1, expires_s, &signed_url,
+				err) < 0)
+			goto done;
+	}
+	if (dg_api_url_out(&signed_url, out, cap, err) < 0)
+		goto done;
+	rc = 0;
+done:
+	sys_buf_free(&signed_url);
+	return rc;
+}
+
+DG_API int dg_bucket_acl_put(dg_client *cl, const char *url, const dg_acl *acl, dg_error *err)
+{
+	const char *v[6] = { acl->canned, acl->grant_full_control, acl->grant_read,
+		acl->grant_read_acp, acl->grant_write, acl->grant_write_acp };
+	static const char *const names[6] = { "x-amz-acl", "x-amz-grant-full-control",
+		"x-amz-grant-read", "x-amz-grant-read-acp", "x-amz-grant-write",
+		"x-amz-grant-write-acp" };
+	http_hdr hdrs[6];
+	size_t i, n = 0;
+	dg_url u;
+	store s;
+
+	for (i = 0; i < 6; i++)
+		if (v[i] && *v[i])
+			hdrs[n++] = (http_hdr){ names[i], v[i] };
+	if (n == 0)
+		return sys_fail(err, DG_EUSAGE, "no ACL given: a canned ACL or a grant");
+	if (dg_api_s3(cl, url, 0, &u, &s, err) < 0)
+		return -1;
+	return s3_acl_put(&cl->s3, u.bucket, hdrs, n, err);
+}
+
+DG_API int dg_bucket_acl_get(dg_client *cl, const char *url, char *json, size_t cap,
+	dg_error *err)
+{
+	sys_buf doc = { 0 };
+	dg_url u;
+	store s;
+	int rc = -1;
+
+	if (dg_api_s3(cl, url, 0, &u, &s, err) < 0 || s3_acl_get(&cl->s3, u.bucket, &doc, err) < 0)
+		goto done;
+	if (doc.len >= cap) {
+		sys_fail(err, DG_ENOMEM, "the ACL takes %zu bytes; the buffer has %zu", doc.len + 1, cap);
+		goto done;
+	}
+	memcpy(json, doc.data, doc.len + 1);
+	rc = 0;
+done:
+	sys_buf_free(&doc);
+	return rc;
+}
+
 /* ======================================================================
  * §11  Command line
  *
@@ -9137,7 +10562,7 @@ done:
 
 enum {
 	CMD_LS, CMD_CP, CMD_SYNC, CMD_RM, CMD_MB, CMD_RB, CMD_VERIFY, CMD_STATS, CMD_PURGE,
-	CMD_MIGRATE, CMD_ANALYZE, CMD_GC, CMD_HELP, CMD_COUNT
+	CMD_MIGRATE, CMD_ANALYZE, CMD_GC, CMD_PRESIGN, CMD_PUT_ACL, CMD_GET_ACL, CMD_HELP, CMD_COUNT
 };
 #define CMDS(x) (1u << (x))
 #define CMDS_ALL 0xffffffffu
@@ -9148,7 +10573,8 @@ enum {
 	O_READ_TIMEOUT, O_CONNECT_TIMEOUT, O_HELP, O_VERSION, O_RECURSIVE, O_HUMAN,
 	O_SUMMARIZE, O_QUIET, O_FORCE, O_NO_DELTA, O_MAX_RATIO, O_EXCLUDE, O_INCLUDE, O_DRYRUN,
 	O_DELETE, O_SIZE_ONLY, O_NO_PROGRESS, O_ONLY_ERRORS, O_SAMPLED, O_DETAILED, O_REFRESH,
-	O_NO_CACHE, O_JSON, O_YES, O_NO_PRESERVE, O_SAMPLES, O_OLDER_THAN
+	O_NO_CACHE, O_JSON, O_YES, O_NO_PRESERVE, O_SAMPLES, O_OLDER_THAN, O_EXPIRES_IN, O_ACL,
+	O_GRANT_FULL, O_GRANT_READ, O_GRANT_READ_ACP, O_GRANT_WRITE, O_GRANT_WRITE_ACP
 };
 
 typedef struct cli_opt {
@@ -9194,6 +10620,13 @@ static const cli_opt cli_opts[] = {
 	{ "no-preserve-prefix", 0, 0, O_NO_PRESERVE, CMDS(CMD_MIGRATE) },
 	{ "samples", 0, 1, O_SAMPLES, CMDS(CMD_ANALYZE) },
 	{ "older-than", 0, 1, O_OLDER_THAN, CMDS(CMD_GC) },
+	{ "expires-in", 0, 1, O_EXPIRES_IN, CMDS(CMD_PRESIGN) },
+	{ "acl", 0, 1, O_ACL, CMDS(CMD_PUT_ACL) },
+	{ "grant-full-control", 0, 1, O_GRANT_FULL, CMDS(CMD_PUT_ACL) },
+	{ "grant-read", 0, 1, O_GRANT_READ, CMDS(CMD_PUT_ACL) },
+	{ "grant-read-acp", 0, 1, O_GRANT_READ_ACP, CMDS(CMD_PUT_ACL) },
+	{ "grant-write", 0, 1, O_GRANT_WRITE, CMDS(CMD_PUT_ACL) },
+	{ "grant-write-acp", 0, 1, O_GRANT_WRITE_ACP, CMDS(CMD_PUT_ACL) },
 };
 
 /* --exclude/--include, in command-line order: the last match wins. */
@@ -9215,26 +10648,18 @@ typedef struct cli {
 	int cmd;
 	char **args;                 /* positional arguments after the command */
 	int nargs;
-	int recursive, human, summarize, quiet, only_errors, no_progress, force, no_delta;
+	int recursive, human, summarize, quiet, only_errors, no_progress, force;
 	int dryrun, delete_extra, size_only, sampled, detailed, refresh, no_cache, json, yes;
 	int no_preserve;
 	unsigned samples;
 	time_t older_than;           /* gc: seconds */
-	const char *max_ratio;       /* --max-ratio, else DG_MAX_RATIO */
+	unsigned expires_in;         /* presign: seconds */
+	dg_acl acl;                  /* put-bucket-acl */
 	cli_filter *filters;
 	int nfilters;
-	aws_opts aws;
-	long read_timeout_s, connect_timeout_s;
-
-	sys_log log;
-	aws_config cfg;
-	int cfg_loaded;
-	http_tls tls;
-	http_cfg hcfg;
-	s3_client s3;
-	cache cache;
-	int cache_open;
-	dg_ctx dg;
+	dg_config conf;              /* the environment's, then the flags' */
+	dg_client *cl;
+	dg_ctx *dg;                  /* the client's core */
 	cli_progress prog;
 	int failed;                  /* operations that failed */
 	int worst;                   /* the highest exit status they called for */
@@ -9249,56 +10674,8 @@ typedef struct cli_cmd {
 	const char *help;
 } cli_cmd;
 
-/* Where an argument points: a local path, s3://bucket/key or file:///path. */
-enum { LOC_LOCAL, LOC_S3, LOC_FILE };
-typedef struct cli_loc {
-	int kind;
-	char bucket[64];
-	char key[DG_MAX_KEY + 1];    /* for file://, the path below /; local: the path */
-	const char *text;            /* as the user wrote it */
-} cli_loc;
-
-static int cli_parse_loc(const char *arg, cli_loc *l, sys_err *e)
-{
-	memset(l, 0, sizeof *l);
-	l->text = arg;
-	if (strncmp(arg, "s3://", 5) == 0) {
-		const char *b = arg + 5, *slash = strchr(b, '/');
-		size_t n = slash ? (size_t)(slash - b) : strlen(b);
-
-		if (n == 0)
-			return sys_fail(e, SYS_EUSAGE, "%s: missing bucket name", arg);
-		if (n >= sizeof l->bucket)
-			return sys_fail(e, SYS_EUSAGE, "%s: bucket name too long", arg);
-		memcpy(l->bucket, b, n);
-		if (slash && sys_strlcpy(l->key, slash + 1, sizeof l->key) >= sizeof l->key)
-			return sys_fail(e, SYS_EUSAGE, "%s: key longer than %d bytes", arg, DG_MAX_KEY);
-		l->kind = LOC_S3;
-		return 0;
-	}
-	if (strncmp(arg, "file://", 7) == 0) {
-		const char *p = arg + 7;
-
-		if (*p != '/')
-			return sys_fail(e, SYS_EUSAGE, "%s: file:// URLs take an absolute path "
-				"(file:///srv/store/)", arg);
-		while (*p == '/')
-			p++;
-		if (sys_strlcpy(l->key, p, sizeof l->key) >= sizeof l->key)
-			return sys_fail(e, SYS_EUSAGE, "%s: path too long", arg);
-		l->kind = LOC_FILE;
-		return 0;
-	}
-	if (strstr(arg, "://"))
-		return sys_fail(e, SYS_EUSAGE, "%s: unsupported URL (use s3:// or file://)", arg);
-	if (sys_strlcpy(l->key, arg, sizeof l->key) >= sizeof l->key)
-		return sys_fail(e, SYS_EUSAGE, "%s: path too long", arg);
-	l->kind = LOC_LOCAL;
-	return 0;
-}
-
 /* aws prints relative local paths as ./path. */
-static void cli_local_display(const char *path, char *out, size_t n)
+static void dg_urlal_display(const char *path, char *out, size_t n)
 {
 	if (path[0] == '/' || strncmp(path, "./", 2) == 0 || strncmp(path, "../", 3) == 0)
 		snprintf(out, n, "%s", path);
@@ -9307,14 +10684,14 @@ static void cli_local_display(const char *path, char *out, size_t n)
 }
 
 /* How an object of l is shown: s3://b/key, file:///key or a local path. */
-static void cli_url(const cli_loc *l, const char *key, char *out, size_t n)
+static void cli_url(const dg_url *l, const char *key, char *out, size_t n)
 {
-	if (l->kind == LOC_S3)
+	if (l->kind == DG_URL_S3)
 		snprintf(out, n, "s3://%s/%s", l->bucket, key);
-	else if (l->kind == LOC_FILE)
+	else if (l->kind == DG_URL_FILE)
 		snprintf(out, n, "file:///%s", key);
 	else
-		cli_local_display(key, out, n);
+		dg_urlal_display(key, out, n);
 }
 
 /* "a/b" + "c" with one slash between (none when dir is empty). */
@@ -9325,13 +10702,13 @@ static void cli_join(const char *dir, const char *rel, char *out, size_t n)
 	snprintf(out, n, "%s%s%s", dir, d && dir[d - 1] != '/' ? "/" : "", rel);
 }
 
-static int cli_exit_code(const sys_err *e)
+static int cli_exit_code(const dg_error *e)
 {
-	return e->code == SYS_EUSAGE || e->code == SYS_ECONFIG ? 2 : 1;
+	return e->code == DG_EUSAGE || e->code == DG_ECONFIG ? 2 : 1;
 }
 
 /* Count a failed operation of a command that goes on with the others. */
-static void cli_failed(cli *c, const sys_err *e)
+static void cli_failed(cli *c, const dg_error *e)
 {
 	int code = e ? cli_exit_code(e) : 1;
 
@@ -9431,116 +10808,6 @@ static void cli_error(cli *c, const char *fmt, ...)
 
 /* ---- configuration --------------------------------------------------------- */
 
-/* Load configuration and trust anchors once, on first use of S3. */
-static int cli_s3_ready(cli *c, sys_err *e)
-{
-	if (c->cfg_loaded)
-		return 0;
-	if (aws_config_load(&c->cfg, &c->aws, e) < 0)
-		return -1;
-	c->tls.insecure = !c->cfg.verify_ssl;
-	if (c->cfg.endpoint_tls && !c->tls.insecure && http_tls_load(&c->tls, c->cfg.ca_bundle, e) < 0)
-		return -1;
-	c->hcfg.tls = &c->tls;
-	c->hcfg.log = &c->log;
-	c->hcfg.connect_timeout_ms = (int)c->connect_timeout_s * 1000;
-	c->hcfg.read_timeout_ms = (int)c->read_timeout_s * 1000;
-	c->hcfg.meter = cli_meter;
-	c->hcfg.meter_ctx = c;
-	if (http_proxy_env(&c->hcfg, e) < 0 || aws_resolve(&c->cfg, &c->hcfg, e) < 0)
-		return -1;
-	s3_client_init(&c->s3, &c->cfg, &c->hcfg);
-	c->cfg_loaded = 1;
-	return 0;
-}
-
-/* The encoder holds its source window in memory. By default the window
- * may take a quarter of the memory available (to the machine, or to the
- * cgroup), up to 4 GiB, and at least the xdelta3 CLI's 64 MiB: references
- * are covered whole where memory allows. */
-static uint64_t cli_default_window(void)
-{
-	uint64_t avail = UINT64_MAX, w = 4096ull << 20, v;
-	char line[256];
-	FILE *f;
-
-	if ((f = fopen("/proc/meminfo", "r")) != NULL) {
-		while (fgets(line, sizeof line, f))
-			if (sscanf(line, "MemAvailable: %" SCNu64 " kB", &v) == 1)
-				avail = v << 10;
-		fclose(f);
-	}
-	if ((f = fopen("/sys/fs/cgroup/memory.max", "r")) != NULL) {
-		if (fscanf(f, "%" SCNu64, &v) == 1 && v < avail)
-			avail = v;
-		fclose(f);
-	}
-	while (w > (64u << 20) && w > avail / 4)
-		w >>= 1;
-	return w;
-}
-
-/* The DeltaGlider settings, read once on first use. */
-static int cli_dg_ready(cli *c, sys_err *e)
-{
-	const char *v;
-	cache_cfg cc = { 0 };
-	char *end;
-
-	if (c->cache_open)
-		return 0;
-	v = c->max_ratio ? c->max_ratio : getenv("DG_MAX_RATIO");
-	c->dg.max_ratio = 0.5;
-	if (v && *v) {
-		c->dg.max_ratio = strtod(v, &end);
-		if (*end || !(c->dg.max_ratio >= 0.0 && c->dg.max_ratio <= 1.0))
-			return sys_fail(e, SYS_EUSAGE, "max ratio must be between 0.0 and 1.0, not '%s'", v);
-	}
-	c->dg.window_max = cli_default_window();
-	if ((v = getenv("DG_WINDOW_MB")) && *v) {
-		uint64_t mb;
-
-		if (sys_parse_u64(v, &mb) < 0 || mb < 1 || mb > 65536)
-			return sys_fail(e, SYS_EUSAGE, "DG_WINDOW_MB must be a number of MiB, not '%s'", v);
-		c->dg.window_max = mb << 20;
-	}
-	c->dg.no_delta = c->no_delta;
-	v = getenv("TMPDIR");
-	c->dg.tmpdir = v && *v ? v : "/tmp";
-	v = getenv("DG_CACHE_BACKEND");
-	if (v && *v && strcmp(v, "memory") != 0 && strcmp(v, "filesystem") != 0)
-		return sys_fail(e, SYS_EUSAGE, "DG_CACHE_BACKEND must be filesystem or memory, not '%s'", v);
-	cc.memory = v && strcmp(v, "memory") == 0;
-	cc.memory_mb = 100;
-	if ((v = getenv("DG_CACHE_MEMORY_SIZE_MB")) && *v && sys_parse_u64(v, &cc.memory_mb) < 0)
-		return sys_fail(e, SYS_EUSAGE, "DG_CACHE_MEMORY_SIZE_MB must be a number, not '%s'", v);
-	cc.dir = getenv("DG_CACHE_DIR");
-	cc.key_b64 = getenv("DG_CACHE_ENCRYPTION_KEY");
-	cc.tmpdir = c->dg.tmpdir;
-	if (cache_open(&c->cache, &cc, &c->log, e) < 0)
-		return -1;
-	c->dg.cache = &c->cache;
-	c->cache_open = 1;
-	return 0;
-}
-
-static int cli_open_store(cli *c, const cli_loc *l, store *s, sys_err *e)
-{
-	if (cli_dg_ready(c, e) < 0)
-		return -1;
-	if (l->kind == LOC_S3) {
-		if (cli_s3_ready(c, e) < 0)
-			return -1;
-		store_open_s3(s, &c->s3, l->bucket);
-		return 0;
-	}
-	if (l->kind == LOC_FILE) {
-		store_open_file(s, "/", c->dg.umask);
-		return 0;
-	}
-	return sys_fail(e, SYS_EUSAGE, "%s: not a storage URL", l->text);
-}
-
 /* ---- filters and listings ------------------------------------------------- */
 
 /* aws semantics: every path is in unless a filter says otherwise, and the
@@ -9574,18 +10841,18 @@ typedef struct cli_items {
 } cli_items;
 
 static int cli_items_add(cli_items *it, const char *rel, uint64_t size, time_t mtime, int kind,
-	sys_err *e)
+	dg_error *e)
 {
 	if (it->n == it->cap) {
 		cli_item *g = realloc(it->v, (it->cap = it->cap ? 2 * it->cap : 256) * sizeof *g);
 
 		if (g == NULL)
-			return sys_fail(e, SYS_ENOMEM, "out of memory");
+			return sys_fail(e, DG_ENOMEM, "out of memory");
 		it->v = g;
 	}
 	it->v[it->n].rel = strdup(rel);
 	if (it->v[it->n].rel == NULL)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+		return sys_fail(e, DG_ENOMEM, "out of memory");
 	it->v[it->n].size = size;
 	it->v[it->n].mtime = mtime;
 	it->v[it->n].kind = kind;
@@ -9619,7 +10886,7 @@ static const cli_item *cli_items_find(const cli_items *it, const char *rel)
 /* Every regular file below root (following symlinks, as aws does). What
  * cannot be read is reported and marks the listing incomplete, so it never
  * drives deletions; sys_tmp_open's leftovers are not files of the tree. */
-static int cli_scan_local(cli *c, const char *root, const char *rel, cli_items *out, sys_err *e)
+static int cli_scan_local(cli *c, const char *root, const char *rel, cli_items *out, dg_error *e)
 {
 	char path[DG_MAX_PATH], child[DG_MAX_PATH], shown[DG_MAX_PATH];
 	struct dirent *de;
@@ -9630,9 +10897,9 @@ static int cli_scan_local(cli *c, const char *root, const char *rel, cli_items *
 	d = opendir(path);
 	if (d == NULL) {
 		if (rel[0] == 0)
-			return sys_fail_errno(e, errno == ENOENT ? SYS_ENOTFOUND : SYS_EIO, errno,
+			return sys_fail_errno(e, errno == ENOENT ? DG_ENOTFOUND : DG_EIO, errno,
 				"cannot list %s", path);
-		cli_local_display(path, shown, sizeof shown);
+		dg_urlal_display(path, shown, sizeof shown);
 		cli_error(c, "warning: skipping %s: %s\n", shown, strerror(errno));
 		cli_failed(c, NULL);
 		out->incomplete = 1;
@@ -9652,7 +10919,7 @@ static int cli_scan_local(cli *c, const char *root, const char *rel, cli_items *
 
 			if (err == ENOENT && lstat(child, &st) < 0)
 				continue;   /* gone since readdir */
-			cli_local_display(child, shown, sizeof shown);
+			dg_urlal_display(child, shown, sizeof shown);
 			cli_error(c, "warning: skipping %s: %s\n", shown,
 				err == ENOENT ? "broken symbolic link" : strerror(err));
 			cli_failed(c, NULL);
@@ -9668,7 +10935,7 @@ static int cli_scan_local(cli *c, const char *root, const char *rel, cli_items *
 	return rc;
 }
 
-static int cli_scan_store_one(void *ctx, const dg_entry *ent, sys_err *e)
+static int cli_scan_store_one(void *ctx, const dg_entry *ent, dg_error *e)
 {
 	cli_items *it = ctx;
 	size_t plen = strlen(it->prefix);
@@ -9679,10 +10946,10 @@ static int cli_scan_store_one(void *ctx, const dg_entry *ent, sys_err *e)
 }
 
 /* The logical objects below prefix (which ends in / or is empty). */
-static int cli_scan_store(cli *c, store *s, const char *prefix, cli_items *out, sys_err *e)
+static int cli_scan_store(cli *c, store *s, const char *prefix, cli_items *out, dg_error *e)
 {
 	out->prefix = prefix;
-	return dg_list(&c->dg, s, prefix, NULL, cli_scan_store_one, out, e);
+	return dg_list(c->dg, s, prefix, NULL, cli_scan_store_one, out, e);
 }
 
 /* The folder a recursive operation works on: the key, with a slash. */
@@ -9695,24 +10962,24 @@ static void cli_dir_prefix(const char *key, char *out, size_t n)
 
 /* Scan one side of a recursive operation, sorted by relative path. A
  * local source must exist: a typo is not an empty folder. */
-static int cli_scan(cli *c, const cli_loc *l, store *s, const char *root, int is_source,
-	cli_items *out, sys_err *e)
+static int cli_scan(cli *c, const dg_url *l, store *s, const char *root, int is_source,
+	cli_items *out, dg_error *e)
 {
 	int rc;
 
-	if (l->kind == LOC_LOCAL) {
+	if (l->kind == DG_URL_LOCAL) {
 		struct stat st;
 
 		if (stat(root, &st) < 0) {
 			if (errno == ENOENT && !is_source)
 				return 0;   /* a destination that does not exist yet is empty */
 			if (errno == ENOENT)
-				return sys_fail(e, SYS_EUSAGE, "the user-provided path %s does not exist",
+				return sys_fail(e, DG_EUSAGE, "the user-provided path %s does not exist",
 					l->text);
-			return sys_fail_errno(e, SYS_EIO, errno, "%s", l->text);
+			return sys_fail_errno(e, DG_EIO, errno, "%s", l->text);
 		}
 		if (!S_ISDIR(st.st_mode))
-			return sys_fail(e, SYS_EUSAGE, "%s is not a directory", l->text);
+			return sys_fail(e, DG_EUSAGE, "%s is not a directory", l->text);
 		rc = cli_scan_local(c, root, "", out, e);
 	} else if ((rc = cli_scan_store(c, s, root, out, e)) < 0) {
 		sys_err_prefix(e, "%s: ", l->text);
@@ -9740,12 +11007,12 @@ static int cli_rel_escapes(const char *rel)
 }
 
 /* Skip (and report) a download whose key would leave the destination. */
-static int cli_unsafe_download(cli *c, const cli_loc *src, const char *key, const cli_loc *dst,
+static int cli_unsafe_download(cli *c, const dg_url *src, const char *key, const dg_url *dst,
 	const char *rel)
 {
 	char shown[DG_MAX_URL];
 
-	if (dst->kind != LOC_LOCAL || !cli_rel_escapes(rel))
+	if (dst->kind != DG_URL_LOCAL || !cli_rel_escapes(rel))
 		return 0;
 	cli_url(src, key, shown, sizeof shown);
 	cli_error(c, "warning: skipping %s: its key leads outside %s\n", shown, dst->text);
@@ -9757,7 +11024,7 @@ static int cli_unsafe_download(cli *c, const cli_loc *src, const char *key, cons
 
 /* A side of a transfer: a local path, or a key in an open store. */
 typedef struct cli_end {
-	const cli_loc *loc;
+	const dg_url *loc;
 	store *s;
 	char path[DG_MAX_PATH];      /* local path or store key */
 } cli_end;
@@ -9788,7 +11055,7 @@ static void cli_set_mtime(const char *path, time_t t)
 }
 
 /* Like aws, a download creates the directories its path names. */
-static int cli_make_parent(const char *path, sys_err *e)
+static int cli_make_parent(const char *path, dg_error *e)
 {
 	char dir[DG_MAX_PATH];
 	size_t n = (size_t)(sys_basename(path) - path);
@@ -9808,10 +11075,10 @@ static int cli_transfer(cli *c, const cli_end *src, const cli_end *dst, time_t m
 	uint64_t size, dg_put_result *res)
 {
 	char from[DG_MAX_URL], to[DG_MAX_URL], summary[160] = "";
-	const char *verb = src->loc->kind == LOC_LOCAL ? "upload" :
-		dst->loc->kind == LOC_LOCAL ? "download" : "copy";
+	const char *verb = src->loc->kind == DG_URL_LOCAL ? "upload" :
+		dst->loc->kind == DG_URL_LOCAL ? "download" : "copy";
 	dg_put_result local;
-	sys_err e;
+	dg_error e;
 	int rc;
 
 	if (res == NULL)
@@ -9823,16 +11090,16 @@ static int cli_transfer(cli *c, const cli_end *src, const cli_end *dst, time_t m
 		cli_say(c, "(dryrun) %s: %s to %s\n", verb, from, to);
 		return 0;
 	}
-	if (src->loc->kind == LOC_LOCAL) {
-		rc = dg_put(&c->dg, dst->s, dst->path, src->path, res, &e);
-	} else if (dst->loc->kind == LOC_LOCAL) {
+	if (src->loc->kind == DG_URL_LOCAL) {
+		rc = dg_put(c->dg, dst->s, dst->path, src->path, res, &e);
+	} else if (dst->loc->kind == DG_URL_LOCAL) {
 		rc = cli_make_parent(dst->path, &e);
 		if (rc == 0)
-			rc = dg_get(&c->dg, src->s, src->path, dst->path, &e);
+			rc = dg_get(c->dg, src->s, src->path, dst->path, &e);
 		if (rc == 0)
 			cli_set_mtime(dst->path, mtime);
 	} else {
-		rc = dg_copy(&c->dg, src->s, src->path, dst->s, dst->path, res, &e);
+		rc = dg_copy(c->dg, src->s, src->path, dst->s, dst->path, res, &e);
 	}
 	cli_progress_file(c, size);
 	if (rc < 0) {
@@ -9840,7 +11107,7 @@ static int cli_transfer(cli *c, const cli_end *src, const cli_end *dst, time_t m
 		cli_failed(c, &e);
 		return 1;
 	}
-	if (dst->loc->kind != LOC_LOCAL)
+	if (dst->loc->kind != DG_URL_LOCAL)
 		cli_put_summary(res, summary, sizeof summary);
 	cli_say(c, "%s: %s to %s%s\n", verb, from, to, summary);
 	return 0;
@@ -9853,18 +11120,18 @@ typedef struct cli_ls_state {
 	uint64_t objects, bytes;
 } cli_ls_state;
 
-static int cli_ls_bucket(void *ctx, const s3_object *b, sys_err *e)
+static int cli_ls_bucket(void *ctx, const char *name, time_t created, dg_error *e)
 {
 	char date[20];
 
 	(void)ctx;
 	(void)e;
-	sys_time_local(b->mtime, date);
-	printf("%s %s\n", date, b->key);
+	sys_time_local(created, date);
+	printf("%s %s\n", date, name);
 	return 0;
 }
 
-static int cli_ls_entry(void *ctx, const dg_entry *o, sys_err *e)
+static int cli_ls_entry(void *ctx, const dg_entry *o, dg_error *e)
 {
 	cli_ls_state *ls = ctx;
 	const char *name = o->name;
@@ -9896,25 +11163,25 @@ static int cli_ls_entry(void *ctx, const dg_entry *o, sys_err *e)
 
 static int cli_ls(cli *c)
 {
-	cli_loc l;
+	dg_url l;
 	store s;
 	cli_ls_state ls = { c, 0, 0 };
-	sys_err e;
+	dg_error e;
 
 	if (c->nargs == 0) {
-		if (cli_s3_ready(c, &e) < 0 || s3_list_buckets(&c->s3, cli_ls_bucket, NULL, &e) < 0) {
+		if (dg_bucket_list(c->cl, cli_ls_bucket, NULL, &e) < 0) {
 			fprintf(stderr, "ls failed: %s\n", e.msg);
 			return cli_exit_code(&e);
 		}
 		return 0;
 	}
-	if (cli_parse_loc(c->args[0], &l, &e) < 0 || (l.kind == LOC_LOCAL &&
-		sys_fail(&e, SYS_EUSAGE, "%s: ls takes an s3:// or file:// URL", c->args[0]) < 0) ||
-		cli_open_store(c, &l, &s, &e) < 0) {
+	if (dg_url_parse(c->args[0], &l, &e) < 0 || (l.kind == DG_URL_LOCAL &&
+		sys_fail(&e, DG_EUSAGE, "%s: ls takes an s3:// or file:// URL", c->args[0]) < 0) ||
+		dg_client_store(c->cl, &l, &s, &e) < 0) {
 		fprintf(stderr, "ls failed: %s\n", e.msg);
 		return cli_exit_code(&e);
 	}
-	if (dg_list(&c->dg, &s, l.key, c->recursive ? NULL : "/", cli_ls_entry, &ls, &e) < 0) {
+	if (dg_list(c->dg, &s, l.key, c->recursive ? NULL : "/", cli_ls_entry, &ls, &e) < 0) {
 		fprintf(stderr, "ls failed: %s: %s\n", l.text, e.msg);
 		return cli_exit_code(&e);
 	}
@@ -9934,37 +11201,37 @@ static int cli_ls(cli *c)
 
 /* ---- cp ---------------------------------------------------------------- */
 
-static int cli_usage_error(const char *cmd, const sys_err *e)
+static int cli_usage_error(const char *cmd, const dg_error *e)
 {
 	fprintf(stderr, "%s: %s\n", cmd, e->msg);
 	return cli_exit_code(e);
 }
 
 /* Open what a location needs: a store, or nothing for a local path. */
-static int cli_end_open(cli *c, const cli_loc *l, store *s, cli_end *end, sys_err *e)
+static int cli_end_open(cli *c, const dg_url *l, store *s, cli_end *end, dg_error *e)
 {
 	end->loc = l;
 	end->s = s;
-	return l->kind == LOC_LOCAL ? cli_dg_ready(c, e) : cli_open_store(c, l, s, e);
+	return l->kind == DG_URL_LOCAL ? 0 : dg_client_store(c->cl, l, s, e);
 }
 
-static int cli_cp_recursive(cli *c, const cli_loc *a, const cli_loc *b)
+static int cli_cp_recursive(cli *c, const dg_url *a, const dg_url *b)
 {
 	char sroot[DG_MAX_PATH], droot[DG_MAX_PATH];
 	cli_items src = { 0 };
 	cli_end from, to;
 	store ss, ds;
 	uint64_t bytes = 0, files = 0;
-	sys_err e;
+	dg_error e;
 	size_t i;
 
 	if (cli_end_open(c, a, &ss, &from, &e) < 0 || cli_end_open(c, b, &ds, &to, &e) < 0)
 		return cli_usage_error("cp", &e);
-	if (a->kind == LOC_LOCAL)
+	if (a->kind == DG_URL_LOCAL)
 		sys_strlcpy(sroot, a->key, sizeof sroot);
 	else
 		cli_dir_prefix(a->key, sroot, sizeof sroot);
-	if (b->kind == LOC_LOCAL)
+	if (b->kind == DG_URL_LOCAL)
 		sys_strlcpy(droot, b->key, sizeof droot);
 	else
 		cli_dir_prefix(b->key, droot, sizeof droot);
@@ -9980,13 +11247,13 @@ static int cli_cp_recursive(cli *c, const cli_loc *a, const cli_loc *b)
 	for (i = 0; i < src.n; i++) {
 		if (!cli_wanted(c, src.v[i].rel))
 			continue;
-		if (a->kind == LOC_LOCAL)
+		if (a->kind == DG_URL_LOCAL)
 			cli_join(sroot, src.v[i].rel, from.path, sizeof from.path);
 		else
 			snprintf(from.path, sizeof from.path, "%s%s", sroot, src.v[i].rel);
 		if (cli_unsafe_download(c, a, from.path, b, src.v[i].rel))
 			continue;
-		if (b->kind == LOC_LOCAL)
+		if (b->kind == DG_URL_LOCAL)
 			cli_join(droot, src.v[i].rel, to.path, sizeof to.path);
 		else
 			snprintf(to.path, sizeof to.path, "%s%s", droot, src.v[i].rel);
@@ -9998,14 +11265,14 @@ static int cli_cp_recursive(cli *c, const cli_loc *a, const cli_loc *b)
 }
 
 /* cp s3://b/key - : the object, verified, on stdout. */
-static int cli_cp_stdout(cli *c, const cli_loc *a)
+static int cli_cp_stdout(cli *c, const dg_url *a)
 {
 	store s;
-	sys_err e;
+	dg_error e;
 
-	if (cli_open_store(c, a, &s, &e) < 0)
+	if (dg_client_store(c->cl, a, &s, &e) < 0)
 		return cli_usage_error("cp", &e);
-	if (dg_get_stream(&c->dg, &s, a->key, STDOUT_FILENO, &e) < 0) {
+	if (dg_get_stream(c->dg, &s, a->key, STDOUT_FILENO, NULL, &e) < 0) {
 		fprintf(stderr, "download failed: %s to -: %s\n", a->text, e.msg);
 		return cli_exit_code(&e);
 	}
@@ -10014,12 +11281,12 @@ static int cli_cp_stdout(cli *c, const cli_loc *a)
 
 /* cp - s3://b/key : stdin, kept in a temporary file (its SHA-256 and size
  * go into the metadata before the body), then uploaded. */
-static int cli_cp_stdin(cli *c, const cli_loc *b)
+static int cli_cp_stdin(cli *c, const dg_url *b)
 {
 	char buf[65536], shown[DG_MAX_URL], summary[160];
 	dg_put_result res;
 	store s;
-	sys_err e;
+	dg_error e;
 	ssize_t r;
 	int fd, rc = 1;
 
@@ -10027,22 +11294,22 @@ static int cli_cp_stdin(cli *c, const cli_loc *b)
 		fprintf(stderr, "cp: uploading stdin needs the object's full key, not %s\n", b->text);
 		return 2;
 	}
-	if (cli_open_store(c, b, &s, &e) < 0)
+	if (dg_client_store(c->cl, b, &s, &e) < 0)
 		return cli_usage_error("cp", &e);
-	fd = sys_tmpfile(c->dg.tmpdir, &e);
+	fd = sys_tmpfile(c->dg->tmpdir, &e);
 	if (fd < 0)
 		goto fail;
 	while ((r = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			sys_fail_errno(&e, SYS_EIO, errno, "reading stdin");
+			sys_fail_errno(&e, DG_EIO, errno, "reading stdin");
 			goto fail;
 		}
 		if (sys_write_all(fd, buf, (size_t)r, &e, "a temporary file") < 0)
 			goto fail;
 	}
-	if (dg_put_fd(&c->dg, &s, b->key, fd, &res, &e) < 0)
+	if (dg_put_fd(c->dg, &s, b->key, fd, &res, &e) < 0)
 		goto fail;
 	cli_url(b, b->key, shown, sizeof shown);
 	cli_put_summary(&res, summary, sizeof summary);
@@ -10060,32 +11327,32 @@ done:
 
 static int cli_cp(cli *c)
 {
-	cli_loc a, b;
+	dg_url a, b;
 	cli_end from, to;
 	store ss, ds;
 	struct stat st;
-	sys_err e;
+	dg_error e;
 	size_t n;
 
-	if (cli_parse_loc(c->args[0], &a, &e) < 0 || cli_parse_loc(c->args[1], &b, &e) < 0)
+	if (dg_url_parse(c->args[0], &a, &e) < 0 || dg_url_parse(c->args[1], &b, &e) < 0)
 		return cli_usage_error("cp", &e);
-	if (a.kind == LOC_LOCAL && b.kind == LOC_LOCAL) {
+	if (a.kind == DG_URL_LOCAL && b.kind == DG_URL_LOCAL) {
 		fprintf(stderr, "cp: one of %s and %s must be an s3:// or file:// URL\n", a.text, b.text);
 		return 2;
 	}
 	if (c->recursive)
 		return cli_cp_recursive(c, &a, &b);
-	if (a.kind != LOC_LOCAL && b.kind == LOC_LOCAL && strcmp(b.key, "-") == 0)
+	if (a.kind != DG_URL_LOCAL && b.kind == DG_URL_LOCAL && strcmp(b.key, "-") == 0)
 		return cli_cp_stdout(c, &a);
-	if (a.kind == LOC_LOCAL && strcmp(a.key, "-") == 0)
+	if (a.kind == DG_URL_LOCAL && strcmp(a.key, "-") == 0)
 		return cli_cp_stdin(c, &b);
 	if (!cli_wanted(c, sys_basename(a.key)))
 		return 0;
-	if (a.kind != LOC_LOCAL && (a.key[0] == 0 || a.key[strlen(a.key) - 1] == '/')) {
+	if (a.kind != DG_URL_LOCAL && (a.key[0] == 0 || a.key[strlen(a.key) - 1] == '/')) {
 		fprintf(stderr, "cp: %s is not an object key (use --recursive for a prefix)\n", a.text);
 		return 2;
 	}
-	if (a.kind == LOC_LOCAL && stat(a.key, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (a.kind == DG_URL_LOCAL && stat(a.key, &st) == 0 && S_ISDIR(st.st_mode)) {
 		fprintf(stderr, "cp: %s is a directory (use --recursive)\n", a.text);
 		return 2;
 	}
@@ -10093,7 +11360,7 @@ static int cli_cp(cli *c)
 		return cli_usage_error("cp", &e);
 	sys_strlcpy(from.path, a.key, sizeof from.path);
 	n = strlen(b.key);
-	if (b.kind == LOC_LOCAL) {
+	if (b.kind == DG_URL_LOCAL) {
 		/* Into a directory (existing, or named with a trailing slash). */
 		if ((n && b.key[n - 1] == '/') || (stat(b.key, &st) == 0 && S_ISDIR(st.st_mode)))
 			cli_join(b.key, sys_basename(a.key), to.path, sizeof to.path);
@@ -10117,29 +11384,29 @@ static int cli_sync(cli *c)
 {
 	char sroot[DG_MAX_PATH], droot[DG_MAX_PATH], shown[DG_MAX_URL];
 	cli_items src = { 0 }, dst = { 0 };
-	cli_loc a, b;
+	dg_url a, b;
 	cli_end from, to;
 	store ss, ds;
 	dg_entry *gone = NULL;
 	uint64_t bytes = 0, files = 0;
 	size_t i, ngone = 0;
-	sys_err e;
+	dg_error e;
 	int rc = 0;
 
-	if (cli_parse_loc(c->args[0], &a, &e) < 0 || cli_parse_loc(c->args[1], &b, &e) < 0)
+	if (dg_url_parse(c->args[0], &a, &e) < 0 || dg_url_parse(c->args[1], &b, &e) < 0)
 		return cli_usage_error("sync", &e);
-	if ((a.kind == LOC_LOCAL) == (b.kind == LOC_LOCAL)) {
+	if ((a.kind == DG_URL_LOCAL) == (b.kind == DG_URL_LOCAL)) {
 		fprintf(stderr, "sync: one of %s and %s must be local and the other an s3:// or "
 			"file:// URL\n", a.text, b.text);
 		return 2;
 	}
 	if (cli_end_open(c, &a, &ss, &from, &e) < 0 || cli_end_open(c, &b, &ds, &to, &e) < 0)
 		return cli_usage_error("sync", &e);
-	if (a.kind == LOC_LOCAL)
+	if (a.kind == DG_URL_LOCAL)
 		sys_strlcpy(sroot, a.key, sizeof sroot), cli_dir_prefix(b.key, droot, sizeof droot);
 	else
 		cli_dir_prefix(a.key, sroot, sizeof sroot), sys_strlcpy(droot, b.key, sizeof droot);
-	if (b.kind == LOC_LOCAL && droot[0] == 0)
+	if (b.kind == DG_URL_LOCAL && droot[0] == 0)
 		sys_strlcpy(droot, ".", sizeof droot);
 	if (cli_scan(c, &a, &ss, sroot, 1, &src, &e) < 0 ||
 		cli_scan(c, &b, &ds, droot, 0, &dst, &e) < 0) {
@@ -10163,7 +11430,7 @@ static int cli_sync(cli *c)
 	for (i = 0; i < src.n; i++) {
 		if (!src.v[i].todo)
 			continue;
-		if (a.kind == LOC_LOCAL) {
+		if (a.kind == DG_URL_LOCAL) {
 			cli_join(sroot, src.v[i].rel, from.path, sizeof from.path);
 			snprintf(to.path, sizeof to.path, "%s%s", droot, src.v[i].rel);
 		} else {
@@ -10188,9 +11455,9 @@ static int cli_sync(cli *c)
 
 			if (!cli_wanted(c, dst.v[i].rel) || cli_items_find(&src, dst.v[i].rel))
 				continue;
-			if (b.kind == LOC_LOCAL) {
+			if (b.kind == DG_URL_LOCAL) {
 				cli_join(droot, dst.v[i].rel, path, sizeof path);
-				cli_local_display(path, shown, sizeof shown);
+				dg_urlal_display(path, shown, sizeof shown);
 				if (c->dryrun)
 					cli_say(c, "(dryrun) delete: %s\n", shown);
 				else if (unlink(path) < 0)
@@ -10209,7 +11476,7 @@ static int cli_sync(cli *c)
 			ngone++;
 		}
 		/* Store deletions go in one batch, so references are checked once. */
-		if (ngone && !c->dryrun && dg_rm_many(&c->dg, &ds, gone, ngone, &e) < 0) {
+		if (ngone && !c->dryrun && dg_rm_many(c->dg, &ds, gone, ngone, &e) < 0) {
 			cli_error(c, "delete failed: %s: %s\n", b.text, e.msg);
 			cli_failed(c, &e);
 		} else {
@@ -10232,13 +11499,13 @@ done:
 
 /* ---- rm ---------------------------------------------------------------- */
 
-static int cli_rm_recursive(cli *c, const cli_loc *l, store *s)
+static int cli_rm_recursive(cli *c, const dg_url *l, store *s)
 {
 	char prefix[DG_MAX_KEY + 2], shown[DG_MAX_URL];
 	cli_items all = { 0 };
 	dg_entry *batch = NULL;
 	size_t i, j, n = 0;
-	sys_err e;
+	dg_error e;
 	int rc = 0;
 
 	if (l->key[0])
@@ -10273,7 +11540,7 @@ static int cli_rm_recursive(cli *c, const cli_loc *l, store *s)
 			n++;
 		}
 		if (n == 1000 || (i == all.n && n)) {
-			if (!c->dryrun && dg_rm_many(&c->dg, s, batch, n, &e) < 0) {
+			if (!c->dryrun && dg_rm_many(c->dg, s, batch, n, &e) < 0) {
 				cli_error(c, "delete failed: %s: %s\n", l->text, e.msg);
 				cli_failed(c, &e);
 			} else {
@@ -10291,7 +11558,7 @@ static int cli_rm_recursive(cli *c, const cli_loc *l, store *s)
 		free((char *)batch[j].name);
 	/* References no delta needs, left by an interrupted upload or delete,
 	 * go with the folder. */
-	if (!c->dryrun && c->failed == 0 && dg_cleanup_orphans(&c->dg, s, prefix, &e) < 0) {
+	if (!c->dryrun && c->failed == 0 && dg_cleanup_orphans(c->dg, s, prefix, &e) < 0) {
 		cli_error(c, "delete failed: %s: %s\n", l->text, e.msg);
 		cli_failed(c, &e);
 	}
@@ -10304,12 +11571,12 @@ static int cli_rm_recursive(cli *c, const cli_loc *l, store *s)
 static int cli_rm(cli *c)
 {
 	char shown[DG_MAX_URL];
-	cli_loc l;
+	dg_url l;
 	store s;
-	sys_err e;
+	dg_error e;
 
-	if (cli_parse_loc(c->args[0], &l, &e) < 0 || (l.kind == LOC_LOCAL &&
-		sys_fail(&e, SYS_EUSAGE, "%s: rm takes an s3:// or file:// URL", c->args[0]) < 0))
+	if (dg_url_parse(c->args[0], &l, &e) < 0 || (l.kind == DG_URL_LOCAL &&
+		sys_fail(&e, DG_EUSAGE, "%s: rm takes an s3:// or file:// URL", c->args[0]) < 0))
 		return cli_usage_error("rm", &e);
 	/* aws s3 rm never deletes a bucket: without a key there is nothing to
 	 * remove but everything, which takes --recursive (or rb). */
@@ -10318,7 +11585,7 @@ static int cli_rm(cli *c)
 			"it, rb to remove the bucket)\n", l.text);
 		return 2;
 	}
-	if (cli_open_store(c, &l, &s, &e) < 0)
+	if (dg_client_store(c->cl, &l, &s, &e) < 0)
 		return cli_usage_error("rm", &e);
 	if (c->recursive)
 		return cli_rm_recursive(c, &l, &s);
@@ -10327,8 +11594,8 @@ static int cli_rm(cli *c)
 		cli_say(c, "(dryrun) delete: %s\n", shown);
 		return 0;
 	}
-	if (dg_rm(&c->dg, &s, l.key, &e) < 0) {
-		if (e.code == SYS_ENOTFOUND)
+	if (dg_rm(c->dg, &s, l.key, &e) < 0) {
+		if (e.code == DG_ENOTFOUND)
 			fprintf(stderr, "delete: Object not found: %s\n", shown);
 		else
 			fprintf(stderr, "delete failed: %s: %s\n", shown, e.msg);
@@ -10340,80 +11607,55 @@ static int cli_rm(cli *c)
 
 /* ---- mb, rb, verify -------------------------------------------------------- */
 
-static int cli_bucket_arg(cli *c, cli_loc *l, sys_err *e)
+/* How a bucket is named in mb/rb lines: its name, or its file:// URL. */
+static void cli_bucket_name(const dg_url *u, char *out, size_t n)
 {
-	if (cli_parse_loc(c->args[0], l, e) < 0)
-		return -1;
-	if (l->kind != LOC_S3 || l->key[0])
-		return sys_fail(e, SYS_EUSAGE, "%s: expected s3://BUCKET", c->args[0]);
-	return cli_s3_ready(c, e);
+	if (u->kind == DG_URL_S3)
+		snprintf(out, n, "%s", u->bucket);
+	else
+		snprintf(out, n, "file:///%s", u->key);
 }
 
 static int cli_mb(cli *c)
 {
-	cli_loc l;
-	sys_err e;
+	char name[DG_MAX_URL];
+	dg_url u;
+	dg_error e;
 
-	if (cli_bucket_arg(c, &l, &e) < 0 || s3_create_bucket(&c->s3, l.bucket, &e) < 0) {
+	if (dg_bucket_url(c->args[0], &u, &e) < 0 || dg_bucket_create(c->cl, c->args[0], &e) < 0) {
 		fprintf(stderr, "make_bucket failed: %s: %s\n", c->args[0], e.msg);
 		return cli_exit_code(&e);
 	}
-	printf("make_bucket: %s\n", l.bucket);
+	cli_bucket_name(&u, name, sizeof name);
+	printf("make_bucket: %s\n", name);
 	return 0;
 }
 
-/* Collect every key of a bucket, to empty it for rb --force. */
-static int cli_collect(void *ctx, const s3_object *o, sys_err *e)
+static int cli_rb_deleted(void *ctx, const sys_object *o, dg_error *e)
 {
-	sys_buf *keys = ctx;
+	char shown[DG_MAX_URL];
 
-	if (sys_buf_add(keys, o->key, strlen(o->key) + 1) < 0)
-		return sys_fail(e, SYS_ENOMEM, "out of memory");
+	(void)e;
+	cli_url(ctx, o->key, shown, sizeof shown);
+	printf("delete: %s\n", shown);
 	return 0;
 }
 
 static int cli_rb(cli *c)
 {
-	sys_buf keys = { 0 };
-	const char **list = NULL;
-	cli_loc l;
-	sys_err e;
-	size_t n = 0, i;
-	int rc = 0;
+	char name[DG_MAX_URL];
+	dg_url u;
+	dg_error e;
 
-	if (cli_bucket_arg(c, &l, &e) < 0)
-		goto fail;
 	/* --force empties the bucket first: every stored object, references too. */
-	if (c->force) {
-		const char *p;
-
-		if (s3_list(&c->s3, l.bucket, NULL, NULL, cli_collect, &keys, &e) < 0)
-			goto fail;
-		for (p = keys.data; p && p < keys.data + keys.len; p += strlen(p) + 1)
-			n++;
-		list = malloc((n ? n : 1) * sizeof *list);
-		if (list == NULL) {
-			sys_fail(&e, SYS_ENOMEM, "out of memory");
-			goto fail;
-		}
-		for (i = 0, p = keys.data; i < n; p += strlen(p) + 1)
-			list[i++] = p;
-		if (n && s3_delete_many(&c->s3, l.bucket, list, n, &e) < 0)
-			goto fail;
-		for (i = 0; i < n; i++)
-			printf("delete: s3://%s/%s\n", l.bucket, list[i]);
+	if (dg_bucket_url(c->args[0], &u, &e) < 0 ||
+		dg_bucket_remove(c->cl, &u, c->force, cli_rb_deleted, &u, &e) < 0) {
+		fprintf(stderr, "remove_bucket failed: %s: %s\n", c->args[0], e.msg);
+		return cli_exit_code(&e);
 	}
-	if (s3_delete_bucket(&c->s3, l.bucket, &e) < 0)
-		goto fail;
-	printf("remove_bucket: %s\n", l.bucket);
-	goto done;
-fail:
-	fprintf(stderr, "remove_bucket failed: %s: %s\n", c->args[0], e.msg);
-	rc = cli_exit_code(&e);
-done:
-	free(list);
-	sys_buf_free(&keys);
-	return rc;
+	cli_bucket_name(&u, name, sizeof name);
+	printf("remove_bucket: %s\n", name);
+	return 0;
 }
 
 /* ---- verify ------------------------------------------------------------ */
@@ -10421,17 +11663,17 @@ done:
 static int cli_verify(cli *c)
 {
 	char shown[DG_MAX_URL], want[65], got[65];
-	cli_loc l;
+	dg_url l;
 	store s;
-	sys_err e;
+	dg_error e;
 	int r;
 
-	if (cli_parse_loc(c->args[0], &l, &e) < 0 || (l.kind == LOC_LOCAL &&
-		sys_fail(&e, SYS_EUSAGE, "%s: verify takes an s3:// or file:// URL", c->args[0]) < 0))
+	if (dg_url_parse(c->args[0], &l, &e) < 0 || (l.kind == DG_URL_LOCAL &&
+		sys_fail(&e, DG_EUSAGE, "%s: verify takes an s3:// or file:// URL", c->args[0]) < 0))
 		return cli_usage_error("verify", &e);
 	cli_url(&l, l.key, shown, sizeof shown);
-	if (cli_open_store(c, &l, &s, &e) < 0 ||
-		(r = dg_verify(&c->dg, &s, l.key, want, got, &e)) < 0) {
+	if (dg_client_store(c->cl, &l, &s, &e) < 0 ||
+		(r = dg_verify(c->dg, &s, l.key, want, got, &e)) < 0) {
 		fprintf(stderr, "verify failed: %s: %s\n", shown, e.msg);
 		return cli_exit_code(&e);
 	}
@@ -10446,7 +11688,7 @@ static int cli_verify(cli *c)
 /* ---- stats, purge ------------------------------------------------------------ */
 
 /* BUCKET, s3://BUCKET or s3://BUCKET/: the store of a whole bucket. */
-static int cli_bucket_store(cli *c, const char *arg, cli_loc *l, store *s, sys_err *e)
+static int cli_bucket_store(cli *c, const char *arg, dg_url *l, store *s, dg_error *e)
 {
 	char url[DG_MAX_URL];
 
@@ -10454,12 +11696,12 @@ static int cli_bucket_store(cli *c, const char *arg, cli_loc *l, store *s, sys_e
 		snprintf(url, sizeof url, "s3://%s", arg);
 	else
 		sys_strlcpy(url, arg, sizeof url);
-	if (cli_parse_loc(strstr(arg, "://") ? arg : url, l, e) < 0)
+	if (dg_url_parse(strstr(arg, "://") ? arg : url, l, e) < 0)
 		return -1;
-	if (l->kind != LOC_S3 || l->key[0])
-		return sys_fail(e, SYS_EUSAGE, "%s: expected BUCKET or s3://BUCKET", arg);
+	if (l->kind != DG_URL_S3 || l->key[0])
+		return sys_fail(e, DG_EUSAGE, "%s: expected BUCKET or s3://BUCKET", arg);
 	l->text = arg;
-	return cli_open_store(c, l, s, e);
+	return dg_client_store(c->cl, l, s, e);
 }
 
 static void cli_json_str(const char *str)
@@ -10485,10 +11727,10 @@ static void cli_size_line(const char *label, uint64_t n, int human)
 static int cli_stats(cli *c)
 {
 	static const char *const modes[] = { "quick", "sampled", "detailed" };
-	cli_loc l;
+	dg_url l;
 	store s;
 	dg_stats st;
-	sys_err e;
+	dg_error e;
 	int mode = c->detailed ? DG_STATS_DETAILED : c->sampled ? DG_STATS_SAMPLED : DG_STATS_QUICK;
 
 	if (c->sampled && c->detailed) {
@@ -10497,7 +11739,7 @@ static int cli_stats(cli *c)
 	}
 	if (cli_bucket_store(c, c->args[0], &l, &s, &e) < 0)
 		return cli_usage_error("stats", &e);
-	if (dg_stats_get(&c->dg, &s, l.bucket, mode, !c->no_cache, c->refresh, &st, &e) < 0) {
+	if (dg_stats_get(c->dg, &s, l.bucket, mode, !c->no_cache, c->refresh, &st, &e) < 0) {
 		fprintf(stderr, "stats failed: s3://%s: %s\n", l.bucket, e.msg);
 		return cli_exit_code(&e);
 	}
@@ -10534,7 +11776,7 @@ typedef struct cli_purge_state {
 	const char *bucket;
 } cli_purge_state;
 
-static int cli_purge_one(void *ctx, const dg_entry *ent, sys_err *e)
+static int cli_purge_one(void *ctx, const dg_entry *ent, dg_error *e)
 {
 	cli_purge_state *ps = ctx;
 
@@ -10547,15 +11789,15 @@ static int cli_purge_one(void *ctx, const dg_entry *ent, sys_err *e)
 
 static int cli_purge(cli *c)
 {
-	cli_loc l;
+	dg_url l;
 	store s;
 	dg_purge_result r;
 	cli_purge_state ps = { c, l.bucket };
-	sys_err e;
+	dg_error e;
 
 	if (cli_bucket_store(c, c->args[0], &l, &s, &e) < 0)
 		return cli_usage_error("purge", &e);
-	if (dg_purge(&c->dg, &s, c->dryrun, &r, cli_purge_one, &ps, &e) < 0) {
+	if (dg_purge(c->dg, &s, c->dryrun, &r, cli_purge_one, &ps, &e) < 0) {
 		fprintf(stderr, "purge failed: s3://%s: %s\n", l.bucket, e.msg);
 		return cli_exit_code(&e);
 	}
@@ -10591,17 +11833,17 @@ static int cli_migrate(cli *c)
 {
 	char sroot[DG_MAX_KEY + 2], droot[DG_MAX_KEY + 2], q[DG_MAX_URL], a_h[32], b_h[32];
 	cli_items src = { 0 }, dst = { 0 };
-	cli_loc a, b;
+	dg_url a, b;
 	cli_end from, to;
 	store ss, ds;
 	uint64_t files = 0, bytes = 0, skipped = 0, stored = 0, moved = 0;
 	size_t i;
-	sys_err e;
+	dg_error e;
 	int rc = 0;
 
-	if (cli_parse_loc(c->args[0], &a, &e) < 0 || cli_parse_loc(c->args[1], &b, &e) < 0)
+	if (dg_url_parse(c->args[0], &a, &e) < 0 || dg_url_parse(c->args[1], &b, &e) < 0)
 		return cli_usage_error("migrate", &e);
-	if (a.kind == LOC_LOCAL || b.kind == LOC_LOCAL) {
+	if (a.kind == DG_URL_LOCAL || b.kind == DG_URL_LOCAL) {
 		fprintf(stderr, "migrate: both %s and %s must be s3:// or file:// URLs\n", a.text, b.text);
 		return 2;
 	}
@@ -10697,7 +11939,7 @@ typedef struct cli_an_state {
 	sys_buf groups;              /* JSON of each group, for --json */
 } cli_an_state;
 
-static int cli_an_group(void *ctx, const dg_group *grp, sys_err *e)
+static int cli_an_group(void *ctx, const dg_group *grp, dg_error *e)
 {
 	cli_an_state *st = ctx;
 	char o[32], s[32];
@@ -10725,18 +11967,18 @@ static int cli_analyze(cli *c)
 	char o[32], s[32];
 	cli_an_state st = { c, { 0 } };
 	dg_analysis a;
-	cli_loc l;
+	dg_url l;
 	store sto;
-	sys_err e;
+	dg_error e;
 	double saved;
 
-	if (cli_parse_loc(c->args[0], &l, &e) < 0 || (l.kind == LOC_LOCAL &&
-		sys_fail(&e, SYS_EUSAGE, "%s: analyze takes an s3:// or file:// URL", c->args[0]) < 0) ||
-		cli_open_store(c, &l, &sto, &e) < 0)
+	if (dg_url_parse(c->args[0], &l, &e) < 0 || (l.kind == DG_URL_LOCAL &&
+		sys_fail(&e, DG_EUSAGE, "%s: analyze takes an s3:// or file:// URL", c->args[0]) < 0) ||
+		dg_client_store(c->cl, &l, &sto, &e) < 0)
 		return cli_usage_error("analyze", &e);
 	if (!c->json)
 		printf("Analyzing %s (nothing is written)...\n", l.text);
-	if (dg_analyze(&c->dg, &sto, l.key, c->samples, &a, cli_an_group, &st, &e) < 0) {
+	if (dg_analyze(c->dg, &sto, l.key, c->samples, &a, cli_an_group, &st, &e) < 0) {
 		sys_buf_free(&st.groups);
 		fprintf(stderr, "analyze failed: %s: %s\n", l.text, e.msg);
 		return cli_exit_code(&e);
@@ -10762,11 +12004,11 @@ static int cli_analyze(cli *c)
 
 typedef struct cli_gc_state {
 	cli *c;
-	const cli_loc *l;
+	const dg_url *l;
 	uint64_t counts[5];          /* by DG_GC_* */
 } cli_gc_state;
 
-static int cli_gc_one(void *ctx, const dg_gc_item *it, sys_err *e)
+static int cli_gc_one(void *ctx, const dg_gc_item *it, dg_error *e)
 {
 	cli_gc_state *st = ctx;
 	cli *c = st->c;
@@ -10803,16 +12045,16 @@ static int cli_gc_one(void *ctx, const dg_gc_item *it, sys_err *e)
 static int cli_gc(cli *c)
 {
 	cli_gc_state st = { c, NULL, { 0 } };
-	cli_loc l;
+	dg_url l;
 	store s;
-	sys_err e;
+	dg_error e;
 
-	if (cli_parse_loc(c->args[0], &l, &e) < 0 || (l.kind == LOC_LOCAL &&
-		sys_fail(&e, SYS_EUSAGE, "%s: gc takes an s3:// or file:// URL", c->args[0]) < 0) ||
-		cli_open_store(c, &l, &s, &e) < 0)
+	if (dg_url_parse(c->args[0], &l, &e) < 0 || (l.kind == DG_URL_LOCAL &&
+		sys_fail(&e, DG_EUSAGE, "%s: gc takes an s3:// or file:// URL", c->args[0]) < 0) ||
+		dg_client_store(c->cl, &l, &s, &e) < 0)
 		return cli_usage_error("gc", &e);
 	st.l = &l;
-	if (dg_gc(&c->dg, &s, l.key, c->dryrun, c->older_than, cli_gc_one, &st, &e) < 0) {
+	if (dg_gc(c->dg, &s, l.key, c->dryrun, c->older_than, cli_gc_one, &st, &e) < 0) {
 		fprintf(stderr, "gc failed: %s: %s\n", l.text, e.msg);
 		cli_failed(c, &e);
 		return c->worst;
@@ -10828,6 +12070,57 @@ static int cli_gc(cli *c)
 }
 
 /* ---- help -------------------------------------------------------------- */
+
+/* ---- presign, bucket ACLs --------------------------------------------------- */
+
+static int cli_presign(cli *c)
+{
+	char url[8192];
+	dg_error e;
+
+	if (dg_presign_download(c->cl, c->args[0], c->expires_in, url, sizeof url, &e) < 0) {
+		fprintf(stderr, "presign failed: %s: %s\n", c->args[0], e.msg);
+		return cli_exit_code(&e);
+	}
+	printf("%s\n", url);
+	return 0;
+}
+
+/* BUCKET or s3://BUCKET, as the Python CLI takes it. */
+static void cli_bucket_as_url(const char *arg, char *out, size_t n)
+{
+	snprintf(out, n, "%s%s", strstr(arg, "://") ? "" : "s3://", arg);
+	if (strncmp(out, "s3://", 5) == 0 && strlen(out) > 5 && out[strlen(out) - 1] == '/')
+		out[strlen(out) - 1] = 0;
+}
+
+static int cli_put_acl(cli *c)
+{
+	char url[DG_MAX_URL];
+	dg_error e;
+
+	cli_bucket_as_url(c->args[0], url, sizeof url);
+	if (dg_bucket_acl_put(c->cl, url, &c->acl, &e) < 0) {
+		fprintf(stderr, "put-bucket-acl failed: %s: %s\n", c->args[0], e.msg);
+		return cli_exit_code(&e);
+	}
+	printf("ACL updated for bucket: %s\n", url + 5);
+	return 0;
+}
+
+static int cli_get_acl(cli *c)
+{
+	char url[DG_MAX_URL], json[65536];
+	dg_error e;
+
+	cli_bucket_as_url(c->args[0], url, sizeof url);
+	if (dg_bucket_acl_get(c->cl, url, json, sizeof json, &e) < 0) {
+		fprintf(stderr, "get-bucket-acl failed: %s: %s\n", c->args[0], e.msg);
+		return cli_exit_code(&e);
+	}
+	fputs(json, stdout);
+	return 0;
+}
 
 static int cli_help(cli *c);
 
@@ -10892,13 +12185,14 @@ static const cli_cmd cli_cmds[] = {
 	  "  deltaglider rm s3://releases/app/app-1.1.zip\n"
 	  "  deltaglider rm s3://releases/app/ --recursive --exclude '*-lts.zip'\n" },
 	{ "mb", CMD_MB, 1, 1, cli_mb,
-	  "mb s3://BUCKET",
-	  "Create a bucket in the configured region.\n\n"
+	  "mb s3://BUCKET|file:///DIR",
+	  "Create a bucket in the configured region (or a directory store).\n\n"
 	  "Example:\n"
 	  "  deltaglider mb s3://releases --region eu-west-1\n" },
 	{ "rb", CMD_RB, 1, 1, cli_rb,
-	  "rb s3://BUCKET [--force]",
-	  "Remove an empty bucket; --force deletes every object in it first.\n\n"
+	  "rb s3://BUCKET|file:///DIR [--force]",
+	  "Remove an empty bucket (or directory store); --force deletes every object in\n"
+	  "it first.\n\n"
 	  "Example:\n"
 	  "  deltaglider rb s3://scratch --force\n" },
 	{ "verify", CMD_VERIFY, 1, 1, cli_verify,
@@ -10956,6 +12250,32 @@ static const cli_cmd cli_cmds[] = {
 	  "Examples:\n"
 	  "  deltaglider gc s3://releases --dryrun\n"
 	  "  deltaglider gc s3://releases/app/ --older-than 7d\n" },
+	{ "presign", CMD_PRESIGN, 1, 1, cli_presign,
+	  "presign s3://BUCKET/KEY [--expires-in SECONDS]",
+	  "Print a URL that downloads the object, without credentials, until it expires\n"
+	  "(default 3600 s, at most 604800: a week). For a delta, the original is first\n"
+	  "rebuilt into .deltaglider/tmp/ and the URL names that copy, so anyone with the\n"
+	  "link gets the original bytes; purge removes the copy once the link expired.\n\n"
+	  "      --expires-in N   seconds the URL stays valid\n\n"
+	  "Example:\n"
+	  "  deltaglider presign s3://releases/app/app-1.2.zip --expires-in 86400\n" },
+	{ "put-bucket-acl", CMD_PUT_ACL, 1, 1, cli_put_acl,
+	  "put-bucket-acl BUCKET|s3://BUCKET [--acl CANNED] [--grant-read GRANTEES] ...",
+	  "Set a bucket's access control list, as the Python DeltaGlider CLI does: a canned\n"
+	  "ACL and/or grants, each a comma-separated list of id=..., uri=... or\n"
+	  "emailAddress=... grantees.\n\n"
+	  "      --acl A                 private, public-read, public-read-write or\n"
+	  "                              authenticated-read\n"
+	  "      --grant-full-control G, --grant-read G, --grant-read-acp G,\n"
+	  "      --grant-write G, --grant-write-acp G\n\n"
+	  "Examples:\n"
+	  "  deltaglider put-bucket-acl releases --acl public-read\n"
+	  "  deltaglider put-bucket-acl s3://releases --grant-read uri=http://acs.amazonaws.com/groups/global/AllUsers\n" },
+	{ "get-bucket-acl", CMD_GET_ACL, 1, 1, cli_get_acl,
+	  "get-bucket-acl BUCKET|s3://BUCKET",
+	  "Print a bucket's owner and grants as JSON, as aws s3api get-bucket-acl does.\n\n"
+	  "Example:\n"
+	  "  deltaglider get-bucket-acl releases\n" },
 	{ "help", CMD_HELP, 0, 1, cli_help,
 	  "help [COMMAND]",
 	  "Show help for deltaglider or one command.\n" },
@@ -11020,18 +12340,18 @@ static int cli_help(cli *c)
 
 /* ---- argument parsing ---------------------------------------------------- */
 
-static int cli_set_opt(cli *c, const cli_opt *o, const char *val, sys_err *e)
+static int cli_set_opt(cli *c, const cli_opt *o, const char *val, dg_error *e)
 {
 	char *end;
 	long v;
 
 	switch (o->id) {
-	case O_ENDPOINT: c->aws.endpoint = val; break;
-	case O_REGION: c->aws.region = val; break;
-	case O_PROFILE: c->aws.profile = val; break;
-	case O_CA_BUNDLE: c->aws.ca_bundle = val; break;
-	case O_NO_VERIFY_SSL: c->aws.no_verify_ssl = 1; break;
-	case O_DEBUG: c->log.level = LOG_DEBUG; break;
+	case O_ENDPOINT: c->conf.endpoint_url = val; break;
+	case O_REGION: c->conf.region = val; break;
+	case O_PROFILE: c->conf.profile = val; break;
+	case O_CA_BUNDLE: c->conf.ca_bundle = val; break;
+	case O_NO_VERIFY_SSL: c->conf.no_verify_ssl = 1; break;
+	case O_DEBUG: c->conf.log_level = DG_LOG_DEBUG; break;
 	case O_RECURSIVE: c->recursive = 1; break;
 	case O_HUMAN: c->human = 1; break;
 	case O_SUMMARIZE: c->summarize = 1; break;
@@ -11039,8 +12359,8 @@ static int cli_set_opt(cli *c, const cli_opt *o, const char *val, sys_err *e)
 	case O_ONLY_ERRORS: c->only_errors = 1; break;
 	case O_NO_PROGRESS: c->no_progress = 1; break;
 	case O_FORCE: c->force = 1; break;
-	case O_NO_DELTA: c->no_delta = 1; break;
-	case O_MAX_RATIO: c->max_ratio = val; break;
+	case O_NO_DELTA: c->conf.no_delta = 1; break;
+	case O_MAX_RATIO: return dg_parse_ratio(val, &c->conf.max_ratio, e);
 	case O_DRYRUN: c->dryrun = 1; break;
 	case O_DELETE: c->delete_extra = 1; break;
 	case O_SIZE_ONLY: c->size_only = 1; break;
@@ -11065,27 +12385,46 @@ static int cli_set_opt(cli *c, const cli_opt *o, const char *val, sys_err *e)
 		u = *end ? strchr(units, *end) : units;
 		if (*val == 0 || v < 0 || u == NULL || *u == 0 || (*end && end[1]) ||
 			v > 3650L * 86400 / secs[u - units])
-			return sys_fail(e, SYS_EUSAGE, "--older-than takes a duration (90s, 30m, 24h, "
+			return sys_fail(e, DG_EUSAGE, "--older-than takes a duration (90s, 30m, 24h, "
 				"7d), not '%s'", val);
 		c->older_than = (time_t)(v * secs[u - units]);
 		break;
 	}
+	case O_EXPIRES_IN:
+		v = strtol(val, &end, 10);
+		if (*val == 0 || *end || v < 1 || v > AWS_PRESIGN_MAX)
+			return sys_fail(e, DG_EUSAGE, "--expires-in takes seconds (1-%d: a week at "
+				"most), not '%s'", AWS_PRESIGN_MAX, val);
+		c->expires_in = (unsigned)v;
+		break;
+	case O_ACL:
+		if (strcmp(val, "private") != 0 && strcmp(val, "public-read") != 0 &&
+			strcmp(val, "public-read-write") != 0 && strcmp(val, "authenticated-read") != 0)
+			return sys_fail(e, DG_EUSAGE, "--acl takes private, public-read, "
+				"public-read-write or authenticated-read, not '%s'", val);
+		c->acl.canned = val;
+		break;
+	case O_GRANT_FULL: c->acl.grant_full_control = val; break;
+	case O_GRANT_READ: c->acl.grant_read = val; break;
+	case O_GRANT_READ_ACP: c->acl.grant_read_acp = val; break;
+	case O_GRANT_WRITE: c->acl.grant_write = val; break;
+	case O_GRANT_WRITE_ACP: c->acl.grant_write_acp = val; break;
 	case O_SAMPLES:
 		v = strtol(val, &end, 10);
 		if (*val == 0 || *end || v < 0 || v > 100)
-			return sys_fail(e, SYS_EUSAGE, "--samples takes a number (0-100), not '%s'", val);
+			return sys_fail(e, DG_EUSAGE, "--samples takes a number (0-100), not '%s'", val);
 		c->samples = (unsigned)v;
 		break;
 	case O_READ_TIMEOUT:
 	case O_CONNECT_TIMEOUT:
 		v = strtol(val, &end, 10);
 		if (*val == 0 || *end || v < 0 || v > 3600)
-			return sys_fail(e, SYS_EUSAGE, "--%s takes seconds (0-3600), not '%s'",
+			return sys_fail(e, DG_EUSAGE, "--%s takes seconds (0-3600), not '%s'",
 				o->name, val);
 		/* 0 means no timeout, as in the AWS CLI. */
 		if (v == 0)
 			v = 24 * 3600;
-		*(o->id == O_READ_TIMEOUT ? &c->read_timeout_s : &c->connect_timeout_s) = v;
+		*(o->id == O_READ_TIMEOUT ? &c->conf.read_timeout_s : &c->conf.connect_timeout_s) = (int)v;
 		break;
 	}
 	return 0;
@@ -11120,7 +12459,7 @@ static int cli_parse(cli *c, int argc, char **argv, int *want_help, int *want_ve
 {
 	const cli_cmd *cmd = cli_prescan(argc, argv);
 	int i, npos = 0, only_args = 0, seen_cmd = 0;
-	sys_err e;
+	dg_error e;
 
 	c->args = calloc((size_t)argc + 1, sizeof *c->args);
 	c->filters = calloc((size_t)argc + 1, sizeof *c->filters);
@@ -11197,31 +12536,22 @@ static int cli_main(int argc, char **argv)
 {
 	cli *c = calloc(1, sizeof *c);
 	const cli_cmd *cmd = NULL;
-	const char *lvl;
 	int want_help = 0, want_version = 0, id, rc;
+	dg_error e;
 	size_t k;
-	mode_t um;
 
 	if (c == NULL) {
 		fprintf(stderr, "deltaglider: out of memory\n");
 		return 1;
 	}
-	c->log.level = LOG_WARNING;
-	if ((lvl = getenv("DG_LOG_LEVEL")) != NULL && *lvl) {
-		static const char *const names[] = { "DEBUG", "INFO", "WARNING", "ERROR" };
-
-		for (k = 0; k < 4; k++)
-			if (strcasecmp(lvl, names[k]) == 0)
-				c->log.level = (int)k;
-	}
-	c->read_timeout_s = c->connect_timeout_s = 60;
 	c->samples = 2;
 	c->older_than = 24 * 3600;
-	um = umask(022);
-	umask(um);
-	c->dg.log = &c->log;
-	c->dg.umask = um;
-
+	c->expires_in = 3600;
+	if (dg_config_from_env(&c->conf, &e) < 0) {
+		fprintf(stderr, "deltaglider: %s\n", e.msg);
+		rc = 2;
+		goto done;
+	}
 	id = cli_parse(c, argc, argv, &want_help, &want_version);
 	if (id < 0) {
 		rc = 2;
@@ -11252,18 +12582,19 @@ static int cli_main(int argc, char **argv)
 		rc = 2;
 		goto done;
 	}
+	if ((c->cl = dg_client_open(&c->conf, &e)) == NULL) {
+		fprintf(stderr, "deltaglider: %s\n", e.msg);
+		rc = 2;
+		goto done;
+	}
+	c->dg = dg_client_ctx(c->cl);
+	dg_client_progress(c->cl, cli_meter, c);
 	rc = cmd->run(c);
 done:
 	fflush(stdout);
-	dg_close(&c->dg);
-	if (c->cfg_loaded)
-		s3_client_close(&c->s3);
-	if (c->cache_open)
-		cache_close(&c->cache);
-	http_tls_free(&c->tls);
+	dg_client_close(c->cl);
 	free(c->args);
 	free(c->filters);
-	explicit_bzero(&c->cfg.creds, sizeof c->cfg.creds);
 	free(c);
 	return rc;
 }

@@ -22,7 +22,7 @@ ASAN_SUITES=${ASAN_SUITES:-"10-s3 16-hostile 17-safety 20-https 30-delta 40-cli 
 # Suites run again against Ceph RGW (it checks SigV4 and honours conditional
 # writes as AWS does) when radosgw is installed and the binaries are native;
 # DG_REQUIRE_RGW=1 (CI) makes its absence a failure.
-RGW_SUITES=${RGW_SUITES:-"10-s3 30-delta 40-cli 90-concurrency"}
+RGW_SUITES=${RGW_SUITES:-"10-s3 30-delta 40-cli 45-library 90-concurrency"}
 rgw=
 if [ -z "${DG_EMULATED:-}" ] && command -v radosgw >/dev/null 2>&1; then rgw=1; fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
@@ -58,14 +58,16 @@ filter="$*"
 selected() { [ -z "$filter" ] || case " $filter " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 # A fuzz target passes when it runs its seeds plus a few seconds of
-# mutations without a crash.
+# mutations without a crash. A crashing input is kept next to the log
+# (build/test-fuzz-NAME-crash-...), never in the working directory.
 fuzz_smoke() {
     corpus=$(mktemp -d)
-    if "$1" -max_total_time="${FUZZ_SMOKE_SECONDS:-8}" -rss_limit_mb=2048 "$corpus" \
+    if "$1" -max_total_time="${FUZZ_SMOKE_SECONDS:-8}" -rss_limit_mb=2048 \
+        -artifact_prefix="${log%.log}-fuzz-$(basename "$1")-" "$corpus" \
         "$TESTS_DIR/fuzz/seeds/$(basename "$1")" >"$corpus.log" 2>&1; then
         echo "ok - fuzz $(basename "$1"): $(grep -o '#[0-9]* *DONE.*' "$corpus.log" | head -n 1)"
     else
-        echo "not ok - fuzz $(basename "$1"): $(grep -m 3 -E 'ERROR|SUMMARY|deadly' "$corpus.log" | tr '\n' ' ')"
+        echo "not ok - fuzz $(basename "$1"): $(grep -m 3 -E 'ERROR|SUMMARY|deadly|Test unit written' "$corpus.log" | tr '\n' ' ')"
         cp "$corpus.log" "${log%.log}-fuzz-$(basename "$1").log"
     fi
     rm -rf "$corpus" "$corpus.log"

@@ -147,6 +147,33 @@ static void test_sigv4(void)
 	}
 }
 
+/* ---- Presigned URLs: AWS's "Authenticating Requests: Using Query
+ * Parameters" example (GET examplebucket/test.txt, valid for a day). */
+static void test_presign(void)
+{
+	sys_buf url = { 0 };
+	aws_creds token = t_example_creds;
+	http_hdr disp = { "response-content-disposition", "attachment; filename=\"a b.zip\"" };
+	aws_presign_req p = { "GET", "https://examplebucket.s3.amazonaws.com",
+		"examplebucket.s3.amazonaws.com", "/test.txt", NULL, 0, "us-east-1", 1369353600, 86400 };
+
+	CHECK("presign: AWS example", aws_presign(&t_example_creds, &p, &url) == 0);
+	t_streq("presign: AWS example URL", url.data,
+		"https://examplebucket.s3.amazonaws.com/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+		"&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
+		"&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"
+		"&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
+	/* Extra parameters and a session token are signed, sorted, encoded. */
+	snprintf(token.token, sizeof token.token, "TOKEN/+=");
+	p.query = &disp;
+	p.nquery = 1;
+	CHECK("presign: token and parameters", aws_presign(&token, &p, &url) == 0 &&
+		strstr(url.data, "&X-Amz-Security-Token=TOKEN%2F%2B%3D&") != NULL &&
+		strstr(url.data, "&response-content-disposition=attachment%3B%20filename%3D%22a%20b.zip%22"
+			"&X-Amz-Signature=") != NULL);
+	sys_buf_free(&url);
+}
+
 static void test_uri_encode(void)
 {
 	sys_buf b = { 0 };
@@ -237,12 +264,12 @@ static void test_xml(void)
 		static const char err[] = "<Error><Code>NoSuchKey</Code><Message>The specified key "
 			"does not exist.</Message><Key>k</Key></Error>";
 		http_resp *r = calloc(1, sizeof *r);
-		sys_err e;
+		dg_error e;
 
 		r->status = 404;
 		s3_error_from(r, err, strlen(err), &e);
 		t_streq("s3 error line", e.msg, "NoSuchKey: The specified key does not exist.");
-		CHECK("s3 404 is not found", e.code == SYS_ENOTFOUND && strcmp(e.s3code, "NoSuchKey") == 0);
+		CHECK("s3 404 is not found", e.code == DG_ENOTFOUND && strcmp(e.s3code, "NoSuchKey") == 0);
 		r->status = 403;
 		s3_error_from(r, "", 0, &e);
 		t_streq("s3 HEAD 403 line", e.msg, "Forbidden (HTTP 403)");
@@ -286,11 +313,11 @@ static void t_peer_close(t_peer *p)
 	free(p->c);
 }
 
-static int t_parse(const char *bytes, http_resp *resp, sys_buf *body, sys_err *e)
+static int t_parse(const char *bytes, http_resp *resp, sys_buf *body, dg_error *e)
 {
 	t_peer p;
 	int chunked, keep, rc;
-	http_sink sink = { http_sink_buf_write, http_sink_buf_reset, body };
+	sys_sink sink = { sys_sink_buf_write, sys_sink_buf_reset, body };
 
 	t_peer_open(&p, bytes, strlen(bytes));
 	rc = http_read_head(p.c, resp, &chunked, &keep, e);
@@ -308,7 +335,7 @@ static void test_http_parse(void)
 {
 	http_resp *r = calloc(1, sizeof *r);
 	sys_buf body = { 0 };
-	sys_err e;
+	dg_error e;
 
 	CHECK("http content-length", t_parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
 		"ETag: \"abc\"\r\nX-Amz-Meta-Dg-Tool:  deltaglider/1 \r\n\r\nhello", r, &body, &e) == 0);
@@ -350,15 +377,15 @@ static void test_http_parse(void)
 		"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", r, &body, &e) == 0 &&
 		body.len == 5 && r->content_length == -1);
 	{
-		/* A document beyond HTTP_DOC_MAX is refused, not held. */
+		/* A document beyond SYS_DOC_MAX is refused, not held. */
 		sys_buf doc = { 0 };
 		unsigned char chunk[65536] = { 0 };
 		size_t i;
 		int rc = 0;
 
-		for (i = 0; rc == 0 && i <= HTTP_DOC_MAX / sizeof chunk; i++)
-			rc = http_sink_buf_write(&doc, chunk, sizeof chunk, &e);
-		CHECK("http documents are capped", rc < 0 && doc.len == HTTP_DOC_MAX &&
+		for (i = 0; rc == 0 && i <= SYS_DOC_MAX / sizeof chunk; i++)
+			rc = sys_sink_buf_write(&doc, chunk, sizeof chunk, &e);
+		CHECK("http documents are capped", rc < 0 && doc.len == SYS_DOC_MAX &&
 			strstr(e.msg, "larger than"));
 		sys_buf_free(&doc);
 	}
@@ -374,7 +401,7 @@ static void test_http_send_body(void)
 	int fd = mkstemp(path);
 	t_peer p;
 	http_body b = { NULL, fd, 2, 0, 1 };
-	sys_err e;
+	dg_error e;
 	ssize_t n;
 
 	write(fd, "xxhello world", 13);
@@ -411,9 +438,9 @@ static void t_write(const char *path, const char *text)
 static void test_config(void)
 {
 	char dir[] = "/tmp/dg-unit-cfg-XXXXXX", creds[256], conf[256];
-	aws_opts o = { 0 };
+	aws_opts o = { .getenv = getenv };
 	aws_config *cfg = calloc(1, sizeof *cfg);
-	sys_err e;
+	dg_error e;
 	sys_buf ini = { 0 };
 	char v[64];
 
@@ -521,27 +548,27 @@ static void test_names(void)
 		!cli_rel_escapes("a/.../b"));
 }
 
-/* file:// creates: link() never replaces, the loser sees SYS_EEXIST and
+/* file:// creates: link() never replaces, the loser sees DG_EEXIST and
  * changes nothing, a stale sidecar does not block forever. */
 static void test_file_create(void)
 {
 	char dir[] = "/tmp/dg-unit-store-XXXXXX", side[4200], cmd[4200];
-	s3_meta m, got;
+	sys_meta m, got;
 	store s;
-	sys_err e;
+	dg_error e;
 	struct timespec old[2] = { { 1000, 0 }, { 1000, 0 } };
 
 	if (mkdtemp(dir) == NULL)
 		return;
 	store_open_file(&s, dir, 022);
-	s3_meta_init(&m);
-	s3_meta_set(&m, "dg-file-sha256", "first");
+	sys_meta_init(&m);
+	sys_meta_set(&m, "dg-file-sha256", "first");
 	CHECK("file create", s.ops->put_mem(&s, "p/ref", "one", 3, &m, STORE_IF_ABSENT, &e) == 0);
-	s3_meta_set(&m, "dg-file-sha256", "second");
+	sys_meta_set(&m, "dg-file-sha256", "second");
 	CHECK("second create loses", s.ops->put_mem(&s, "p/ref", "two", 3, &m, STORE_IF_ABSENT, &e) < 0 &&
-		e.code == SYS_EEXIST);
+		e.code == DG_EEXIST);
 	CHECK("the first stands", s.ops->head(&s, "p/ref", NULL, &got, &e) == 0 &&
-		strcmp(s3_meta_get(&got, "dg-file-sha256"), "first") == 0);
+		strcmp(sys_meta_get(&got, "dg-file-sha256"), "first") == 0);
 	CHECK("a plain put replaces", s.ops->put_mem(&s, "p/ref", "two", 3, &m, 0, &e) == 0);
 	CHECK("delete", s.ops->del(&s, "p/ref", &e) == 0);
 	/* A sidecar whose data never came, long ago: a creator died. */
@@ -553,7 +580,7 @@ static void test_file_create(void)
 			fputs("{}", f), fclose(f);
 	}
 	CHECK("a fresh lone sidecar blocks a create", s.ops->put_mem(&s, "p/ref", "x", 1, &m,
-		STORE_IF_ABSENT, &e) < 0 && e.code == SYS_EEXIST);
+		STORE_IF_ABSENT, &e) < 0 && e.code == DG_EEXIST);
 	utimensat(AT_FDCWD, side, old, 0);
 	CHECK("a stale one does not", s.ops->put_mem(&s, "p/ref", "x", 1, &m, STORE_IF_ABSENT, &e) == 0 &&
 		s.ops->head(&s, "p/ref", NULL, &got, &e) == 0);
@@ -595,7 +622,7 @@ static void test_utils(void)
 
 static void test_metadata(void)
 {
-	s3_meta m;
+	sys_meta m;
 	const char *spell[][2] = {
 		{ "dg-file-sha256", "a" }, { "dg_file_sha256", "b" }, { "file_sha256", "c" },
 		{ "file-sha256", "d" },
@@ -605,24 +632,24 @@ static void test_metadata(void)
 	for (i = 0; i < 4; i++) {
 		char name[64];
 
-		s3_meta_init(&m);
-		s3_meta_set(&m, spell[i][0], spell[i][1]);
+		sys_meta_init(&m);
+		sys_meta_set(&m, spell[i][0], spell[i][1]);
 		snprintf(name, sizeof name, "metadata spelling %s", spell[i][0]);
 		t_streq(name, dg_meta(&m, "file-sha256"), spell[i][1]);
 	}
-	s3_meta_init(&m);
-	s3_meta_set(&m, "file-sha256", "late");
-	s3_meta_set(&m, "dg-file-sha256", "");
-	s3_meta_set(&m, "dg_file_sha256", "first");
+	sys_meta_init(&m);
+	sys_meta_set(&m, "file-sha256", "late");
+	sys_meta_set(&m, "dg-file-sha256", "");
+	sys_meta_set(&m, "dg_file_sha256", "first");
 	t_streq("first non-empty spelling wins", dg_meta(&m, "file-sha256"), "first");
-	s3_meta_init(&m);
-	s3_meta_set(&m, "tool", "x");
-	s3_meta_set(&m, "note", "y");
+	sys_meta_init(&m);
+	sys_meta_set(&m, "tool", "x");
+	sys_meta_set(&m, "note", "y");
 	/* One-word fields have one bare spelling. */
 	CHECK("bare tool and note", strcmp(dg_meta(&m, "tool"), "x") == 0 && strcmp(dg_meta(&m, "note"), "y") == 0);
-	s3_meta_set(&m, "Dg-Ref-Key", "p/reference.bin");
+	sys_meta_set(&m, "Dg-Ref-Key", "p/reference.bin");
 	t_streq("metadata names are case-insensitive", dg_meta(&m, "ref-key"), "p/reference.bin");
-	CHECK("metadata rejects line breaks", s3_meta_set(&m, "k", "a\r\nb") < 0);
+	CHECK("metadata rejects line breaks", sys_meta_set(&m, "k", "a\r\nb") < 0);
 
 	CHECK("eligible .tar.gz", dg_delta_eligible("App-1.0.TAR.GZ"));
 	CHECK("eligible .jar", dg_delta_eligible("lib.jar"));
@@ -644,7 +671,7 @@ static void test_metadata(void)
 static void test_json(void)
 {
 	sys_buf b = { 0 };
-	s3_meta m;
+	sys_meta m;
 	const char *v;
 
 	sys_json_escape(&b, "q\"b\\s\n\x01\xc3\xa9");
@@ -654,7 +681,7 @@ static void test_json(void)
 		static const char js[] = "{\"dg-original-name\":\"a\\u00e9\\ud83d\\ude00\\/\\\"x\\\"\","
 			"\"dg-file-size\":\"12\"}";
 		CHECK("sidecar parses", store_file_parse_meta(js, strlen(js), &m) == 0);
-		v = s3_meta_get(&m, "dg-original-name");
+		v = sys_meta_get(&m, "dg-original-name");
 		t_streq("json unescape", v, "a\xc3\xa9\xf0\x9f\x98\x80/\"x\"");
 	}
 	{
@@ -678,7 +705,7 @@ typedef struct t_mem {
 	size_t n;
 } t_mem;
 
-static int t_mem_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, sys_err *e)
+static int t_mem_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, dg_error *e)
 {
 	t_mem *m = ctx;
 
@@ -717,9 +744,9 @@ static void test_delta(void)
 	delta_opts o = { "t.bin", "reference.bin", 64u << 20, 1 };
 	delta_result r;
 	sys_buf out = { 0 };
-	http_sink sink = { http_sink_buf_write, http_sink_buf_reset, &out };
+	sys_sink sink = { sys_sink_buf_write, sys_sink_buf_reset, &out };
 	unsigned char d[32];
-	sys_err e;
+	dg_error e;
 	int tfd = t_tmpfd(), dfd = t_tmpfd();
 
 	for (i = 0; i < n; i++)
@@ -795,8 +822,8 @@ static void test_cache(void)
 	cache_cfg cfg = { 0, 100, dir, key_b64, "/tmp" };
 	cache_writer w;
 	cache_ref r;
-	sys_log lg = { LOG_ERROR };
-	sys_err e;
+	sys_log lg = { DG_LOG_ERROR };
+	dg_error e;
 	size_t got, i;
 
 	mkdtemp(dir);
@@ -849,7 +876,7 @@ static void test_cache(void)
 		wrong[64] = 0;
 		CHECK("hash mismatch at commit", cache_put_begin(&c, wrong, &w, &e) == 0 &&
 			w.sink.write(w.sink.ctx, buf, 1000, &e) == 0 && cache_put_commit(&w, &r, &e) < 0 &&
-			e.code == SYS_EINTEGRITY);
+			e.code == DG_EINTEGRITY);
 	}
 	{
 		/* A truncated entry (last chunk cut off) is refused. */
@@ -948,7 +975,7 @@ static void test_proxy(void)
 {
 	http_cfg cfg;
 	http_proxy p;
-	sys_err e;
+	dg_error e;
 
 	memset(&cfg, 0, sizeof cfg);
 	CHECK("proxy with auth", http_proxy_parse("http://us%40er:p%3Ass@proxy.corp:3128/", &p, &e) == 0 &&
@@ -983,7 +1010,7 @@ static void test_creds_json(void)
 {
 	aws_creds c;
 	time_t exp;
-	sys_err e;
+	dg_error e;
 	aws_url u;
 	static const char ok_doc[] = "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIAXYZ\",\"SecretAccessKey\":"
 		"\"abc/def+ghi\",\"Token\":\"tok==\",\"Expiration\":\"2030-01-01T00:00:00Z\"}";
@@ -1049,6 +1076,7 @@ int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	test_sigv4();
+	test_presign();
 	test_uri_encode();
 	test_xml();
 	test_http_parse();

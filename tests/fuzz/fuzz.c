@@ -18,7 +18,7 @@ static void b_ignore_truncate(int fd, off_t len)
 		abort();
 }
 
-static int fuzz_count(void *ctx, const s3_object *o, sys_err *e)
+static int fuzz_count(void *ctx, const sys_object *o, dg_error *e)
 {
 	(void)e;
 	(*(size_t *)ctx) += strlen(o->key) + 1;
@@ -44,11 +44,11 @@ static void fuzz_walk(const xml_node *n, int depth)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	xml_node root;
-	s3_object obj;
+	sys_object obj;
 	char last[DG_MAX_KEY + 1] = "", last_key[DG_MAX_KEY + 1] = "";
 	unsigned fresh = 0;
 	size_t seen = 0;
-	sys_err e;
+	dg_error e;
 	http_resp *r = calloc(1, sizeof *r);
 
 	if (xml_root((const char *)data, size, &root) == 0) {
@@ -70,9 +70,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static http_conn c;
 	http_resp *r = calloc(1, sizeof *r);
 	sys_buf body = { 0 };
-	http_sink sink = { http_sink_buf_write, http_sink_buf_reset, &body };
+	sys_sink sink = { sys_sink_buf_write, sys_sink_buf_reset, &body };
 	int chunked, keep;
-	sys_err e;
+	dg_error e;
 
 	if (size > sizeof c.rbuf)
 		size = sizeof c.rbuf;
@@ -100,10 +100,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const fields[] = { "tool", "original-name", "file-sha256",
 		"file-size", "created-at", "ref-key", "ref-sha256", "delta-size" };
-	s3_meta m;
+	sys_meta m;
 	sys_buf ini = { 0 };
 	char v[256];
-	sys_err e;
+	dg_error e;
 	time_t t;
 
 	if (store_file_parse_meta((const char *)data, size, &m) == 0) {
@@ -125,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Lock object names, as a listing of a lock folder brings them:
 		 * other holders' names are read, judged, and never trusted. */
 		static dg_ctx g;
-		s3_object o;
+		sys_object o;
 		dg_lock_view view = { &g, 1000, 0, 0 };
 
 		dg_holder(&g);
@@ -157,13 +157,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned char d[32];
 	char sha[65], path[DG_MAX_PATH];
 	uint32_t at;
-	sys_err e;
+	dg_error e;
 	int fd;
 
 	if (size < 4)
 		return 0;
 	if (dir[0] == 0) {
-		static sys_log quiet = { LOG_ERROR + 1 };
+		static sys_log quiet = { DG_LOG_ERROR + 1 };
 		cache_cfg cfg = { 0, 0, dir, "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=", "/tmp" };
 
 		snprintf(dir, sizeof dir, "/tmp/dg-fuzz-cache-%ld", (long)getpid());
@@ -208,13 +208,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #endif
 
 #ifdef FUZZ_DELTA
-static int fuzz_capped(void *ctx, const unsigned char *p, size_t n, sys_err *e)
+static int fuzz_capped(void *ctx, const unsigned char *p, size_t n, dg_error *e)
 {
 	size_t *total = ctx;
 
 	(void)p;
 	*total += n;
-	return *total > (64u << 20) ? sys_fail(e, SYS_EIO, "too much output") : 0;
+	return *total > (64u << 20) ? sys_fail(e, DG_EIO, "too much output") : 0;
 }
 
 /* A delta against a fixed 1 MiB source; no gzip on PATH. */
@@ -224,8 +224,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int fd = -1, srcfd = -1;
 	static delta_src ds;
 	size_t total = 0;
-	http_sink sink = { fuzz_capped, NULL, &total };
-	sys_err e;
+	sys_sink sink = { fuzz_capped, NULL, &total };
+	dg_error e;
 
 	if (src == NULL) {
 		char path[] = "/tmp/dg-fuzz-delta-XXXXXX";

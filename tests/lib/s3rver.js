@@ -15,10 +15,12 @@
 // signs wrongly would pass against it, so unless --no-verify is given, requests
 // are first checked here the way AWS S3 checks them, and refused with S3's
 // error codes: anonymous requests, bad SigV4 signatures (header or presigned
-// URL), unsigned host or x-amz-* headers, a wrong region or credential scope,
-// a body that does not match x-amz-content-sha256 or Content-MD5, aws-chunked
-// bodies (s3rver would store the chunk framing as data) and, unless
-// --allow-chunked, Transfer-Encoding: chunked (S3 answers 501 to it).
+// URL), presigned URLs that have expired, are not valid yet or have a bad
+// X-Amz-Expires, unsigned host or x-amz-* headers, a wrong region or
+// credential scope, a body that does not match x-amz-content-sha256 or
+// Content-MD5, aws-chunked bodies (s3rver would store the chunk framing as
+// data) and, unless --allow-chunked, Transfer-Encoding: chunked (S3 answers
+// 501 to it).
 //
 // Always on, because s3rver gets them wrong: multipart upload checks and
 // AbortMultipartUpload, byte ranges, copy sources, conditional writes
@@ -136,6 +138,58 @@ async function bufferBody(ctx) {
 const sha256 = data => crypto.createHash('sha256').update(data).digest('hex');
 const hmac = (key, data) => crypto.createHmac('sha256', key).update(data).digest();
 const AMZ_DATE = /^\d{8}T\d{6}Z$/;
+const MAX_PRESIGN_EXPIRES = 604800; // seconds: a week
+const MAX_SKEW_MS = 15 * 60 * 1000;
+
+// An X-Amz-Date (YYYYMMDDTHHMMSSZ) as a Date; invalid if it names no time.
+function amzDateTime(amzDate) {
+  const [, y, mo, d, h, mi, sec] = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/.exec(amzDate);
+  return new Date(`${y}-${mo}-${d}T${h}:${mi}:${sec}Z`);
+}
+
+const isoSeconds = date => date.toISOString().replace(/\.\d+/, '');
+
+// A presigned URL's lifetime, checked as S3 checks it before the signature:
+// X-Amz-Expires is required and 1..604800 seconds (400), and the URL works
+// from X-Amz-Date (less 15 minutes of clock skew) until X-Amz-Date +
+// X-Amz-Expires (403 once expired). s3rver's own check lets a negative or
+// non-numeric X-Amz-Expires through, the latter never expiring.
+function checkPresignedTime(query, requestTime) {
+  const paramError = message => s3error('AuthorizationQueryParametersError', message, {}, 400);
+  const expiresText = query['X-Amz-Expires'];
+  if (expiresText === undefined) {
+    throw paramError(
+      'Query-string authentication version 4 requires the X-Amz-Algorithm, ' +
+        'X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, ' +
+        'and X-Amz-Expires parameters.',
+    );
+  }
+  if (typeof expiresText !== 'string' || !/^-?\d+$/.test(expiresText)) {
+    throw paramError('X-Amz-Expires should be a number');
+  }
+  const expires = Number(expiresText);
+  if (expires < 1) throw paramError('X-Amz-Expires must be non-negative');
+  if (expires > MAX_PRESIGN_EXPIRES) {
+    throw paramError(
+      `X-Amz-Expires must be less than a week (in seconds) that is; ${MAX_PRESIGN_EXPIRES}`,
+    );
+  }
+  const now = new Date();
+  if (requestTime - now > MAX_SKEW_MS) {
+    throw s3error('AccessDenied', 'Request is not valid yet', {
+      'X-Amz-Date': query['X-Amz-Date'],
+      ServerTime: isoSeconds(now),
+    });
+  }
+  const expiresAt = new Date(requestTime.getTime() + expires * 1000);
+  if (now > expiresAt) {
+    throw s3error('AccessDenied', 'Request has expired', {
+      'X-Amz-Expires': expiresText,
+      Expires: isoSeconds(expiresAt),
+      ServerTime: isoSeconds(now),
+    });
+  }
+}
 
 // Decoding then re-encoding makes the canonical form independent of which
 // optional escapes the client used; '+' in a query means space, as s3rver
@@ -202,6 +256,9 @@ function signingInputs(ctx) {
     if (q['X-Amz-Algorithm'] !== 'AWS4-HMAC-SHA256') return null;
     if (!q['X-Amz-Credential'] || !q['X-Amz-SignedHeaders'] || !q['X-Amz-Signature']) return null;
     if (!AMZ_DATE.test(q['X-Amz-Date'] || '')) return null;
+    const requestTime = amzDateTime(q['X-Amz-Date']);
+    if (isNaN(requestTime)) return null;
+    checkPresignedTime(q, requestTime);
     return {
       credential: q['X-Amz-Credential'],
       signedHeaders: q['X-Amz-SignedHeaders'],

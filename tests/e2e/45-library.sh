@@ -1,0 +1,117 @@
+# libdeltaglider, linked into C programs (tests/api/): an update agent that
+# publishes and fetches versions against the S3 server, presigned GET and PUT
+# URLs used with curl (expiry enforced by the server), rehydration of deltas
+# for presigned downloads and their purge; the CLI's presign and bucket ACL
+# commands; and a program that links its own BearSSL and liblzma beside the
+# library. Skipped (one ok line) when the programs were not built (DG_AGENT).
+. "$TESTS_DIR/lib/harness.sh"
+. "$TESTS_DIR/lib/archives.sh"
+
+if [ -z "${DG_AGENT:-}" ] || [ ! -x "${DG_AGENT:-}" ]; then
+    ok "library programs not built here (DG_AGENT unset): skipped"
+    exit 0
+fi
+server_start --bucket lib --bucket acl || { echo "not ok - server start"; exit 1; }
+export DG_CACHE_DIR="$T/cache"
+make_family "$T/rel" 3
+A=$DG_AGENT
+# The agent's own configuration, passed in a plain dg_config: the library
+# must not need (or read) the AWS variables, so they are wrong here.
+agent() {
+    AGENT_ENDPOINT=$S3_ENDPOINT AGENT_KEY=$AWS_ACCESS_KEY_ID AGENT_SECRET=$AWS_SECRET_ACCESS_KEY \
+        AWS_ACCESS_KEY_ID=WRONG AWS_SECRET_ACCESS_KEY=WRONG AWS_ENDPOINT_URL=http://127.0.0.1:9 \
+        "$A" "$@"
+}
+sha() { sha256sum <"$1" | cut -c1-64; }
+
+# --- publish and fetch ----------------------------------------------------------
+check "agent publishes v1" agent publish s3://lib/app/app-1.zip "$T/rel/app-1.zip"
+expect_match "v1 is the reference" "$T/out" '^reference '
+check "agent publishes v2" agent publish s3://lib/app/app-2.zip "$T/rel/app-2.zip"
+expect_match "v2 is a delta" "$T/out" '^delta [0-9]+ -> [0-9]+ bytes \(ratio 0\.[0-9]+\)$'
+sleep 1   # a later LastModified for the newest version
+check "agent publishes v3" agent publish s3://lib/app/app-3.zip "$T/rel/app-3.zip"
+check "agent fetches the newest" agent latest s3://lib/app/ "$T/latest.zip"
+expect_match "three versions, the newest verified" "$T/out" '^3 versions; fetched app/app-3\.zip to .* \(verified\)$'
+expect "the newest is byte for byte v3" "$(sha "$T/latest.zip")" "$(sha "$T/rel/app-3.zip")"
+check "the CLI reads what the library wrote" dg cp s3://lib/app/app-2.zip "$T/cli2.zip"
+expect "CLI download of a library upload" "$(sha "$T/cli2.zip")" "$(sha "$T/rel/app-2.zip")"
+check "head of a delta" agent head s3://lib/app/app-2.zip
+expect_match "head: original size, reference, sha" "$T/out" \
+    "^key=app/app-2\.zip\.delta kind=delta size=$(wc -c <"$T/rel/app-2.zip") stored=[0-9]+ sha256=$(sha "$T/rel/app-2.zip") reference=app/reference\.bin$"
+check_fail "a missing object is one clear error" 1 'agent: latest: .*(NoSuchBucket|does not exist|not found|NoSuchKey)|no versions' \
+    agent latest s3://lib/nothing/ "$T/none"
+check "-E takes the CLI's environment" env AWS_ENDPOINT_URL="$S3_ENDPOINT" "$A" -E head s3://lib/app/app-1.zip
+check_fail "a plain config reads no environment" 1 'agent: head: ' \
+    env AWS_ENDPOINT_URL="$S3_ENDPOINT" "$A" head s3://lib/app/app-1.zip
+
+# --- presigned URLs ------------------------------------------------------------------
+check "presign a delta (rehydrated)" agent presign s3://lib/app/app-2.zip 600
+url=$(cat "$T/out")
+expect_match "the link names a rehydrated copy" "$T/out" '/lib/\.deltaglider/tmp/[0-9a-f]{32}_app-2\.zip\?.*X-Amz-Signature='
+curl -sS -o "$T/p2.zip" -D "$T/p2.hdr" "$url"
+expect "the link downloads the original bytes" "$(sha "$T/p2.zip")" "$(sha "$T/rel/app-2.zip")"
+expect_match "as an attachment under its name" "$T/p2.hdr" '^[Cc]ontent-[Dd]isposition: attachment; filename="app-2\.zip"'
+awsx s3api head-object --bucket lib --key "$(echo "$url" | sed 's|.*/lib/||; s|?.*||')" >"$T/meta" 2>&1
+expect_match "the copy says when it expires (Python's layout)" "$T/meta" '"dg-expires-at": "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+"'
+expect_match "and where it came from" "$T/meta" '"dg-original-key": "app/app-2\.zip\.delta"'
+tampered=$(echo "$url" | sed 's/X-Amz-Signature=./X-Amz-Signature=0/')
+expect "a tampered link is refused" "$(curl -s -o /dev/null -w '%{http_code}' "$tampered")" 403
+check "presign a plain object" dg presign s3://lib/app/reference.bin --expires-in 60
+expect_match "a plain object is linked as it is" "$T/out" '/lib/app/reference\.bin\?'
+check "CLI presign of a delta" dg presign s3://lib/app/app-3.zip --expires-in 2
+url3=$(cat "$T/out")
+curl -sS -o "$T/p3.zip" "$url3"
+expect "the CLI's link downloads the original" "$(sha "$T/p3.zip")" "$(sha "$T/rel/app-3.zip")"
+sleep 3
+expect "an expired link is refused" "$(curl -s -o /dev/null -w '%{http_code}' "$url3")" 403
+check_fail "expiry beyond a week is a usage error" 2 'expires-in takes seconds' \
+    dg presign s3://lib/app/app-3.zip --expires-in 604801
+check "presign a PUT" agent presign-put s3://lib/incoming/report.txt 300
+echo "uploaded with a link" >"$T/report.txt"
+expect "curl uploads through it" "$(curl -s -o /dev/null -w '%{http_code}' -T "$T/report.txt" "$(cat "$T/out")")" 200
+check "the upload is there" dg cp s3://lib/incoming/report.txt "$T/report.back"
+expect "with its bytes" "$(cat "$T/report.back")" "uploaded with a link"
+
+# --- purge of rehydrated copies ---------------------------------------------------------
+tmp_count() { awsx s3 ls s3://lib/.deltaglider/tmp/ 2>/dev/null | wc -l; }
+expect "two rehydrated copies" "$(tmp_count)" 2
+check "purge keeps what has not expired" agent purge s3://lib
+expect_match "the 3 s copy is purged, the 600 s one kept" "$T/out" '^purged 1 \([0-9]+ bytes\), kept 1$'
+expect "one copy left" "$(tmp_count)" 1
+
+# --- buckets and ACLs ---------------------------------------------------------------------
+check "stats through the library" agent stats s3://lib
+expect_match "stats count the versions (v1's zero-diff delta too)" "$T/out" '^objects=4 total=[0-9]+ stored=[0-9]+ deltas=3$'
+if [ "$SERVER" = rgw ]; then
+    check "get-bucket-acl" dg get-bucket-acl acl
+    expect_match "the owner has full control" "$T/out" '"Permission": "FULL_CONTROL"'
+    check "put-bucket-acl public-read" dg put-bucket-acl s3://acl --acl public-read
+    expect_match "Python's confirmation line" "$T/out" '^ACL updated for bucket: acl$'
+    dg get-bucket-acl acl >"$T/acl" 2>&1
+    expect_match "AllUsers may read" "$T/acl" '"URI": "http://acs\.amazonaws\.com/groups/global/AllUsers"'
+else
+    # s3rver has no ACLs: the server's refusal is one clear line.
+    check_fail "get-bucket-acl where ACLs are not implemented" 1 \
+        '^get-bucket-acl failed: acl: NotImplemented' dg get-bucket-acl acl
+fi
+check_fail "a bad canned ACL is a usage error" 2 '--acl takes private' dg put-bucket-acl acl --acl everyone
+check_fail "put-bucket-acl needs an ACL" 2 'no ACL given' dg put-bucket-acl acl
+check "mb of a file:// store" dg mb "file://$T/fs/b1"
+expect "mb line" "$(cat "$T/out")" "make_bucket: file://$T/fs/b1"
+check "cp into it" dg cp "$T/rel/app-1.zip" "file://$T/fs/b1/app/"
+check_fail "rb of a non-empty store fails" 1 'remove_bucket failed' dg rb "file://$T/fs/b1"
+check "rb --force of a file:// store" dg rb "file://$T/fs/b1" --force
+expect "the directory is gone" "$(ls "$T/fs")" ""
+
+# --- delete through the library -------------------------------------------------------------
+check "agent deletes a prefix" agent rm-r s3://lib/app/
+expect "three versions deleted" "$(cat "$T/out")" "deleted 3"
+expect "no reference left" "$(awsx s3 ls s3://lib/app/ --recursive | wc -l)" 0
+
+# --- a program with its own BearSSL and liblzma ------------------------------------------------
+if [ -n "${DG_LINKOWN:-}" ]; then
+    mkdir -p "$T/own"
+    check "links and runs beside its own BearSSL and liblzma" "$DG_LINKOWN" "$T/own"
+    expect_match "round trip through the library" "$T/out" '^round trip ok$'
+fi
