@@ -203,7 +203,8 @@ CROSS_ARCHES := aarch64 armv7
 
 cross:
 	for a in $(CROSS_ARCHES); do \
-	  $(MAKE) --no-print-directory ARCH=$$a all build/$$a/unit || exit 1; done
+	  $(MAKE) --no-print-directory ARCH=$$a all build/$$a/unit lib build/$$a/agent \
+	    build/$$a/linkown || exit 1; done
 
 cross-test: cross tests/node_modules/.installed
 	@rc=0; for a in $(CROSS_ARCHES); do sh cross/test.sh $$a || rc=1; done; exit $$rc

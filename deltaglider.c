@@ -19,15 +19,21 @@
  *   §7   Storage back-ends (s3://, file://) ................ store_
  *   §8   Delta engine (xdelta3) ............................ delta_
  *   §9   Reference cache ................................... cache_
- *   §10  DeltaGlider core .................................. dg_
+ *   §10  DeltaGlider core, the client, the library API ...... dg_
  *   §11  Command line ...................................... cli_
  *   §12  main
+ *
+ * One source, two products (as Lua's onelua.c): compiled as it is, this
+ * file is the deltaglider tool; with -DDG_LIBRARY it has no main and
+ * exports the API declared between the deltaglider.h markers below
+ * (make lib).
  *
  * Conventions. Functions that can fail return 0 on success and -1 on
  * failure, after filling a caller-provided dg_error with one line naming
  * the cause. Callers add the object name when they print it. Nothing here
- * keeps global mutable state: everything hangs off structs created in
- * main, so transfers can run on several threads.
+ * keeps global mutable state: everything hangs off a dg_client (§10),
+ * which one thread uses at a time; threads working in parallel each open
+ * their own client.
  */
 
 /* The library exports only what is marked DG_API; built as the tool,
@@ -3189,16 +3195,14 @@ static int http_metered_write(void *ctx, const unsigned char *p, size_t n, dg_er
  * costs no upload. */
 #define HTTP_EXPECT_MIN (1u << 20)
 
-static int http_do_once(http_client *cl, const http_req *req, http_resp *resp,
-	const sys_sink *sink, int *stale, dg_error *e)
+/* The request line and headers. *expect: the body waits for 100 Continue. */
+static int http_send_head(http_conn *c, const http_req *req, int *expect, dg_error *e)
 {
-	http_conn *c = cl->conn;
 	const http_body *b = req->body;
 	sys_buf head = { 0 };
-	int chunked = 0, keep = 0, expect = 0, has_host = 0, sent_body = 0;
+	int has_host = 0, rc;
 	size_t i;
 
-	*stale = 0;
 	for (i = 0; i < req->nhdrs; i++)
 		if (strcasecmp(req->hdrs[i].name, "host") == 0)
 			has_host = 1;
@@ -3221,21 +3225,51 @@ static int http_do_once(http_client *cl, const http_req *req, http_resp *resp,
 		sys_buf_adds(&head, "Transfer-Encoding: chunked\r\n");
 	else if (b || strcmp(req->method, "PUT") == 0 || strcmp(req->method, "POST") == 0)
 		sys_buf_printf(&head, "Content-Length: %" PRIu64 "\r\n", b ? b->len : 0);
-	if (b && (b->chunked || b->len >= HTTP_EXPECT_MIN)) {
-		expect = 1;
+	*expect = b && (b->chunked || b->len >= HTTP_EXPECT_MIN);
+	if (*expect)
 		sys_buf_adds(&head, "Expect: 100-continue\r\n");
-	}
 	if (sys_buf_adds(&head, "\r\n") < 0) {
 		sys_buf_free(&head);
 		return sys_fail(e, DG_ENOMEM, "out of memory building a request");
 	}
-	if (http_send(c, head.data, head.len, e) < 0 || http_flush(c, e) < 0) {
-		sys_buf_free(&head);
+	rc = http_send(c, head.data, head.len, e) < 0 || http_flush(c, e) < 0 ? -1 : 0;
+	sys_buf_free(&head);
+	return rc;
+}
+
+/* The body of an answer: a 2xx one into sink (metered), any other into
+ * resp->errbody. *keep drops when only the connection's end frames it. */
+static int http_recv_body(http_client *cl, http_conn *c, const http_req *req, http_resp *resp,
+	const sys_sink *sink, int chunked, int *keep, dg_error *e)
+{
+	int is_2xx = resp->status >= 200 && resp->status < 300;
+	sys_sink errsink = { http_errbody_write, NULL, &resp->errbody };
+	http_metered mt = { sink, cl->cfg };
+	sys_sink metered = { http_metered_write, NULL, &mt };
+	const sys_sink *out = !is_2xx || !sink ? &errsink : cl->cfg->meter ? &metered : sink;
+
+	if (strcmp(req->method, "HEAD") == 0 || resp->status == 204 || resp->status == 304)
+		return 0;
+	if (chunked)
+		return http_read_chunked(c, out, e);
+	if (resp->content_length >= 0)
+		return http_read_body(c, (uint64_t)resp->content_length, out, e);
+	*keep = 0;
+	return http_read_body(c, UINT64_MAX, out, e);
+}
+
+static int http_do_once(http_client *cl, const http_req *req, http_resp *resp,
+	const sys_sink *sink, int *stale, dg_error *e)
+{
+	http_conn *c = cl->conn;
+	const http_body *b = req->body;
+	int chunked = 0, keep = 0, expect = 0, sent_body = 0;
+
+	*stale = 0;
+	if (http_send_head(c, req, &expect, e) < 0) {
 		*stale = c->served > 0;
 		return -1;
 	}
-	sys_buf_free(&head);
-
 	if (b && expect) {
 		/* Wait up to a second for "100 Continue" or an early final answer. */
 		struct pollfd pfd = { c->fd, POLLIN, 0 };
@@ -3265,30 +3299,8 @@ static int http_do_once(http_client *cl, const http_req *req, http_resp *resp,
 	}
 	if (b && !sent_body)
 		keep = 0;   /* the server answered before taking the body */
-
-	{
-		int is_2xx = resp->status >= 200 && resp->status < 300;
-		sys_sink errsink = { http_errbody_write, NULL, &resp->errbody };
-		http_metered mt = { sink, cl->cfg };
-		sys_sink metered = { http_metered_write, NULL, &mt };
-		const sys_sink *out = !is_2xx || !sink ? &errsink : cl->cfg->meter ? &metered : sink;
-		int no_body = strcmp(req->method, "HEAD") == 0 || resp->status == 204 ||
-			resp->status == 304;
-		int r = 0;
-
-		if (no_body)
-			r = 0;
-		else if (chunked)
-			r = http_read_chunked(c, out, e);
-		else if (resp->content_length >= 0)
-			r = http_read_body(c, (uint64_t)resp->content_length, out, e);
-		else {
-			r = http_read_body(c, UINT64_MAX, out, e);
-			keep = 0;
-		}
-		if (r < 0)
-			return -1;
-	}
+	if (http_recv_body(cl, c, req, resp, sink, chunked, &keep, e) < 0)
+		return -1;
 	c->served++;
 	/* Bytes beyond the answer belong to no request of ours: the framing
 	 * was wrong, and the connection must not carry another exchange. */
@@ -4979,6 +4991,20 @@ done:
 	return rc;
 }
 
+/* A call whose answer matters only by its status. */
+static int s3_call_plain(s3_client *c, const s3_call *call, dg_error *e)
+{
+	http_resp *resp = calloc(1, sizeof *resp);
+	int rc;
+
+	if (resp == NULL)
+		return sys_fail(e, DG_ENOMEM, "out of memory");
+	rc = s3_request(c, call, resp, NULL, e);
+	http_resp_free(resp);
+	free(resp);
+	return rc;
+}
+
 /* Run a request whose 2xx answer is an XML document; parse its root. */
 static int s3_request_xml(s3_client *c, const s3_call *call, http_resp *resp, sys_buf *doc,
 	xml_node *root, const char *want_root, dg_error *e)
@@ -5367,15 +5393,8 @@ static int s3_copy(s3_client *c, const char *src_bucket, const char *src_key,
 static int s3_delete(s3_client *c, const char *bucket, const char *key, dg_error *e)
 {
 	s3_call call = { .method = "DELETE", .bucket = bucket, .key = key };
-	http_resp *resp = calloc(1, sizeof *resp);
-	int rc;
 
-	if (resp == NULL)
-		return sys_fail(e, DG_ENOMEM, "out of memory");
-	rc = s3_request(c, &call, resp, NULL, e);
-	http_resp_free(resp);
-	free(resp);
-	return rc;
+	return s3_call_plain(c, &call, e);
 }
 
 /* DeleteObjects, 1000 keys a request (the S3 limit). */
@@ -5534,15 +5553,8 @@ static int s3_abort_upload(s3_client *c, const char *bucket, const char *key, co
 {
 	http_hdr q = { "uploadId", id };
 	s3_call call = { .method = "DELETE", .bucket = bucket, .key = key, .query = &q, .nquery = 1 };
-	http_resp *resp = calloc(1, sizeof *resp);
-	int rc;
 
-	if (resp == NULL)
-		return sys_fail(e, DG_ENOMEM, "out of memory");
-	rc = s3_request(c, &call, resp, NULL, e);
-	http_resp_free(resp);
-	free(resp);
-	return rc;
+	return s3_call_plain(c, &call, e);
 }
 
 static int s3_list_buckets(s3_client *c, sys_list_fn fn, void *ctx, dg_error *e)
@@ -5592,11 +5604,8 @@ static int s3_create_bucket(s3_client *c, const char *bucket, dg_error *e)
 	http_body hb;
 	char hash[65];
 	s3_call call = { .method = "PUT", .bucket = bucket };
-	http_resp *resp = calloc(1, sizeof *resp);
 	int rc;
 
-	if (resp == NULL)
-		return sys_fail(e, DG_ENOMEM, "out of memory");
 	/* us-east-1 is the default location and must not be named. */
 	if (strcmp(c->cfg->region, "us-east-1") != 0) {
 		sys_buf_printf(&body, "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/"
@@ -5607,25 +5616,16 @@ static int s3_create_bucket(s3_client *c, const char *bucket, dg_error *e)
 		call.body = &hb;
 		call.payload_hash = hash;
 	}
-	rc = s3_request(c, &call, resp, NULL, e);
+	rc = s3_call_plain(c, &call, e);
 	sys_buf_free(&body);
-	http_resp_free(resp);
-	free(resp);
 	return rc;
 }
 
 static int s3_delete_bucket(s3_client *c, const char *bucket, dg_error *e)
 {
 	s3_call call = { .method = "DELETE", .bucket = bucket };
-	http_resp *resp = calloc(1, sizeof *resp);
-	int rc;
 
-	if (resp == NULL)
-		return sys_fail(e, DG_ENOMEM, "out of memory");
-	rc = s3_request(c, &call, resp, NULL, e);
-	http_resp_free(resp);
-	free(resp);
-	return rc;
+	return s3_call_plain(c, &call, e);
 }
 
 /* Deliver one kind of entry of a ListObjectsV2 page: common prefixes
@@ -5758,15 +5758,8 @@ static int s3_acl_put(s3_client *c, const char *bucket, const http_hdr *grants, 
 	http_hdr q = { "acl", NULL };
 	s3_call call = { .method = "PUT", .bucket = bucket, .query = &q, .nquery = 1,
 		.hdrs = grants, .nhdrs = n };
-	http_resp *resp = calloc(1, sizeof *resp);
-	int rc;
 
-	if (resp == NULL)
-		return sys_fail(e, DG_ENOMEM, "out of memory");
-	rc = s3_request(c, &call, resp, NULL, e);
-	http_resp_free(resp);
-	free(resp);
-	return rc;
+	return s3_call_plain(c, &call, e);
 }
 
 static int s3_list_page(const xml_node *root, const char *bucket, int url, int want_prefixes,
@@ -6533,8 +6526,11 @@ static void store_open_file(store *s, const char *root, mode_t umask_bits)
  *
  * VCDIFF through the embedded xdelta3, with its non-blocking interface:
  * the target streams in, the delta streams out, and the source is read
- * block by block through a small LRU over a random-access reader, so no
- * file is ever held whole in memory. Encoding matches `xdelta3 -e -9`
+ * block by block into a cache of DELTA_BLKSIZE blocks over a random-access
+ * reader, least recently used first out: the encoder's covers the whole
+ * reference up to the window (DG_WINDOW_MB; by default a quarter of the
+ * memory available), the decoder's DELTA_DECODE_SLOTS blocks. Memory is
+ * bounded by those, never by the size of a file. Encoding matches `xdelta3 -e -9`
  * with LZMA secondary compression, as Debian's xdelta3 writes by default.
  * Deltas whose application header asks for external gzip (the xdelta3
  * CLI's "G") are decoded as the CLI does, with a gzip program.
@@ -6889,149 +6885,169 @@ static void delta_dec_free(void *opaque, void *p)
 	free(p);
 }
 
-static int delta_decode(const delta_src *src, int delta_fd, const sys_sink *out,
-	const char *tmpdir, dg_error *e)
-{
+/* A decode in progress. Deltas the xdelta3 CLI made from gzip files name
+ * "G" in their application header: their source was diffed gunzipped
+ * (plain_fd holds it so), and their output is gzipped again (it collects
+ * in tmp_out first). */
+typedef struct delta_dec {
 	xd3_stream stream;
-	xd3_config config;
 	xd3_source source;
 	delta_blocks blocks;
-	delta_src gunzipped = { 0 };
-	unsigned char *in = NULL;
-	uint64_t in_off = 0;
-	int ret, rc = -1, eof = 0, target_gz = 0, source_gz = 0, plain_fd = -1, tmp_out = -1;
-	int have_source = 0;
+	delta_src gunzipped;
+	const char *tmpdir;
+	int plain_fd, tmp_out;
+	int have_source;
+} delta_dec;
 
-	memset(&stream, 0, sizeof stream);
-	memset(&source, 0, sizeof source);
-	memset(&blocks, 0, sizeof blocks);
-	in = malloc(65536);
-	if (in == NULL)
-		return sys_fail(e, DG_ENOMEM, "out of memory");
-	xd3_init_config(&config, 0);
-	config.winsize = DELTA_WINSIZE;
-	config.alloc = delta_dec_alloc;
-	config.freef = delta_dec_free;
-	ret = xd3_config_stream(&stream, &config);
-	if (ret) {
-		sys_fail(e, DG_EINTEGRITY, "xdelta3 setup: %s", delta_xd3_error(&stream, ret));
-		goto done;
+/* The header is in: set the source up, as the application header asks. */
+static int delta_dec_header(delta_dec *d, const delta_src *src, dg_error *e)
+{
+	const delta_src *use = src;
+	int target_gz = 0, source_gz = 0, raw, ret;
+
+	delta_apphead_gzip(&d->stream, &target_gz, &source_gz);
+	if (source_gz) {
+		/* The CLI diffed the gunzipped source: make the same. */
+		if ((raw = sys_tmpfile(d->tmpdir, e)) < 0)
+			return -1;
+		d->plain_fd = sys_tmpfile(d->tmpdir, e);
+		if (d->plain_fd < 0 || delta_src_to_fd(src, raw, e) < 0 ||
+			lseek(raw, 0, SEEK_SET) < 0 || delta_gzip("-dc", raw, d->plain_fd, e) < 0) {
+			close(raw);
+			return -1;
+		}
+		close(raw);
+		d->gunzipped = (delta_src){ delta_fd_read, &d->plain_fd,
+			(uint64_t)lseek(d->plain_fd, 0, SEEK_END) };
+		use = &d->gunzipped;
 	}
-	for (;;) {
-		ret = xd3_decode_input(&stream);
-		switch (ret) {
-		case XD3_INPUT: {
-			size_t got;
+	if (target_gz && (d->tmp_out = sys_tmpfile(d->tmpdir, e)) < 0)
+		return -1;
+	if (delta_blocks_init(&d->blocks, use, (uint64_t)DELTA_DECODE_SLOTS * DELTA_BLKSIZE, e) < 0)
+		return -1;
+	d->source.blksize = DELTA_BLKSIZE;
+	d->source.name = "reference";
+	d->source.max_winsize = delta_window(use->size, UINT64_MAX);
+	d->source.curblkno = (xoff_t)-1;
+	ret = xd3_set_source_and_size(&d->stream, &d->source, use->size);
+	if (ret)
+		return sys_fail(e, DG_EINTEGRITY, "xdelta3 source: %s", delta_xd3_error(&d->stream, ret));
+	d->have_source = 1;
+	return 0;
+}
 
+/* The CLI re-gzips "G" output by piping it through `gzip -c`. Our stdin
+ * is a file, whose mtime gzip would record: -n keeps the header as a pipe
+ * leaves it. */
+static int delta_dec_regzip(delta_dec *d, const sys_sink *out, dg_error *e)
+{
+	int gz = sys_tmpfile(d->tmpdir, e), rc = -1;
+
+	if (gz < 0)
+		return -1;
+	if (lseek(d->tmp_out, 0, SEEK_SET) >= 0 && delta_gzip("-cn", d->tmp_out, gz, e) == 0 &&
+		sys_sink_copy_fd(gz, out, e) == 0)
+		rc = 0;
+	close(gz);
+	return rc;
+}
+
+/* Feed xdelta3 the delta 64 KiB at a time, answering what it asks for. */
+static int delta_dec_run(delta_dec *d, const delta_src *src, int delta_fd, unsigned char *in,
+	const sys_sink *out, dg_error *e)
+{
+	uint64_t in_off = 0;
+	size_t got;
+	int ret, eof = 0;
+
+	for (;;) {
+		switch (ret = xd3_decode_input(&d->stream)) {
+		case XD3_INPUT:
 			if (eof)
-				goto finished;
+				return 0;
 			if (sys_pread_all(delta_fd, in, 65536, in_off, &got, e) < 0)
-				goto done;
+				return -1;
 			in_off += got;
 			if (got < 65536) {
 				eof = 1;
-				xd3_set_flags(&stream, XD3_FLUSH | stream.flags);
+				xd3_set_flags(&d->stream, XD3_FLUSH | d->stream.flags);
 			}
-			xd3_avail_input(&stream, in, (usize_t)got);
+			xd3_avail_input(&d->stream, in, (usize_t)got);
 			continue;
-		}
-		case XD3_GOTHEADER: {
-			const delta_src *use = src;
-
-			delta_apphead_gzip(&stream, &target_gz, &source_gz);
-			if (source_gz) {
-				/* The CLI diffed the gunzipped source: make the same. */
-				int raw = sys_tmpfile(tmpdir, e);
-
-				if (raw < 0)
-					goto done;
-				plain_fd = sys_tmpfile(tmpdir, e);
-				if (plain_fd < 0 || delta_src_to_fd(src, raw, e) < 0 ||
-					lseek(raw, 0, SEEK_SET) < 0 || delta_gzip("-dc", raw, plain_fd, e) < 0) {
-					close(raw);
-					goto done;
-				}
-				close(raw);
-				gunzipped.read = delta_fd_read;
-				gunzipped.ctx = &plain_fd;
-				gunzipped.size = (uint64_t)lseek(plain_fd, 0, SEEK_END);
-				use = &gunzipped;
-			}
-			if (target_gz && (tmp_out = sys_tmpfile(tmpdir, e)) < 0)
-				goto done;
-			if (delta_blocks_init(&blocks, use, (uint64_t)DELTA_DECODE_SLOTS * DELTA_BLKSIZE, e) < 0)
-				goto done;
-			source.blksize = DELTA_BLKSIZE;
-			source.name = "reference";
-			source.max_winsize = delta_window(use->size, UINT64_MAX);
-			source.curblkno = (xoff_t)-1;
-			ret = xd3_set_source_and_size(&stream, &source, use->size);
-			if (ret) {
-				sys_fail(e, DG_EINTEGRITY, "xdelta3 source: %s", delta_xd3_error(&stream, ret));
-				goto done;
-			}
-			have_source = 1;
+		case XD3_GOTHEADER:
+			if (delta_dec_header(d, src, e) < 0)
+				return -1;
 			continue;
-		}
 		case XD3_OUTPUT:
-			if (tmp_out >= 0) {
-				if (sys_write_all(tmp_out, stream.next_out, stream.avail_out, e,
+			if (d->tmp_out >= 0) {
+				if (sys_write_all(d->tmp_out, d->stream.next_out, d->stream.avail_out, e,
 						"a temporary file") < 0)
-					goto done;
-			} else if (out->write(out->ctx, stream.next_out, stream.avail_out, e) < 0) {
-				goto done;
+					return -1;
+			} else if (out->write(out->ctx, d->stream.next_out, d->stream.avail_out, e) < 0) {
+				return -1;
 			}
-			xd3_consume_output(&stream);
+			xd3_consume_output(&d->stream);
 			continue;
 		case XD3_GETSRCBLK:
-			if (!have_source) {
-				sys_fail(e, DG_EINTEGRITY, "corrupt delta: source read before the header");
-				goto done;
-			}
-			if (delta_blocks_serve(&blocks, &source, e) < 0)
-				goto done;
+			if (!d->have_source)
+				return sys_fail(e, DG_EINTEGRITY, "corrupt delta: source read before the header");
+			if (delta_blocks_serve(&d->blocks, &d->source, e) < 0)
+				return -1;
 			continue;
 		case XD3_WINSTART:
 		case XD3_WINFINISH:
 			continue;
 		default:
-			sys_fail(e, DG_EINTEGRITY, "corrupt delta: %s", delta_xd3_error(&stream, ret));
-			goto done;
+			return sys_fail(e, DG_EINTEGRITY, "corrupt delta: %s",
+				delta_xd3_error(&d->stream, ret));
 		}
 	}
-finished:
-	ret = xd3_close_stream(&stream);
-	if (ret) {
-		sys_fail(e, DG_EINTEGRITY, "corrupt delta: %s", delta_xd3_error(&stream, ret));
+}
+
+static int delta_decode(const delta_src *src, int delta_fd, const sys_sink *out,
+	const char *tmpdir, dg_error *e)
+{
+	delta_dec *d = calloc(1, sizeof *d);
+	xd3_config config;
+	unsigned char *in = malloc(65536);
+	int ret, rc = -1;
+
+	if (d == NULL || in == NULL) {
+		free(d);
+		free(in);
+		return sys_fail(e, DG_ENOMEM, "out of memory");
+	}
+	d->tmpdir = tmpdir;
+	d->plain_fd = d->tmp_out = -1;
+	xd3_init_config(&config, 0);
+	config.winsize = DELTA_WINSIZE;
+	config.alloc = delta_dec_alloc;
+	config.freef = delta_dec_free;
+	if ((ret = xd3_config_stream(&d->stream, &config)) != 0) {
+		sys_fail(e, DG_EINTEGRITY, "xdelta3 setup: %s", delta_xd3_error(&d->stream, ret));
 		goto done;
 	}
-	if (!have_source) {
+	if (delta_dec_run(d, src, delta_fd, in, out, e) < 0)
+		goto done;
+	if ((ret = xd3_close_stream(&d->stream)) != 0) {
+		sys_fail(e, DG_EINTEGRITY, "corrupt delta: %s", delta_xd3_error(&d->stream, ret));
+		goto done;
+	}
+	if (!d->have_source) {
 		sys_fail(e, DG_EINTEGRITY, "corrupt delta: no VCDIFF header");
 		goto done;
 	}
-	if (tmp_out >= 0) {
-		/* The CLI re-gzips such output by piping it through `gzip -c`. Our
-		 * stdin is a file, whose mtime gzip would record: -n keeps the
-		 * header as a pipe leaves it. */
-		int gz = sys_tmpfile(tmpdir, e);
-
-		if (gz < 0)
-			goto done;
-		if (lseek(tmp_out, 0, SEEK_SET) < 0 || delta_gzip("-cn", tmp_out, gz, e) < 0 ||
-			sys_sink_copy_fd(gz, out, e) < 0) {
-			close(gz);
-			goto done;
-		}
-		close(gz);
-	}
+	if (d->tmp_out >= 0 && delta_dec_regzip(d, out, e) < 0)
+		goto done;
 	rc = 0;
 done:
-	xd3_free_stream(&stream);
-	delta_blocks_free(&blocks);
-	if (plain_fd >= 0)
-		close(plain_fd);
-	if (tmp_out >= 0)
-		close(tmp_out);
+	xd3_free_stream(&d->stream);
+	delta_blocks_free(&d->blocks);
+	if (d->plain_fd >= 0)
+		close(d->plain_fd);
+	if (d->tmp_out >= 0)
+		close(d->tmp_out);
+	free(d);
 	free(in);
 	return rc;
 }
@@ -7784,7 +7800,7 @@ fail:
  * §10  DeltaGlider core
  *
  * Logical objects on a store, as the Python DeltaGlider lays them out
- * (../shared/spec/FORMAT.md): one reference.bin per prefix (DeltaSpace),
+ * (FORMAT.md): one reference.bin per prefix (DeltaSpace),
  * NAME.delta for archives, NAME as is for the rest, metadata under every
  * legacy spelling. Uploads never leave a delta without its reference,
  * downloads are written to a temp file and renamed only once the SHA-256
@@ -8247,38 +8263,53 @@ static int dg_put_direct(store *s, const char *key, int fd, uint64_t size, const
 	return 0;
 }
 
-static int dg_put_delta_object(store *s, const char *key, const char *ref_key,
-	const char *ref_sha, const char *sha, uint64_t size, int delta_fd, const delta_result *dr,
+/* One upload in progress: what each of its steps needs. */
+typedef struct dg_upload {
+	dg_ctx *g;
+	store *s;
+	const char *key;             /* the logical object */
+	const char *name;            /* its base name */
+	char prefix[DG_MAX_KEY + 1]; /* its DeltaSpace */
+	char ref_key[DG_MAX_KEY + 16];
+	char ref_sha[65];            /* the reference's, once known */
+	char sha[65];                /* the file's, once known */
+	int fd;
+	dg_put_result *res;
+} dg_upload;
+
+static int dg_put_delta_object(const dg_upload *u, int delta_fd, const delta_result *dr,
 	int zero_diff, dg_error *e)
 {
 	char delta_key[DG_MAX_KEY + 8], now[32], sz[24], dsz[24], cmd[DG_MAX_KEY + 64];
-	const char *name = sys_basename(key);
 	sys_meta m;
 
-	snprintf(delta_key, sizeof delta_key, "%s" DG_DELTA_SFX, key);
+	snprintf(delta_key, sizeof delta_key, "%s" DG_DELTA_SFX, u->key);
 	dg_now(now, 1);
-	snprintf(sz, sizeof sz, "%" PRIu64, size);
+	snprintf(sz, sizeof sz, "%" PRIu64, dr->target_size);
 	snprintf(dsz, sizeof dsz, "%" PRIu64, dr->delta_size);
-	snprintf(cmd, sizeof cmd, "xdelta3 -e -9 -s reference.bin %s %s.delta", name, name);
+	snprintf(cmd, sizeof cmd, "xdelta3 -e -9 -s reference.bin %s %s.delta", u->name, u->name);
 	dg_base_meta(&m);
-	if (dg_meta_set(&m, "original-name", name, e) < 0 || dg_meta_set(&m, "file-sha256", sha, e) < 0 ||
+	if (dg_meta_set(&m, "original-name", u->name, e) < 0 ||
+		dg_meta_set(&m, "file-sha256", u->sha, e) < 0 ||
 		dg_meta_set(&m, "file-size", sz, e) < 0 || dg_meta_set(&m, "created-at", now, e) < 0 ||
-		dg_meta_set(&m, "ref-key", ref_key, e) < 0 || dg_meta_set(&m, "ref-sha256", ref_sha, e) < 0 ||
+		dg_meta_set(&m, "ref-key", u->ref_key, e) < 0 ||
+		dg_meta_set(&m, "ref-sha256", u->ref_sha, e) < 0 ||
 		dg_meta_set(&m, "delta-size", dsz, e) < 0 || dg_meta_set(&m, "delta-cmd", cmd, e) < 0 ||
 		(zero_diff && dg_meta_set(&m, "note", "zero-diff (reference identical)", e) < 0))
 		return -1;
-	return s->ops->put_file(s, delta_key, delta_fd, dr->delta_size, dr->delta_sha_hex, &m, 0, e);
+	return u->s->ops->put_file(u->s, delta_key, delta_fd, dr->delta_size, dr->delta_sha_hex, &m,
+		0, e);
 }
 
-/* Encode fd against the reference src; 1 if the delta beats max_ratio and
- * was stored, 0 if not (the caller stores the file directly). */
-static int dg_try_delta(dg_ctx *g, store *s, const char *key, const char *ref_key,
-	const char *ref_sha, const delta_src *src, int fd, int zero_diff, dg_put_result *res,
-	char sha_out[65], dg_error *e)
+/* Encode the file against the reference src; 1 if the delta beats
+ * max_ratio and was stored, 0 if not (the caller stores the file
+ * directly). A zero-diff delta is the file against itself. */
+static int dg_try_delta(dg_upload *u, const delta_src *src, int zero_diff, dg_error *e)
 {
+	dg_ctx *g = u->g;
 	/* Against itself, a file matches at the same offsets: a small window
 	 * finds everything, and its SHA-256 is already known. */
-	delta_opts o = { sys_basename(key), DG_REFERENCE,
+	delta_opts o = { u->name, DG_REFERENCE,
 		zero_diff ? DELTA_ZERO_DIFF_WINDOW : g->window_max, !zero_diff };
 	delta_result dr;
 	int out, rc = -1;
@@ -8286,26 +8317,25 @@ static int dg_try_delta(dg_ctx *g, store *s, const char *key, const char *ref_ke
 	out = dg_tmpfile(g, e);
 	if (out < 0)
 		return -1;
-	if (delta_encode(src, fd, out, &o, &dr, e) < 0) {
+	if (delta_encode(src, u->fd, out, &o, &dr, e) < 0) {
 		sys_err_prefix(e, "delta encoding: ");
 		goto done;
 	}
 	if (!zero_diff)
-		crypto_hex(dr.target_sha, 32, sha_out);
-	res->size = dr.target_size;
+		crypto_hex(dr.target_sha, 32, u->sha);
+	u->res->size = dr.target_size;
 	if (!zero_diff && dr.target_size > 0 &&
 		(double)dr.delta_size / (double)dr.target_size > g->max_ratio) {
 		sys_logf(g->log, DG_LOG_INFO, "%s: delta is %.2f of the file, above the %.2f limit; "
-			"storing it directly", key, (double)dr.delta_size / (double)dr.target_size,
+			"storing it directly", u->key, (double)dr.delta_size / (double)dr.target_size,
 			g->max_ratio);
 		rc = 0;
 		goto done;
 	}
-	if (dg_put_delta_object(s, key, ref_key, ref_sha, sha_out, dr.target_size, out, &dr,
-			zero_diff, e) < 0)
+	if (dg_put_delta_object(u, out, &dr, zero_diff, e) < 0)
 		goto done;
-	res->kind = zero_diff ? DG_PUT_REFERENCE : DG_PUT_DELTA;
-	res->stored = dr.delta_size;
+	u->res->kind = zero_diff ? DG_PUT_REFERENCE : DG_PUT_DELTA;
+	u->res->stored = dr.delta_size;
 	rc = 1;
 done:
 	close(out);
@@ -8322,153 +8352,149 @@ enum { DG_REF_LOST, DG_REF_STORED, DG_REF_CONTENDED };
  * DG_REF_STORED; DG_REF_LOST when another writer's reference is there (the
  * caller encodes against it); DG_REF_CONTENDED when another uploader may be
  * creating one (the caller stores the file directly); or -1. */
-static int dg_put_reference(dg_ctx *g, store *s, const char *key, const char *prefix,
-	const char *ref_key, int fd, uint64_t size, const char *sha, dg_put_result *res, dg_error *e)
+static int dg_put_reference(dg_upload *u, dg_error *e)
 {
+	dg_ctx *g = u->g;
+	store *s = u->s;
+	uint64_t size = u->res->size;
 	char now[32];
 	const char *won;
 	sys_meta m, back;
-	delta_src self = { delta_fd_read, &fd, size };
-	char sha2[65];
-	int r, exclusive = s->ops->exclusive(s, size, e);
+	delta_src self = { delta_fd_read, &u->fd, size };
+	int exclusive = s->ops->exclusive(s, size, e);
 
 	if (exclusive < 0)
 		return -1;
 	if (!exclusive && !g->locks_denied) {
 		dg_lock_view v;
 
-		if (dg_lock_scan(g, s, prefix, &v, e) < 0)
+		if (dg_lock_scan(g, s, u->prefix, &v, e) < 0)
 			return -1;
 		if (v.leases) {
 			sys_logf(g->log, DG_LOG_INFO, "%s: another upload into %s may be creating its "
-				"reference; storing this file as it is", key, prefix);
+				"reference; storing this file as it is", u->key, u->prefix);
 			return DG_REF_CONTENDED;
 		}
 	}
 	dg_now(now, 1);
 	dg_base_meta(&m);
-	if (dg_meta_set(&m, "source-name", sys_basename(key), e) < 0 ||
-		dg_meta_set(&m, "file-sha256", sha, e) < 0 || dg_meta_set(&m, "created-at", now, e) < 0 ||
-		dg_meta_set(&m, "note", "reference", e) < 0)
+	if (dg_meta_set(&m, "source-name", u->name, e) < 0 ||
+		dg_meta_set(&m, "file-sha256", u->sha, e) < 0 ||
+		dg_meta_set(&m, "created-at", now, e) < 0 || dg_meta_set(&m, "note", "reference", e) < 0)
 		return -1;
-	if (s->ops->put_file(s, ref_key, fd, size, sha, &m, STORE_IF_ABSENT, e) < 0) {
+	if (s->ops->put_file(s, u->ref_key, u->fd, size, u->sha, &m, STORE_IF_ABSENT, e) < 0) {
 		if (e->code == DG_EEXIST)
 			return DG_REF_LOST;
-		sys_err_prefix(e, "reference %s: ", ref_key);
+		sys_err_prefix(e, "reference %s: ", u->ref_key);
 		return -1;
 	}
 	/* Read it back: a writer that does not take part in the protocol (the
 	 * Python tool) may have replaced it; then its reference stands. */
-	if (s->ops->head(s, ref_key, NULL, &back, e) < 0) {
-		sys_err_prefix(e, "reference %s: ", ref_key);
+	if (s->ops->head(s, u->ref_key, NULL, &back, e) < 0) {
+		sys_err_prefix(e, "reference %s: ", u->ref_key);
 		return -1;
 	}
 	won = dg_meta(&back, "file-sha256");
-	if (won == NULL || strcasecmp(won, sha) != 0)
+	if (won == NULL || strcasecmp(won, u->sha) != 0)
 		return DG_REF_LOST;
-	dg_cache_local(g, fd, sha);
-	sys_strlcpy(sha2, sha, sizeof sha2);
-	r = dg_try_delta(g, s, key, ref_key, sha, &self, fd, 1, res, sha2, e);
-	if (r < 0) {
+	dg_cache_local(g, u->fd, u->sha);
+	sys_strlcpy(u->ref_sha, u->sha, sizeof u->ref_sha);
+	if (dg_try_delta(u, &self, 1, e) < 0) {
 		/* Don't leave a reference nothing uses; keep the first error. */
 		dg_error ignore;
 
-		dg_cleanup_reference(g, s, prefix, &ignore);
+		dg_cleanup_reference(g, s, u->prefix, &ignore);
 		return -1;
 	}
-	res->stored = size + res->stored;
+	u->res->stored += size;
 	return DG_REF_STORED;
 }
 
-/* Upload the file open on fd as the logical object key. */
+/* The DeltaSpace's reference: found (0, ref_sha set), or made from this
+ * file (DG_REF_STORED), or being made by another uploader
+ * (DG_REF_CONTENDED); -1 on an error. */
+static int dg_settle_reference(dg_upload *u, dg_error *e)
+{
+	store *s = u->s;
+	sys_meta rm;
+	const char *v;
+	int tries, r;
+
+	for (tries = 0;; tries++) {
+		if (s->ops->head(s, u->ref_key, NULL, &rm, e) == 0) {
+			v = dg_meta(&rm, "file-sha256");
+			if (!crypto_is_sha_hex(v))
+				return sys_fail(e, DG_EINTEGRITY, "reference %s has no valid file-sha256 "
+					"metadata", u->ref_key);
+			sys_strlcpy(u->ref_sha, v, sizeof u->ref_sha);
+			return 0;
+		}
+		if (e->code != DG_ENOTFOUND)
+			return -1;
+		if (tries == 3)
+			return sys_fail(e, DG_EIO, "reference %s keeps appearing and disappearing",
+				u->ref_key);
+		if (u->sha[0] == 0 && crypto_sha256_fd(u->fd, u->sha, &u->res->size, e) < 0)
+			return -1;
+		r = dg_put_reference(u, e);
+		if (r != DG_REF_LOST)
+			return r;
+	}
+}
+
+/* The delta path: 1 stored as a delta (or as the new reference), 0 to be
+ * stored directly, -1 on an error. The lease comes before the first look
+ * at the reference: a delete that misses it is one we wait for. */
+static int dg_put_as_delta(dg_upload *u, dg_error *e)
+{
+	cache_ref ref;
+	int r;
+
+	snprintf(u->ref_key, sizeof u->ref_key, "%s" DG_REFERENCE, u->prefix);
+	if (dg_lease_acquire(u->g, u->s, u->prefix, u->res->size, e) < 0 ||
+		(r = dg_settle_reference(u, e)) < 0)
+		return -1;
+	if (r == DG_REF_STORED || r == DG_REF_CONTENDED)
+		return r == DG_REF_STORED;
+	if (dg_reference(u->g, u->s, u->ref_key, u->ref_sha, &ref, e) < 0)
+		return -1;
+	r = dg_try_delta(u, &ref.src, 0, e);
+	cache_release(&ref);
+	return r;
+}
+
+/* Upload the file open on fd as the logical object key. A copy stored
+ * the other way (an older version's delta, or a direct object) would
+ * shadow it, and goes. */
 static int dg_put_fd(dg_ctx *g, store *s, const char *key, int fd, dg_put_result *res,
 	dg_error *e)
 {
-	char prefix[DG_MAX_KEY + 1], ref_key[DG_MAX_KEY + 16], ref_sha[65] = "", sha[65] = "";
-	char stale[DG_MAX_KEY + 8];
-	const char *name;
+	dg_upload u = { .g = g, .s = s, .key = key, .fd = fd, .res = res };
+	char other[DG_MAX_KEY + 8];
 	struct stat st;
-	sys_meta rm;
-	cache_ref ref = { .fd = -1 };
-	int r, rc = -1, have_ref = 0, tries;
+	int r = 0;
 
 	memset(res, 0, sizeof *res);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return sys_fail(e, DG_EIO, "not a regular file");
-	dg_split(key, prefix, sizeof prefix, &name);
-	if (strcmp(name, DG_REFERENCE) == 0 || sys_ends_with_ci(name, DG_DELTA_SFX)) {
-		sys_fail(e, DG_EUSAGE, "the name %s is reserved by DeltaGlider", name);
-		goto done;
-	}
+	dg_split(key, u.prefix, sizeof u.prefix, &u.name);
+	if (strcmp(u.name, DG_REFERENCE) == 0 || sys_ends_with_ci(u.name, DG_DELTA_SFX))
+		return sys_fail(e, DG_EUSAGE, "the name %s is reserved by DeltaGlider", u.name);
 	res->size = (uint64_t)st.st_size;
-	if (g->no_delta || !dg_delta_eligible(name))
-		goto direct;
-
-	/* The lease comes before the first look at the reference: a delete
-	 * that misses it is one we wait for. */
-	snprintf(ref_key, sizeof ref_key, "%s" DG_REFERENCE, prefix);
-	if (dg_lease_acquire(g, s, prefix, res->size, e) < 0)
-		goto done;
-	for (tries = 0;; tries++) {
-		const char *v;
-
-		if (s->ops->head(s, ref_key, NULL, &rm, e) == 0) {
-			v = dg_meta(&rm, "file-sha256");
-			if (!crypto_is_sha_hex(v)) {
-				sys_fail(e, DG_EINTEGRITY, "reference %s has no valid file-sha256 metadata",
-					ref_key);
-				goto done;
-			}
-			sys_strlcpy(ref_sha, v, sizeof ref_sha);
-			break;
-		}
-		if (e->code != DG_ENOTFOUND)
-			goto done;
-		if (tries == 3) {
-			sys_fail(e, DG_EIO, "reference %s keeps appearing and disappearing", ref_key);
-			goto done;
-		}
-		if (sha[0] == 0 && crypto_sha256_fd(fd, sha, &res->size, e) < 0)
-			goto done;
-		r = dg_put_reference(g, s, key, prefix, ref_key, fd, res->size, sha, res, e);
-		if (r < 0)
-			goto done;
-		if (r == DG_REF_STORED)
-			goto stored_delta;
-		if (r == DG_REF_CONTENDED)
-			goto direct;
-	}
-
-	if (dg_reference(g, s, ref_key, ref_sha, &ref, e) < 0)
-		goto done;
-	have_ref = 1;
-	r = dg_try_delta(g, s, key, ref_key, ref_sha, &ref.src, fd, 0, res, sha, e);
-	if (r < 0)
-		goto done;
+	if (!g->no_delta && dg_delta_eligible(u.name) && (r = dg_put_as_delta(&u, e)) < 0)
+		return -1;
 	if (r == 1)
-		goto stored_delta;
-direct:
-	if ((sha[0] == 0 && crypto_sha256_fd(fd, sha, &res->size, e) < 0) ||
-		dg_put_direct(s, key, fd, res->size, sha, res, e) < 0)
-		goto done;
-	/* An older version stored as a delta would shadow the file: drop it. */
-	if (dg_delta_eligible(name)) {
-		snprintf(stale, sizeof stale, "%s" DG_DELTA_SFX, key);
-		if (s->ops->head(s, stale, NULL, NULL, e) == 0 &&
-			(s->ops->del(s, stale, e) < 0 || dg_cleanup_reference(g, s, prefix, e) < 0))
-			goto done;
-	}
-	rc = 0;
-	goto done;
-stored_delta:
-	/* A direct copy of an older version would shadow the delta: drop it. */
-	if (s->ops->head(s, key, NULL, NULL, e) == 0 && s->ops->del(s, key, e) < 0)
-		goto done;
-	rc = 0;
-done:
-	if (have_ref)
-		cache_release(&ref);
-	return rc;
+		return s->ops->head(s, key, NULL, NULL, e) == 0 ? s->ops->del(s, key, e) : 0;
+	if ((u.sha[0] == 0 && crypto_sha256_fd(fd, u.sha, &res->size, e) < 0) ||
+		dg_put_direct(s, key, fd, res->size, u.sha, res, e) < 0)
+		return -1;
+	if (!dg_delta_eligible(u.name))
+		return 0;
+	snprintf(other, sizeof other, "%s" DG_DELTA_SFX, key);
+	if (s->ops->head(s, other, NULL, NULL, e) == 0 &&
+		(s->ops->del(s, other, e) < 0 || dg_cleanup_reference(g, s, u.prefix, e) < 0))
+		return -1;
+	return 0;
 }
 
 static int dg_put(dg_ctx *g, store *s, const char *key, const char *path, dg_put_result *res,

@@ -4,11 +4,11 @@
 # target.
 #
 #   sh cross/test.sh ARCH     (aarch64 or armv7; build/ARCH/ must hold the
-#                              binary and unit tests: make ARCH=... all
-#                              build/ARCH/unit)
+#                              binary, unit tests and library programs:
+#                              make cross)
 #
-# The binary runs through a wrapper script, so the suites call it like any
-# other. DG_EMULATED=1 skips what would measure qemu (memory figures) and
+# The binary and the library's test programs run through wrapper scripts,
+# so the suites call them like any other. DG_EMULATED=1 skips what would measure qemu (memory figures) and
 # what needs a native binary (Ceph RGW); on armv7, the 32-bit target,
 # DG_LARGE=1 adds the files-over-4-GiB suite.
 set -eu
@@ -21,8 +21,11 @@ armv7) qemu=qemu-arm-static large=1 ;;
 esac
 q=$(command -v "$qemu") || { echo "$arch: $qemu is not installed (qemu-user-static)"; exit 1; }
 b=$PWD/build/$arch
-printf '#!/bin/sh\nexec %s %s "$@"\n' "$q" "$b/deltaglider" >"$b/dg-qemu"
-chmod +x "$b/dg-qemu"
+for p in deltaglider agent linkown; do
+    printf '#!/bin/sh\nexec %s %s "$@"\n' "$q" "$b/$p" >"$b/$p-qemu"
+    chmod +x "$b/$p-qemu"
+done
 echo "== $arch (under $q)"
-DG_RUNNER=$q DG_UNIT=$b/unit DG_BIN=$b/dg-qemu DG_EMULATED=1 DG_LARGE=$large \
+DG_RUNNER=$q DG_UNIT=$b/unit DG_BIN=$b/deltaglider-qemu DG_AGENT=$b/agent-qemu \
+    DG_LINKOWN=$b/linkown-qemu DG_EMULATED=1 DG_LARGE=$large \
     TEST_LOG=$PWD/build/test-$arch.log exec sh tests/run.sh
