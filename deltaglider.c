@@ -213,6 +213,10 @@ DG_API int dg_head(dg_client *cl, const char *url, dg_object_info *info, dg_erro
 /* A delete never removes a reference that deltas still need, and removes
  * the last delta's reference with it. */
 DG_API int dg_delete(dg_client *cl, const char *url, dg_error *err);
+/* Several objects of one store (the same bucket, or all file://): missing
+ * ones are skipped, as S3's DeleteObjects does; the references the last of
+ * their deltas leave go too. */
+DG_API int dg_delete_many(dg_client *cl, const char *const *urls, size_t n, dg_error *err);
 /* Everything under a prefix; fn (may be NULL) hears of each deletion.
  * Returns the number of objects removed. */
 DG_API long dg_delete_recursive(dg_client *cl, const char *url, dg_list_fn fn, void *ctx,
@@ -271,11 +275,13 @@ DG_API int dg_purge_temp(dg_client *cl, const char *url, int dry_run, dg_purge_r
 	dg_error *err);
 
 /* Bucket ACLs: a canned ACL ("private", "public-read", ...) and/or grants
- * ("id=...", "uri=...", comma-separated), as aws s3api takes them. */
+ * ("id=...", "uri=...", comma-separated), or a whole policy as the JSON
+ * aws s3api takes ({"Owner": {...}, "Grants": [...]}). */
 typedef struct dg_acl {
 	const char *canned;
 	const char *grant_full_control, *grant_read, *grant_read_acp, *grant_write,
 		*grant_write_acp;
+	const char *policy_json;
 } dg_acl;
 DG_API int dg_bucket_acl_put(dg_client *cl, const char *url, const dg_acl *acl, dg_error *err);
 /* The ACL as JSON, as aws s3api get-bucket-acl prints it. */
@@ -442,6 +448,7 @@ static void crypto_hex(const unsigned char *in, size_t n, char *out);
 static void crypto_sha256(const void *p, size_t n, unsigned char out[32]);
 static int crypto_is_sha_hex(const char *s);
 static void crypto_sha256_hex(const void *p, size_t n, char out[65]);
+static void crypto_md5_b64(const void *p, size_t n, char out[25]);
 static void crypto_hmac_sha256(const void *key, size_t klen, const void *p, size_t n,
 	unsigned char out[32]);
 static int crypto_random(void *p, size_t n);
@@ -720,7 +727,7 @@ static int s3_presign(s3_client *c, const char *method, const char *bucket, cons
 	const http_hdr *query, size_t nquery, unsigned expires, sys_buf *url, dg_error *e);
 static int s3_acl_get(s3_client *c, const char *bucket, sys_buf *json, dg_error *e);
 static int s3_acl_put(s3_client *c, const char *bucket, const http_hdr *grants, size_t n,
-	dg_error *e);
+	const char *policy, dg_error *e);
 
 /* ---- §7 Storage back-ends -------------------------------------------- */
 
@@ -1795,6 +1802,18 @@ static void crypto_sha256(const void *p, size_t n, unsigned char out[32])
 	br_sha256_init(&c);
 	br_sha256_update(&c, p, n);
 	br_sha256_out(&c, out);
+}
+
+/* Content-MD5, which S3 wants on some requests with a body (PutBucketAcl). */
+static void crypto_md5_b64(const void *p, size_t n, char out[25])
+{
+	br_md5_context c;
+	unsigned char d[16];
+
+	br_md5_init(&c);
+	br_md5_update(&c, p, n);
+	br_md5_out(&c, d);
+	crypto_b64_encode(d, sizeof d, out);
 }
 
 static void crypto_sha256_hex(const void *p, size_t n, char out[65])
@@ -5751,14 +5770,25 @@ done:
 	return rc;
 }
 
-/* PutBucketAcl from headers: x-amz-acl and/or x-amz-grant-*. */
+/* PutBucketAcl from headers (x-amz-acl, x-amz-grant-*) or from an
+ * AccessControlPolicy document (policy, XML; S3 wants its Content-MD5). */
 static int s3_acl_put(s3_client *c, const char *bucket, const http_hdr *grants, size_t n,
-	dg_error *e)
+	const char *policy, dg_error *e)
 {
-	http_hdr q = { "acl", NULL };
+	http_hdr q = { "acl", NULL }, md5 = { "Content-MD5", NULL };
 	s3_call call = { .method = "PUT", .bucket = bucket, .query = &q, .nquery = 1,
 		.hdrs = grants, .nhdrs = n };
+	http_body body;
+	char hash[65], sum[25];
 
+	if (policy) {
+		body = (http_body){ (const unsigned char *)policy, -1, 0, strlen(policy), 0 };
+		crypto_sha256_hex(policy, body.len, hash);
+		crypto_md5_b64(policy, body.len, sum);
+		md5.value = sum;
+		call = (s3_call){ .method = "PUT", .bucket = bucket, .query = &q, .nquery = 1,
+			.hdrs = &md5, .nhdrs = 1, .body = &body, .payload_hash = hash };
+	}
 	return s3_call_plain(c, &call, e);
 }
 
@@ -10305,6 +10335,46 @@ static int dg_api_tree_add(void *ctx, const dg_entry *ent, dg_error *e)
 	return 0;
 }
 
+DG_API int dg_delete_many(dg_client *cl, const char *const *urls, size_t n, dg_error *err)
+{
+	dg_api_tree t = { 0 };
+	dg_object_info info;
+	dg_entry ent = { 0 };
+	const char *p;
+	dg_url first, u;
+	store s;
+	size_t i, at;
+	int rc = -1;
+
+	for (i = 0; i < n; i++) {
+		if (dg_api_open(cl, urls[i], 1, i ? &u : &first, &s, err) < 0)
+			goto done;
+		if (i && (u.kind != first.kind || strcmp(u.bucket, first.bucket) != 0)) {
+			sys_fail(err, DG_EUSAGE, "%s: not in the store of %s", urls[i], urls[0]);
+			goto done;
+		}
+		if (dg_info(&cl->dg, &s, i ? u.key : first.key, &info, err) < 0) {
+			if (err->code == DG_ENOTFOUND)
+				continue;
+			goto done;
+		}
+		ent.name = i ? u.key : first.key;
+		ent.kind = info.kind;
+		if (dg_api_tree_add(&t, &ent, err) < 0)
+			goto done;
+	}
+	for (i = 0, p = t.names.data; i < t.n; p += strlen(p) + 1)
+		t.v[i++].name = p;
+	for (at = 0; at < t.n; at += 1000)
+		if (dg_rm_many(&cl->dg, &s, t.v + at, t.n - at < 1000 ? t.n - at : 1000, err) < 0)
+			goto done;
+	rc = 0;
+done:
+	free(t.v);
+	sys_buf_free(&t.names);
+	return rc;
+}
+
 DG_API long dg_delete_recursive(dg_client *cl, const char *url, dg_list_fn fn, void *ctx,
 	dg_error *err)
 {
@@ -10534,6 +10604,87 @@ done:
 	return rc;
 }
 
+/* aws s3api's --access-control-policy JSON as S3's AccessControlPolicy. */
+static int dg_acl_xml_fields(const char *js, const jsmntok_t *tok, int n, int obj,
+	sys_buf *xml, dg_error *e)
+{
+	static const char *const fields[] = { "ID", "DisplayName", "EmailAddress", "URI" };
+	char v[1024];
+	size_t f;
+	int t;
+
+	for (f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+		if ((t = sys_json_find(js, tok, n, obj, fields[f])) < 0)
+			continue;
+		if (sys_json_string(js, &tok[t], v, sizeof v) < 0)
+			return sys_fail(e, DG_EUSAGE, "access control policy: %s must be a string",
+				fields[f]);
+		sys_buf_printf(xml, "<%s>", fields[f]);
+		xml_escape(xml, v);
+		sys_buf_printf(xml, "</%s>", fields[f]);
+	}
+	return 0;
+}
+
+static int dg_acl_policy_xml(const char *js, sys_buf *xml, dg_error *e)
+{
+	jsmntok_t *tok = calloc(1024, sizeof *tok);
+	jsmn_parser p;
+	char type[64], perm[64];
+	int n, t, g, k, grants, grantee, rc = -1;
+
+	if (tok == NULL)
+		return sys_fail(e, DG_ENOMEM, "out of memory");
+	jsmn_init(&p);
+	n = jsmn_parse(&p, js, strlen(js), tok, 1024);
+	if (n < 1 || tok[0].type != JSMN_OBJECT) {
+		sys_fail(e, DG_EUSAGE, "access control policy: not a JSON object");
+		goto done;
+	}
+	sys_buf_adds(xml, "<AccessControlPolicy xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+	if ((t = sys_json_find(js, tok, n, 0, "Owner")) > 0) {
+		sys_buf_adds(xml, "<Owner>");
+		if (dg_acl_xml_fields(js, tok, n, t, xml, e) < 0)
+			goto done;
+		sys_buf_adds(xml, "</Owner>");
+	}
+	sys_buf_adds(xml, "<AccessControlList>");
+	if ((grants = sys_json_find(js, tok, n, 0, "Grants")) > 0) {
+		if (tok[grants].type != JSMN_ARRAY) {
+			sys_fail(e, DG_EUSAGE, "access control policy: Grants must be a list");
+			goto done;
+		}
+		for (k = 0, g = grants + 1; k < tok[grants].size; k++, g = sys_json_skip(tok, n, g)) {
+			if ((grantee = sys_json_find(js, tok, n, g, "Grantee")) < 0 ||
+				(t = sys_json_find(js, tok, n, grantee, "Type")) < 0 ||
+				sys_json_string(js, &tok[t], type, sizeof type) < 0 ||
+				(t = sys_json_find(js, tok, n, g, "Permission")) < 0 ||
+				sys_json_string(js, &tok[t], perm, sizeof perm) < 0) {
+				sys_fail(e, DG_EUSAGE, "access control policy: each grant needs a Grantee "
+					"with a Type, and a Permission");
+				goto done;
+			}
+			sys_buf_adds(xml, "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/"
+				"XMLSchema-instance\" xsi:type=\"");
+			xml_escape(xml, type);
+			sys_buf_adds(xml, "\">");
+			if (dg_acl_xml_fields(js, tok, n, grantee, xml, e) < 0)
+				goto done;
+			sys_buf_adds(xml, "</Grantee><Permission>");
+			xml_escape(xml, perm);
+			sys_buf_adds(xml, "</Permission></Grant>");
+		}
+	}
+	if (sys_buf_adds(xml, "</AccessControlList></AccessControlPolicy>") < 0) {
+		sys_fail(e, DG_ENOMEM, "out of memory");
+		goto done;
+	}
+	rc = 0;
+done:
+	free(tok);
+	return rc;
+}
+
 DG_API int dg_bucket_acl_put(dg_client *cl, const char *url, const dg_acl *acl, dg_error *err)
 {
 	const char *v[6] = { acl->canned, acl->grant_full_control, acl->grant_read,
@@ -10546,14 +10697,21 @@ DG_API int dg_bucket_acl_put(dg_client *cl, const char *url, const dg_acl *acl, 
 	dg_url u;
 	store s;
 
+	sys_buf policy = { 0 };
+	int rc;
+
 	for (i = 0; i < 6; i++)
 		if (v[i] && *v[i])
 			hdrs[n++] = (http_hdr){ names[i], v[i] };
-	if (n == 0)
-		return sys_fail(err, DG_EUSAGE, "no ACL given: a canned ACL or a grant");
-	if (dg_api_s3(cl, url, 0, &u, &s, err) < 0)
+	if ((n == 0) == (acl->policy_json == NULL))
+		return sys_fail(err, DG_EUSAGE, n ? "a policy replaces the canned ACL and grants: "
+			"give one or the other" : "no ACL given: a canned ACL, grants or a policy");
+	if (dg_api_s3(cl, url, 0, &u, &s, err) < 0 ||
+		(acl->policy_json && dg_acl_policy_xml(acl->policy_json, &policy, err) < 0))
 		return -1;
-	return s3_acl_put(&cl->s3, u.bucket, hdrs, n, err);
+	rc = s3_acl_put(&cl->s3, u.bucket, hdrs, n, policy.data, err);
+	sys_buf_free(&policy);
+	return rc;
 }
 
 DG_API int dg_bucket_acl_get(dg_client *cl, const char *url, char *json, size_t cap,
@@ -10600,7 +10758,7 @@ enum {
 	O_SUMMARIZE, O_QUIET, O_FORCE, O_NO_DELTA, O_MAX_RATIO, O_EXCLUDE, O_INCLUDE, O_DRYRUN,
 	O_DELETE, O_SIZE_ONLY, O_NO_PROGRESS, O_ONLY_ERRORS, O_SAMPLED, O_DETAILED, O_REFRESH,
 	O_NO_CACHE, O_JSON, O_YES, O_NO_PRESERVE, O_SAMPLES, O_OLDER_THAN, O_EXPIRES_IN, O_ACL,
-	O_GRANT_FULL, O_GRANT_READ, O_GRANT_READ_ACP, O_GRANT_WRITE, O_GRANT_WRITE_ACP
+	O_GRANT_FULL, O_GRANT_READ, O_GRANT_READ_ACP, O_GRANT_WRITE, O_GRANT_WRITE_ACP, O_ACP
 };
 
 typedef struct cli_opt {
@@ -10653,6 +10811,7 @@ static const cli_opt cli_opts[] = {
 	{ "grant-read-acp", 0, 1, O_GRANT_READ_ACP, CMDS(CMD_PUT_ACL) },
 	{ "grant-write", 0, 1, O_GRANT_WRITE, CMDS(CMD_PUT_ACL) },
 	{ "grant-write-acp", 0, 1, O_GRANT_WRITE_ACP, CMDS(CMD_PUT_ACL) },
+	{ "access-control-policy", 0, 1, O_ACP, CMDS(CMD_PUT_ACL) },
 };
 
 /* --exclude/--include, in command-line order: the last match wins. */
@@ -12286,14 +12445,17 @@ static const cli_cmd cli_cmds[] = {
 	  "Example:\n"
 	  "  deltaglider presign s3://releases/app/app-1.2.zip --expires-in 86400\n" },
 	{ "put-bucket-acl", CMD_PUT_ACL, 1, 1, cli_put_acl,
-	  "put-bucket-acl BUCKET|s3://BUCKET [--acl CANNED] [--grant-read GRANTEES] ...",
+	  "put-bucket-acl BUCKET|s3://BUCKET [--acl CANNED] [--grant-read GRANTEES] ...\n"
+	  "                [--access-control-policy JSON]",
 	  "Set a bucket's access control list, as the Python DeltaGlider CLI does: a canned\n"
 	  "ACL and/or grants, each a comma-separated list of id=..., uri=... or\n"
-	  "emailAddress=... grantees.\n\n"
+	  "emailAddress=... grantees; or a whole policy, as aws s3api takes it.\n\n"
 	  "      --acl A                 private, public-read, public-read-write or\n"
 	  "                              authenticated-read\n"
 	  "      --grant-full-control G, --grant-read G, --grant-read-acp G,\n"
-	  "      --grant-write G, --grant-write-acp G\n\n"
+	  "      --grant-write G, --grant-write-acp G\n"
+	  "      --access-control-policy J  {\"Owner\": {\"ID\": ...}, \"Grants\": [{\"Grantee\":\n"
+	  "                              {\"Type\": \"Group\", \"URI\": ...}, \"Permission\": \"READ\"}]}\n\n"
 	  "Examples:\n"
 	  "  deltaglider put-bucket-acl releases --acl public-read\n"
 	  "  deltaglider put-bucket-acl s3://releases --grant-read uri=http://acs.amazonaws.com/groups/global/AllUsers\n" },
@@ -12435,6 +12597,7 @@ static int cli_set_opt(cli *c, const cli_opt *o, const char *val, dg_error *e)
 	case O_GRANT_READ_ACP: c->acl.grant_read_acp = val; break;
 	case O_GRANT_WRITE: c->acl.grant_write = val; break;
 	case O_GRANT_WRITE_ACP: c->acl.grant_write_acp = val; break;
+	case O_ACP: c->acl.policy_json = val; break;
 	case O_SAMPLES:
 		v = strtol(val, &end, 10);
 		if (*val == 0 || *end || v < 0 || v > 100)

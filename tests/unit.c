@@ -174,6 +174,34 @@ static void test_presign(void)
 	sys_buf_free(&url);
 }
 
+/* aws s3api's ACL policy JSON becomes S3's AccessControlPolicy XML. */
+static void test_acl_policy(void)
+{
+	sys_buf x = { 0 };
+	dg_error e;
+
+	CHECK("acl policy: JSON to XML", dg_acl_policy_xml("{\"Owner\": {\"ID\": \"o1\", "
+		"\"DisplayName\": \"Me & co\"}, \"Grants\": [{\"Grantee\": {\"Type\": \"CanonicalUser\", "
+		"\"ID\": \"o1\"}, \"Permission\": \"FULL_CONTROL\"}, {\"Grantee\": {\"Type\": \"Group\", "
+		"\"URI\": \"http://acs.amazonaws.com/groups/global/AllUsers\"}, \"Permission\": "
+		"\"READ\"}]}", &x, &e) == 0);
+	t_streq("acl policy: the document", x.data,
+		"<AccessControlPolicy xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Owner><ID>o1</ID>"
+		"<DisplayName>Me &amp; co</DisplayName></Owner><AccessControlList><Grant><Grantee "
+		"xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\">"
+		"<ID>o1</ID></Grantee><Permission>FULL_CONTROL</Permission></Grant><Grant><Grantee "
+		"xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"Group\">"
+		"<URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee>"
+		"<Permission>READ</Permission></Grant></AccessControlList></AccessControlPolicy>");
+	x.len = 0;
+	CHECK("acl policy: a grant without a type is refused",
+		dg_acl_policy_xml("{\"Grants\": [{\"Grantee\": {\"ID\": \"x\"}, \"Permission\": \"READ\"}]}",
+			&x, &e) < 0 && e.code == DG_EUSAGE);
+	x.len = 0;
+	CHECK("acl policy: not JSON is refused", dg_acl_policy_xml("[1, 2", &x, &e) < 0);
+	sys_buf_free(&x);
+}
+
 static void test_uri_encode(void)
 {
 	sys_buf b = { 0 };
@@ -1077,6 +1105,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	test_sigv4();
 	test_presign();
+	test_acl_policy();
 	test_uri_encode();
 	test_xml();
 	test_http_parse();

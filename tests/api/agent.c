@@ -9,6 +9,7 @@
  *     presign URL SECONDS       a link that downloads the original bytes
  *     presign-put URL SECONDS   a link that uploads
  *     purge BUCKET-URL          remove expired rehydrated copies
+ *     rm URL...                 delete objects of one store
  *     rm-r PREFIX-URL           delete everything under a prefix
  *     stats BUCKET-URL          quick bucket statistics
  *
@@ -131,6 +132,10 @@ int main(int argc, char **argv)
 		if ((rc = dg_purge_temp(cl, argv[a + 1], 0, &p, &err)) == 0)
 			printf("purged %llu (%llu bytes), kept %llu\n", (unsigned long long)p.deleted,
 				(unsigned long long)p.bytes, (unsigned long long)p.kept);
+	} else if (strcmp(cmd, "rm") == 0 && argc > a + 1) {
+		if ((rc = dg_delete_many(cl, (const char *const *)argv + a + 1, (size_t)(argc - a - 1),
+				&err)) == 0)
+			printf("deleted\n");
 	} else if (strcmp(cmd, "rm-r") == 0 && argc == a + 2) {
 		long n = dg_delete_recursive(cl, argv[a + 1], NULL, NULL, &err);
 

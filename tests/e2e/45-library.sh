@@ -76,8 +76,13 @@ expect "with its bytes" "$(cat "$T/report.back")" "uploaded with a link"
 # --- purge of rehydrated copies ---------------------------------------------------------
 tmp_count() { awsx s3 ls s3://lib/.deltaglider/tmp/ 2>/dev/null | wc -l; }
 expect "two rehydrated copies" "$(tmp_count)" 2
+# One the Python SDK made: its dg-expires-at has no zone (UTC).
+echo "python's copy" >"$T/pycopy"
+awsx s3api put-object --bucket lib --key .deltaglider/tmp/0123456789abcdef0123456789abcdef_old.zip \
+    --body "$T/pycopy" --metadata dg-expires-at=2020-01-01T00:00:00.123456,dg-rehydrated=true >/dev/null
 check "purge keeps what has not expired" agent purge s3://lib
-expect_match "the 3 s copy is purged, the 600 s one kept" "$T/out" '^purged 1 \([0-9]+ bytes\), kept 1$'
+expect_match "the 3 s and Python's expired copies go, the 600 s one stays" "$T/out" \
+    '^purged 2 \([0-9]+ bytes\), kept 1$'
 expect "one copy left" "$(tmp_count)" 1
 
 # --- buckets and ACLs ---------------------------------------------------------------------
@@ -90,6 +95,12 @@ if [ "$SERVER" = rgw ]; then
     expect_match "Python's confirmation line" "$T/out" '^ACL updated for bucket: acl$'
     dg get-bucket-acl acl >"$T/acl" 2>&1
     expect_match "AllUsers may read" "$T/acl" '"URI": "http://acs\.amazonaws\.com/groups/global/AllUsers"'
+    # A whole policy, as aws s3api takes it: the owner alone, full control.
+    owner=$(sed -n 's/^ *"ID": "\(.*\)",\{0,1\}$/\1/p' "$T/acl" | head -1)
+    policy="{\"Owner\": {\"ID\": \"$owner\"}, \"Grants\": [{\"Grantee\": {\"Type\": \"CanonicalUser\", \"ID\": \"$owner\"}, \"Permission\": \"FULL_CONTROL\"}]}"
+    check "put-bucket-acl --access-control-policy" dg put-bucket-acl acl --access-control-policy "$policy"
+    dg get-bucket-acl acl >"$T/acl2" 2>&1
+    expect "the policy replaced the grants" "$(grep -c '"Permission"' "$T/acl2") $(grep -c AllUsers "$T/acl2")" "1 0"
 else
     # s3rver has no ACLs: the server's refusal is one clear line.
     check_fail "get-bucket-acl where ACLs are not implemented" 1 \
@@ -97,6 +108,8 @@ else
 fi
 check_fail "a bad canned ACL is a usage error" 2 '--acl takes private' dg put-bucket-acl acl --acl everyone
 check_fail "put-bucket-acl needs an ACL" 2 'no ACL given' dg put-bucket-acl acl
+check_fail "a policy that is not JSON" 2 'access control policy: not a JSON object' \
+    dg put-bucket-acl acl --access-control-policy '{"Grants": ['
 check "mb of a file:// store" dg mb "file://$T/fs/b1"
 expect "mb line" "$(cat "$T/out")" "make_bucket: file://$T/fs/b1"
 check "cp into it" dg cp "$T/rel/app-1.zip" "file://$T/fs/b1/app/"
@@ -105,6 +118,11 @@ check "rb --force of a file:// store" dg rb "file://$T/fs/b1" --force
 expect "the directory is gone" "$(ls "$T/fs")" ""
 
 # --- delete through the library -------------------------------------------------------------
+check "agent publishes v4 and v5" agent publish s3://lib/app/app-4.zip "$T/rel/app-1.zip"
+check "agent publishes v5" agent publish s3://lib/app/app-5.zip "$T/rel/app-2.zip"
+check "agent deletes several (one missing)" agent rm s3://lib/app/app-4.zip s3://lib/app/app-5.zip s3://lib/app/none.zip
+expect "the deltas are gone" "$(awsx s3 ls s3://lib/app/ | grep -c 'app-[45]')" 0
+check_fail "one store per call" 1 'not in the store of' agent rm s3://lib/app/app-1.zip s3://acl/x.zip
 check "agent deletes a prefix" agent rm-r s3://lib/app/
 expect "three versions deleted" "$(cat "$T/out")" "deleted 3"
 expect "no reference left" "$(awsx s3 ls s3://lib/app/ --recursive | wc -l)" 0
