@@ -5718,30 +5718,23 @@ static void s3_acl_grantee(const xml_node *g, sys_buf *out, const char *indent)
 	sys_buf_printf(out, "%s    \"Type\": \"%s\"\n%s}", indent, type, indent);
 }
 
-/* GetBucketAcl, as the JSON aws s3api get-bucket-acl prints. */
-static int s3_acl_get(s3_client *c, const char *bucket, sys_buf *json, dg_error *e)
+/* An AccessControlPolicy document as the JSON aws s3api get-bucket-acl
+ * prints. */
+static int s3_acl_json(const xml_node *root, sys_buf *json, dg_error *e)
 {
-	http_hdr q = { "acl", NULL };
-	s3_call call = { .method = "GET", .bucket = bucket, .query = &q, .nquery = 1 };
-	http_resp *resp = calloc(1, sizeof *resp);
-	sys_buf doc = { 0 };
-	xml_node root, owner, acl, grant, grantee;
+	xml_node owner, acl, grant, grantee;
 	xml_iter it;
 	char perm[64];
-	int r, n = 0, rc = -1;
+	int r, n = 0;
 
-	if (resp == NULL)
-		return sys_fail(e, DG_ENOMEM, "out of memory");
-	if (s3_request_xml(c, &call, resp, &doc, &root, "AccessControlPolicy", e) < 0)
-		goto done;
 	sys_buf_adds(json, "{\n");
-	if (xml_child(&root, "Owner", &owner) == 1) {
+	if (xml_child(root, "Owner", &owner) == 1) {
 		sys_buf_adds(json, "    \"Owner\": ");
 		s3_acl_grantee(&owner, json, "    ");
 		sys_buf_adds(json, ",\n");
 	}
 	sys_buf_adds(json, "    \"Grants\": [");
-	if (xml_child(&root, "AccessControlList", &acl) == 1) {
+	if (xml_child(root, "AccessControlList", &acl) == 1) {
 		xml_iter_init(&it, &acl);
 		while ((r = xml_next(&it, &grant)) == 1) {
 			if (!xml_is(&grant, "Grant") || xml_child(&grant, "Grantee", &grantee) != 1 ||
@@ -5750,20 +5743,32 @@ static int s3_acl_get(s3_client *c, const char *bucket, sys_buf *json, dg_error 
 			sys_buf_adds(json, n++ ? ",\n        {\n" : "\n        {\n");
 			sys_buf_adds(json, "            \"Grantee\": ");
 			s3_acl_grantee(&grantee, json, "            ");
-			sys_buf_printf(json, ",\n            \"Permission\": \"%s\"\n        }", perm);
+			sys_buf_adds(json, ",\n            \"Permission\": ");
+			sys_json_escape(json, perm);
+			sys_buf_adds(json, "\n        }");
 		}
-		if (r < 0) {
-			sys_fail(e, DG_EPROTO, "malformed AccessControlPolicy");
-			goto done;
-		}
+		if (r < 0)
+			return sys_fail(e, DG_EPROTO, "malformed AccessControlPolicy");
 	}
-	sys_buf_adds(json, n ? "\n    ]\n}\n" : "]\n}\n");
-	if (json->data == NULL) {
-		sys_fail(e, DG_ENOMEM, "out of memory");
-		goto done;
-	}
-	rc = 0;
-done:
+	if (sys_buf_adds(json, n ? "\n    ]\n}\n" : "]\n}\n") < 0)
+		return sys_fail(e, DG_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* GetBucketAcl, as JSON (s3_acl_json). */
+static int s3_acl_get(s3_client *c, const char *bucket, sys_buf *json, dg_error *e)
+{
+	http_hdr q = { "acl", NULL };
+	s3_call call = { .method = "GET", .bucket = bucket, .query = &q, .nquery = 1 };
+	http_resp *resp = calloc(1, sizeof *resp);
+	sys_buf doc = { 0 };
+	xml_node root;
+	int rc = -1;
+
+	if (resp == NULL)
+		return sys_fail(e, DG_ENOMEM, "out of memory");
+	if (s3_request_xml(c, &call, resp, &doc, &root, "AccessControlPolicy", e) == 0)
+		rc = s3_acl_json(&root, json, e);
 	sys_buf_free(&doc);
 	http_resp_free(resp);
 	free(resp);

@@ -48,6 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char last[DG_MAX_KEY + 1] = "", last_key[DG_MAX_KEY + 1] = "";
 	unsigned fresh = 0;
 	size_t seen = 0;
+	sys_buf json = { 0 };
 	dg_error e;
 	http_resp *r = calloc(1, sizeof *r);
 
@@ -55,7 +56,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_walk(&root, 0);
 		s3_list_page(&root, "b", 1, 1, last, last_key, &fresh, &obj, fuzz_count, &seen, &e);
 		s3_list_page(&root, "b", 0, 0, last, last_key, &fresh, &obj, fuzz_count, &seen, &e);
+		s3_acl_json(&root, &json, &e);
 	}
+	sys_buf_free(&json);
 	r->status = 500;
 	s3_error_from(r, (const char *)data, size, &e);
 	free(r);
