@@ -193,7 +193,8 @@ tests/node_modules/.installed: tests/package.json tests/package-lock.json
 
 test: $(OUT) $(B)/unit $(ASAN)/unit $(ASAN)/deltaglider $(FUZZ_BINS) $(IMAGE) \
   $(B)/agent $(B)/linkown tests/node_modules/.installed
-	DG_BIN=$(CURDIR)/$(OUT) DG_AGENT=$(CURDIR)/$(B)/agent DG_LINKOWN=$(CURDIR)/$(B)/linkown DG_ASAN_BIN=$(CURDIR)/$(ASAN)/deltaglider DG_IMAGE=$(CURDIR)/$(IMAGE) \
+	DG_BIN=$(CURDIR)/$(OUT) DG_AGENT=$(CURDIR)/$(B)/agent DG_LINKOWN=$(CURDIR)/$(B)/linkown \
+	  DG_LIBA=$(CURDIR)/$(LIBOUT) DG_LIBH=$(CURDIR)/$(LIB_HDR) DG_ASAN_BIN=$(CURDIR)/$(ASAN)/deltaglider DG_IMAGE=$(CURDIR)/$(IMAGE) \
 	  DG_UNIT="$(CURDIR)/$(B)/unit $(CURDIR)/$(ASAN)/unit" DG_FUZZ="$(FUZZ_BINS:%=$(CURDIR)/%)" \
 	  sh tests/run.sh
 

@@ -9909,6 +9909,7 @@ static int dg_client_s3(dg_client *cl, dg_error *e)
 
 	if (cl->s3_ready)
 		return 0;
+	http_tls_free(&cl->tls);   /* what a failed attempt left */
 	if (aws_config_load(&cl->aws, &o, e) < 0)
 		return -1;
 	cl->tls.insecure = !cl->aws.verify_ssl;

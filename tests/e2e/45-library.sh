@@ -128,6 +128,12 @@ expect "three versions deleted" "$(cat "$T/out")" "deleted 3"
 expect "no reference left" "$(awsx s3 ls s3://lib/app/ --recursive | wc -l)" 0
 
 # --- a program with its own BearSSL and liblzma ------------------------------------------------
+if [ -n "${DG_LIBA:-}" ] && command -v nm >/dev/null 2>&1; then
+    nm -g --defined-only "$DG_LIBA" | awk 'NF == 3 { print $3 }' >"$T/syms"
+    expect "the archive defines no global symbol but the API's" "$(grep -vc '^dg_' "$T/syms")" 0
+    expect "and every function of the header" "$(sort "$T/syms" | tr '\n' ' ')" \
+        "$(sed -n 's/^DG_API [^(]*[ *]\(dg_[a-z_]*\)(.*/\1/p' "$DG_LIBH" | sort | tr '\n' ' ')"
+fi
 if [ -n "${DG_LINKOWN:-}" ]; then
     mkdir -p "$T/own"
     check "links and runs beside its own BearSSL and liblzma" "$DG_LINKOWN" "$T/own"
