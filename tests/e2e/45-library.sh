@@ -55,7 +55,9 @@ expect_match "as an attachment under its name" "$T/p2.hdr" '^[Cc]ontent-[Dd]ispo
 awsx s3api head-object --bucket lib --key "$(echo "$url" | sed 's|.*/lib/||; s|?.*||')" >"$T/meta" 2>&1
 expect_match "the copy says when it expires (Python's layout)" "$T/meta" '"dg-expires-at": "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+"'
 expect_match "and where it came from" "$T/meta" '"dg-original-key": "app/app-2\.zip\.delta"'
-tampered=$(echo "$url" | sed 's/X-Amz-Signature=./X-Amz-Signature=0/')
+# A different first hex digit of the signature (a 0 would stay a 0).
+case ${url##*X-Amz-Signature=} in 0*) d=1 ;; *) d=0 ;; esac
+tampered=$(echo "$url" | sed "s/X-Amz-Signature=./X-Amz-Signature=$d/")
 expect "a tampered link is refused" "$(curl -s -o /dev/null -w '%{http_code}' "$tampered")" 403
 check "presign a plain object" dg presign s3://lib/app/reference.bin --expires-in 60
 expect_match "a plain object is linked as it is" "$T/out" '/lib/app/reference\.bin\?'
