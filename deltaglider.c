@@ -895,7 +895,7 @@ static int dg_put(dg_ctx *g, store *s, const char *key, const char *path,
 static int dg_get(dg_ctx *g, store *s, const char *key, const char *path, dg_error *e);
 static int dg_get_stream(dg_ctx *g, store *s, const char *key, int fd, const sys_sink *next,
 	dg_error *e);
-static int dg_info(dg_ctx *g, store *s, const char *key, dg_object_info *info, dg_error *e);
+static int dg_info(store *s, const char *key, dg_object_info *info, dg_error *e);
 static int dg_verify(dg_ctx *g, store *s, const char *key, char want[65], char got[65],
 	dg_error *e);
 static int dg_rm(dg_ctx *g, store *s, const char *key, dg_error *e);
@@ -5662,9 +5662,12 @@ static int s3_presign(s3_client *c, const char *method, const char *bucket, cons
 	s3_addr a = { 0 };
 	sys_buf origin = { 0 };
 	aws_presign_req p;
+	/* The server's clock judges expiry: sign by it when it is known. */
 	time_t now = s3_server_time(c);
 	int rc = -1;
 
+	if (now == 0)
+		now = time(NULL);
 	if (expires < 1 || expires > AWS_PRESIGN_MAX)
 		return sys_fail(e, DG_EUSAGE, "a presigned URL expires in 1 to %d seconds, not %u",
 			AWS_PRESIGN_MAX, expires);
@@ -5679,9 +5682,8 @@ static int s3_presign(s3_client *c, const char *method, const char *bucket, cons
 	if (s3_address(cfg, &call, &a, e) < 0)
 		goto done;
 	sys_buf_printf(&origin, "%s://%s", cfg->endpoint_tls ? "https" : "http", a.host.data);
-	/* The server's clock judges expiry: sign by it when it is known. */
 	p = (aws_presign_req){ method, origin.data, a.host.data, a.path.data, query, nquery,
-		cfg->region, now ? now : time(NULL), expires };
+		cfg->region, now, expires };
 	if (origin.data == NULL || aws_presign(&cfg->creds, &p, url) < 0) {
 		sys_fail(e, DG_ENOMEM, "cannot sign the URL");
 		goto done;
@@ -8790,7 +8792,7 @@ static int dg_verify(dg_ctx *g, store *s, const char *key, char want[65], char g
 }
 
 /* What a logical object is, as the Python SDK's ObjectInfo says it. */
-static int dg_info(dg_ctx *g, store *s, const char *key, dg_object_info *info, dg_error *e)
+static int dg_info(store *s, const char *key, dg_object_info *info, dg_error *e)
 {
 	char delta_key[DG_MAX_KEY + 8];
 	sys_object obj;
@@ -8798,7 +8800,6 @@ static int dg_info(dg_ctx *g, store *s, const char *key, dg_object_info *info, d
 	const char *v;
 	uint64_t size;
 
-	(void)g;
 	memset(info, 0, sizeof *info);
 	sys_strlcpy(info->key, key, sizeof info->key);
 	if (s->ops->head(s, key, &obj, &m, e) < 0) {
@@ -10111,8 +10112,7 @@ static int dg_rmdirs(const char *path, dg_error *e)
 	}
 	closedir(dir);
 	if (rmdir(path) < 0)
-		return sys_fail_errno(e, errno == ENOTEMPTY || errno == EEXIST ? DG_EHTTP : DG_EIO,
-			errno, "cannot remove %s", path);
+		return sys_fail_errno(e, DG_EIO, errno, "cannot remove %s", path);
 	return 0;
 }
 
@@ -10301,7 +10301,7 @@ DG_API int dg_head(dg_client *cl, const char *url, dg_object_info *info, dg_erro
 
 	if (dg_api_open(cl, url, 1, &u, &s, err) < 0)
 		return -1;
-	return dg_info(&cl->dg, &s, u.key, info, err);
+	return dg_info(&s, u.key, info, err);
 }
 
 DG_API int dg_delete(dg_client *cl, const char *url, dg_error *err)
@@ -10359,7 +10359,7 @@ DG_API int dg_delete_many(dg_client *cl, const char *const *urls, size_t n, dg_e
 			sys_fail(err, DG_EUSAGE, "%s: not in the store of %s", urls[i], urls[0]);
 			goto done;
 		}
-		if (dg_info(&cl->dg, &s, i ? u.key : first.key, &info, err) < 0) {
+		if (dg_info(&s, i ? u.key : first.key, &info, err) < 0) {
 			if (err->code == DG_ENOTFOUND)
 				continue;
 			goto done;
@@ -10482,18 +10482,13 @@ DG_API int dg_purge_temp(dg_client *cl, const char *url, int dry_run, dg_purge_r
 /* ---- Presigned URLs, rehydration and ACLs ---- */
 
 /* The S3 object a URL names, for the calls only S3 has. */
-static int dg_api_s3(dg_client *cl, const char *url, int need_key, dg_url *u, store *s,
-	dg_error *e)
+static int dg_api_s3(dg_client *cl, const char *url, dg_url *u, store *s, dg_error *e)
 {
-	if (dg_url_parse(url, u, e) < 0)
+	if (dg_api_open(cl, url, 1, u, s, e) < 0)
 		return -1;
 	if (u->kind != DG_URL_S3)
-		return sys_fail(e, DG_EUSAGE, "%s: presigned URLs and ACLs need an s3:// URL", url);
-	if (need_key)
-		return dg_api_open(cl, url, 1, u, s, e);
-	if (u->key[0])
-		return sys_fail(e, DG_EUSAGE, "%s: expected s3://BUCKET", url);
-	return dg_client_store(cl, u, s, e);
+		return sys_fail(e, DG_EUSAGE, "%s: presigned URLs need an s3:// URL", url);
+	return 0;
 }
 
 static int dg_api_url_out(const sys_buf *url, char *out, size_t cap, dg_error *e)
@@ -10515,7 +10510,7 @@ DG_API int dg_presign(dg_client *cl, const char *url, const char *method, unsign
 
 	if (strcmp(method, "GET") != 0 && strcmp(method, "PUT") != 0)
 		return sys_fail(err, DG_EUSAGE, "presign: method GET or PUT, not '%s'", method);
-	if (dg_api_s3(cl, url, 1, &u, &s, err) < 0 ||
+	if (dg_api_s3(cl, url, &u, &s, err) < 0 ||
 		s3_presign(&cl->s3, method, u.bucket, u.key, NULL, 0, expires_s, &signed_url, err) < 0 ||
 		dg_api_url_out(&signed_url, out, cap, err) < 0)
 		goto done;
@@ -10581,7 +10576,7 @@ DG_API int dg_presign_download(dg_client *cl, const char *url, unsigned expires_
 	store s;
 	int rc = -1;
 
-	if (dg_api_s3(cl, url, 1, &u, &s, err) < 0 || dg_info(&cl->dg, &s, u.key, &info, err) < 0)
+	if (dg_api_s3(cl, url, &u, &s, err) < 0 || dg_info(&s, u.key, &info, err) < 0)
 		goto done;
 	/* A plain object is its own bytes; a delta is rebuilt first. */
 	if (info.kind != DG_ENTRY_DELTA) {
@@ -10712,7 +10707,7 @@ DG_API int dg_bucket_acl_put(dg_client *cl, const char *url, const dg_acl *acl, 
 	if ((n == 0) == (acl->policy_json == NULL))
 		return sys_fail(err, DG_EUSAGE, n ? "a policy replaces the canned ACL and grants: "
 			"give one or the other" : "no ACL given: a canned ACL, grants or a policy");
-	if (dg_api_s3(cl, url, 0, &u, &s, err) < 0 ||
+	if (dg_api_bucket(cl, url, &u, &s, err) < 0 ||
 		(acl->policy_json && dg_acl_policy_xml(acl->policy_json, &policy, err) < 0))
 		return -1;
 	rc = s3_acl_put(&cl->s3, u.bucket, hdrs, n, policy.data, err);
@@ -10728,7 +10723,7 @@ DG_API int dg_bucket_acl_get(dg_client *cl, const char *url, char *json, size_t 
 	store s;
 	int rc = -1;
 
-	if (dg_api_s3(cl, url, 0, &u, &s, err) < 0 || s3_acl_get(&cl->s3, u.bucket, &doc, err) < 0)
+	if (dg_api_bucket(cl, url, &u, &s, err) < 0 || s3_acl_get(&cl->s3, u.bucket, &doc, err) < 0)
 		goto done;
 	if (doc.len >= cap) {
 		sys_fail(err, DG_ENOMEM, "the ACL takes %zu bytes; the buffer has %zu", doc.len + 1, cap);
@@ -11878,16 +11873,21 @@ static int cli_verify(cli *c)
 
 /* ---- stats, purge ------------------------------------------------------------ */
 
+/* BUCKET or s3://BUCKET, as the Python CLI takes it. */
+static void cli_bucket_as_url(const char *arg, char *out, size_t n)
+{
+	snprintf(out, n, "%s%s", strstr(arg, "://") ? "" : "s3://", arg);
+	if (strncmp(out, "s3://", 5) == 0 && strlen(out) > 5 && out[strlen(out) - 1] == '/')
+		out[strlen(out) - 1] = 0;
+}
+
 /* BUCKET, s3://BUCKET or s3://BUCKET/: the store of a whole bucket. */
 static int cli_bucket_store(cli *c, const char *arg, dg_url *l, store *s, dg_error *e)
 {
 	char url[DG_MAX_URL];
 
-	if (strstr(arg, "://") == NULL)
-		snprintf(url, sizeof url, "s3://%s", arg);
-	else
-		sys_strlcpy(url, arg, sizeof url);
-	if (dg_url_parse(strstr(arg, "://") ? arg : url, l, e) < 0)
+	cli_bucket_as_url(arg, url, sizeof url);
+	if (dg_url_parse(url, l, e) < 0)
 		return -1;
 	if (l->kind != DG_URL_S3 || l->key[0])
 		return sys_fail(e, DG_EUSAGE, "%s: expected BUCKET or s3://BUCKET", arg);
@@ -12266,7 +12266,7 @@ static int cli_gc(cli *c)
 
 static int cli_presign(cli *c)
 {
-	char url[8192];
+	char url[16384];
 	dg_error e;
 
 	if (dg_presign_download(c->cl, c->args[0], c->expires_in, url, sizeof url, &e) < 0) {
@@ -12275,14 +12275,6 @@ static int cli_presign(cli *c)
 	}
 	printf("%s\n", url);
 	return 0;
-}
-
-/* BUCKET or s3://BUCKET, as the Python CLI takes it. */
-static void cli_bucket_as_url(const char *arg, char *out, size_t n)
-{
-	snprintf(out, n, "%s%s", strstr(arg, "://") ? "" : "s3://", arg);
-	if (strncmp(out, "s3://", 5) == 0 && strlen(out) > 5 && out[strlen(out) - 1] == '/')
-		out[strlen(out) - 1] = 0;
 }
 
 static int cli_put_acl(cli *c)
