@@ -135,6 +135,9 @@ typedef struct dg_config {
 	const char *cache_key_b64;       /* NULL: a key per client, files per process */
 	int log_level;                   /* DG_LOG_*, to stderr */
 	char *(*getenv)(const char *name);   /* NULL: read no environment */
+	int compression_level;           /* 1-9 as xdelta3 -N picks its matcher; 0: 6 */
+	unsigned max_concurrency;        /* parallel requests; 0: the profile's
+	                                    s3.max_concurrent_requests, else 10 */
 } dg_config;
 
 typedef struct dg_client dg_client;
@@ -327,6 +330,13 @@ DG_API int dg_bucket_acl_get(dg_client *cl, const char *url, char *json, size_t 
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#include <sys/auxv.h>
+#endif
 
 #include <bearssl.h>
 #define JSMN_STATIC
@@ -346,6 +356,7 @@ DG_API int dg_bucket_acl_get(dg_client *cl, const char *url, char *json, size_t 
 #define DG_MAX_KEY     1024       /* S3 keys are at most 1024 bytes */
 #define DG_MAX_URL     (DG_MAX_KEY + 512)
 #define DG_MAX_PATH    4096
+#define DG_MAX_CONCURRENCY 64     /* threads of parallel work, per client */
 
 /* ---- §1 Platform and utilities ---------------------------------------- */
 
@@ -393,6 +404,7 @@ static int sys_is_tmp_name(const char *name);
 static int sys_tmpfile(const char *dir, dg_error *e);
 static mode_t sys_umask(void);
 static const char *sys_basename(const char *path);
+static int sys_same_dir(const char *a, const char *b);
 static int sys_url_decode(char *s, int plus_space);
 static int sys_put_utf8(char *out, size_t cap, size_t *o, unsigned long cp);
 static int sys_json_escape(sys_buf *out, const char *s);
@@ -446,6 +458,7 @@ static const char *sys_meta_get(const sys_meta *m, const char *name);
 
 static void crypto_hex(const unsigned char *in, size_t n, char *out);
 static void crypto_sha256(const void *p, size_t n, unsigned char out[32]);
+static void crypto_sha256_update(br_sha256_context *c, const void *p, size_t n);
 static int crypto_is_sha_hex(const char *s);
 static void crypto_sha256_hex(const void *p, size_t n, char out[65]);
 static void crypto_md5_b64(const void *p, size_t n, char out[25]);
@@ -581,6 +594,7 @@ typedef struct aws_config {
 	char ca_bundle[DG_MAX_PATH];
 	int verify_ssl;
 	int max_attempts;
+	unsigned max_concurrent;     /* s3.max_concurrent_requests */
 	uint64_t mp_threshold;
 	uint64_t mp_chunksize;
 	aws_creds creds;
@@ -678,13 +692,24 @@ static int xml_escape(sys_buf *out, const char *s);
 
 /* ---- §6 S3 client ------------------------------------------------------ */
 
-typedef struct s3_client {
+/* Work spread over several S3 clients, each with its own connection: §10
+ * runs job(jctx, client, i) for every i below n, in parallel, and returns
+ * when all are done. The parts of a multipart upload go this way. */
+typedef struct s3_client s3_client;
+typedef void (*s3_job_fn)(void *jctx, s3_client *c, size_t i);
+typedef struct s3_fanout {
+	void (*run)(void *ctx, size_t n, s3_job_fn job, void *jctx);
+	void *ctx;
+} s3_fanout;
+
+struct s3_client {
 	aws_config *cfg;             /* not const: temporary credentials are refreshed */
 	const sys_log *log;
 	http_client http;
 	int64_t skew;                /* server clock minus ours, seconds (Date headers) */
 	int clock_known;             /* a Date header was seen */
-} s3_client;
+	const s3_fanout *fanout;     /* NULL: one request at a time */
+};
 
 
 /* A multipart upload in progress (ListMultipartUploads). */
@@ -790,6 +815,8 @@ typedef struct delta_opts {
 	const char *source_name;
 	uint64_t window_max;         /* the largest source window, bytes */
 	int hash_target;             /* compute res->target_sha */
+	int level;                   /* 1-9: the matcher xdelta3 -N would use */
+	uint64_t max_delta;          /* stop once the delta exceeds this; 0: no limit */
 } delta_opts;
 
 typedef struct delta_result {
@@ -797,10 +824,17 @@ typedef struct delta_result {
 	unsigned char target_sha[32];
 	uint64_t delta_size;
 	char delta_sha_hex[65];
+	int over;                    /* stopped: the delta exceeded max_delta */
 } delta_result;
 
 static int delta_encode(const delta_src *src, int target_fd, int out_fd,
 	const delta_opts *o, delta_result *res, dg_error *e);
+static int delta_hopeless(const delta_src *src, int target_fd, uint64_t target_size,
+	uint64_t max_delta, dg_error *e);
+/* The memory an encode or a decode against a source of this size keeps
+ * for the source, the measure of parallel work's budget. */
+static uint64_t delta_encode_memory(uint64_t source_size, uint64_t window_max);
+static uint64_t delta_decode_memory(uint64_t source_size);
 static int delta_decode(const delta_src *src, int delta_fd, const sys_sink *out,
 	const char *tmpdir, dg_error *e);
 static int delta_fd_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, dg_error *e);
@@ -873,6 +907,14 @@ static void cache_bypass(cache *c, const char *why);
 
 /* ---- §10 DeltaGlider core ------------------------------------------- */
 
+/* Memory for delta windows, shared by a client and its workers (see
+ * "Parallel work" in §10). */
+typedef struct dg_budget {
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	uint64_t total, used;
+} dg_budget;
+
 typedef struct dg_ctx {
 	const sys_log *log;
 	mode_t umask;                /* for files we create */
@@ -880,6 +922,9 @@ typedef struct dg_ctx {
 	double max_ratio;            /* store directly when delta/size exceeds it */
 	int no_delta;
 	uint64_t window_max;         /* DG_WINDOW_MB */
+	int level;                   /* DG_COMPRESSION_LEVEL: the encoder's, 1-9 */
+	struct dg_client *client;    /* the client this core belongs to (parallel work) */
+	struct dg_budget *budget;    /* memory for delta windows, shared by a client's workers */
 	const char *tmpdir;
 	/* Lock objects (see "Locks" in §10): who we are, what we hold. */
 	char holder[160];            /* host.pidns.pid.random; empty until first needed */
@@ -890,6 +935,8 @@ typedef struct dg_ctx {
 
 
 static void dg_close(dg_ctx *g);
+static uint64_t dg_budget_take(dg_budget *b, uint64_t want);
+static void dg_budget_give(dg_budget *b, uint64_t n);
 static int dg_put(dg_ctx *g, store *s, const char *key, const char *path,
 	dg_put_result *res, dg_error *e);
 static int dg_get(dg_ctx *g, store *s, const char *key, const char *path, dg_error *e);
@@ -953,6 +1000,13 @@ typedef struct dg_url {
 static int dg_url_parse(const char *arg, dg_url *u, dg_error *e);
 static dg_ctx *dg_client_ctx(dg_client *cl);
 static int dg_client_store(dg_client *cl, const dg_url *u, store *s, dg_error *e);
+/* Parallel work: fn runs once per job i, on the client of a thread; slot
+ * numbers the thread (0: the caller's, with cl itself). */
+typedef void (*dg_job_fn)(void *ctx, dg_client *w, unsigned slot, size_t i);
+static void dg_parallel(dg_client *cl, size_t n, dg_job_fn fn, void *ctx);
+static unsigned dg_client_concurrency(dg_client *cl);
+static int dg_worker_store(dg_client *w, const store *s, store *out, dg_error *e);
+static void dg_s3_fanout(void *ctx, size_t n, s3_job_fn job, void *jctx);
 static int dg_parse_ratio(const char *v, double *out, dg_error *e);
 static int dg_bucket_url(const char *url, dg_url *u, dg_error *e);
 static int dg_bucket_remove(dg_client *cl, const dg_url *u, int force, sys_list_fn fn,
@@ -1473,6 +1527,14 @@ static const char *sys_basename(const char *path)
 	return s ? s + 1 : path;
 }
 
+/* Do two paths name files of one folder? */
+static int sys_same_dir(const char *a, const char *b)
+{
+	size_t n = (size_t)(sys_basename(a) - a);
+
+	return n == (size_t)(sys_basename(b) - b) && strncmp(a, b, n) == 0;
+}
+
 /* Append code point cp as UTF-8 to out (cap bytes, NUL kept free). */
 static int sys_put_utf8(char *out, size_t cap, size_t *o, unsigned long cp)
 {
@@ -1795,12 +1857,164 @@ static int crypto_is_sha_hex(const char *s)
 	return s[64] == 0;
 }
 
+/*
+ * SHA-256 with the CPU's SHA instructions where it has them (x86-64 SHA-NI,
+ * ARMv8 SHA2), else BearSSL's portable code, about four times slower. Only
+ * the compression of whole blocks is ours: the context, the buffering of a
+ * partial block and the padding stay BearSSL's, so br_sha256_out finishes
+ * a context crypto_sha256_update filled. The round constants are SHA-256's
+ * (FIPS 180-4, 4.2.2).
+ */
+typedef void crypto_sha256_blocks_fn(uint32_t st[8], const unsigned char *p, size_t nblocks);
+
+#if defined(__x86_64__) || defined(__aarch64__)
+static const uint32_t crypto_sha256_k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
+};
+#endif
+
+#if defined(__x86_64__)
+/* SHA-NI keeps the state as (A,B,E,F) and (C,D,G,H) and runs two rounds
+ * per instruction; w[] holds the next 16 schedule words, four per vector,
+ * and the unrolled loop leaves only registers. */
+__attribute__((target("sha,sse4.1")))
+static void crypto_sha256_blocks_x86(uint32_t st[8], const unsigned char *p, size_t nblocks)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+	__m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)st), 0xb1);
+	__m128i cdgh = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(st + 4)), 0x1b);
+	__m128i abef = _mm_alignr_epi8(t, cdgh, 8);
+
+	cdgh = _mm_blend_epi16(cdgh, t, 0xf0);
+	for (; nblocks; nblocks--, p += 64) {
+		__m128i abef0 = abef, cdgh0 = cdgh, w[4], m;
+		int i;
+
+#pragma GCC unroll 16
+		for (i = 0; i < 16; i++) {
+			if (i < 4)
+				w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), bswap);
+			m = _mm_add_epi32(w[i & 3], _mm_loadu_si128((const __m128i *)(crypto_sha256_k + 4 * i)));
+			cdgh = _mm_sha256rnds2_epu32(cdgh, abef, m);
+			if (i >= 3 && i <= 14)
+				w[(i + 1) & 3] = _mm_sha256msg2_epu32(_mm_add_epi32(w[(i + 1) & 3],
+					_mm_alignr_epi8(w[i & 3], w[(i - 1) & 3], 4)), w[i & 3]);
+			abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(m, 0x0e));
+			if (i >= 1 && i <= 12)
+				w[(i - 1) & 3] = _mm_sha256msg1_epu32(w[(i - 1) & 3], w[i & 3]);
+		}
+		abef = _mm_add_epi32(abef, abef0);
+		cdgh = _mm_add_epi32(cdgh, cdgh0);
+	}
+	t = _mm_shuffle_epi32(abef, 0x1b);
+	cdgh = _mm_shuffle_epi32(cdgh, 0xb1);
+	_mm_storeu_si128((__m128i *)st, _mm_blend_epi16(t, cdgh, 0xf0));
+	_mm_storeu_si128((__m128i *)(st + 4), _mm_alignr_epi8(cdgh, t, 8));
+}
+
+static crypto_sha256_blocks_fn *crypto_sha256_detect(void)
+{
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1) || !(c & bit_SSSE3))
+		return NULL;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & bit_SHA))
+		return NULL;
+	return crypto_sha256_blocks_x86;
+}
+#elif defined(__aarch64__)
+__attribute__((target("+crypto")))
+static void crypto_sha256_blocks_arm(uint32_t st[8], const unsigned char *p, size_t nblocks)
+{
+	uint32x4_t abcd = vld1q_u32(st), efgh = vld1q_u32(st + 4);
+
+	for (; nblocks; nblocks--, p += 64) {
+		uint32x4_t abcd0 = abcd, efgh0 = efgh, w[4], m, prev;
+		int i;
+
+		for (i = 0; i < 4; i++)
+			w[i] = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(p + 16 * i)));
+#pragma GCC unroll 16
+		for (i = 0; i < 16; i++) {
+			m = vaddq_u32(w[i & 3], vld1q_u32(crypto_sha256_k + 4 * i));
+			if (i < 12)
+				w[i & 3] = vsha256su1q_u32(vsha256su0q_u32(w[i & 3], w[(i + 1) & 3]),
+					w[(i + 2) & 3], w[(i + 3) & 3]);
+			prev = abcd;
+			abcd = vsha256hq_u32(abcd, efgh, m);
+			efgh = vsha256h2q_u32(efgh, prev, m);
+		}
+		abcd = vaddq_u32(abcd, abcd0);
+		efgh = vaddq_u32(efgh, efgh0);
+	}
+	vst1q_u32(st, abcd);
+	vst1q_u32(st + 4, efgh);
+}
+
+#ifndef HWCAP_SHA2
+#define HWCAP_SHA2 (1 << 6)
+#endif
+static crypto_sha256_blocks_fn *crypto_sha256_detect(void)
+{
+	return getauxval(AT_HWCAP) & HWCAP_SHA2 ? crypto_sha256_blocks_arm : NULL;
+}
+#else
+static crypto_sha256_blocks_fn *crypto_sha256_detect(void)
+{
+	return NULL;
+}
+#endif
+
+/* The CPU's fast path, or NULL. Detected once: the only process-wide
+ * state in this file, a constant of the machine; threads that race the
+ * first call store the same value. */
+static crypto_sha256_blocks_fn *crypto_sha256_fast(void)
+{
+	static int known;
+	static crypto_sha256_blocks_fn *fn;
+
+	if (!__atomic_load_n(&known, __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&fn, crypto_sha256_detect(), __ATOMIC_RELAXED);
+		__atomic_store_n(&known, 1, __ATOMIC_RELEASE);
+	}
+	return __atomic_load_n(&fn, __ATOMIC_RELAXED);
+}
+
+/* br_sha256_update with the fast compression function. */
+static void crypto_sha256_update(br_sha256_context *c, const void *data, size_t n)
+{
+	crypto_sha256_blocks_fn *fast = crypto_sha256_fast();
+	const unsigned char *p = data;
+	size_t used = (size_t)c->count & 63;
+
+	if (fast == NULL || n < 64) {
+		br_sha256_update(c, data, n);
+		return;
+	}
+	c->count += n;
+	if (used) {
+		memcpy(c->buf + used, p, 64 - used);
+		fast(c->val, c->buf, 1);
+		p += 64 - used;
+		n -= 64 - used;
+	}
+	fast(c->val, p, n / 64);
+	memcpy(c->buf, p + (n & ~(size_t)63), n & 63);
+}
+
 static void crypto_sha256(const void *p, size_t n, unsigned char out[32])
 {
 	br_sha256_context c;
 
 	br_sha256_init(&c);
-	br_sha256_update(&c, p, n);
+	crypto_sha256_update(&c, p, n);
 	br_sha256_out(&c, out);
 }
 
@@ -1894,7 +2108,7 @@ static int crypto_sha256_fd(int fd, char hex[65], uint64_t *size, dg_error *e)
 	do {
 		if (sys_pread_all(fd, buf, sizeof buf, off, &got, e) < 0)
 			return -1;
-		br_sha256_update(&c, buf, got);
+		crypto_sha256_update(&c, buf, got);
 		off += got;
 	} while (got == sizeof buf);
 	br_sha256_out(&c, d);
@@ -3748,6 +3962,13 @@ static int aws_load_limits(aws_config *cfg, const aws_files *f, dg_error *e)
 			return sys_fail(e, DG_ECONFIG, "max attempts must be between 1 and 20, not '%s'", s);
 		cfg->max_attempts = (int)n;
 	}
+	cfg->max_concurrent = 10;
+	if (aws_profile_get(&f->conf, 1, cfg->profile, "s3.max_concurrent_requests", v, sizeof v)) {
+		if (sys_parse_u64(v, &n) < 0 || n < 1 || n > DG_MAX_CONCURRENCY)
+			return sys_fail(e, DG_ECONFIG, "%s: s3.max_concurrent_requests must be between 1 "
+				"and %d, not '%s'", f->conf_path, DG_MAX_CONCURRENCY, v);
+		cfg->max_concurrent = (unsigned)n;
+	}
 	cfg->mp_threshold = cfg->mp_chunksize = 8u << 20;
 	if (aws_profile_get(&f->conf, 1, cfg->profile, "s3.multipart_threshold", v, sizeof v) &&
 		sys_parse_size(v, &cfg->mp_threshold) < 0)
@@ -4717,6 +4938,7 @@ static int xml_escape(sys_buf *out, const char *s)
 
 static void s3_client_init(s3_client *c, aws_config *cfg, const http_cfg *hc)
 {
+	memset(c, 0, sizeof *c);
 	c->cfg = cfg;
 	c->log = hc->log;
 	http_client_init(&c->http, hc);
@@ -5257,7 +5479,7 @@ static int s3_hash_range(int fd, uint64_t off, uint64_t len, char hex[65], dg_er
 			return -1;
 		if (got < want)
 			return sys_fail(e, DG_EIO, "file shrank during upload");
-		br_sha256_update(&h, buf, got);
+		crypto_sha256_update(&h, buf, got);
 		off += got;
 		len -= got;
 	}
@@ -5266,16 +5488,75 @@ static int s3_hash_range(int fd, uint64_t off, uint64_t len, char hex[65], dg_er
 	return 0;
 }
 
+/* The parts of one multipart upload, sent in parallel where the client
+ * has a fan-out: each part is a job, on whichever client runs it. */
+typedef struct s3_parts {
+	const char *bucket, *key, *upload_id;
+	int fd;
+	uint64_t size, part;
+	char (*etag)[128];           /* per part, as the server returned it */
+	pthread_mutex_t lock;
+	int failed;
+	dg_error err;                /* the first part that failed */
+} s3_parts;
+
+static void s3_part_job(void *ctx, s3_client *c, size_t i)
+{
+	s3_parts *p = ctx;
+	uint64_t off = (uint64_t)i * p->part, len = p->size - off < p->part ? p->size - off : p->part;
+	http_body body = { NULL, p->fd, off, len, 0 };
+	http_hdr q[2];
+	char partno[16], hash[65];
+	s3_call call = { .method = "PUT", .bucket = p->bucket, .key = p->key, .query = q, .nquery = 2,
+		.body = &body, .payload_hash = hash };
+	http_resp *resp = calloc(1, sizeof *resp);
+	const char *etag;
+	dg_error e;
+
+	snprintf(partno, sizeof partno, "%zu", i + 1);
+	q[0] = (http_hdr){ "partNumber", partno };
+	q[1] = (http_hdr){ "uploadId", p->upload_id };
+	if (c->cfg->endpoint_tls)
+		sys_strlcpy(hash, S3_UNSIGNED, sizeof hash);
+	if (resp == NULL) {
+		sys_fail(&e, DG_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((!c->cfg->endpoint_tls && s3_hash_range(p->fd, off, len, hash, &e) < 0) ||
+		s3_request(c, &call, resp, NULL, &e) < 0)
+		goto fail;
+	etag = http_resp_header(resp, "etag");
+	if (etag == NULL || strlen(etag) >= sizeof p->etag[i]) {
+		sys_fail(&e, DG_EPROTO, "the server returned %s ETag", etag ? "an overlong" : "no");
+		goto fail;
+	}
+	sys_strlcpy(p->etag[i], etag, sizeof p->etag[i]);
+	http_resp_free(resp);
+	free(resp);
+	return;
+fail:
+	sys_err_prefix(&e, "part %zu: ", i + 1);
+	pthread_mutex_lock(&p->lock);
+	if (!p->failed++)
+		p->err = e;
+	pthread_mutex_unlock(&p->lock);
+	if (resp)
+		http_resp_free(resp);
+	free(resp);
+}
+
 static int s3_multipart(s3_client *c, const char *bucket, const char *key, int fd,
 	uint64_t size, const sys_meta *meta, int flags, dg_error *e)
 {
 	http_hdr hdrs[SYS_META_MAX], q[2], cond = { "If-None-Match", "*" };
-	char space[SYS_META_MAX * 80], upload_id[1024], partno[16], hash[65];
+	char space[SYS_META_MAX * 80], upload_id[1024], hash[65];
 	sys_buf doc = { 0 }, done_xml = { 0 };
 	http_resp *resp = calloc(1, sizeof *resp);
+	s3_parts parts = { bucket, key, upload_id, fd, size, c->cfg->mp_chunksize, NULL,
+		PTHREAD_MUTEX_INITIALIZER, 0, { 0 } };
 	xml_node root;
-	uint64_t part = c->cfg->mp_chunksize, off;
-	unsigned n;
+	uint64_t part = c->cfg->mp_chunksize;
+	size_t n, i;
 	int rc = -1, started = 0;
 
 	if (resp == NULL)
@@ -5298,33 +5579,33 @@ static int s3_multipart(s3_client *c, const char *bucket, const char *key, int f
 		goto done;
 	}
 	started = 1;
+	/* Parts in parallel: memory stays a few buffers per connection, as
+	 * each part streams from the file. */
+	n = (size_t)((size + part - 1) / part);
+	parts.part = part;
+	if ((parts.etag = calloc(n, sizeof *parts.etag)) == NULL) {
+		sys_fail(e, DG_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (c->fanout)
+		c->fanout->run(c->fanout->ctx, n, s3_part_job, &parts);
+	else
+		for (i = 0; i < n && !parts.failed; i++)
+			s3_part_job(&parts, c, i);
+	for (i = 0; i < n && !parts.failed; i++)
+		if (parts.etag[i][0] == 0)   /* a job that could not run */
+			parts.failed = sys_fail(&parts.err, DG_ENET, "part %zu was not sent", i + 1);
+	if (parts.failed) {
+		*e = parts.err;
+		goto done;
+	}
 	sys_buf_adds(&done_xml, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
-	for (off = 0, n = 1; off < size; off += part, n++) {
-		uint64_t len = size - off < part ? size - off : part;
-		http_body body = { NULL, fd, off, len, 0 };
-		s3_call call = { .method = "PUT", .bucket = bucket, .key = key, .query = q, .nquery = 2,
-			.body = &body, .payload_hash = hash };
-		const char *etag;
-
-		snprintf(partno, sizeof partno, "%u", n);
-		q[0] = (http_hdr){ "partNumber", partno };
-		q[1] = (http_hdr){ "uploadId", upload_id };
-		if (c->cfg->endpoint_tls)
-			sys_strlcpy(hash, S3_UNSIGNED, sizeof hash);
-		if ((!c->cfg->endpoint_tls && s3_hash_range(fd, off, len, hash, e) < 0) ||
-			s3_request(c, &call, resp, NULL, e) < 0) {
-			sys_err_prefix(e, "part %u: ", n);
-			goto done;
-		}
-		etag = http_resp_header(resp, "etag");
-		if (etag == NULL) {
-			sys_fail(e, DG_EPROTO, "part %u: the server returned no ETag", n);
-			goto done;
-		}
-		sys_buf_printf(&done_xml, "<Part><PartNumber>%u</PartNumber><ETag>", n);
-		xml_escape(&done_xml, etag);
+	for (i = 0; i < n; i++) {
+		sys_buf_printf(&done_xml, "<Part><PartNumber>%zu</PartNumber><ETag>", i + 1);
+		xml_escape(&done_xml, parts.etag[i]);
 		sys_buf_adds(&done_xml, "</ETag></Part>");
 	}
+	q[1] = (http_hdr){ "uploadId", upload_id };
 	if (sys_buf_adds(&done_xml, "</CompleteMultipartUpload>") < 0) {
 		sys_fail(e, DG_ENOMEM, "out of memory");
 		goto done;
@@ -5354,6 +5635,8 @@ done:
 	}
 	sys_buf_free(&doc);
 	sys_buf_free(&done_xml);
+	free(parts.etag);
+	pthread_mutex_destroy(&parts.lock);
 	http_resp_free(resp);
 	free(resp);
 	return rc;
@@ -6654,6 +6937,18 @@ static const char *delta_xd3_error(xd3_stream *s, int ret)
 	return xd3_strerror(ret);
 }
 
+/* What the encoder's source window should span: the whole reference, and
+ * for one under 64 MiB room to spare, since xdelta3 sizes its hash table
+ * by the window and a table four times the source halves the matcher's
+ * collisions (typescript .zip: 1.20 s -> 0.81 s, as fast as the CLI's
+ * 64 MiB default). */
+static uint64_t delta_hash_span(uint64_t source_size)
+{
+	if (source_size >= DELTA_CLI_WINDOW)
+		return source_size;
+	return source_size < DELTA_CLI_WINDOW / 4 ? source_size * 4 : DELTA_CLI_WINDOW;
+}
+
 /* The source window: the whole reference, up to DG_WINDOW_MB. */
 static uint64_t delta_window(uint64_t source_size, uint64_t window_max)
 {
@@ -6670,6 +6965,18 @@ static uint64_t delta_window(uint64_t source_size, uint64_t window_max)
  * unless C names a compression; naming one it does not know makes it read
  * the source as the raw bytes we diffed against (it warns, and goes on). */
 #define DELTA_RAW_ID "raw"
+
+static uint64_t delta_encode_memory(uint64_t source_size, uint64_t window_max)
+{
+	return delta_window(delta_hash_span(source_size), window_max);
+}
+
+static uint64_t delta_decode_memory(uint64_t source_size)
+{
+	uint64_t most = (uint64_t)DELTA_DECODE_SLOTS * DELTA_BLKSIZE;
+
+	return source_size < most ? source_size : most;
+}
 
 static int delta_compressed_magic(const delta_src *src)
 {
@@ -6688,6 +6995,172 @@ static int delta_compressed_magic(const delta_src *src)
 	return 0;
 }
 
+/*
+ * Can a delta not pay off? Encoding a compressed archive (.zip, .tgz)
+ * against its previous release costs seconds and mostly yields a delta
+ * about as big as the file, then thrown away. A quick rsync-style pass
+ * says so first: the reference's aligned 64-byte blocks go into a bitmap
+ * of their rolling hashes, the target is scanned at every offset, and
+ * what matches no block (checked against the full 32-bit hashes, since a
+ * false hit skips a whole block) is counted with the entropy of its
+ * bytes. A target whose sampled bytes are not near-random is not looked
+ * at further. Only
+ * when those bytes are incompressible (at least 7.5 bits each: data
+ * compressed already) is the unmatched count a floor for the delta, which
+ * xdelta3 finds little more in; then a floor 10% over the limit means the
+ * encode can be skipped. Hash collisions only add matches, so errors lean
+ * towards encoding. Sizes over 64 MiB are left to the encoder, which
+ * stops on its own once its output passes the limit. 1: hopeless.
+ */
+#define DELTA_EST_BLOCK 64u
+#define DELTA_EST_MAX   (64u << 20)
+#define DELTA_EST_BITS  24
+#define DELTA_EST_MUL   0x01000193u   /* the FNV prime: any odd multiplier rolls */
+
+/* Order-0 entropy of a byte histogram, bits per byte. */
+static double delta_entropy(const uint64_t hist[256])
+{
+	uint64_t total = 0;
+	double bits = 0.0;
+	int i;
+
+	for (i = 0; i < 256; i++)
+		total += hist[i];
+	for (i = 0; i < 256 && total; i++)
+		if (hist[i])
+			bits -= (double)hist[i] / (double)total * log2((double)hist[i] / (double)total);
+	return bits;
+}
+
+/* Sixteen 16 KiB samples spread over the target: near-random bytes? */
+static int delta_looks_compressed(int fd, uint64_t size, unsigned char *buf, dg_error *e)
+{
+	uint64_t hist[256] = { 0 };
+	size_t got, i;
+	int k;
+
+	for (k = 0; k < 16; k++) {
+		if (sys_pread_all(fd, buf, 16384, size / 16 * (uint64_t)k, &got, e) < 0)
+			return -1;
+		for (i = 0; i < got; i++)
+			hist[buf[i]]++;
+	}
+	return delta_entropy(hist) >= 7.5;
+}
+
+/* The set of the reference's block hashes: open addressing, 0 free. */
+static int delta_est_has(const uint32_t *set, size_t mask, uint32_t h)
+{
+	size_t i;
+
+	h |= 1;
+	for (i = h & mask; set[i]; i = (i + 1) & mask)
+		if (set[i] == h)
+			return 1;
+	return 0;
+}
+
+static uint32_t delta_est_hash(const unsigned char *p)
+{
+	uint32_t h = 0;
+	unsigned i;
+
+	for (i = 0; i < DELTA_EST_BLOCK; i++)
+		h = h * DELTA_EST_MUL + p[i];
+	return h;
+}
+
+static int delta_hopeless(const delta_src *src, int target_fd, uint64_t target_size,
+	uint64_t max_delta, dg_error *e)
+{
+	enum { CHUNK = 1u << 20 };
+	unsigned char *bits = NULL, *buf = NULL;
+	uint32_t *set = NULL, out_mul = 1, h = 0, k;
+	uint64_t hist[256] = { 0 }, unmatched = 0, off, base, n, pos;
+	size_t got, i, mask;
+	int valid = 0, rc = -1;
+
+	if (src->size > DELTA_EST_MAX || target_size > DELTA_EST_MAX ||
+		target_size < 4 * DELTA_EST_BLOCK)
+		return 0;
+	for (mask = 1; mask < 2 * (src->size / DELTA_EST_BLOCK) + 2; mask <<= 1)
+		;
+	buf = malloc(CHUNK + DELTA_EST_BLOCK);
+	if (buf == NULL)
+		return sys_fail(e, DG_ENOMEM, "out of memory");
+	if ((rc = delta_looks_compressed(target_fd, target_size, buf, e)) <= 0)
+		goto done;
+	rc = -1;
+	bits = calloc(1, (size_t)1 << (DELTA_EST_BITS - 3));
+	set = calloc(mask--, sizeof *set);
+	if (bits == NULL || set == NULL) {
+		sys_fail(e, DG_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (off = 0; off + DELTA_EST_BLOCK <= src->size; off += got) {
+		if (src->read(src->ctx, off, buf, CHUNK, &got, e) < 0)
+			goto done;
+		got -= got % DELTA_EST_BLOCK;
+		if (got == 0)
+			break;
+		for (i = 0; i < got; i += DELTA_EST_BLOCK) {
+			size_t j;
+
+			h = delta_est_hash(buf + i);
+			k = h >> (32 - DELTA_EST_BITS);
+			bits[k >> 3] |= (unsigned char)(1u << (k & 7));
+			for (j = (h | 1) & mask; set[j] && set[j] != (h | 1); j = (j + 1) & mask)
+				;
+			set[j] = h | 1;
+		}
+	}
+	for (i = 1; i < DELTA_EST_BLOCK; i++)
+		out_mul *= DELTA_EST_MUL;
+	/* buf holds the target's bytes from base, n of them; h is the rolling
+	 * hash of the block at pos when valid. */
+	for (base = n = pos = 0; pos + DELTA_EST_BLOCK <= target_size; ) {
+		const unsigned char *p;
+
+		if (pos + DELTA_EST_BLOCK > base + n) {
+			size_t keep = (size_t)(base + n - pos);
+
+			memmove(buf, buf + (pos - base), keep);
+			base = pos;
+			n = keep;
+			if (sys_pread_all(target_fd, buf + n, CHUNK, base + n, &got, e) < 0)
+				goto done;
+			if (got == 0)
+				break;
+			n += got;
+			valid = 0;
+			continue;
+		}
+		p = buf + (pos - base);
+		if (!valid)
+			h = delta_est_hash(p), valid = 1;
+		k = h >> (32 - DELTA_EST_BITS);
+		if ((bits[k >> 3] & (1u << (k & 7))) && delta_est_has(set, mask, h)) {
+			pos += DELTA_EST_BLOCK;
+			valid = 0;
+			continue;
+		}
+		hist[p[0]]++;
+		unmatched++;
+		if (pos + DELTA_EST_BLOCK < base + n)
+			h = (h - p[0] * out_mul) * DELTA_EST_MUL + p[DELTA_EST_BLOCK];
+		else
+			valid = 0;
+		pos++;
+	}
+	unmatched += target_size - pos;
+	rc = delta_entropy(hist) >= 7.5 && (double)unmatched > 1.1 * (double)max_delta;
+done:
+	free(set);
+	free(bits);
+	free(buf);
+	return rc;
+}
+
 static int delta_encode(const delta_src *src, int target_fd, int out_fd,
 	const delta_opts *o, delta_result *res, dg_error *e)
 {
@@ -6697,7 +7170,7 @@ static int delta_encode(const delta_src *src, int target_fd, int out_fd,
 	delta_blocks blocks;
 	br_sha256_context tsha, dsha;
 	unsigned char *in = NULL, d[32];
-	uint64_t window = delta_window(src->size, o->window_max);
+	uint64_t window = delta_window(delta_hash_span(src->size), o->window_max);
 	char apphead[512];
 	int ret, rc = -1, eof = 0;
 
@@ -6714,12 +7187,15 @@ static int delta_encode(const delta_src *src, int target_fd, int out_fd,
 	br_sha256_init(&tsha);
 	br_sha256_init(&dsha);
 
-	/* What `xdelta3 -e -9` sets: the SLOW matcher, Adler-32 checksums in
-	 * the windows, LZMA secondary compression. */
+	/* What `xdelta3 -e -N` sets: the matcher of level N, Adler-32
+	 * checksums in the windows, LZMA secondary compression (at preset 0:
+	 * the CLI leaves the level bits of the flags clear, and so do we). */
 	xd3_init_config(&config, XD3_ADLER32 | XD3_SEC_LZMA);
 	config.winsize = DELTA_WINSIZE;
 	if (window <= DELTA_CLI_WINDOW) {
-		config.smatch_cfg = XD3_SMATCH_SLOW;
+		config.smatch_cfg = o->level <= 1 ? XD3_SMATCH_FASTEST : o->level == 2 ?
+			XD3_SMATCH_FASTER : o->level <= 5 ? XD3_SMATCH_FAST : o->level == 6 ?
+			XD3_SMATCH_DEFAULT : XD3_SMATCH_SLOW;
 	} else {
 		config.smatch_cfg = XD3_SMATCH_SOFT;
 		config.smatcher_soft = (xd3_smatcher){ .large_look = 9,
@@ -6755,7 +7231,7 @@ static int delta_encode(const delta_src *src, int target_fd, int out_fd,
 			if (sys_pread_all(target_fd, in, DELTA_WINSIZE, res->target_size, &got, e) < 0)
 				goto done;
 			if (o->hash_target)
-				br_sha256_update(&tsha, in, got);
+				crypto_sha256_update(&tsha, in, got);
 			res->target_size += got;
 			if (got < DELTA_WINSIZE) {
 				eof = 1;
@@ -6767,9 +7243,15 @@ static int delta_encode(const delta_src *src, int target_fd, int out_fd,
 		case XD3_OUTPUT:
 			if (sys_write_all(out_fd, stream.next_out, stream.avail_out, e, "the delta") < 0)
 				goto done;
-			br_sha256_update(&dsha, stream.next_out, stream.avail_out);
+			crypto_sha256_update(&dsha, stream.next_out, stream.avail_out);
 			res->delta_size += stream.avail_out;
 			xd3_consume_output(&stream);
+			/* The delta only grows: past the limit it cannot pay off. */
+			if (o->max_delta && res->delta_size > o->max_delta) {
+				res->over = 1;
+				rc = 0;
+				goto done;
+			}
 			continue;
 		case XD3_GETSRCBLK:
 			if (delta_blocks_serve(&blocks, &source, e) < 0)
@@ -7629,7 +8111,7 @@ static int cache_w_write(void *ctx, const unsigned char *p, size_t n, dg_error *
 {
 	cache_writer *w = ctx;
 
-	br_sha256_update(&w->sha, p, n);
+	crypto_sha256_update(&w->sha, p, n);
 	w->size += n;
 	if (w->to_memory) {
 		if (w->size <= w->c->mem_limit)
@@ -7846,6 +8328,13 @@ fail:
 
 #define DG_REFERENCE "reference.bin"
 #define DG_DELTA_SFX ".delta"
+/* The encoder's default level. Measured on real release families
+ * (tests/bench/levels.sh: typescript 5.4.2-5.5.2 as .tar and .zip,
+ * @swc/core-linux-x64-gnu 1.4.0-1.4.5 as .tar): level 6 with LZMA
+ * stores 0.81x, 1.00x and 1.00x the bytes of -9 in 0.74x, 0.98x and
+ * about 0.55x its CPU time; levels 1-3 cost 10-44% more bytes on the
+ * binaries. -9 stays one flag away (--compression-level 9). */
+#define DG_DEFAULT_LEVEL 6
 
 /* A response sink that writes into a file and hashes what it writes. */
 typedef struct dg_file_sink {
@@ -7863,7 +8352,7 @@ static int dg_file_sink_write(void *ctx, const unsigned char *p, size_t n, dg_er
 	if ((f->fd >= 0 && sys_write_all(f->fd, p, n, e, f->path) < 0) ||
 		(f->next && f->next->write(f->next->ctx, p, n, e) < 0))
 		return -1;
-	br_sha256_update(&f->sha, p, n);
+	crypto_sha256_update(&f->sha, p, n);
 	f->written += n;
 	return 0;
 }
@@ -8347,15 +8836,41 @@ static int dg_try_delta(dg_upload *u, const delta_src *src, int zero_diff, dg_er
 	/* Against itself, a file matches at the same offsets: a small window
 	 * finds everything, and its SHA-256 is already known. */
 	delta_opts o = { u->name, DG_REFERENCE,
-		zero_diff ? DELTA_ZERO_DIFF_WINDOW : g->window_max, !zero_diff };
+		zero_diff ? DELTA_ZERO_DIFF_WINDOW : g->window_max, !zero_diff, g->level, 0 };
 	delta_result dr;
+	struct stat st;
+	uint64_t held;
 	int out, rc = -1;
 
+	if (!zero_diff && fstat(u->fd, &st) == 0)
+		o.max_delta = (uint64_t)(g->max_ratio * (double)st.st_size) + 1;
+	if (o.max_delta) {
+		int hopeless = delta_hopeless(src, u->fd, (uint64_t)st.st_size, o.max_delta, e);
+
+		if (hopeless < 0)
+			return -1;
+		if (hopeless) {
+			sys_logf(g->log, DG_LOG_INFO, "%s: compressed data that matches little of the "
+				"reference: a delta would pass the %.2f limit; storing it directly", u->key,
+				g->max_ratio);
+			return 0;
+		}
+	}
 	out = dg_tmpfile(g, e);
 	if (out < 0)
 		return -1;
-	if (delta_encode(src, u->fd, out, &o, &dr, e) < 0) {
+	held = dg_budget_take(g->budget, delta_encode_memory(src->size, o.window_max));
+	rc = delta_encode(src, u->fd, out, &o, &dr, e);
+	dg_budget_give(g->budget, held);
+	if (rc < 0) {
 		sys_err_prefix(e, "delta encoding: ");
+		goto done;
+	}
+	rc = -1;
+	if (dr.over) {
+		sys_logf(g->log, DG_LOG_INFO, "%s: delta passed %.2f of the file, the limit, after "
+			"%" PRIu64 " bytes; storing it directly", u->key, g->max_ratio, dr.target_size);
+		rc = 0;
 		goto done;
 	}
 	if (!zero_diff)
@@ -8579,6 +9094,7 @@ static int dg_hydrate(dg_ctx *g, store *s, const char *delta_key, const sys_meta
 	cache_ref ref;
 	dg_file_sink ds;
 	sys_sink dsink;
+	uint64_t held;
 	int dfd, rc = -1;
 
 	if (dg_check_delta_meta(m, delta_key, e) < 0)
@@ -8594,11 +9110,13 @@ static int dg_hydrate(dg_ctx *g, store *s, const char *delta_key, const sys_meta
 	dg_file_sink_init(&ds, dfd, "the delta", &dsink);
 	if (s->ops->get(s, delta_key, &dsink, NULL, NULL, e) < 0)
 		goto done;
-	if (delta_decode(&ref.src, dfd, out, g->tmpdir, e) < 0) {
+	held = dg_budget_take(g->budget, delta_decode_memory(ref.src.size));
+	rc = delta_decode(&ref.src, dfd, out, g->tmpdir, e);
+	dg_budget_give(g->budget, held);
+	if (rc < 0) {
 		sys_err_prefix(e, "%s: ", delta_key);
 		goto done;
 	}
-	rc = 0;
 done:
 	if (dfd >= 0)
 		close(dfd);
@@ -8628,17 +9146,35 @@ static int dg_counted_reset(void *ctx, dg_error *e)
 	return c->out->reset(c->out->ctx, e);
 }
 
-/* An object as it is stored. Plain objects have no SHA-256 to check, so
- * at least the size must be the one HEAD gave: a well-framed but short
- * answer is a truncation. */
-static int dg_get_whole(store *s, const char *key, uint64_t size, const sys_sink *out,
+/* An object as it is stored, with the SHA-256 its metadata promises (if
+ * any) in want_sha: one GET, no HEAD first, since most downloads are of
+ * whole objects. A truncated answer fails the SHA-256 check or the size
+ * in the metadata; a plain S3 object has neither, so a HEAD afterwards
+ * says how big it is: a well-framed but short answer is a truncation. */
+static int dg_get_whole(store *s, const char *key, const sys_sink *out, char want_sha[65],
 	dg_error *e)
 {
 	dg_counted cnt = { out, 0 };
 	sys_sink sink = { dg_counted_write, out->reset ? dg_counted_reset : NULL, &cnt };
+	sys_object obj;
+	sys_meta m;
+	const char *v;
+	uint64_t size;
 
-	if (s->ops->get(s, key, &sink, NULL, NULL, e) < 0)
+	if (s->ops->get(s, key, &sink, &obj, &m, e) < 0)
 		return -1;
+	v = dg_meta(&m, "file-sha256");
+	if (v && !crypto_is_sha_hex(v))
+		return sys_fail(e, DG_EINTEGRITY, "%s has a malformed SHA-256 in its metadata", key);
+	if (v)
+		sys_strlcpy(want_sha, v, 65);
+	if (!((v = dg_meta(&m, "file-size")) && sys_parse_u64(v, &size) == 0)) {
+		if (want_sha[0])
+			return 0;
+		if (s->ops->head(s, key, &obj, NULL, e) < 0)
+			return -1;
+		size = obj.size;
+	}
 	if (cnt.n != size)
 		return sys_fail(e, DG_EINTEGRITY, "got %" PRIu64 " bytes, but the object has %"
 			PRIu64 " (truncated answer)", cnt.n, size);
@@ -8656,18 +9192,22 @@ static int dg_fetch(dg_ctx *g, store *s, const char *key, const sys_sink *out,
 	const char *sha;
 
 	want_sha[0] = 0;
-	if (s->ops->head(s, key, &obj, &m, e) == 0) {
+	if (!sys_ends_with_ci(key, DG_DELTA_SFX)) {
+		if (dg_get_whole(s, key, out, want_sha, e) == 0)
+			return 0;
+		if (e->code != DG_ENOTFOUND)
+			return -1;
+	} else if (s->ops->head(s, key, &obj, &m, e) == 0) {
+		/* A key named .delta: a delta asked for by its stored name, or an
+		 * object whose own name ends so. */
 		sha = dg_meta(&m, "file-sha256");
-		if (sha && !crypto_is_sha_hex(sha))
-			return sys_fail(e, DG_EINTEGRITY, "%s has a malformed SHA-256 in its metadata", key);
-		if (sha)
-			sys_strlcpy(want_sha, sha, 65);
-		if (sha && dg_meta(&m, "ref-key") && sys_ends_with_ci(key, DG_DELTA_SFX))
-			return dg_hydrate(g, s, key, &m, out, e);
-		return dg_get_whole(s, key, obj.size, out, e);
-	}
-	if (e->code != DG_ENOTFOUND)
+		if (sha && dg_meta(&m, "ref-key"))
+			return crypto_is_sha_hex(sha) ? dg_hydrate(g, s, key, &m, out, e) : sys_fail(e,
+				DG_EINTEGRITY, "%s has a malformed SHA-256 in its metadata", key);
+		return dg_get_whole(s, key, out, want_sha, e);
+	} else if (e->code != DG_ENOTFOUND) {
 		return -1;
+	}
 	snprintf(delta_key, sizeof delta_key, "%s" DG_DELTA_SFX, key);
 	if (s->ops->head(s, delta_key, NULL, &m, e) < 0) {
 		if (e->code == DG_ENOTFOUND)
@@ -8832,46 +9372,154 @@ static int dg_info(store *s, const char *key, dg_object_info *info, dg_error *e)
 
 /* ---- Listing and deleting ----------------------------------------------------- */
 
+/* The original sizes of deltas, from the file-size in their metadata:
+ * HEADs run in parallel on the client's workers. */
+#define DG_SIZE_GONE    UINT64_MAX           /* deleted since the listing */
+#define DG_SIZE_UNKNOWN (UINT64_MAX - 1)     /* no file-size in its metadata */
+#define DG_SIZE_UNASKED (UINT64_MAX - 2)     /* not HEADed (stats --sampled) */
+
+typedef struct dg_heads {
+	store *s;
+	const char *const *keys;
+	uint64_t *size;
+	store ws[DG_MAX_CONCURRENCY];            /* each thread's copy of s */
+	unsigned char ready[DG_MAX_CONCURRENCY];
+	pthread_mutex_t lock;
+	int failed;
+	dg_error err;                            /* the first HEAD that failed */
+} dg_heads;
+
+static void dg_heads_one(void *ctx, dg_client *w, unsigned slot, size_t i)
+{
+	dg_heads *h = ctx;
+	store *s = slot ? &h->ws[slot] : h->s;
+	sys_meta m;
+	const char *v;
+	dg_error e;
+
+	if (slot && !h->ready[slot]) {
+		if (dg_worker_store(w, h->s, s, &e) < 0)
+			goto fail;
+		h->ready[slot] = 1;
+	}
+	if (s->ops->head(s, h->keys[i], NULL, &m, &e) < 0) {
+		if (e.code != DG_ENOTFOUND)
+			goto fail;
+		h->size[i] = DG_SIZE_GONE;
+		return;
+	}
+	if (!((v = dg_meta(&m, "file-size")) && sys_parse_u64(v, &h->size[i]) == 0 &&
+		h->size[i] < DG_SIZE_UNKNOWN))
+		h->size[i] = DG_SIZE_UNKNOWN;
+	return;
+fail:
+	pthread_mutex_lock(&h->lock);
+	if (!h->failed++)
+		h->err = e;
+	pthread_mutex_unlock(&h->lock);
+}
+
+static int dg_head_sizes(dg_ctx *g, store *s, const char *const *keys, size_t n,
+	uint64_t *size, dg_error *e)
+{
+	dg_heads *h;
+	size_t i;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if ((h = calloc(1, sizeof *h)) == NULL)
+		return sys_fail(e, DG_ENOMEM, "out of memory");
+	h->s = s;
+	h->keys = keys;
+	h->size = size;
+	pthread_mutex_init(&h->lock, NULL);
+	if (g->client)
+		dg_parallel(g->client, n, dg_heads_one, h);
+	else
+		for (i = 0; i < n; i++)
+			dg_heads_one(h, NULL, 0, i);
+	if (h->failed) {
+		*e = h->err;
+		rc = -1;
+	}
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+	return rc;
+}
+
+/* Listed objects wait in batches, so the HEADs of their deltas run in
+ * parallel; they are passed on in listing order. */
+#define DG_LIST_BATCH 1000
+
+typedef struct dg_list_item {
+	char *key;                   /* as stored */
+	uint64_t size, stored;
+	time_t mtime;
+	int kind;
+} dg_list_item;
+
 typedef struct dg_list_state {
 	dg_ctx *g;
 	store *s;
 	dg_list_fn fn;
 	void *ctx;
-	sys_meta meta;
-	char name[DG_MAX_KEY + 1];
+	dg_list_item items[DG_LIST_BATCH];
+	size_t n, nheads;
+	size_t head_item[DG_LIST_BATCH];
+	const char *head_key[DG_LIST_BATCH];
+	uint64_t head_size[DG_LIST_BATCH];
 } dg_list_state;
+
+/* HEAD the batch's deltas, then pass its entries on. */
+static int dg_list_flush(dg_list_state *st, dg_error *e)
+{
+	size_t i;
+	int rc = dg_head_sizes(st->g, st->s, st->head_key, st->nheads, st->head_size, e);
+
+	for (i = 0; i < st->nheads; i++) {
+		dg_list_item *it = &st->items[st->head_item[i]];
+
+		if (st->head_size[i] == DG_SIZE_GONE) {
+			it->kind = -1;
+		} else if (st->head_size[i] != DG_SIZE_UNKNOWN) {
+			it->size = st->head_size[i];
+			it->key[strlen(it->key) - 6] = 0;   /* the original name: without .delta */
+			it->kind = DG_ENTRY_DELTA;
+		}
+	}
+	for (i = 0; i < st->n; i++) {
+		dg_list_item *it = &st->items[i];
+		dg_entry ent = { it->key, it->size, it->stored, it->mtime, it->kind };
+
+		if (rc == 0 && it->kind >= 0)
+			rc = st->fn(st->ctx, &ent, e);
+		free(it->key);
+	}
+	st->n = st->nheads = 0;
+	return rc;
+}
 
 static int dg_list_one(void *ctx, const sys_object *o, dg_error *e)
 {
 	dg_list_state *st = ctx;
-	dg_entry ent = { o->key, o->size, o->size, o->mtime, DG_ENTRY_PLAIN };
 	const char *base = sys_basename(o->key);
+	dg_list_item *it;
 
-	if (strncmp(o->key, ".deltaglider/", 13) == 0)
+	if (strncmp(o->key, ".deltaglider/", 13) == 0 ||
+		(!o->is_prefix && strcmp(base, DG_REFERENCE) == 0))
 		return 0;
-	if (o->is_prefix) {
-		ent.kind = DG_ENTRY_PREFIX;
-		return st->fn(st->ctx, &ent, e);
+	it = &st->items[st->n];
+	if ((it->key = strdup(o->key)) == NULL)
+		return sys_fail(e, DG_ENOMEM, "out of memory");
+	it->size = it->stored = o->size;
+	it->mtime = o->mtime;
+	it->kind = o->is_prefix ? DG_ENTRY_PREFIX : DG_ENTRY_PLAIN;
+	if (!o->is_prefix && sys_ends_with_ci(base, DG_DELTA_SFX)) {
+		st->head_item[st->nheads] = st->n;
+		st->head_key[st->nheads++] = it->key;
 	}
-	if (strcmp(base, DG_REFERENCE) == 0)
-		return 0;
-	if (sys_ends_with_ci(base, DG_DELTA_SFX)) {
-		const char *v;
-
-		/* The original size lives in the delta's metadata. */
-		if (st->s->ops->head(st->s, o->key, NULL, &st->meta, e) < 0) {
-			if (e->code == DG_ENOTFOUND)
-				return 0;   /* deleted since the listing */
-			return -1;
-		}
-		v = dg_meta(&st->meta, "file-size");
-		if (v && sys_parse_u64(v, &ent.size) == 0) {
-			snprintf(st->name, sizeof st->name, "%.*s", (int)(strlen(o->key) - 6), o->key);
-			ent.name = st->name;
-			ent.kind = DG_ENTRY_DELTA;
-		}
-	}
-	return st->fn(st->ctx, &ent, e);
+	return ++st->n == DG_LIST_BATCH ? dg_list_flush(st, e) : 0;
 }
 
 /* The logical view: .delta objects under their original names and sizes,
@@ -8881,6 +9529,7 @@ static int dg_list(dg_ctx *g, store *s, const char *prefix, const char *delimite
 {
 	dg_list_state *st = calloc(1, sizeof *st);
 	int rc;
+	size_t i;
 
 	if (st == NULL)
 		return sys_fail(e, DG_ENOMEM, "out of memory");
@@ -8889,6 +9538,10 @@ static int dg_list(dg_ctx *g, store *s, const char *prefix, const char *delimite
 	st->fn = fn;
 	st->ctx = ctx;
 	rc = s->ops->list(s, prefix, delimiter, dg_list_one, st, e);
+	if (rc == 0)
+		rc = dg_list_flush(st, e);
+	for (i = 0; i < st->n; i++)   /* what a failure left */
+		free(st->items[i].key);
 	free(st);
 	return rc;
 }
@@ -9132,44 +9785,65 @@ static int dg_stats_one(void *ctx, const sys_object *o, dg_error *e)
 	return 0;
 }
 
-/* Original sizes of the deltas, by HEAD: every one, or one per DeltaSpace. */
+/* Original sizes of the deltas, by HEAD: every one, or one per DeltaSpace
+ * (sampled: its size stands for its siblings'; where that HEAD finds no
+ * size, the siblings are asked themselves). Listings come sorted, but
+ * DeltaSpaces interleave with their subfolders: sampling keys on runs of
+ * one folder, which is what matters. */
 static int dg_stats_heads(dg_stats_state *ss, int sampled, dg_error *e)
 {
-	char space[DG_MAX_KEY + 1] = "", last[DG_MAX_KEY + 1];
-	const char *k, *end = ss->deltas.data + ss->deltas.len;
-	uint64_t space_size = 0;
-	int have_space = 0;
-	sys_meta m;
+	const char *end = ss->deltas.data + ss->deltas.len, *k, **keys = NULL, **ask = NULL;
+	uint64_t *size = NULL, *got = NULL;
+	size_t *run = NULL, n = 0, nask = 0, i, j;
+	int rc = -1;
 
-	for (k = ss->deltas.data; k && k < end; k += strlen(k) + 1) {
-		const char *v;
-		uint64_t n;
-
-		snprintf(last, sizeof last, "%.*s", (int)(sys_basename(k) - k), k);
-		if (sampled && have_space && strcmp(last, space) == 0) {
-			ss->st->total_size += space_size;
-			continue;
-		}
-		if (ss->s->ops->head(ss->s, k, NULL, &m, e) < 0) {
-			if (e->code != DG_ENOTFOUND)
-				return -1;
-			ss->st->unknown_deltas++;   /* deleted since the listing */
-			continue;
-		}
-		v = dg_meta(&m, "file-size");
-		if (v == NULL || sys_parse_u64(v, &n) < 0) {
-			sys_logf(ss->g->log, DG_LOG_WARNING, "%s has no file-size metadata", k);
-			ss->st->unknown_deltas++;
-			continue;
-		}
-		ss->st->total_size += n;
-		/* Listings come sorted, but DeltaSpaces interleave with their
-		 * subfolders; sampling keys on runs, which is what matters. */
-		sys_strlcpy(space, last, sizeof space);
-		space_size = n;
-		have_space = 1;
+	for (k = ss->deltas.data; k && k < end; k += strlen(k) + 1)
+		n++;
+	keys = calloc(n + 1, sizeof *keys);
+	ask = calloc(n + 1, sizeof *ask);
+	size = calloc(n + 1, sizeof *size);
+	got = calloc(n + 1, sizeof *got);
+	run = calloc(n + 1, sizeof *run);
+	if (keys == NULL || ask == NULL || size == NULL || got == NULL || run == NULL) {
+		sys_fail(e, DG_ENOMEM, "out of memory");
+		goto done;
 	}
-	return 0;
+	for (i = 0, k = ss->deltas.data; i < n; i++, k += strlen(k) + 1) {
+		keys[i] = k;
+		run[i] = sampled && i && sys_same_dir(k, keys[i - 1]) ? run[i - 1] : i;
+		size[i] = DG_SIZE_UNASKED;
+	}
+	/* Two rounds: the runs' first members, then the siblings of those
+	 * that gave no size. */
+	for (int round = 0; round < 2; round++) {
+		nask = 0;
+		for (i = 0; i < n; i++)
+			if (round == 0 ? run[i] == i : run[i] != i && size[run[i]] >= DG_SIZE_UNKNOWN)
+				ask[nask++] = keys[i];
+		if (dg_head_sizes(ss->g, ss->s, ask, nask, got, e) < 0)
+			goto done;
+		for (i = 0, j = 0; i < n && j < nask; i++)
+			if (keys[i] == ask[j])
+				size[i] = got[j++];
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t v = size[i] == DG_SIZE_UNASKED ? size[run[i]] : size[i];
+
+		if (size[i] == DG_SIZE_UNKNOWN)
+			sys_logf(ss->g->log, DG_LOG_WARNING, "%s has no file-size metadata", keys[i]);
+		if (v >= DG_SIZE_UNASKED)
+			ss->st->unknown_deltas++;
+		else
+			ss->st->total_size += v;
+	}
+	rc = 0;
+done:
+	free(keys);
+	free(ask);
+	free(size);
+	free(got);
+	free(run);
+	return rc;
 }
 
 static void dg_stats_finish(dg_stats *st)
@@ -9653,7 +10327,7 @@ static int dg_an_group(dg_ctx *g, store *s, dg_an_item *it, size_t n, unsigned s
 		/* Spread the samples over the versions. */
 		size_t pick = 1 + (size_t)k * (n - 1) / (samples < n - 1 ? samples : n - 1);
 		delta_src src = { delta_fd_read, &ref, (uint64_t)lseek(ref, 0, SEEK_END) };
-		delta_opts o = { sys_basename(it[pick].key), DG_REFERENCE, g->window_max, 0 };
+		delta_opts o = { sys_basename(it[pick].key), DG_REFERENCE, g->window_max, 0, g->level, 0 };
 		delta_result dr;
 		int tfd, out;
 
@@ -9744,6 +10418,15 @@ struct dg_client {
 	char cache_dir[DG_MAX_PATH];
 	dg_progress_fn progress;
 	void *progress_ctx;
+	/* Parallel work (see "Parallel work" below). */
+	struct dg_budget budget;     /* a worker uses its parent's */
+	pthread_mutex_t meter_lock;  /* workers report progress through it */
+	unsigned concurrency;        /* threads, the caller's included; 0: not known yet */
+	int parallel;                /* a dg_parallel is running: nested ones run serially */
+	s3_fanout fanout;            /* multipart parts through dg_parallel */
+	struct dg_client *parent;    /* set on a worker */
+	struct dg_client *workers[DG_MAX_CONCURRENCY - 1];   /* kept for their connections */
+	unsigned nworkers;
 };
 
 DG_API const char *dg_version(void)
@@ -9779,6 +10462,15 @@ static int dg_parse_ratio(const char *v, double *out, dg_error *e)
 	return 0;
 }
 
+/* "6": the encoder's level, as xdelta3 -1 ... -9. */
+static int dg_parse_level(const char *v, int *out, dg_error *e)
+{
+	if (v[0] < '1' || v[0] > '9' || v[1])
+		return sys_fail(e, DG_EUSAGE, "compression level must be between 1 and 9, not '%s'", v);
+	*out = v[0] - '0';
+	return 0;
+}
+
 DG_API int dg_config_from_env(dg_config *cfg, dg_error *err)
 {
 	static const char *const levels[] = { "DEBUG", "INFO", "WARNING", "ERROR" };
@@ -9794,6 +10486,9 @@ DG_API int dg_config_from_env(dg_config *cfg, dg_error *err)
 			return sys_fail(err, DG_EUSAGE, "DG_WINDOW_MB must be a number of MiB, not '%s'", v);
 		cfg->window_mb = (unsigned)n;
 	}
+	if ((v = dg_env(cfg, "DG_COMPRESSION_LEVEL")) &&
+		dg_parse_level(v, &cfg->compression_level, err) < 0)
+		return -1;
 	cfg->tmpdir = dg_env(cfg, "TMPDIR");
 	if ((v = dg_env(cfg, "DG_CACHE_BACKEND"))) {
 		if (strcmp(v, "memory") != 0 && strcmp(v, "filesystem") != 0)
@@ -9841,12 +10536,19 @@ static uint64_t dg_default_window(void)
 	return w;
 }
 
+/* Bytes moved. Workers report through their parent, one at a time, so
+ * the caller's callback never runs twice at once. */
 static void dg_client_meter(void *ctx, uint64_t bytes)
 {
 	dg_client *cl = ctx;
 
-	if (cl->progress)
-		cl->progress(cl->progress_ctx, bytes);
+	if (cl->parent)
+		cl = cl->parent;
+	if (cl->progress == NULL)
+		return;
+	pthread_mutex_lock(&cl->meter_lock);
+	cl->progress(cl->progress_ctx, bytes);
+	pthread_mutex_unlock(&cl->meter_lock);
 }
 
 DG_API dg_client *dg_client_open(const dg_config *cfg, dg_error *err)
@@ -9855,6 +10557,11 @@ DG_API dg_client *dg_client_open(const dg_config *cfg, dg_error *err)
 
 	if (!(cfg->max_ratio >= 0.0 && cfg->max_ratio <= 1.0)) {
 		sys_fail(err, DG_EUSAGE, "max ratio must be between 0.0 and 1.0, not %g", cfg->max_ratio);
+		return NULL;
+	}
+	if (cfg->compression_level < 0 || cfg->compression_level > 9) {
+		sys_fail(err, DG_EUSAGE, "compression level must be between 1 and 9, not %d",
+			cfg->compression_level);
 		return NULL;
 	}
 	if ((cl = calloc(1, sizeof *cl)) == NULL) {
@@ -9868,7 +10575,14 @@ DG_API dg_client *dg_client_open(const dg_config *cfg, dg_error *err)
 	cl->dg.max_ratio = cfg->max_ratio;
 	cl->dg.no_delta = cfg->no_delta;
 	cl->dg.window_max = cfg->window_mb ? (uint64_t)cfg->window_mb << 20 : dg_default_window();
+	cl->dg.level = cfg->compression_level ? cfg->compression_level : DG_DEFAULT_LEVEL;
 	cl->dg.tmpdir = cfg->tmpdir && *cfg->tmpdir ? cfg->tmpdir : "/tmp";
+	cl->dg.client = cl;
+	cl->dg.budget = &cl->budget;
+	cl->budget.total = cl->dg.window_max;
+	pthread_mutex_init(&cl->budget.lock, NULL);
+	pthread_cond_init(&cl->budget.freed, NULL);
+	pthread_mutex_init(&cl->meter_lock, NULL);
 	return cl;
 }
 
@@ -9876,6 +10590,8 @@ DG_API void dg_client_close(dg_client *cl)
 {
 	if (cl == NULL)
 		return;
+	while (cl->nworkers)
+		dg_client_close(cl->workers[--cl->nworkers]);
 	dg_close(&cl->dg);
 	if (cl->s3_ready)
 		s3_client_close(&cl->s3);
@@ -9883,6 +10599,9 @@ DG_API void dg_client_close(dg_client *cl)
 		cache_close(&cl->cache);
 	http_tls_free(&cl->tls);
 	explicit_bzero(&cl->aws.creds, sizeof cl->aws.creds);
+	pthread_mutex_destroy(&cl->budget.lock);
+	pthread_cond_destroy(&cl->budget.freed);
+	pthread_mutex_destroy(&cl->meter_lock);
 	free(cl);
 }
 
@@ -9927,8 +10646,22 @@ static int dg_client_s3(dg_client *cl, dg_error *e)
 		aws_resolve(&cl->aws, &cl->hcfg, e) < 0)
 		return -1;
 	s3_client_init(&cl->s3, &cl->aws, &cl->hcfg);
+	cl->fanout = (s3_fanout){ dg_s3_fanout, cl };
+	cl->s3.fanout = &cl->fanout;
 	cl->s3_ready = 1;
 	return 0;
+}
+
+/* Threads for parallel work: the config's, else the profile's
+ * s3.max_concurrent_requests (when S3 is configured), else 10. */
+static unsigned dg_client_concurrency(dg_client *cl)
+{
+	if (cl->concurrency == 0)
+		cl->concurrency = cl->cfg.max_concurrency ? cl->cfg.max_concurrency :
+			cl->s3_ready ? cl->aws.max_concurrent : 10;
+	if (cl->concurrency > DG_MAX_CONCURRENCY)
+		cl->concurrency = DG_MAX_CONCURRENCY;
+	return cl->concurrency;
 }
 
 /* The reference cache, on first use of a store. */
@@ -9938,7 +10671,7 @@ static int dg_client_cache(dg_client *cl, dg_error *e)
 	cache_cfg cc = { 0 };
 	const char *v;
 
-	if (cl->cache_ready)
+	if (cl->cache_ready || cl->dg.cache)   /* a worker's is its parent's */
 		return 0;
 	if (cfg->cache_dir)
 		sys_strlcpy(cl->cache_dir, cfg->cache_dir, sizeof cl->cache_dir);
@@ -10015,6 +10748,192 @@ static int dg_client_store(dg_client *cl, const dg_url *u, store *s, dg_error *e
 	}
 	return sys_fail(e, DG_EUSAGE, "%s: not a storage URL (s3://bucket/key or file:///path)",
 		u->text);
+}
+
+/* ---- Parallel work ---- */
+
+/*
+ * A client runs one request at a time. Parallel work (the files of cp -r
+ * and sync, the HEADs of a listing) runs on worker clients, one per
+ * thread, opened from the parent's configuration on first use and kept
+ * for their connections until the parent closes. A worker has its own
+ * S3 client, connection, credentials (a copy of the parent's, refreshed
+ * on its own) and lock identity, and borrows what is read-only or
+ * locked: the trust anchors, the reference cache and the memory budget.
+ * The budget is what one encode may use (the window of DG_WINDOW_MB, by
+ * default a quarter of free memory); each encode or decode takes its
+ * window's share and waits while others hold it, so memory stays what a
+ * sequential run needs, whatever the number of files and threads.
+ */
+#define DG_THREAD_STACK (8u << 20)   /* as a main thread's: frames hold 64 KiB buffers */
+
+static uint64_t dg_budget_take(dg_budget *b, uint64_t want)
+{
+	if (b == NULL)
+		return 0;
+	if (want > b->total)
+		want = b->total;
+	pthread_mutex_lock(&b->lock);
+	while (b->used + want > b->total)
+		pthread_cond_wait(&b->freed, &b->lock);
+	b->used += want;
+	pthread_mutex_unlock(&b->lock);
+	return want;
+}
+
+static void dg_budget_give(dg_budget *b, uint64_t n)
+{
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&b->lock);
+	b->used -= n;
+	pthread_cond_broadcast(&b->freed);
+	pthread_mutex_unlock(&b->lock);
+}
+
+static dg_client *dg_worker_open(dg_client *cl, dg_error *e)
+{
+	dg_client *w;
+
+	if (dg_client_cache(cl, e) < 0 || (w = dg_client_open(&cl->cfg, e)) == NULL)
+		return NULL;
+	w->parent = cl;
+	w->dg.cache = cl->dg.cache;
+	w->dg.budget = &cl->budget;
+	w->dg.window_max = cl->dg.window_max;
+	w->concurrency = 1;
+	if (cl->s3_ready) {
+		w->aws = cl->aws;
+		w->hcfg = cl->hcfg;
+		w->hcfg.tls = &cl->tls;
+		w->hcfg.meter_ctx = w;
+		s3_client_init(&w->s3, &w->aws, &w->hcfg);
+		w->s3.skew = cl->s3.skew;
+		w->s3.clock_known = cl->s3.clock_known;
+		w->s3_ready = 1;
+	}
+	return w;
+}
+
+/* Worker w's copy of its parent's store s. */
+static int dg_worker_store(dg_client *w, const store *s, store *out, dg_error *e)
+{
+	*out = *s;
+	if (s->s3 == NULL || s->s3 == &w->s3)
+		return 0;
+	if (dg_client_s3(w, e) < 0)
+		return -1;
+	out->s3 = &w->s3;
+	return 0;
+}
+
+typedef struct dg_run {
+	dg_job_fn fn;
+	void *ctx;
+	size_t n, next;
+	pthread_mutex_t lock;
+} dg_run;
+
+typedef struct dg_thread {
+	dg_run *run;
+	dg_client *w;
+	unsigned slot;
+	pthread_t id;
+} dg_thread;
+
+static void dg_run_jobs(dg_run *r, dg_client *w, unsigned slot)
+{
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&r->lock);
+		i = r->next < r->n ? r->next++ : r->n;
+		pthread_mutex_unlock(&r->lock);
+		if (i == r->n)
+			return;
+		r->fn(r->ctx, w, slot, i);
+	}
+}
+
+static void *dg_thread_main(void *arg)
+{
+	dg_thread *t = arg;
+
+	dg_run_jobs(t->run, t->w, t->slot);
+	return NULL;
+}
+
+/* Run fn(ctx, client, slot, i) for each i below n, jobs taken in order,
+ * on up to the client's concurrency of threads: this one with cl itself
+ * (slot 0) and workers (slots 1 on). Jobs report their own failures. A
+ * worker that cannot be opened or started leaves its share to the
+ * others (with a warning), so this always completes. */
+static void dg_parallel(dg_client *cl, size_t n, dg_job_fn fn, void *ctx)
+{
+	dg_run r = { fn, ctx, n, 0, PTHREAD_MUTEX_INITIALIZER };
+	dg_thread th[DG_MAX_CONCURRENCY];
+	unsigned want = dg_client_concurrency(cl), k, started = 0;
+	pthread_attr_t attr;
+	dg_error e;
+
+	/* Work started by a job of the caller's thread (a multipart upload
+	 * among cp -r's files) finds the workers busy: it runs here alone. */
+	if (cl->parallel) {
+		dg_run_jobs(&r, cl, 0);
+		pthread_mutex_destroy(&r.lock);
+		return;
+	}
+	cl->parallel = 1;
+	if (want > n)
+		want = (unsigned)n;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, DG_THREAD_STACK);
+	for (k = 1; k < want; k++) {
+		if (cl->nworkers < k) {
+			dg_client *w = dg_worker_open(cl, &e);
+
+			if (w == NULL) {
+				sys_logf(&cl->log, DG_LOG_WARNING, "running %u in parallel, not %u: %s", k,
+					want, e.msg);
+				break;
+			}
+			cl->workers[cl->nworkers++] = w;
+		}
+		th[started] = (dg_thread){ &r, cl->workers[k - 1], k, 0 };
+		if (pthread_create(&th[started].id, &attr, dg_thread_main, &th[started]) != 0)
+			break;
+		started++;
+	}
+	pthread_attr_destroy(&attr);
+	dg_run_jobs(&r, cl, 0);
+	for (k = 0; k < started; k++)
+		pthread_join(th[k].id, NULL);
+	pthread_mutex_destroy(&r.lock);
+	cl->parallel = 0;
+}
+
+/* s3_fanout's run for the client's own S3 client: the jobs on the S3
+ * clients of the caller and the workers. */
+typedef struct dg_fan {
+	s3_job_fn job;
+	void *jctx;
+} dg_fan;
+
+static void dg_fan_job(void *ctx, dg_client *w, unsigned slot, size_t i)
+{
+	dg_fan *f = ctx;
+	dg_error e;
+
+	(void)slot;
+	if (dg_client_s3(w, &e) == 0)   /* ready, as its parent is */
+		f->job(f->jctx, &w->s3, i);
+}
+
+static void dg_s3_fanout(void *ctx, size_t n, s3_job_fn job, void *jctx)
+{
+	dg_fan f = { job, jctx };
+
+	dg_parallel(ctx, n, dg_fan_job, &f);
 }
 
 /* ---- Buckets ---- */
@@ -10756,7 +11675,7 @@ enum {
 enum {
 	O_ENDPOINT = 1, O_REGION, O_PROFILE, O_DEBUG, O_NO_VERIFY_SSL, O_CA_BUNDLE,
 	O_READ_TIMEOUT, O_CONNECT_TIMEOUT, O_HELP, O_VERSION, O_RECURSIVE, O_HUMAN,
-	O_SUMMARIZE, O_QUIET, O_FORCE, O_NO_DELTA, O_MAX_RATIO, O_EXCLUDE, O_INCLUDE, O_DRYRUN,
+	O_SUMMARIZE, O_QUIET, O_FORCE, O_NO_DELTA, O_MAX_RATIO, O_LEVEL, O_EXCLUDE, O_INCLUDE, O_DRYRUN,
 	O_DELETE, O_SIZE_ONLY, O_NO_PROGRESS, O_ONLY_ERRORS, O_SAMPLED, O_DETAILED, O_REFRESH,
 	O_NO_CACHE, O_JSON, O_YES, O_NO_PRESERVE, O_SAMPLES, O_OLDER_THAN, O_EXPIRES_IN, O_ACL,
 	O_GRANT_FULL, O_GRANT_READ, O_GRANT_READ_ACP, O_GRANT_WRITE, O_GRANT_WRITE_ACP, O_ACP
@@ -10790,6 +11709,7 @@ static const cli_opt cli_opts[] = {
 	{ "force", 0, 0, O_FORCE, CMDS(CMD_RB) },
 	{ "no-delta", 0, 0, O_NO_DELTA, CMDS_XFER },
 	{ "max-ratio", 0, 1, O_MAX_RATIO, CMDS_XFER | CMDS(CMD_ANALYZE) },
+	{ "compression-level", 0, 1, O_LEVEL, CMDS_XFER | CMDS(CMD_ANALYZE) },
 	{ "exclude", 0, 1, O_EXCLUDE, CMDS_XFER | CMDS(CMD_RM) },
 	{ "include", 0, 1, O_INCLUDE, CMDS_XFER | CMDS(CMD_RM) },
 	{ "dryrun", 0, 0, O_DRYRUN, CMDS(CMD_CP) | CMDS(CMD_SYNC) | CMDS(CMD_RM) | CMDS(CMD_GC) },
@@ -10849,6 +11769,8 @@ typedef struct cli {
 	cli_progress prog;
 	int failed;                  /* operations that failed */
 	int worst;                   /* the highest exit status they called for */
+	pthread_mutex_t lock;        /* output, progress and the counts above, for
+	                                transfers running in parallel */
 } cli;
 
 typedef struct cli_cmd {
@@ -10898,9 +11820,11 @@ static void cli_failed(cli *c, const dg_error *e)
 {
 	int code = e ? cli_exit_code(e) : 1;
 
+	pthread_mutex_lock(&c->lock);
 	c->failed++;
 	if (code > c->worst)
 		c->worst = code;
+	pthread_mutex_unlock(&c->lock);
 }
 
 /* ---- progress ------------------------------------------------------------ */
@@ -10943,8 +11867,10 @@ static void cli_meter(void *ctx, uint64_t n)
 {
 	cli *c = ctx;
 
+	pthread_mutex_lock(&c->lock);
 	c->prog.net += n;
 	cli_progress_draw(c, 0);
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void cli_progress_start(cli *c, uint64_t files, uint64_t bytes)
@@ -10959,9 +11885,11 @@ static void cli_progress_start(cli *c, uint64_t files, uint64_t bytes)
 
 static void cli_progress_file(cli *c, uint64_t size)
 {
+	pthread_mutex_lock(&c->lock);
 	c->prog.files_done++;
 	c->prog.bytes_done += size;
 	cli_progress_draw(c, 0);
+	pthread_mutex_unlock(&c->lock);
 }
 
 /* Output lines (stdout) and error lines (stderr) around the progress line. */
@@ -10972,12 +11900,14 @@ static void cli_say(cli *c, const char *fmt, ...)
 
 	if (c->quiet || c->only_errors)
 		return;
+	pthread_mutex_lock(&c->lock);
 	cli_progress_clear(c);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
 	fflush(stdout);
 	cli_progress_draw(c, 1);
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void cli_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -10985,11 +11915,13 @@ static void cli_error(cli *c, const char *fmt, ...)
 {
 	va_list ap;
 
+	pthread_mutex_lock(&c->lock);
 	cli_progress_clear(c);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	cli_progress_draw(c, 1);
+	pthread_mutex_unlock(&c->lock);
 }
 
 /* ---- configuration --------------------------------------------------------- */
@@ -11257,8 +12189,8 @@ static int cli_make_parent(const char *path, dg_error *e)
  * DeltaSpace). verb names it in the output: upload, download, copy.
  * mtime > 0 is set on downloaded files. Returns 0, or 1 on failure
  * (reported); res receives what an upload stored. */
-static int cli_transfer(cli *c, const cli_end *src, const cli_end *dst, time_t mtime,
-	uint64_t size, dg_put_result *res)
+static int cli_transfer(cli *c, dg_ctx *g, const cli_end *src, const cli_end *dst,
+	time_t mtime, uint64_t size, dg_put_result *res)
 {
 	char from[DG_MAX_URL], to[DG_MAX_URL], summary[160] = "";
 	const char *verb = src->loc->kind == DG_URL_LOCAL ? "upload" :
@@ -11277,15 +12209,15 @@ static int cli_transfer(cli *c, const cli_end *src, const cli_end *dst, time_t m
 		return 0;
 	}
 	if (src->loc->kind == DG_URL_LOCAL) {
-		rc = dg_put(c->dg, dst->s, dst->path, src->path, res, &e);
+		rc = dg_put(g, dst->s, dst->path, src->path, res, &e);
 	} else if (dst->loc->kind == DG_URL_LOCAL) {
 		rc = cli_make_parent(dst->path, &e);
 		if (rc == 0)
-			rc = dg_get(c->dg, src->s, src->path, dst->path, &e);
+			rc = dg_get(g, src->s, src->path, dst->path, &e);
 		if (rc == 0)
 			cli_set_mtime(dst->path, mtime);
 	} else {
-		rc = dg_copy(c->dg, src->s, src->path, dst->s, dst->path, res, &e);
+		rc = dg_copy(g, src->s, src->path, dst->s, dst->path, res, &e);
 	}
 	cli_progress_file(c, size);
 	if (rc < 0) {
@@ -11297,6 +12229,157 @@ static int cli_transfer(cli *c, const cli_end *src, const cli_end *dst, time_t m
 		cli_put_summary(res, summary, sizeof summary);
 	cli_say(c, "%s: %s to %s%s\n", verb, from, to, summary);
 	return 0;
+}
+
+/* ---- many transfers, in parallel -------------------------------------------- */
+
+/* The files of cp -r, sync and migrate run in parallel (see "Parallel
+ * work" in §10); their lines come in the order they finish, as aws's do.
+ * The first archive of each folder goes alone: it may become the folder's
+ * reference, which the others then encode against (or, downloading,
+ * fetch once into the cache), so the others of its folder wait for it. */
+typedef struct cli_batch {
+	cli *c;
+	cli_end from, to;            /* locations and the caller's stores (slot 0) */
+	const char *sroot, *droot;
+	const cli_items *items;
+	size_t *job;                 /* the items to copy */
+	size_t *opener;              /* per job: the job its folder waits for, or SIZE_MAX */
+	unsigned char *done;
+	size_t n;
+	uint64_t moved, stored;      /* what the copies stored (migrate's summary) */
+	pthread_mutex_t lock;
+	pthread_cond_t finished;
+	store ws[DG_MAX_CONCURRENCY][2];   /* each thread's stores */
+	unsigned char ready[DG_MAX_CONCURRENCY];
+} cli_batch;
+
+/* Slot's stores, opened on its worker client on first use. */
+static int cli_batch_stores(cli_batch *b, dg_client *w, unsigned slot, cli_end *from,
+	cli_end *to, dg_error *e)
+{
+	if (slot == 0)
+		return 0;
+	if (!b->ready[slot]) {
+		if ((from->loc->kind != DG_URL_LOCAL && dg_worker_store(w, b->from.s, &b->ws[slot][0],
+				e) < 0) ||
+			(to->loc->kind != DG_URL_LOCAL && dg_worker_store(w, b->to.s, &b->ws[slot][1], e) < 0))
+			return -1;
+		b->ready[slot] = 1;
+	}
+	from->s = &b->ws[slot][0];
+	to->s = &b->ws[slot][1];
+	return 0;
+}
+
+static void cli_batch_job(void *ctx, dg_client *w, unsigned slot, size_t j)
+{
+	cli_batch *b = ctx;
+	const cli_item *it = &b->items->v[b->job[j]];
+	cli_end from = b->from, to = b->to;
+	dg_put_result res;
+	dg_error e;
+
+	if (b->opener[j] != SIZE_MAX && b->opener[j] != j) {
+		pthread_mutex_lock(&b->lock);
+		while (!b->done[b->opener[j]])
+			pthread_cond_wait(&b->finished, &b->lock);
+		pthread_mutex_unlock(&b->lock);
+	}
+	if (from.loc->kind == DG_URL_LOCAL)
+		cli_join(b->sroot, it->rel, from.path, sizeof from.path);
+	else
+		snprintf(from.path, sizeof from.path, "%s%s", b->sroot, it->rel);
+	if (to.loc->kind == DG_URL_LOCAL)
+		cli_join(b->droot, it->rel, to.path, sizeof to.path);
+	else
+		snprintf(to.path, sizeof to.path, "%s%s", b->droot, it->rel);
+	if (cli_unsafe_download(b->c, from.loc, from.path, to.loc, it->rel))
+		goto done;
+	if (cli_batch_stores(b, w, slot, &from, &to, &e) < 0) {
+		cli_error(b->c, "%s failed: %s: %s\n", from.loc->kind == DG_URL_LOCAL ? "upload" :
+			"download", from.path, e.msg);
+		cli_failed(b->c, &e);
+		goto done;
+	}
+	if (cli_transfer(b->c, dg_client_ctx(w), &from, &to, it->mtime, it->size, &res) == 0 &&
+		!b->c->dryrun) {
+		pthread_mutex_lock(&b->lock);
+		b->moved += res.size;
+		b->stored += res.stored;
+		pthread_mutex_unlock(&b->lock);
+	}
+done:
+	pthread_mutex_lock(&b->lock);
+	b->done[j] = 1;
+	pthread_cond_broadcast(&b->finished);
+	pthread_mutex_unlock(&b->lock);
+}
+
+/* Is an item one whose folder's first should go alone? Archives, which
+ * uploads may make references, and deltas, whose reference a download
+ * fetches. */
+static int cli_batch_shares(const cli_item *it)
+{
+	return it->kind == DG_ENTRY_DELTA || dg_delta_eligible(sys_basename(it->rel));
+}
+
+/* Copy the items marked todo from one end to the other. Returns 0, or -1
+ * when out of memory (reported); failures of files are counted in c. */
+static int cli_batch_run(cli *c, const cli_end *from, const cli_end *to, const char *sroot,
+	const char *droot, const cli_items *items, uint64_t *moved, uint64_t *stored)
+{
+	cli_batch *b = calloc(1, sizeof *b);
+	size_t i, last = SIZE_MAX;
+	int rc = -1;
+
+	if (b == NULL || (b->job = calloc(items->n + 1, sizeof *b->job)) == NULL ||
+		(b->opener = calloc(items->n + 1, sizeof *b->opener)) == NULL ||
+		(b->done = calloc(items->n + 1, 1)) == NULL) {
+		cli_error(c, "out of memory\n");
+		cli_failed(c, NULL);
+		goto done;
+	}
+	*b = (cli_batch){ .c = c, .from = *from, .to = *to, .sroot = sroot, .droot = droot,
+		.items = items, .job = b->job, .opener = b->opener, .done = b->done };
+	for (i = 0; i < items->n; i++) {
+		const cli_item *it = &items->v[i];
+		size_t j = b->n;
+
+		if (!it->todo)
+			continue;
+		b->job[b->n++] = i;
+		b->opener[j] = SIZE_MAX;
+		if (!cli_batch_shares(it))
+			continue;
+		if (last != SIZE_MAX && sys_same_dir(items->v[b->job[last]].rel, it->rel))
+			b->opener[j] = b->opener[last];
+		else
+			b->opener[j] = j;
+		last = j;
+	}
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->finished, NULL);
+	if (c->dryrun)   /* nothing to wait for: the plan, in order */
+		for (i = 0; i < b->n; i++)
+			cli_batch_job(b, c->cl, 0, i);
+	else
+		dg_parallel(c->cl, b->n, cli_batch_job, b);
+	pthread_mutex_destroy(&b->lock);
+	pthread_cond_destroy(&b->finished);
+	if (moved)
+		*moved = b->moved;
+	if (stored)
+		*stored = b->stored;
+	rc = 0;
+done:
+	if (b) {
+		free(b->job);
+		free(b->opener);
+		free(b->done);
+	}
+	free(b);
+	return rc;
 }
 
 /* ---- ls ---------------------------------------------------------------- */
@@ -11427,24 +12510,10 @@ static int cli_cp_recursive(cli *c, const dg_url *a, const dg_url *b)
 		return cli_exit_code(&e);
 	}
 	for (i = 0; i < src.n; i++)
-		if (cli_wanted(c, src.v[i].rel))
+		if ((src.v[i].todo = cli_wanted(c, src.v[i].rel)))
 			files++, bytes += src.v[i].size;
 	cli_progress_start(c, files, bytes);
-	for (i = 0; i < src.n; i++) {
-		if (!cli_wanted(c, src.v[i].rel))
-			continue;
-		if (a->kind == DG_URL_LOCAL)
-			cli_join(sroot, src.v[i].rel, from.path, sizeof from.path);
-		else
-			snprintf(from.path, sizeof from.path, "%s%s", sroot, src.v[i].rel);
-		if (cli_unsafe_download(c, a, from.path, b, src.v[i].rel))
-			continue;
-		if (b->kind == DG_URL_LOCAL)
-			cli_join(droot, src.v[i].rel, to.path, sizeof to.path);
-		else
-			snprintf(to.path, sizeof to.path, "%s%s", droot, src.v[i].rel);
-		cli_transfer(c, &from, &to, src.v[i].mtime, src.v[i].size, NULL);
-	}
+	cli_batch_run(c, &from, &to, sroot, droot, &src, NULL, NULL);
 	cli_progress_clear(c);
 	cli_items_free(&src);
 	return c->worst;
@@ -11559,7 +12628,7 @@ static int cli_cp(cli *c)
 		sys_strlcpy(to.path, b.key, sizeof to.path);
 	}
 	cli_progress_start(c, 1, 0);
-	cli_transfer(c, &from, &to, 0, 0, NULL);
+	cli_transfer(c, c->dg, &from, &to, 0, 0, NULL);
 	cli_progress_clear(c);
 	return c->worst;
 }
@@ -11613,20 +12682,7 @@ static int cli_sync(cli *c)
 		bytes += src.v[i].size;
 	}
 	cli_progress_start(c, files, bytes);
-	for (i = 0; i < src.n; i++) {
-		if (!src.v[i].todo)
-			continue;
-		if (a.kind == DG_URL_LOCAL) {
-			cli_join(sroot, src.v[i].rel, from.path, sizeof from.path);
-			snprintf(to.path, sizeof to.path, "%s%s", droot, src.v[i].rel);
-		} else {
-			snprintf(from.path, sizeof from.path, "%s%s", sroot, src.v[i].rel);
-			if (cli_unsafe_download(c, &a, from.path, &b, src.v[i].rel))
-				continue;
-			cli_join(droot, src.v[i].rel, to.path, sizeof to.path);
-		}
-		cli_transfer(c, &from, &to, src.v[i].mtime, src.v[i].size, NULL);
-	}
+	cli_batch_run(c, &from, &to, sroot, droot, &src, NULL, NULL);
 	if (c->delete_extra && (src.incomplete || dst.incomplete)) {
 		cli_error(c, "warning: not deleting anything: %s could not be listed completely\n",
 			src.incomplete ? a.text : b.text);
@@ -12096,18 +13152,7 @@ static int cli_migrate(cli *c)
 		}
 	}
 	cli_progress_start(c, files, bytes);
-	for (i = 0; i < src.n; i++) {
-		dg_put_result res;
-
-		if (!src.v[i].todo)
-			continue;
-		snprintf(from.path, sizeof from.path, "%s%s", sroot, src.v[i].rel);
-		snprintf(to.path, sizeof to.path, "%s%s", droot, src.v[i].rel);
-		if (cli_transfer(c, &from, &to, 0, src.v[i].size, &res) == 0 && !c->dryrun) {
-			moved += res.size;
-			stored += res.stored;
-		}
-	}
+	cli_batch_run(c, &from, &to, sroot, droot, &src, &moved, &stored);
 	cli_progress_clear(c);
 	if (!c->dryrun && !c->quiet) {
 		sys_human_size(moved, a_h);
@@ -12334,6 +13379,8 @@ static const cli_cmd cli_cmds[] = {
 	  "      --no-delta      store files as they are\n"
 	  "      --max-ratio R   store a file as it is when delta/size exceeds R\n"
 	  "                      (default 0.5, or DG_MAX_RATIO)\n"
+	  "      --compression-level N  the delta encoder's effort, 1-9 as xdelta3 -N\n"
+	  "                      (default 6, or DG_COMPRESSION_LEVEL)\n"
 	  "  -q, --quiet         print nothing but errors; --only-show-errors likewise\n"
 	  "      --no-progress   no progress line on a terminal\n\n"
 	  "Examples:\n"
@@ -12352,7 +13399,8 @@ static const cli_cmd cli_cmds[] = {
 	  "      --delete      delete destination files the source lacks (a reference.bin\n"
 	  "                    goes only with the last delta that needs it)\n"
 	  "      --size-only   compare sizes only\n"
-	  "      --exclude P, --include P, --dryrun, --no-delta, --max-ratio R: as for cp\n\n"
+	  "      --exclude P, --include P, --dryrun, --no-delta, --max-ratio R,\n"
+	  "      --compression-level N: as for cp\n\n"
 	  "Examples:\n"
 	  "  deltaglider sync ./dist s3://releases/app/\n"
 	  "  deltaglider sync s3://releases/app/ ./mirror --delete\n" },
@@ -12547,6 +13595,7 @@ static int cli_set_opt(cli *c, const cli_opt *o, const char *val, dg_error *e)
 	case O_FORCE: c->force = 1; break;
 	case O_NO_DELTA: c->conf.no_delta = 1; break;
 	case O_MAX_RATIO: return dg_parse_ratio(val, &c->conf.max_ratio, e);
+	case O_LEVEL: return dg_parse_level(val, &c->conf.compression_level, e);
 	case O_DRYRUN: c->dryrun = 1; break;
 	case O_DELETE: c->delete_extra = 1; break;
 	case O_SIZE_ONLY: c->size_only = 1; break;
@@ -12731,6 +13780,7 @@ static int cli_main(int argc, char **argv)
 		fprintf(stderr, "deltaglider: out of memory\n");
 		return 1;
 	}
+	pthread_mutex_init(&c->lock, NULL);
 	c->samples = 2;
 	c->older_than = 24 * 3600;
 	c->expires_in = 3600;
@@ -12780,6 +13830,7 @@ static int cli_main(int argc, char **argv)
 done:
 	fflush(stdout);
 	dg_client_close(c->cl);
+	pthread_mutex_destroy(&c->lock);
 	free(c->args);
 	free(c->filters);
 	free(c);

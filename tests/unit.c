@@ -202,6 +202,70 @@ static void test_acl_policy(void)
 	sys_buf_free(&x);
 }
 
+/* The hardware SHA-256 path against BearSSL's: every length 0-300 fed
+ * whole, split at every point, and byte by byte across block edges; large
+ * buffers in odd pieces; the FIPS 180-2 vector. */
+static void test_sha256(void)
+{
+	static unsigned char buf[(1 << 20) + 300];
+	crypto_sha256_blocks_fn *fast = crypto_sha256_fast();
+	unsigned char want[32], got[32];
+	br_sha256_context a, b;
+	size_t n, cut, bad = 0, i, off;
+	char hex[65];
+
+	printf("# sha256 fast path: %s\n", fast ? "hardware" : "none (BearSSL only)");
+	for (i = 0; i < sizeof buf; i++)
+		buf[i] = (unsigned char)(i * 2654435761u >> 13);
+	for (n = 0; n <= 300; n++) {
+		br_sha256_init(&a);
+		br_sha256_update(&a, buf + 1, n);
+		br_sha256_out(&a, want);
+		for (cut = 0; cut <= n; cut++) {
+			br_sha256_init(&b);
+			crypto_sha256_update(&b, buf + 1, cut);
+			crypto_sha256_update(&b, buf + 1 + cut, n - cut);
+			br_sha256_out(&b, got);
+			bad += memcmp(want, got, 32) != 0;
+		}
+		crypto_sha256(buf + 1, n, got);
+		bad += memcmp(want, got, 32) != 0;
+	}
+	CHECK("sha256: lengths 0-300, every split, match BearSSL", bad == 0);
+	bad = 0;
+	for (n = (1 << 20) - 7; n < sizeof buf; n += 97) {
+		br_sha256_init(&a);
+		br_sha256_update(&a, buf, n);
+		br_sha256_out(&a, want);
+		br_sha256_init(&b);
+		for (off = 0; off < n; off += cut) {
+			cut = 1 + (off * 7919 + 13) % 70001;
+			if (cut > n - off)
+				cut = n - off;
+			crypto_sha256_update(&b, buf + off, cut);
+		}
+		br_sha256_out(&b, got);
+		bad += memcmp(want, got, 32) != 0;
+	}
+	CHECK("sha256: 1 MiB buffers in odd pieces match BearSSL", bad == 0);
+	crypto_sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
+	CHECK("sha256: FIPS 180-2 two-block vector",
+		strcmp(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1") == 0);
+	if (fast) {
+		uint32_t s1[8], s2[8];
+
+		br_sha256_init(&a);
+		memcpy(s1, a.val, sizeof s1);
+		memcpy(s2, a.val, sizeof s2);
+		fast(s1, buf, 1000);
+		br_sha256_update(&a, buf, 64000);
+		CHECK("sha256: the fast function alone, 1000 blocks", memcmp(s1, a.val, sizeof s1) == 0);
+		fast(s2, buf, 0);
+		br_sha256_init(&a);
+		CHECK("sha256: zero blocks leave the state", memcmp(s2, a.val, sizeof s2) == 0);
+	}
+}
+
 static void test_uri_encode(void)
 {
 	sys_buf b = { 0 };
@@ -769,7 +833,7 @@ static void test_delta(void)
 	unsigned char *src = malloc(n), *tgt = malloc(n + 100);
 	t_mem sm = { src, n };
 	delta_src ds = { t_mem_read, &sm, n };
-	delta_opts o = { "t.bin", "reference.bin", 64u << 20, 1 };
+	delta_opts o = { "t.bin", "reference.bin", 64u << 20, 1, DG_DEFAULT_LEVEL, 0 };
 	delta_result r;
 	sys_buf out = { 0 };
 	sys_sink sink = { sys_sink_buf_write, sys_sink_buf_reset, &out };
@@ -840,6 +904,53 @@ static void test_delta(void)
 }
 
 /* ---- Reference cache: encrypted round trip, tampering, memory LRU */
+
+/* The pre-encode estimate: compressed data that matches little is
+ * hopeless; the same data shifted and patched, or text, is not. */
+static void test_hopeless(void)
+{
+	size_t n = 1u << 20, i;
+	unsigned char *ref = malloc(n), *tgt = malloc(n + 4096);
+	t_mem sm = { ref, n };
+	delta_src ds = { t_mem_read, &sm, n };
+	uint64_t limit = n / 2;
+	uint32_t x = 12345;
+	dg_error e;
+	int fd;
+
+	for (i = 0; i < n; i++)
+		ref[i] = (unsigned char)((x = x * 1103515245u + 12345u) >> 23);
+	/* A new release: 3 KiB inserted near the start, patches every 100 KiB. */
+	memcpy(tgt, ref, 5000);
+	for (i = 0; i < 3072; i++)
+		tgt[5000 + i] = (unsigned char)((x = x * 1103515245u + 12345u) >> 23);
+	memcpy(tgt + 8072, ref + 5000, n - 5000);
+	for (i = 100000; i < n; i += 100000)
+		tgt[i] ^= 0x5a;
+	fd = t_tmpfd();
+	t_buf_write_fd(fd, tgt, n + 3072);
+	CHECK("hopeless: a patched, shifted random file is worth encoding",
+		delta_hopeless(&ds, fd, n + 3072, limit, &e) == 0);
+	close(fd);
+	for (i = 0; i < n; i++)
+		tgt[i] = (unsigned char)((x = x * 1103515245u + 12345u) >> 23);
+	fd = t_tmpfd();
+	t_buf_write_fd(fd, tgt, n);
+	CHECK("hopeless: unrelated random data is not",
+		delta_hopeless(&ds, fd, n, limit, &e) == 1);
+	CHECK("hopeless: unless the limit allows the whole file",
+		delta_hopeless(&ds, fd, n, n + 1, &e) == 0);
+	close(fd);
+	for (i = 0; i < n; i++)
+		tgt[i] = (unsigned char)"etaoin shrdlu\n"[(x = x * 1103515245u + 12345u) >> 28 & 7];
+	fd = t_tmpfd();
+	t_buf_write_fd(fd, tgt, n);
+	CHECK("hopeless: unrelated text is left to the encoder (it compresses)",
+		delta_hopeless(&ds, fd, n, limit, &e) == 0);
+	close(fd);
+	free(ref);
+	free(tgt);
+}
 
 static void test_cache(void)
 {
@@ -1106,6 +1217,7 @@ int main(void)
 	test_sigv4();
 	test_presign();
 	test_acl_policy();
+	test_sha256();
 	test_uri_encode();
 	test_xml();
 	test_http_parse();
@@ -1117,6 +1229,7 @@ int main(void)
 	test_metadata();
 	test_json();
 	test_delta();
+	test_hopeless();
 	test_cache();
 	test_proxy();
 	test_creds_json();
