@@ -31,9 +31,10 @@
  * Conventions. Functions that can fail return 0 on success and -1 on
  * failure, after filling a caller-provided dg_error with one line naming
  * the cause. Callers add the object name when they print it. Nothing here
- * keeps global mutable state: everything hangs off a dg_client (§10),
- * which one thread uses at a time; threads working in parallel each open
- * their own client.
+ * keeps global mutable state (but the CPU's SHA features, detected once):
+ * everything hangs off a dg_client (§10), which one thread uses at a
+ * time; parallel work runs on worker clients, one per thread (see
+ * "Parallel work" in §10).
  */
 
 /* The library exports only what is marked DG_API; built as the tool,
@@ -65,7 +66,11 @@
  * Rules. Functions that can fail return 0 (or a count) on success and -1
  * on failure, after filling the caller's dg_error: a code and one line
  * naming the cause. A client is used by one thread at a time; open one
- * client per thread for parallel work (clients share nothing). Nothing
+ * client per thread for parallel work (clients share nothing). A client
+ * runs its own parallel work (the HEADs of a listing, the parts of a
+ * multipart upload) on up to max_concurrency threads of its own; its
+ * callbacks still come one at a time (list callbacks on the caller's
+ * thread, progress from any of them, under a lock). Nothing
  * reads the environment or ~/.aws unless the config asks (getenv, which
  * dg_config_from_env sets). Warnings are written to stderr, as the
  * command line does, at cfg.log_level. Strings in dg_config are borrowed:
@@ -8332,7 +8337,7 @@ fail:
  * (tests/bench/levels.sh: typescript 5.4.2-5.5.2 as .tar and .zip,
  * @swc/core-linux-x64-gnu 1.4.0-1.4.5 as .tar): level 6 with LZMA
  * stores 0.81x, 1.00x and 1.00x the bytes of -9 in 0.74x, 0.98x and
- * about 0.55x its CPU time; levels 1-3 cost 10-44% more bytes on the
+ * 0.53x its CPU time; levels 1-3 cost 10-83% more bytes on the
  * binaries. -9 stays one flag away (--compression-level 9). */
 #define DG_DEFAULT_LEVEL 6
 
@@ -13366,13 +13371,16 @@ static const cli_cmd cli_cmds[] = {
 	  "  deltaglider ls s3://releases --recursive --summarize\n" },
 	{ "cp", CMD_CP, 2, 2, cli_cp,
 	  "cp SOURCE DEST [--recursive] [--exclude P] [--include P] [--dryrun] [--no-delta]\n"
-	  "          [--max-ratio R] [--quiet] [--only-show-errors] [--no-progress]",
+	  "          [--max-ratio R] [--compression-level N] [--quiet] [--only-show-errors]\n"
+	  "          [--no-progress]",
 	  "Copy files to, from and between stores (s3://, file://). A destination ending\n"
 	  "in / keeps the file name and is the DeltaSpace: archives (.zip, .tar.gz, .jar,\n"
 	  "...) uploaded there are stored as deltas against its reference.bin. Downloads\n"
 	  "reconstruct and verify the original; copies between stores re-encode it into\n"
 	  "the destination's DeltaSpace.\n\n"
-	  "  -r, --recursive     whole trees; relative paths are kept\n"
+	  "  -r, --recursive     whole trees; relative paths are kept; files go 10 at a\n"
+	  "                      time (the profile's s3.max_concurrent_requests), and\n"
+	  "                      their lines come as they finish\n"
 	  "      --exclude P     skip paths matching the glob P (relative to the source)\n"
 	  "      --include P     take them back; the last matching filter wins\n"
 	  "      --dryrun        show what would be copied\n"
@@ -13392,7 +13400,7 @@ static const cli_cmd cli_cmds[] = {
 	  "  deltaglider cp app-1.3.zip file:///srv/store/app/\n" },
 	{ "sync", CMD_SYNC, 2, 2, cli_sync,
 	  "sync SOURCE DEST [--delete] [--exclude P] [--include P] [--dryrun] [--size-only]\n"
-	  "            [--no-delta] [--max-ratio R] [--quiet] [--no-progress]",
+	  "            [--no-delta] [--max-ratio R] [--compression-level N] [--quiet] [--no-progress]",
 	  "Copy what is missing or differs from a local folder to a store, or back. A file\n"
 	  "differs when its size does, or (unless --size-only) when the source is newer.\n"
 	  "Sizes of delta objects are their original sizes.\n\n"

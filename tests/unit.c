@@ -952,6 +952,39 @@ static void test_hopeless(void)
 	free(tgt);
 }
 
+/* The memory budget of parallel work: a take waits while others hold
+ * what it needs; a take above the total gets the total. */
+static void *t_budget_holder(void *arg)
+{
+	dg_budget *b = arg;
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+	dg_budget_give(b, 80);
+	return NULL;
+}
+
+static void test_budget(void)
+{
+	dg_budget b = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 100, 0 };
+	pthread_t t;
+	int64_t start;
+	uint64_t got;
+
+	CHECK("budget: a take within the total", dg_budget_take(&b, 80) == 80 && b.used == 80);
+	pthread_create(&t, NULL, t_budget_holder, &b);
+	start = sys_now_ms();
+	got = dg_budget_take(&b, 50);
+	CHECK("budget: a take that does not fit waits for a give", got == 50 &&
+		sys_now_ms() - start >= 90);
+	pthread_join(t, NULL);
+	dg_budget_give(&b, got);
+	CHECK("budget: a take above the total gets the total", dg_budget_take(&b, 500) == 100);
+	dg_budget_give(&b, 100);
+	CHECK("budget: all given back", b.used == 0);
+	CHECK("budget: none (sequential core) takes nothing", dg_budget_take(NULL, 5) == 0);
+}
+
 static void test_cache(void)
 {
 	char dir[] = "/tmp/dg-unit-cache-XXXXXX", sha[65], path[4200];
@@ -1230,6 +1263,7 @@ int main(void)
 	test_json();
 	test_delta();
 	test_hopeless();
+	test_budget();
 	test_cache();
 	test_proxy();
 	test_creds_json();

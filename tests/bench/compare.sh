@@ -6,7 +6,8 @@
 #   1. 500 files x 64 KiB up and down (cp --recursive), 50 files x 8 MiB
 #   2. one BIG_MB (default 1024) MiB file up and down
 #   3. a real release family (typescript 5.4.2 ... 5.5.2 from npm, as .tgz,
-#      .zip and .tar): time per upload, bytes stored, download time
+#      .zip and .tar): time of the first upload and of the next ones (next
+#      to Debian's xdelta3 -e -6 on the same pairs), bytes stored, download
 #   4. download + verify of a delta against xdelta3 -d + sha256sum
 #   5. ls of a prefix holding 200 deltas
 # Peak RSS is printed for deltaglider. CASES="1 5" picks cases.
@@ -170,10 +171,10 @@ for c in $CASES; do
             while [ $r -le "$RUNS" ]; do
                 for t in dg aws rclone; do
                     clear_prefix "f$ext$t"
-                    k=0
+                    which=first
                     for f in $(families_list "$F" typescript $ext); do
-                        k=$((k + 1))
-                        timed $t "ts.$ext-upload" put $t "$f" "f$ext$t/$(basename "$f")"
+                        timed $t "ts.$ext-upload-$which" put $t "$f" "f$ext$t/$(basename "$f")"
+                        which=next
                     done
                     rm -f "$W/last"
                     timed $t "ts.$ext-download" get $t "f$ext$t/$(basename "$f")" "$W/last"
@@ -181,12 +182,20 @@ for c in $CASES; do
                 done
                 r=$((r + 1))
             done
-            report "ts.$ext-upload"
+            report "ts.$ext-upload-first"
+            report "ts.$ext-upload-next"
             report "ts.$ext-download"
+            prev=
+            for f in $(families_list "$F" typescript $ext); do
+                [ -z "$prev" ] || timed xdelta3 "ts.$ext-raw" xdelta3 -e -f -6 -s "$prev" "$f" "$W/raw.d"
+                prev=$f
+            done
+            printf '%-34s %7.2f s per pair (median)\n' "xdelta3 -e -6 of ts.$ext" \
+                "$(median "$W/t.ts.$ext-raw.xdelta3")"
             orig=$(for f in $(families_list "$F" typescript $ext); do wc -c <"$f"; done |
                 awk '{ s += $1 } END { print s }')
-            stored=$(find "$S3_DATA/bench/f${ext}dg" -type f \
-                ! -name '*._S3rver_*' 2>/dev/null | xargs cat 2>/dev/null | wc -c)
+            stored=$(aws --endpoint-url "$DIRECT" s3 ls --recursive --summarize \
+                "s3://bench/f${ext}dg/" | sed -n 's/.*Total Size: //p')
             printf '%-34s %d of %d bytes (%.1f%%); aws and rclone store all of them\n' \
                 "ts.$ext stored by deltaglider" "$stored" "$orig" \
                 "$(echo "$stored $orig" | awk '{ print 100 * $1 / $2 }')"

@@ -224,3 +224,31 @@ check_fail "file:// corrupt delta" 1 'download failed: .*(corrupt delta|SHA-256 
 for v in 1 2 3 4 5; do "$DG" rm "${fs}app-$v.zip" >/dev/null || not_ok "file:// rm $v" "failed"; done
 expect "file:// store is empty after rm" "$(ls -A "$T/store/rel")" ""
 check_fail "file:// keys cannot escape" 2 "'\.\.' is not allowed" "$DG" cp app-1.zip "file://$T/store/../escape.zip"
+
+# --- encoder levels, and encodes that cannot pay off (issue 10) -----------------------------
+for lvl in 1 9; do
+    lv="file://$T/lv$lvl/rel/"
+    "$DG" cp app-1.zip "$lv" >/dev/null
+    check "--compression-level $lvl" "$DG" cp --compression-level $lvl app-4.zip "$lv"
+    expect_match "level $lvl makes a delta" "$T/out" '\(delta: '
+    check "Debian's xdelta3 decodes level $lvl" xdelta3 -d -f -s "$T/lv$lvl/rel/reference.bin" \
+        "$T/lv$lvl/rel/app-4.zip.delta" "$T/xl$lvl.zip"
+    same "level $lvl round trip" app-4.zip "$T/xl$lvl.zip"
+done
+check_fail "a level out of range is refused" 2 'compression level must be between 1 and 9' \
+    "$DG" cp --compression-level 10 app-4.zip "file://$T/lv1/rel/"
+check_fail "and from the environment" 2 'compression level must be between 1 and 9' \
+    env DG_COMPRESSION_LEVEL=0 "$DG" cp app-4.zip "file://$T/lv1/rel/"
+# Two unrelated compressed releases: no encode, stored whole, said so at INFO.
+mkdir -p "$T/hz"
+gen_file "$T/hz/one.zip" 600000 one
+gen_file "$T/hz/two.zip" 600000 two
+"$DG" cp "$T/hz/one.zip" "file://$T/hstore/" >/dev/null
+check "an unrelated compressed release" env DG_LOG_LEVEL=INFO "$DG" cp "$T/hz/two.zip" "file://$T/hstore/"
+expect_match "is stored whole" "$T/out" 'two\.zip \(direct: '
+expect_match "without encoding" "$T/err" 'compressed data that matches little of the reference'
+# A compressed release that shares most of its bytes still becomes a delta.
+cp "$T/hz/one.zip" "$T/hz/three.zip"
+printf 'patched' | dd of="$T/hz/three.zip" bs=1 seek=300000 conv=notrunc 2>/dev/null
+check "a related compressed release" "$DG" cp "$T/hz/three.zip" "file://$T/hstore/"
+expect_match "is a delta" "$T/out" 'three\.zip \(delta: '
