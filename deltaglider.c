@@ -327,6 +327,7 @@ DG_API int dg_bucket_acl_get(dg_client *cl, const char *url, char *json, size_t 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1009,7 +1010,6 @@ static int dg_client_store(dg_client *cl, const dg_url *u, store *s, dg_error *e
  * numbers the thread (0: the caller's, with cl itself). */
 typedef void (*dg_job_fn)(void *ctx, dg_client *w, unsigned slot, size_t i);
 static void dg_parallel(dg_client *cl, size_t n, dg_job_fn fn, void *ctx);
-static unsigned dg_client_concurrency(dg_client *cl);
 static int dg_worker_store(dg_client *w, const store *s, store *out, dg_error *e);
 static void dg_s3_fanout(void *ctx, size_t n, s3_job_fn job, void *jctx);
 static int dg_parse_ratio(const char *v, double *out, dg_error *e);
@@ -10426,7 +10426,6 @@ struct dg_client {
 	/* Parallel work (see "Parallel work" below). */
 	struct dg_budget budget;     /* a worker uses its parent's */
 	pthread_mutex_t meter_lock;  /* workers report progress through it */
-	unsigned concurrency;        /* threads, the caller's included; 0: not known yet */
 	int parallel;                /* a dg_parallel is running: nested ones run serially */
 	s3_fanout fanout;            /* multipart parts through dg_parallel */
 	struct dg_client *parent;    /* set on a worker */
@@ -10658,15 +10657,14 @@ static int dg_client_s3(dg_client *cl, dg_error *e)
 }
 
 /* Threads for parallel work: the config's, else the profile's
- * s3.max_concurrent_requests (when S3 is configured), else 10. */
+ * s3.max_concurrent_requests (when S3 is configured), else 10; a worker
+ * works alone. */
 static unsigned dg_client_concurrency(dg_client *cl)
 {
-	if (cl->concurrency == 0)
-		cl->concurrency = cl->cfg.max_concurrency ? cl->cfg.max_concurrency :
-			cl->s3_ready ? cl->aws.max_concurrent : 10;
-	if (cl->concurrency > DG_MAX_CONCURRENCY)
-		cl->concurrency = DG_MAX_CONCURRENCY;
-	return cl->concurrency;
+	unsigned n = cl->cfg.max_concurrency ? cl->cfg.max_concurrency :
+		cl->s3_ready ? cl->aws.max_concurrent : 10;
+
+	return cl->parent ? 1 : n < DG_MAX_CONCURRENCY ? n : DG_MAX_CONCURRENCY;
 }
 
 /* The reference cache, on first use of a store. */
@@ -10806,7 +10804,6 @@ static dg_client *dg_worker_open(dg_client *cl, dg_error *e)
 	w->dg.cache = cl->dg.cache;
 	w->dg.budget = &cl->budget;
 	w->dg.window_max = cl->dg.window_max;
-	w->concurrency = 1;
 	if (cl->s3_ready) {
 		w->aws = cl->aws;
 		w->hcfg = cl->hcfg;
@@ -11842,11 +11839,16 @@ static void cli_progress_clear(cli *c)
 	}
 }
 
+/* One line for all the files in flight, as aws draws it: what finished
+ * of the total, the network rate, the files left; never wider than the
+ * terminal, so it never wraps. */
 static void cli_progress_draw(cli *c, int force)
 {
 	cli_progress *p = &c->prog;
 	int64_t now = sys_now_ms(), el;
-	char done[32], total[32], net[32], rate[32], eta[32] = "";
+	char done[32], total[32], rate[32], line[160];
+	struct winsize ws;
+	size_t width = 80;
 	double secs;
 
 	if (!p->on || (!force && now - p->drawn_ms < 250))
@@ -11856,15 +11858,12 @@ static void cli_progress_draw(cli *c, int force)
 	secs = el > 0 ? (double)el / 1000.0 : 0.001;
 	sys_human_size(p->bytes_done, done);
 	sys_human_size(p->bytes_total, total);
-	sys_human_size(p->net, net);
 	sys_human_size((uint64_t)((double)p->net / secs), rate);
-	if (p->bytes_done > 0 && p->bytes_total > p->bytes_done) {
-		double left = secs * (double)(p->bytes_total - p->bytes_done) / (double)p->bytes_done;
-
-		snprintf(eta, sizeof eta, ", ETA %d:%02d", (int)left / 60, (int)left % 60);
-	}
-	fprintf(stderr, "\r\033[KCompleted %s/%s, %" PRIu64 " of %" PRIu64 " file(s) (%s moved, "
-		"%s/s%s)", done, total, p->files_done, p->files_total, net, rate, eta);
+	snprintf(line, sizeof line, "Completed %s/%s (%s/s) with %" PRIu64 " file(s) remaining",
+		done, total, rate, p->files_total - p->files_done);
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
+		width = ws.ws_col;
+	fprintf(stderr, "\r\033[K%.*s", (int)(width - 1), line);
 	p->shown = 1;
 }
 
@@ -12189,6 +12188,13 @@ static int cli_make_parent(const char *path, dg_error *e)
 	return sys_mkdirs(dir, 0777, e);
 }
 
+/* What the output calls a transfer: upload, download or copy. */
+static const char *cli_verb(const cli_end *src, const cli_end *dst)
+{
+	return src->loc->kind == DG_URL_LOCAL ? "upload" : dst->loc->kind == DG_URL_LOCAL ?
+		"download" : "copy";
+}
+
 /* Copy one file between a local path and a store, or between stores
  * (reconstructed, verified, then uploaded into the destination's
  * DeltaSpace). verb names it in the output: upload, download, copy.
@@ -12198,8 +12204,7 @@ static int cli_transfer(cli *c, dg_ctx *g, const cli_end *src, const cli_end *ds
 	time_t mtime, uint64_t size, dg_put_result *res)
 {
 	char from[DG_MAX_URL], to[DG_MAX_URL], summary[160] = "";
-	const char *verb = src->loc->kind == DG_URL_LOCAL ? "upload" :
-		dst->loc->kind == DG_URL_LOCAL ? "download" : "copy";
+	const char *verb = cli_verb(src, dst);
 	dg_put_result local;
 	dg_error e;
 	int rc;
@@ -12302,8 +12307,7 @@ static void cli_batch_job(void *ctx, dg_client *w, unsigned slot, size_t j)
 	if (cli_unsafe_download(b->c, from.loc, from.path, to.loc, it->rel))
 		goto done;
 	if (cli_batch_stores(b, w, slot, &from, &to, &e) < 0) {
-		cli_error(b->c, "%s failed: %s: %s\n", from.loc->kind == DG_URL_LOCAL ? "upload" :
-			"download", from.path, e.msg);
+		cli_error(b->c, "%s failed: %s: %s\n", cli_verb(&from, &to), from.path, e.msg);
 		cli_failed(b->c, &e);
 		goto done;
 	}

@@ -206,7 +206,12 @@ expect_match "debug lines on stderr" "$T/err" '^DEBUG: '
 # Progress on a terminal (script gives the command one).
 if command -v script >/dev/null; then
     script -qec "'$DG' --endpoint-url '$S3_ENDPOINT' cp '$T/rel' s3://cli/tty/ --recursive" /dev/null >"$T/tty" 2>&1
-    expect_match "progress on a terminal" "$T/tty" 'Completed .* file\(s\)'
+    expect_match "progress on a terminal, as aws draws it" "$T/tty" \
+        'Completed [0-9.]+ [KMG]?i?B(ytes)?/[0-9.]+ [KMG]?i?B(ytes)? \([0-9.]+ [KMG]?i?B(ytes)?/s\) with [0-9]+ file\(s\) remaining'
+    script -qec "stty cols 40; '$DG' --endpoint-url '$S3_ENDPOINT' cp '$T/rel' s3://cli/tty3/ --recursive" /dev/null >"$T/tty" 2>&1
+    widest=$(tr '\r' '\n' <"$T/tty" | grep 'Completed' | sed 's/\x1b\[K//g' | awk '{ if (length > m) m = length } END { print m + 0 }')
+    [ "$widest" -gt 0 ] && [ "$widest" -lt 40 ] && ok "the progress line fits a 40-column terminal" ||
+        not_ok "the progress line fits a 40-column terminal" "$widest columns"
     script -qec "'$DG' --endpoint-url '$S3_ENDPOINT' cp '$T/rel' s3://cli/tty2/ --recursive --no-progress" /dev/null >"$T/tty" 2>&1
     if grep -q 'Completed' "$T/tty"; then not_ok "--no-progress" "progress shown"; else ok "--no-progress"; fi
 fi
