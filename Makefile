@@ -10,7 +10,8 @@
 #   make lib             build/libdeltaglider.a and build/deltaglider.h (ARCH= too)
 #   make demo            build, then show five releases going into a file:// store
 #   make image           build/image/rootfs.tar: the FROM scratch image's root
-#   make bench           benchmarks under tests/bench (prints figures)
+#   make bench           benchmarks under tests/bench (prints figures; compare.sh
+#                        needs aws and rclone: apt-get install awscli rclone)
 #   make clean           remove build/ and ./deltaglider
 #
 # Third-party sources come from Debian source packages via vendor/fetch.sh
@@ -242,6 +243,8 @@ $(IMAGE): $(OUT) $(CA_BUNDLE)
 bench: $(OUT) tests/node_modules/.installed
 	sh tests/bench/run.sh
 	sh tests/bench/locks.sh
+	sh tests/bench/levels.sh
+	sh tests/bench/compare.sh
 
 demo: $(OUT)
 	@sh tests/demo.sh

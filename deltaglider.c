@@ -5657,7 +5657,8 @@ static int s3_put_file(s3_client *c, const char *bucket, const char *key, int fd
 	http_body body = { NULL, fd, 0, size, 0 };
 	char hash[65];
 
-	if (size > 0 && size >= multipart_from)
+	/* One part would be three requests for what one PUT does. */
+	if (size > 0 && size >= multipart_from && size > c->cfg->mp_chunksize)
 		return s3_multipart(c, bucket, key, fd, size, meta, flags, e);
 	if (sha256_hex == NULL && c->cfg->endpoint_tls)
 		sha256_hex = S3_UNSIGNED;   /* as the AWS CLI does: TLS protects the body */

@@ -53,8 +53,9 @@ cat >"$W/tools.sh" <<'TOOLS'
 # measures its peak RSS).
 dg() { ${RUN:-} "$DG" --endpoint-url "$EP" "$@"; }
 aw() { ${RUN:-} aws --endpoint-url "$EP" s3 "$@"; }
+# --ignore-times: rclone would skip a file it finds there already.
 rc() { ${RUN:-} env -u AWS_CA_BUNDLE rclone --config /dev/null --s3-endpoint "$EP" --s3-no-check-bucket \
-    --s3-chunk-size 8M "$@"; }
+    --s3-chunk-size 8M --ignore-times "$@"; }
 up() { case $1 in
     dg) dg cp -r --no-progress "$2" "s3://bench/$3/" ;;
     aws) aw cp --recursive --only-show-errors "$2" "s3://bench/$3/" ;;
@@ -152,6 +153,7 @@ for c in $CASES; do
         while [ $r -le "$RUNS" ]; do
             for t in dg aws rclone; do
                 rm -f "$W/big.back"
+                clear_prefix "big-$t"
                 timed $t big-up put $t "$W/big" "big-$t/big.bin"
                 timed $t big-down get $t "big-$t/big.bin" "$W/big.back"
             done

@@ -77,6 +77,9 @@ check "multipart with configured part size" env AWS_CONFIG_FILE="$T/config" "$DG
 expect "four 5 MiB parts" "$(grep -c 'partNumber=' "$T/err")" 4
 check "download of 5 MiB parts" dg cp s3://e2e/big/big5.bin "$T/big5"
 same "5 MiB parts round trip" "$T/big" "$T/big5"
+head -c 5242880 "$T/big" >"$T/five"
+check "a file of one part's size" env AWS_CONFIG_FILE="$T/config" "$DG" --debug --endpoint-url "$S3_ENDPOINT" cp "$T/five" s3://e2e/big/five.bin
+expect "goes in one PUT, not a multipart upload of one part" "$(grep -c 'partNumber=' "$T/err")" 0
 
 # --- memory does not grow with the file -------------------------------------------
 # (Not under the sanitizers or qemu, whose own memory would dominate.)
