@@ -1010,7 +1010,7 @@ static int dg_client_store(dg_client *cl, const dg_url *u, store *s, dg_error *e
  * numbers the thread (0: the caller's, with cl itself). */
 typedef void (*dg_job_fn)(void *ctx, dg_client *w, unsigned slot, size_t i);
 static void dg_parallel(dg_client *cl, size_t n, dg_job_fn fn, void *ctx);
-static int dg_worker_store(dg_client *w, const store *s, store *out, dg_error *e);
+static void dg_worker_store(dg_client *w, const store *s, store *out);
 static void dg_s3_fanout(void *ctx, size_t n, s3_job_fn job, void *jctx);
 static int dg_parse_ratio(const char *v, double *out, dg_error *e);
 static int dg_bucket_url(const char *url, dg_url *u, dg_error *e);
@@ -1864,7 +1864,7 @@ static int crypto_is_sha_hex(const char *s)
 
 /*
  * SHA-256 with the CPU's SHA instructions where it has them (x86-64 SHA-NI,
- * ARMv8 SHA2), else BearSSL's portable code, about four times slower. Only
+ * ARMv8 SHA2), else BearSSL's portable code, about five times slower. Only
  * the compression of whole blocks is ours: the context, the buffering of a
  * partial block and the padding stay BearSSL's, so br_sha256_out finishes
  * a context crypto_sha256_update filled. The round constants are SHA-256's
@@ -5597,9 +5597,6 @@ static int s3_multipart(s3_client *c, const char *bucket, const char *key, int f
 	else
 		for (i = 0; i < n && !parts.failed; i++)
 			s3_part_job(&parts, c, i);
-	for (i = 0; i < n && !parts.failed; i++)
-		if (parts.etag[i][0] == 0)   /* a job that could not run */
-			parts.failed = sys_fail(&parts.err, DG_ENET, "part %zu was not sent", i + 1);
 	if (parts.failed) {
 		*e = parts.err;
 		goto done;
@@ -7010,9 +7007,9 @@ static int delta_compressed_magic(const delta_src *src)
  * what matches no block (checked against the full 32-bit hashes, since a
  * false hit skips a whole block) is counted with the entropy of its
  * bytes. A target whose sampled bytes are not near-random is not looked
- * at further. Only
- * when those bytes are incompressible (at least 7.5 bits each: data
- * compressed already) is the unmatched count a floor for the delta, which
+ * at further. Only when those bytes are incompressible (at least 7.5 bits
+ * each: data compressed already) is the unmatched count a floor for the
+ * delta, which
  * xdelta3 finds little more in; then a floor 10% over the limit means the
  * encode can be skipped. Hash collisions only add matches, so errors lean
  * towards encoding. Sizes over 64 MiB are left to the encoder, which
@@ -9404,25 +9401,23 @@ static void dg_heads_one(void *ctx, dg_client *w, unsigned slot, size_t i)
 	dg_error e;
 
 	if (slot && !h->ready[slot]) {
-		if (dg_worker_store(w, h->s, s, &e) < 0)
-			goto fail;
+		dg_worker_store(w, h->s, s);
 		h->ready[slot] = 1;
 	}
 	if (s->ops->head(s, h->keys[i], NULL, &m, &e) < 0) {
-		if (e.code != DG_ENOTFOUND)
-			goto fail;
-		h->size[i] = DG_SIZE_GONE;
+		if (e.code == DG_ENOTFOUND) {
+			h->size[i] = DG_SIZE_GONE;
+			return;
+		}
+		pthread_mutex_lock(&h->lock);
+		if (!h->failed++)
+			h->err = e;
+		pthread_mutex_unlock(&h->lock);
 		return;
 	}
 	if (!((v = dg_meta(&m, "file-size")) && sys_parse_u64(v, &h->size[i]) == 0 &&
 		h->size[i] < DG_SIZE_UNKNOWN))
 		h->size[i] = DG_SIZE_UNKNOWN;
-	return;
-fail:
-	pthread_mutex_lock(&h->lock);
-	if (!h->failed++)
-		h->err = e;
-	pthread_mutex_unlock(&h->lock);
 }
 
 static int dg_head_sizes(dg_ctx *g, store *s, const char *const *keys, size_t n,
@@ -9490,7 +9485,7 @@ static int dg_list_flush(dg_list_state *st, dg_error *e)
 			it->kind = -1;
 		} else if (st->head_size[i] != DG_SIZE_UNKNOWN) {
 			it->size = st->head_size[i];
-			it->key[strlen(it->key) - 6] = 0;   /* the original name: without .delta */
+			it->key[strlen(it->key) - strlen(DG_DELTA_SFX)] = 0;   /* the original name */
 			it->kind = DG_ENTRY_DELTA;
 		}
 	}
@@ -10805,7 +10800,17 @@ static dg_client *dg_worker_open(dg_client *cl, dg_error *e)
 	w->dg.cache = cl->dg.cache;
 	w->dg.budget = &cl->budget;
 	w->dg.window_max = cl->dg.window_max;
-	if (cl->s3_ready) {
+	return w;
+}
+
+/* A worker's S3 client: the parent's configuration, trust and
+ * credentials as they are (never loaded twice), on a connection of its
+ * own. Workers only serve parents whose S3 client is ready. */
+static s3_client *dg_worker_s3(dg_client *w)
+{
+	dg_client *cl = w->parent;
+
+	if (!w->s3_ready) {
 		w->aws = cl->aws;
 		w->hcfg = cl->hcfg;
 		w->hcfg.tls = &cl->tls;
@@ -10815,19 +10820,15 @@ static dg_client *dg_worker_open(dg_client *cl, dg_error *e)
 		w->s3.clock_known = cl->s3.clock_known;
 		w->s3_ready = 1;
 	}
-	return w;
+	return &w->s3;
 }
 
 /* Worker w's copy of its parent's store s. */
-static int dg_worker_store(dg_client *w, const store *s, store *out, dg_error *e)
+static void dg_worker_store(dg_client *w, const store *s, store *out)
 {
 	*out = *s;
-	if (s->s3 == NULL || s->s3 == &w->s3)
-		return 0;
-	if (dg_client_s3(w, e) < 0)
-		return -1;
-	out->s3 = &w->s3;
-	return 0;
+	if (s->s3)
+		out->s3 = dg_worker_s3(w);
 }
 
 typedef struct dg_run {
@@ -10925,11 +10926,8 @@ typedef struct dg_fan {
 static void dg_fan_job(void *ctx, dg_client *w, unsigned slot, size_t i)
 {
 	dg_fan *f = ctx;
-	dg_error e;
 
-	(void)slot;
-	if (dg_client_s3(w, &e) == 0)   /* ready, as its parent is */
-		f->job(f->jctx, &w->s3, i);
+	f->job(f->jctx, slot ? dg_worker_s3(w) : &w->s3, i);
 }
 
 static void dg_s3_fanout(void *ctx, size_t n, s3_job_fn job, void *jctx)
@@ -12189,13 +12187,6 @@ static int cli_make_parent(const char *path, dg_error *e)
 	return sys_mkdirs(dir, 0777, e);
 }
 
-/* What the output calls a transfer: upload, download or copy. */
-static const char *cli_verb(const cli_end *src, const cli_end *dst)
-{
-	return src->loc->kind == DG_URL_LOCAL ? "upload" : dst->loc->kind == DG_URL_LOCAL ?
-		"download" : "copy";
-}
-
 /* Copy one file between a local path and a store, or between stores
  * (reconstructed, verified, then uploaded into the destination's
  * DeltaSpace). verb names it in the output: upload, download, copy.
@@ -12205,7 +12196,8 @@ static int cli_transfer(cli *c, dg_ctx *g, const cli_end *src, const cli_end *ds
 	time_t mtime, uint64_t size, dg_put_result *res)
 {
 	char from[DG_MAX_URL], to[DG_MAX_URL], summary[160] = "";
-	const char *verb = cli_verb(src, dst);
+	const char *verb = src->loc->kind == DG_URL_LOCAL ? "upload" :
+		dst->loc->kind == DG_URL_LOCAL ? "download" : "copy";
 	dg_put_result local;
 	dg_error e;
 	int rc;
@@ -12266,21 +12258,20 @@ typedef struct cli_batch {
 } cli_batch;
 
 /* Slot's stores, opened on its worker client on first use. */
-static int cli_batch_stores(cli_batch *b, dg_client *w, unsigned slot, cli_end *from,
-	cli_end *to, dg_error *e)
+static void cli_batch_stores(cli_batch *b, dg_client *w, unsigned slot, cli_end *from,
+	cli_end *to)
 {
 	if (slot == 0)
-		return 0;
+		return;
 	if (!b->ready[slot]) {
-		if ((from->loc->kind != DG_URL_LOCAL && dg_worker_store(w, b->from.s, &b->ws[slot][0],
-				e) < 0) ||
-			(to->loc->kind != DG_URL_LOCAL && dg_worker_store(w, b->to.s, &b->ws[slot][1], e) < 0))
-			return -1;
+		if (from->loc->kind != DG_URL_LOCAL)
+			dg_worker_store(w, b->from.s, &b->ws[slot][0]);
+		if (to->loc->kind != DG_URL_LOCAL)
+			dg_worker_store(w, b->to.s, &b->ws[slot][1]);
 		b->ready[slot] = 1;
 	}
 	from->s = &b->ws[slot][0];
 	to->s = &b->ws[slot][1];
-	return 0;
 }
 
 static void cli_batch_job(void *ctx, dg_client *w, unsigned slot, size_t j)
@@ -12289,7 +12280,6 @@ static void cli_batch_job(void *ctx, dg_client *w, unsigned slot, size_t j)
 	const cli_item *it = &b->items->v[b->job[j]];
 	cli_end from = b->from, to = b->to;
 	dg_put_result res;
-	dg_error e;
 
 	if (b->opener[j] != SIZE_MAX && b->opener[j] != j) {
 		pthread_mutex_lock(&b->lock);
@@ -12307,11 +12297,7 @@ static void cli_batch_job(void *ctx, dg_client *w, unsigned slot, size_t j)
 		snprintf(to.path, sizeof to.path, "%s%s", b->droot, it->rel);
 	if (cli_unsafe_download(b->c, from.loc, from.path, to.loc, it->rel))
 		goto done;
-	if (cli_batch_stores(b, w, slot, &from, &to, &e) < 0) {
-		cli_error(b->c, "%s failed: %s: %s\n", cli_verb(&from, &to), from.path, e.msg);
-		cli_failed(b->c, &e);
-		goto done;
-	}
+	cli_batch_stores(b, w, slot, &from, &to);
 	if (cli_transfer(b->c, dg_client_ctx(w), &from, &to, it->mtime, it->size, &res) == 0 &&
 		!b->c->dryrun) {
 		pthread_mutex_lock(&b->lock);
@@ -12334,24 +12320,27 @@ static int cli_batch_shares(const cli_item *it)
 	return it->kind == DG_ENTRY_DELTA || dg_delta_eligible(sys_basename(it->rel));
 }
 
-/* Copy the items marked todo from one end to the other. Returns 0, or -1
- * when out of memory (reported); failures of files are counted in c. */
-static int cli_batch_run(cli *c, const cli_end *from, const cli_end *to, const char *sroot,
+/* Copy the items marked todo from one end to the other; failures, of
+ * files or of memory, are reported and counted in c. */
+static void cli_batch_run(cli *c, const cli_end *from, const cli_end *to, const char *sroot,
 	const char *droot, const cli_items *items, uint64_t *moved, uint64_t *stored)
 {
 	cli_batch *b = calloc(1, sizeof *b);
 	size_t i, last = SIZE_MAX;
-	int rc = -1;
 
 	if (b == NULL || (b->job = calloc(items->n + 1, sizeof *b->job)) == NULL ||
 		(b->opener = calloc(items->n + 1, sizeof *b->opener)) == NULL ||
 		(b->done = calloc(items->n + 1, 1)) == NULL) {
-		cli_error(c, "out of memory\n");
+		cli_error(c, "out of memory planning the copy of %s\n", from->loc->text);
 		cli_failed(c, NULL);
 		goto done;
 	}
-	*b = (cli_batch){ .c = c, .from = *from, .to = *to, .sroot = sroot, .droot = droot,
-		.items = items, .job = b->job, .opener = b->opener, .done = b->done };
+	b->c = c;
+	b->from = *from;
+	b->to = *to;
+	b->sroot = sroot;
+	b->droot = droot;
+	b->items = items;
 	for (i = 0; i < items->n; i++) {
 		const cli_item *it = &items->v[i];
 		size_t j = b->n;
@@ -12381,7 +12370,6 @@ static int cli_batch_run(cli *c, const cli_end *from, const cli_end *to, const c
 		*moved = b->moved;
 	if (stored)
 		*stored = b->stored;
-	rc = 0;
 done:
 	if (b) {
 		free(b->job);
@@ -12389,7 +12377,6 @@ done:
 		free(b->done);
 	}
 	free(b);
-	return rc;
 }
 
 /* ---- ls ---------------------------------------------------------------- */
@@ -13402,7 +13389,8 @@ static const cli_cmd cli_cmds[] = {
 	  "  deltaglider cp s3://releases/app/app-1.2.tar - | tar -x    (- is stdout/stdin)\n"
 	  "  deltaglider cp dist/ s3://releases/app/ --recursive --exclude '*.log'\n"
 	  "  deltaglider cp s3://old/app/ s3://new/app/ --recursive\n"
-	  "  deltaglider cp app-1.3.zip file:///srv/store/app/\n" },
+	  "  deltaglider cp app-1.3.zip file:///srv/store/app/\n"
+	  "  deltaglider cp app-1.4.tar s3://releases/app/ --compression-level 9   (most effort)\n" },
 	{ "sync", CMD_SYNC, 2, 2, cli_sync,
 	  "sync SOURCE DEST [--delete] [--exclude P] [--include P] [--dryrun] [--size-only]\n"
 	  "            [--no-delta] [--max-ratio R] [--compression-level N] [--quiet] [--no-progress]",
