@@ -68,9 +68,11 @@
  * naming the cause. A client is used by one thread at a time; open one
  * client per thread for parallel work (clients share nothing). A client
  * runs its own parallel work (the HEADs of a listing, the parts of a
- * multipart upload) on up to max_concurrency threads of its own; its
- * callbacks still come one at a time (list callbacks on the caller's
- * thread, progress from any of them, under a lock). Nothing
+ * multipart upload, the ranges of a large download) on up to
+ * max_concurrency threads of its own; its callbacks still come one at a
+ * time (list callbacks on the caller's thread; a get's write callback in
+ * order, from whichever thread holds the next range; progress from any of
+ * them, under a lock). Nothing
  * reads the environment or ~/.aws unless the config asks (getenv, which
  * dg_config_from_env sets). Warnings are written to stderr, as the
  * command line does, at cfg.log_level. Strings in dg_config are borrowed:
@@ -475,6 +477,23 @@ static size_t crypto_b64_encode(const unsigned char *in, size_t n, char *out);
 static int crypto_b64_decode(const char *in, unsigned char *out, size_t cap, size_t *outlen);
 static int crypto_sha256_fd(int fd, char hex[65], uint64_t *size, dg_error *e);
 
+/* SHA-256 of a file as it is written, on a thread that reads it back:
+ * the producer (the decoder, a download) never waits for the hash. */
+typedef struct crypto_hasher {
+	br_sha256_context sha;
+	int fd;                      /* the file followed; -1: hash inline */
+	uint64_t written, hashed;
+	int started, stop, failed;
+	pthread_t id;
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+} crypto_hasher;
+static void crypto_hasher_init(crypto_hasher *h, int fd);
+static void crypto_hasher_update(crypto_hasher *h, const void *p, size_t n);
+static void crypto_hasher_reset(crypto_hasher *h);
+static int crypto_hasher_out(crypto_hasher *h, unsigned char out[32]);
+static void crypto_hasher_end(crypto_hasher *h);
+
 typedef struct crypto_gcm {
 	br_aes_gen_ctr_keys keys;
 	br_gcm_context gcm;
@@ -700,11 +719,13 @@ static int xml_escape(sys_buf *out, const char *s);
 
 /* Work spread over several S3 clients, each with its own connection: §10
  * runs job(jctx, client, i) for every i below n, in parallel, and returns
- * when all are done. The parts of a multipart upload go this way. */
+ * when all are done; jobs start in the order of i. The parts of a
+ * multipart upload and the ranges of a large download go this way. */
 typedef struct s3_client s3_client;
 typedef void (*s3_job_fn)(void *jctx, s3_client *c, size_t i);
 typedef struct s3_fanout {
 	void (*run)(void *ctx, size_t n, s3_job_fn job, void *jctx);
+	unsigned (*width)(void *ctx);    /* how many run would run at once now */
 	void *ctx;
 } s3_fanout;
 
@@ -737,8 +758,7 @@ static int s3_list(s3_client *c, const char *bucket, const char *prefix,
 	const char *delimiter, sys_list_fn fn, void *ctx, dg_error *e);
 static int s3_head(s3_client *c, const char *bucket, const char *key,
 	sys_object *obj, sys_meta *meta, dg_error *e);
-static int s3_get(s3_client *c, const char *bucket, const char *key,
-	uint64_t range_from, uint64_t range_len, const sys_sink *sink,
+static int s3_get(s3_client *c, const char *bucket, const char *key, const sys_sink *sink,
 	sys_object *obj, sys_meta *meta, dg_error *e);
 static int s3_put_file(s3_client *c, const char *bucket, const char *key, int fd,
 	uint64_t size, const char *sha256_hex, const sys_meta *meta, int flags, dg_error *e);
@@ -1012,6 +1032,7 @@ typedef void (*dg_job_fn)(void *ctx, dg_client *w, unsigned slot, size_t i);
 static void dg_parallel(dg_client *cl, size_t n, dg_job_fn fn, void *ctx);
 static void dg_worker_store(dg_client *w, const store *s, store *out);
 static void dg_s3_fanout(void *ctx, size_t n, s3_job_fn job, void *jctx);
+static unsigned dg_s3_fanout_width(void *ctx);
 static int dg_parse_ratio(const char *v, double *out, dg_error *e);
 static int dg_bucket_url(const char *url, dg_url *u, dg_error *e);
 static int dg_bucket_remove(dg_client *cl, const dg_url *u, int force, sys_list_fn fn,
@@ -2123,6 +2144,126 @@ static int crypto_sha256_fd(int fd, char hex[65], uint64_t *size, dg_error *e)
 	return 0;
 }
 
+
+/* The hasher hashes inline until the file passes CRYPTO_HASHER_INLINE
+ * bytes, then starts its thread, which reads back from the page cache
+ * what the writer reports written: no copies, no buffers held, and the
+ * writer never waits (a copy into a buffer of the thread's would make it
+ * wait whenever one decoded window outgrew the buffers). fd must be a
+ * regular file open for reading, written from offset 0. If the thread
+ * cannot start, hashing goes on inline. */
+#define CRYPTO_HASHER_INLINE (1u << 20)
+#define CRYPTO_HASHER_READ (256u << 10)
+
+static void crypto_hasher_init(crypto_hasher *h, int fd)
+{
+	memset(h, 0, sizeof *h);
+	br_sha256_init(&h->sha);
+	h->fd = fd;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->cv, NULL);
+}
+
+static void *crypto_hasher_main(void *arg)
+{
+	crypto_hasher *h = arg;
+	unsigned char *buf = malloc(CRYPTO_HASHER_READ);
+	dg_error e;
+
+	pthread_mutex_lock(&h->lock);
+	h->failed = buf == NULL;
+	for (;;) {
+		uint64_t at = h->hashed, want = h->written - at;
+		size_t got = 0;
+
+		if (want == 0 || h->failed) {
+			if (h->stop)
+				break;
+			pthread_cond_wait(&h->cv, &h->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&h->lock);
+		if (want > CRYPTO_HASHER_READ)
+			want = CRYPTO_HASHER_READ;
+		if (sys_pread_all(h->fd, buf, (size_t)want, at, &got, &e) == 0 && got == want)
+			crypto_sha256_update(&h->sha, buf, got);
+		pthread_mutex_lock(&h->lock);
+		if (got == want)
+			h->hashed += got;
+		else
+			h->failed = 1;
+		pthread_cond_broadcast(&h->cv);
+	}
+	pthread_mutex_unlock(&h->lock);
+	free(buf);
+	return NULL;
+}
+
+/* Wait until the thread has hashed all that was written (or failed). */
+static void crypto_hasher_drain(crypto_hasher *h)
+{
+	pthread_mutex_lock(&h->lock);
+	while (h->hashed < h->written && !h->failed)
+		pthread_cond_wait(&h->cv, &h->lock);
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void crypto_hasher_update(crypto_hasher *h, const void *p, size_t n)
+{
+	if (!h->started && h->fd >= 0 && h->written + n > CRYPTO_HASHER_INLINE) {
+		h->started = pthread_create(&h->id, NULL, crypto_hasher_main, h) == 0;
+		if (!h->started)
+			h->fd = -1;
+	}
+	if (!h->started) {
+		crypto_sha256_update(&h->sha, p, n);
+		h->written += n;
+		h->hashed += n;
+		return;
+	}
+	pthread_mutex_lock(&h->lock);
+	h->written += n;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* Start over (a retried download truncated the file). */
+static void crypto_hasher_reset(crypto_hasher *h)
+{
+	if (h->started)
+		crypto_hasher_drain(h);
+	pthread_mutex_lock(&h->lock);
+	br_sha256_init(&h->sha);
+	h->written = h->hashed = 0;
+	h->failed = 0;
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* The digest of what was written so far; -1 if reading it back failed. */
+static int crypto_hasher_out(crypto_hasher *h, unsigned char out[32])
+{
+	if (h->started)
+		crypto_hasher_drain(h);
+	if (h->failed)
+		return -1;
+	br_sha256_out(&h->sha, out);
+	return 0;
+}
+
+/* Stop the thread; every init ends here. */
+static void crypto_hasher_end(crypto_hasher *h)
+{
+	if (h->started) {
+		pthread_mutex_lock(&h->lock);
+		h->stop = 1;
+		pthread_cond_broadcast(&h->cv);
+		pthread_mutex_unlock(&h->lock);
+		pthread_join(h->id, NULL);
+		h->started = 0;
+	}
+	pthread_cond_destroy(&h->cv);
+	pthread_mutex_destroy(&h->lock);
+}
 
 /* AES-256-GCM with the fastest implementations this CPU offers. */
 static void crypto_gcm_init(crypto_gcm *g, const unsigned char key[32])
@@ -5320,17 +5461,25 @@ static int s3_head(s3_client *c, const char *bucket, const char *key, sys_object
 	return rc;
 }
 
-/* A GET whose sink cannot start over (a pipe) resumes instead: each retry
- * asks for the rest with a Range, and If-Match the ETag of the first
- * answer, so a changed object fails rather than mixing two versions. */
+/* One GET of bytes [from, from + len) of an object (len 0: to its end).
+ * A sink that cannot start over (a pipe) resumes instead of restarting:
+ * each retry asks for the rest with a Range, and If-Match the ETag of the
+ * first answer, so a changed object fails rather than mixing two versions.
+ * An etag given beforehand binds every attempt to that version. */
+typedef struct s3_range {
+	uint64_t from, len;
+	uint64_t got;                /* bytes delivered to the sink */
+	int whole;                   /* a range was asked, the whole object came (200) */
+	char etag[80];               /* If-Match when set; else the first answer's */
+} s3_range;
+
 typedef struct s3_get_state {
 	s3_call call;
 	const sys_sink *out;
 	http_resp *resp;
-	uint64_t from, len;          /* the range asked for; len 0: to the end */
-	uint64_t got;                /* bytes delivered to out */
+	s3_range *rg;
+	int bound;                   /* rg->etag was given by the caller */
 	int checked;                 /* this attempt's answer was checked */
-	char etag[80];
 	char range[64];
 	http_hdr hdrs[2];
 } s3_get_state;
@@ -5338,52 +5487,69 @@ typedef struct s3_get_state {
 static int s3_get_before(void *ctx, dg_error *e)
 {
 	s3_get_state *g = ctx;
-	uint64_t at = g->from + g->got;
+	s3_range *rg = g->rg;
+	uint64_t at;
 
 	(void)e;
+	if (g->out->reset) {         /* the sink starts over: so does the range */
+		rg->got = 0;
+		if (!g->bound)
+			rg->etag[0] = 0;
+	}
+	at = rg->from + rg->got;
 	g->checked = 0;
 	g->call.nhdrs = 0;
-	if (at > 0 || g->len) {
-		if (g->len)
+	if (at > 0 || rg->len) {
+		if (rg->len)
 			snprintf(g->range, sizeof g->range, "bytes=%" PRIu64 "-%" PRIu64, at,
-				g->from + g->len - 1);
+				rg->from + rg->len - 1);
 		else
 			snprintf(g->range, sizeof g->range, "bytes=%" PRIu64 "-", at);
 		g->hdrs[g->call.nhdrs++] = (http_hdr){ "Range", g->range };
 	}
-	if (g->etag[0])
-		g->hdrs[g->call.nhdrs++] = (http_hdr){ "If-Match", g->etag };
+	if (rg->etag[0])
+		g->hdrs[g->call.nhdrs++] = (http_hdr){ "If-Match", rg->etag };
 	return 0;
 }
 
-static int s3_get_resume_write(void *ctx, const unsigned char *p, size_t n, dg_error *e)
+static int s3_get_write(void *ctx, const unsigned char *p, size_t n, dg_error *e)
 {
 	s3_get_state *g = ctx;
+	s3_range *rg = g->rg;
 
 	if (!g->checked) {
 		const char *cr = http_resp_header(g->resp, "content-range"), *etag;
-		uint64_t at = g->from + g->got, start;
+		uint64_t at = rg->from + rg->got, start;
 
-		if ((at > 0 || g->len) && (g->resp->status != 206 || cr == NULL ||
+		/* A server without ranges answers a first request whole (200). */
+		rg->whole = at == 0 && rg->len && g->resp->status == 200;
+		if ((at > 0 || rg->len) && !rg->whole && (g->resp->status != 206 || cr == NULL ||
 				sscanf(cr, "bytes %" SCNu64, &start) != 1 || start != at))
-			return sys_fail(e, DG_EPROTO, "the server did not resume the download at "
-				"byte %" PRIu64, at);
-		if (g->etag[0] == 0 && (etag = http_resp_header(g->resp, "etag")))
-			sys_strlcpy(g->etag, etag, sizeof g->etag);
+			return sys_fail(e, DG_EPROTO, "the server did not %s the download at byte %"
+				PRIu64, rg->got ? "resume" : "start", at);
+		if (rg->etag[0] == 0 && (etag = http_resp_header(g->resp, "etag")))
+			sys_strlcpy(rg->etag, etag, sizeof rg->etag);
 		g->checked = 1;
 	}
 	if (g->out->write(g->out->ctx, p, n, e) < 0)
 		return -1;
-	g->got += n;
+	rg->got += n;
 	return 0;
 }
 
-static int s3_get(s3_client *c, const char *bucket, const char *key, uint64_t range_from,
-	uint64_t range_len, const sys_sink *sink, sys_object *obj, sys_meta *meta, dg_error *e)
+static int s3_get_reset(void *ctx, dg_error *e)
+{
+	s3_get_state *g = ctx;
+
+	return g->out->reset(g->out->ctx, e);
+}
+
+static int s3_get_range(s3_client *c, const char *bucket, const char *key, s3_range *rg,
+	const sys_sink *sink, sys_object *obj, sys_meta *meta, dg_error *e)
 {
 	s3_get_state *g = calloc(1, sizeof *g);
 	http_resp *resp = calloc(1, sizeof *resp);
-	sys_sink resume = { s3_get_resume_write, NULL, g };
+	sys_sink through = { s3_get_write, sink->reset ? s3_get_reset : NULL, g };
 	int rc = -1;
 
 	if (g == NULL || resp == NULL) {
@@ -5394,10 +5560,10 @@ static int s3_get(s3_client *c, const char *bucket, const char *key, uint64_t ra
 		.before = s3_get_before, .before_ctx = g };
 	g->out = sink;
 	g->resp = resp;
-	g->from = range_from;
-	g->len = range_len;
-	if (s3_request(c, &g->call, resp, sink->reset ? sink : &resume, e) < 0) {
-		if (e->http_status == 412 && g->etag[0])
+	g->rg = rg;
+	g->bound = rg->etag[0] != 0;
+	if (s3_request(c, &g->call, resp, &through, e) < 0) {
+		if (e->http_status == 412 && rg->etag[0])
 			sys_fail(e, DG_EINTEGRITY, "the object changed during the download");
 		goto done;
 	}
@@ -5412,6 +5578,125 @@ done:
 	free(resp);
 	free(g);
 	return rc;
+}
+
+/* The ranges after the first of a large download, fetched in parallel,
+ * each into a buffer of its own, and handed to the sink in order by the
+ * job that holds the next one: the sink sees one stream (a pipe, the
+ * cache, a hashing file writer) and memory stays one part per connection.
+ * Jobs start in order, so the next range is always held by a running job. */
+typedef struct s3_ranges {
+	const char *bucket, *key;
+	const sys_sink *out;
+	uint64_t size, part;
+	const char *etag;
+	pthread_mutex_t lock;
+	pthread_cond_t turn;
+	size_t next;                 /* the range the sink takes next */
+	int failed;
+	dg_error err;                /* the first range that failed */
+} s3_ranges;
+
+typedef struct s3_part_buf {
+	unsigned char *p;
+	size_t n, cap;
+} s3_part_buf;
+
+static int s3_part_buf_write(void *ctx, const unsigned char *p, size_t n, dg_error *e)
+{
+	s3_part_buf *b = ctx;
+
+	if (n > b->cap - b->n)
+		return sys_fail(e, DG_EPROTO, "the server sent more than the range asked for");
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+	return 0;
+}
+
+static int s3_part_buf_reset(void *ctx, dg_error *e)
+{
+	(void)e;
+	((s3_part_buf *)ctx)->n = 0;
+	return 0;
+}
+
+static void s3_range_job(void *ctx, s3_client *c, size_t i)
+{
+	s3_ranges *r = ctx;
+	uint64_t off = (uint64_t)(i + 1) * r->part;
+	s3_range rg = { off, r->size - off < r->part ? r->size - off : r->part, 0, 0, "" };
+	s3_part_buf buf = { malloc((size_t)rg.len), 0, (size_t)rg.len };
+	sys_sink sink = { s3_part_buf_write, s3_part_buf_reset, &buf };
+	int failed, rc = -1;
+	dg_error e;
+
+	sys_strlcpy(rg.etag, r->etag, sizeof rg.etag);
+	pthread_mutex_lock(&r->lock);
+	failed = r->failed;
+	pthread_mutex_unlock(&r->lock);
+	if (failed)
+		goto done;
+	if (buf.p == NULL)
+		sys_fail(&e, DG_ENOMEM, "out of memory for a part of %" PRIu64 " bytes", rg.len);
+	else if (s3_get_range(c, r->bucket, r->key, &rg, &sink, NULL, NULL, &e) == 0)
+		rc = buf.n != rg.len ? sys_fail(&e, DG_EPROTO, "got %zu bytes of the "
+			"%" PRIu64 " asked for at byte %" PRIu64 " (truncated answer)", buf.n, rg.len,
+			off) : 0;
+	pthread_mutex_lock(&r->lock);
+	while (rc == 0 && r->next != i && !r->failed)
+		pthread_cond_wait(&r->turn, &r->lock);
+	if (rc == 0 && !r->failed) {
+		pthread_mutex_unlock(&r->lock);
+		rc = r->out->write(r->out->ctx, buf.p, buf.n, &e);
+		pthread_mutex_lock(&r->lock);
+		r->next = i + 1;
+	}
+	if (rc < 0 && !r->failed++)
+		r->err = e;
+	pthread_cond_broadcast(&r->turn);
+	pthread_mutex_unlock(&r->lock);
+done:
+	free(buf.p);
+}
+
+/* A whole object. Where the client has a fan-out free, the first GET asks
+ * for one part's worth (multipart_chunksize) and streams it; an object
+ * larger than that is fetched in ranges bound to the first answer's ETag.
+ * Memory: one part per connection, whatever the object's size. */
+static int s3_get(s3_client *c, const char *bucket, const char *key, const sys_sink *sink,
+	sys_object *obj, sys_meta *meta, dg_error *e)
+{
+	uint64_t part = c->cfg->mp_chunksize;
+	s3_range rg = { 0, 0, 0, 0, "" };
+	s3_ranges r;
+	sys_object first;
+	size_t n;
+
+	if (c->fanout == NULL || c->fanout->width(c->fanout->ctx) < 2 || part == 0)
+		return s3_get_range(c, bucket, key, &rg, sink, obj, meta, e);
+	rg.len = part;
+	if (s3_get_range(c, bucket, key, &rg, sink, &first, meta, e) < 0) {
+		if (e->http_status != 416)
+			return -1;
+		rg = (s3_range){ 0, 0, 0, 0, "" };   /* an empty object has no byte 0 */
+		return s3_get_range(c, bucket, key, &rg, sink, obj, meta, e);
+	}
+	if (obj)
+		*obj = first;
+	if (rg.whole || first.size <= part)
+		return 0;
+	if (rg.got != part || rg.etag[0] == 0)
+		return sys_fail(e, DG_EPROTO, "got %" PRIu64 " bytes of the first %" PRIu64
+			"%s", rg.got, part, rg.etag[0] ? " (truncated answer)" : ", without an ETag");
+	r = (s3_ranges){ bucket, key, sink, first.size, part, rg.etag, PTHREAD_MUTEX_INITIALIZER,
+		PTHREAD_COND_INITIALIZER, 0, 0, { 0 } };
+	n = (size_t)((first.size - 1) / part);
+	c->fanout->run(c->fanout->ctx, n, s3_range_job, &r);
+	pthread_cond_destroy(&r.turn);
+	pthread_mutex_destroy(&r.lock);
+	if (r.failed)
+		*e = r.err;
+	return r.failed ? -1 : 0;
 }
 
 /* x-amz-meta-* request headers for meta; names live in space. */
@@ -6240,7 +6525,7 @@ static int store_s3_head(store *s, const char *key, sys_object *obj, sys_meta *m
 static int store_s3_get(store *s, const char *key, const sys_sink *sink, sys_object *obj,
 	sys_meta *meta, dg_error *e)
 {
-	return s3_get(s->s3, s->bucket, key, 0, 0, sink, obj, meta, e);
+	return s3_get(s->s3, s->bucket, key, sink, obj, meta, e);
 }
 
 static int store_s3_put_file(store *s, const char *key, int fd, uint64_t size,
@@ -8339,13 +8624,15 @@ fail:
  * binaries. -9 stays one flag away (--compression-level 9). */
 #define DG_DEFAULT_LEVEL 6
 
-/* A response sink that writes into a file and hashes what it writes. */
+/* A response sink that writes into a file and hashes what it writes, the
+ * hash on a thread of its own for large files. Every init ends with
+ * dg_file_sink_end. */
 typedef struct dg_file_sink {
 	int fd;                      /* -1: none */
 	const sys_sink *next;        /* and/or on to here; NULL: none */
 	const char *path;
 	uint64_t written;
-	br_sha256_context sha;
+	crypto_hasher hash;
 } dg_file_sink;
 
 static int dg_file_sink_write(void *ctx, const unsigned char *p, size_t n, dg_error *e)
@@ -8355,7 +8642,7 @@ static int dg_file_sink_write(void *ctx, const unsigned char *p, size_t n, dg_er
 	if ((f->fd >= 0 && sys_write_all(f->fd, p, n, e, f->path) < 0) ||
 		(f->next && f->next->write(f->next->ctx, p, n, e) < 0))
 		return -1;
-	crypto_sha256_update(&f->sha, p, n);
+	crypto_hasher_update(&f->hash, p, n);
 	f->written += n;
 	return 0;
 }
@@ -8367,28 +8654,41 @@ static int dg_file_sink_reset(void *ctx, dg_error *e)
 	if (f->fd >= 0 && (ftruncate(f->fd, 0) < 0 || lseek(f->fd, 0, SEEK_SET) < 0))
 		return sys_fail_errno(e, DG_EIO, errno, "cannot rewind %s", f->path);
 	f->written = 0;
-	br_sha256_init(&f->sha);
+	crypto_hasher_reset(&f->hash);
 	return 0;
 }
 
-/* fd < 0: hash only (verify). */
+/* fd < 0: hash only (verify). A file we can read back from its start (a
+ * temp file) is hashed on the hasher's thread; others (a pipe) inline. */
 static void dg_file_sink_init(dg_file_sink *f, int fd, const char *path, sys_sink *sink)
 {
+	struct stat st;
+	int fl = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+	int follow = fl >= 0 && (fl & O_ACCMODE) == O_RDWR && fstat(fd, &st) == 0 &&
+		S_ISREG(st.st_mode) && lseek(fd, 0, SEEK_CUR) == 0;
+
 	f->fd = fd;
 	f->next = NULL;
 	f->path = path;
 	f->written = 0;
-	br_sha256_init(&f->sha);
+	crypto_hasher_init(&f->hash, follow ? fd : -1);
 	*sink = (sys_sink){ dg_file_sink_write, dg_file_sink_reset, f };
 }
 
+/* A file that could not be read back gets a "hash" that matches nothing. */
 static void dg_file_sink_hex(dg_file_sink *f, char hex[65])
 {
 	unsigned char d[32];
-	br_sha256_context copy = f->sha;
 
-	br_sha256_out(&copy, d);
-	crypto_hex(d, 32, hex);
+	if (crypto_hasher_out(&f->hash, d) == 0)
+		crypto_hex(d, 32, hex);
+	else
+		sys_strlcpy(hex, "(unreadable: the file could not be read back)", 65);
+}
+
+static void dg_file_sink_end(dg_file_sink *f)
+{
+	crypto_hasher_end(&f->hash);
 }
 
 /* ---- Metadata ---------------------------------------------------------- */
@@ -9111,7 +9411,9 @@ static int dg_hydrate(dg_ctx *g, store *s, const char *delta_key, const sys_meta
 	if (dfd < 0)
 		goto done;
 	dg_file_sink_init(&ds, dfd, "the delta", &dsink);
-	if (s->ops->get(s, delta_key, &dsink, NULL, NULL, e) < 0)
+	rc = s->ops->get(s, delta_key, &dsink, NULL, NULL, e);
+	dg_file_sink_end(&ds);
+	if (rc < 0)
 		goto done;
 	held = dg_budget_take(g->budget, delta_decode_memory(ref.src.size));
 	rc = delta_decode(&ref.src, dfd, out, g->tmpdir, e);
@@ -9292,6 +9594,7 @@ static int dg_get(dg_ctx *g, store *s, const char *key, const char *path, dg_err
 		goto done;
 	rc = 0;
 done:
+	dg_file_sink_end(&fs);
 	close(fd);
 	if (rc < 0)
 		unlink(tmp);
@@ -9312,12 +9615,16 @@ static int dg_get_stream(dg_ctx *g, store *s, const char *key, int fd, const sys
 	fs.next = next;
 	sink.reset = NULL;   /* what went out cannot be taken back */
 	if (dg_fetch(g, s, key, &sink, want, e) < 0)
-		return -1;
+		goto fail;
 	dg_file_sink_hex(&fs, got);
+	dg_file_sink_end(&fs);
 	if (want[0] && strcasecmp(want, got) != 0)
 		return sys_fail(e, DG_EINTEGRITY, "SHA-256 mismatch: expected %s, got %s (the output "
 			"is wrong)", want, got);
 	return 0;
+fail:
+	dg_file_sink_end(&fs);
+	return -1;
 }
 
 static int dg_verify(dg_ctx *g, store *s, const char *key, char want[65], char got[65], dg_error *e)
@@ -9326,9 +9633,12 @@ static int dg_verify(dg_ctx *g, store *s, const char *key, char want[65], char g
 	sys_sink sink;
 
 	dg_file_sink_init(&fs, -1, "verify", &sink);
-	if (dg_fetch(g, s, key, &sink, want, e) < 0)
+	if (dg_fetch(g, s, key, &sink, want, e) < 0) {
+		dg_file_sink_end(&fs);
 		return -1;
+	}
 	dg_file_sink_hex(&fs, got);
+	dg_file_sink_end(&fs);
 	if (want[0] == 0)
 		return sys_fail(e, DG_EINTEGRITY, "not a DeltaGlider object: no SHA-256 to verify against");
 	return strcasecmp(want, got) == 0 ? 1 : 0;
@@ -9415,8 +9725,10 @@ static void dg_heads_one(void *ctx, dg_client *w, unsigned slot, size_t i)
 		pthread_mutex_unlock(&h->lock);
 		return;
 	}
-	if (!((v = dg_meta(&m, "file-size")) && sys_parse_u64(v, &h->size[i]) == 0 &&
-		h->size[i] < DG_SIZE_UNKNOWN))
+	/* A direct object whose own name ends in .delta (NOTES.DELTA) has a
+	 * file-size but no reference: it keeps its name, as in the Python tool. */
+	if (!(dg_meta(&m, "ref-key") && (v = dg_meta(&m, "file-size")) &&
+		sys_parse_u64(v, &h->size[i]) == 0 && h->size[i] < DG_SIZE_UNKNOWN))
 		h->size[i] = DG_SIZE_UNKNOWN;
 }
 
@@ -10292,8 +10604,10 @@ static int dg_fetch_tmp(dg_ctx *g, store *s, const char *key, dg_error *e)
 		sys_fail(e, DG_EINTEGRITY, "%s: SHA-256 mismatch: expected %s, got %s", key, want, got);
 		goto fail;
 	}
+	dg_file_sink_end(&fs);
 	return fd;
 fail:
+	dg_file_sink_end(&fs);
 	close(fd);
 	return -1;
 }
@@ -10646,7 +10960,7 @@ static int dg_client_s3(dg_client *cl, dg_error *e)
 		aws_resolve(&cl->aws, &cl->hcfg, e) < 0)
 		return -1;
 	s3_client_init(&cl->s3, &cl->aws, &cl->hcfg);
-	cl->fanout = (s3_fanout){ dg_s3_fanout, cl };
+	cl->fanout = (s3_fanout){ dg_s3_fanout, dg_s3_fanout_width, cl };
 	cl->s3.fanout = &cl->fanout;
 	cl->s3_ready = 1;
 	return 0;
@@ -10753,7 +11067,8 @@ static int dg_client_store(dg_client *cl, const dg_url *u, store *s, dg_error *e
 
 /*
  * A client runs one request at a time. Parallel work (the files of cp -r
- * and sync, the HEADs of a listing) runs on worker clients, one per
+ * and sync, the HEADs of a listing, the parts of a multipart upload, the
+ * ranges of a large download) runs on worker clients, one per
  * thread, opened from the parent's configuration on first use and kept
  * for their connections until the parent closes. A worker has its own
  * S3 client, connection, credentials (a copy of the parent's, refreshed
@@ -10935,6 +11250,13 @@ static void dg_s3_fanout(void *ctx, size_t n, s3_job_fn job, void *jctx)
 	dg_fan f = { job, jctx };
 
 	dg_parallel(ctx, n, dg_fan_job, &f);
+}
+
+static unsigned dg_s3_fanout_width(void *ctx)
+{
+	dg_client *cl = ctx;
+
+	return cl->parallel ? 1 : dg_client_concurrency(cl);
 }
 
 /* ---- Buckets ---- */
@@ -11666,12 +11988,13 @@ done:
  * ====================================================================== */
 
 enum {
-	CMD_LS, CMD_CP, CMD_SYNC, CMD_RM, CMD_MB, CMD_RB, CMD_VERIFY, CMD_STATS, CMD_PURGE,
-	CMD_MIGRATE, CMD_ANALYZE, CMD_GC, CMD_PRESIGN, CMD_PUT_ACL, CMD_GET_ACL, CMD_HELP, CMD_COUNT
+	CMD_LS, CMD_CP, CMD_MV, CMD_SYNC, CMD_RM, CMD_MB, CMD_RB, CMD_VERIFY, CMD_STATS,
+	CMD_PURGE, CMD_MIGRATE, CMD_ANALYZE, CMD_GC, CMD_PRESIGN, CMD_PUT_ACL, CMD_GET_ACL,
+	CMD_HELP, CMD_COUNT
 };
 #define CMDS(x) (1u << (x))
 #define CMDS_ALL 0xffffffffu
-#define CMDS_XFER (CMDS(CMD_CP) | CMDS(CMD_SYNC) | CMDS(CMD_MIGRATE))
+#define CMDS_XFER (CMDS(CMD_CP) | CMDS(CMD_MV) | CMDS(CMD_SYNC) | CMDS(CMD_MIGRATE))
 
 enum {
 	O_ENDPOINT = 1, O_REGION, O_PROFILE, O_DEBUG, O_NO_VERIFY_SSL, O_CA_BUNDLE,
@@ -11701,7 +12024,8 @@ static const cli_opt cli_opts[] = {
 	{ "cli-connect-timeout", 0, 1, O_CONNECT_TIMEOUT, CMDS_ALL },
 	{ "help", 0, 0, O_HELP, CMDS_ALL },
 	{ "version", 0, 0, O_VERSION, CMDS_ALL },
-	{ "recursive", 'r', 0, O_RECURSIVE, CMDS(CMD_LS) | CMDS(CMD_CP) | CMDS(CMD_RM) },
+	{ "recursive", 'r', 0, O_RECURSIVE, CMDS(CMD_LS) | CMDS(CMD_CP) | CMDS(CMD_MV) |
+		CMDS(CMD_RM) },
 	{ "human-readable", 'h', 0, O_HUMAN, CMDS(CMD_LS) | CMDS(CMD_STATS) },
 	{ "summarize", 0, 0, O_SUMMARIZE, CMDS(CMD_LS) },
 	{ "quiet", 'q', 0, O_QUIET, CMDS_XFER | CMDS(CMD_RM) | CMDS(CMD_PURGE) | CMDS(CMD_GC) },
@@ -11713,7 +12037,8 @@ static const cli_opt cli_opts[] = {
 	{ "compression-level", 0, 1, O_LEVEL, CMDS_XFER | CMDS(CMD_ANALYZE) },
 	{ "exclude", 0, 1, O_EXCLUDE, CMDS_XFER | CMDS(CMD_RM) },
 	{ "include", 0, 1, O_INCLUDE, CMDS_XFER | CMDS(CMD_RM) },
-	{ "dryrun", 0, 0, O_DRYRUN, CMDS(CMD_CP) | CMDS(CMD_SYNC) | CMDS(CMD_RM) | CMDS(CMD_GC) },
+	{ "dryrun", 0, 0, O_DRYRUN, CMDS(CMD_CP) | CMDS(CMD_MV) | CMDS(CMD_SYNC) | CMDS(CMD_RM) |
+		CMDS(CMD_GC) },
 	{ "delete", 0, 0, O_DELETE, CMDS(CMD_SYNC) },
 	{ "size-only", 0, 0, O_SIZE_ONLY, CMDS(CMD_SYNC) },
 	{ "sampled", 0, 0, O_SAMPLED, CMDS(CMD_STATS) },
@@ -12192,13 +12517,80 @@ static int cli_make_parent(const char *path, dg_error *e)
  * DeltaSpace). verb names it in the output: upload, download, copy.
  * mtime > 0 is set on downloaded files. Returns 0, or 1 on failure
  * (reported); res receives what an upload stored. */
+/* Where an end lives on this machine's file system: a local path, or a
+ * file:// object's; NULL for S3. */
+static const char *cli_fs_path(const cli_end *end, char *out, size_t n)
+{
+	if (end->loc->kind == DG_URL_S3)
+		return NULL;
+	if (end->loc->kind == DG_URL_FILE)
+		snprintf(out, n, "/%s", end->path);
+	else
+		sys_strlcpy(out, end->path, n);
+	return out;
+}
+
+/* One object's identity, to compare two ends: s3://bucket/key, or the
+ * file's path with its folder resolved (symlinks, "..", a file:// URL for
+ * a local path); without a .delta suffix, since x.zip and x.zip.delta are
+ * one object. */
+static void cli_identity(const cli_end *end, char *out, size_t n)
+{
+	char path[DG_MAX_PATH], dir[DG_MAX_PATH], real[PATH_MAX];
+	size_t len;
+
+	if (cli_fs_path(end, path, sizeof path) == NULL) {
+		snprintf(out, n, "s3://%s/%s", end->loc->bucket, end->path);
+	} else {
+		sys_strlcpy(dir, path, sizeof dir);
+		if (strchr(dir, '/'))
+			*strrchr(dir, '/') = 0;
+		else
+			sys_strlcpy(dir, ".", sizeof dir);
+		if (realpath(dir[0] ? dir : "/", real))
+			snprintf(out, n, "%s/%s", real, sys_basename(path));
+		else
+			sys_strlcpy(out, path, n);
+	}
+	len = strlen(out);
+	if (sys_ends_with_ci(out, DG_DELTA_SFX))
+		out[len - strlen(DG_DELTA_SFX)] = 0;
+}
+
+/* mv: the source goes once the destination is written and verified, and
+ * only if it is still what was copied: a local file not replaced or
+ * changed meanwhile, and never the destination itself (a file:// store
+ * and a local path can name one file). */
+static int cli_remove_source(dg_ctx *g, const cli_end *src, const cli_end *dst,
+	const struct stat *before, dg_error *e)
+{
+	char sp[DG_MAX_PATH], dp[DG_MAX_PATH];
+	struct stat a, b;
+
+	if (src->loc->kind == DG_URL_LOCAL) {
+		if (lstat(src->path, &a) < 0 || a.st_dev != before->st_dev ||
+			a.st_ino != before->st_ino || a.st_size != before->st_size ||
+			a.st_mtim.tv_sec != before->st_mtim.tv_sec ||
+			a.st_mtim.tv_nsec != before->st_mtim.tv_nsec)
+			return sys_fail(e, DG_EIO, "%s changed while it was copied; it stays", src->path);
+		if (unlink(src->path) < 0)
+			return sys_fail_errno(e, DG_EIO, errno, "cannot remove %s", src->path);
+		return 0;
+	}
+	if (cli_fs_path(src, sp, sizeof sp) && cli_fs_path(dst, dp, sizeof dp) &&
+		stat(sp, &a) == 0 && stat(dp, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		return sys_fail(e, DG_EEXIST, "the destination is the source itself; it stays");
+	return dg_rm(g, src->s, src->path, e);
+}
+
 static int cli_transfer(cli *c, dg_ctx *g, const cli_end *src, const cli_end *dst,
 	time_t mtime, uint64_t size, dg_put_result *res)
 {
-	char from[DG_MAX_URL], to[DG_MAX_URL], summary[160] = "";
-	const char *verb = src->loc->kind == DG_URL_LOCAL ? "upload" :
+	char from[DG_MAX_URL], to[DG_MAX_URL], summary[160] = "", a[DG_MAX_PATH], b[DG_MAX_PATH];
+	const char *verb = c->cmd == CMD_MV ? "move" : src->loc->kind == DG_URL_LOCAL ? "upload" :
 		dst->loc->kind == DG_URL_LOCAL ? "download" : "copy";
 	dg_put_result local;
+	struct stat before = { 0 };
 	dg_error e;
 	int rc;
 
@@ -12207,6 +12599,18 @@ static int cli_transfer(cli *c, dg_ctx *g, const cli_end *src, const cli_end *ds
 	memset(res, 0, sizeof *res);
 	cli_url(src->loc, src->path, from, sizeof from);
 	cli_url(dst->loc, dst->path, to, sizeof to);
+	if (c->cmd == CMD_MV) {
+		cli_identity(src, a, sizeof a);
+		cli_identity(dst, b, sizeof b);
+		if (strcmp(a, b) == 0) {
+			rc = sys_fail(&e, DG_EEXIST, "cannot move an object onto itself");
+			goto done;
+		}
+		if (src->loc->kind == DG_URL_LOCAL && !c->dryrun && lstat(src->path, &before) < 0) {
+			rc = sys_fail_errno(&e, DG_ENOTFOUND, errno, "%s", src->path);
+			goto done;
+		}
+	}
 	if (c->dryrun) {
 		cli_say(c, "(dryrun) %s: %s to %s\n", verb, from, to);
 		return 0;
@@ -12222,6 +12626,9 @@ static int cli_transfer(cli *c, dg_ctx *g, const cli_end *src, const cli_end *ds
 	} else {
 		rc = dg_copy(g, src->s, src->path, dst->s, dst->path, res, &e);
 	}
+	if (rc == 0 && c->cmd == CMD_MV)
+		rc = cli_remove_source(g, src, dst, &before, &e);
+done:
 	cli_progress_file(c, size);
 	if (rc < 0) {
 		cli_error(c, "%s failed: %s to %s: %s\n", verb, from, to, e.msg);
@@ -12383,7 +12790,7 @@ done:
 
 typedef struct cli_ls_state {
 	cli *c;
-	uint64_t objects, bytes;
+	uint64_t objects, bytes, prefixes;
 } cli_ls_state;
 
 static int cli_ls_bucket(void *ctx, const char *name, time_t created, dg_error *e)
@@ -12412,6 +12819,7 @@ static int cli_ls_entry(void *ctx, const dg_entry *o, dg_error *e)
 		while (start > name && start[-1] != '/')
 			start--;
 		printf("%27sPRE %s\n", "", start);
+		ls->prefixes++;
 		return 0;
 	}
 	if (!ls->c->recursive)
@@ -12431,7 +12839,7 @@ static int cli_ls(cli *c)
 {
 	dg_url l;
 	store s;
-	cli_ls_state ls = { c, 0, 0 };
+	cli_ls_state ls = { c, 0, 0, 0 };
 	dg_error e;
 
 	if (c->nargs == 0) {
@@ -12461,8 +12869,9 @@ static int cli_ls(cli *c)
 		printf("\nTotal Objects: %" PRIu64 "\n   Total Size: %s\n", ls.objects, total);
 	}
 	fflush(stdout);
-	/* Like aws s3 ls: an empty listing of a prefix is a failure. */
-	return ls.objects == 0 && l.key[0] && !c->summarize ? 1 : 0;
+	/* Like aws s3 ls: a prefix that lists nothing, neither object nor
+	 * folder, is a failure (--summarize or not). */
+	return ls.objects == 0 && ls.prefixes == 0 && l.key[0] ? 1 : 0;
 }
 
 /* ---- cp ---------------------------------------------------------------- */
@@ -12481,6 +12890,12 @@ static int cli_end_open(cli *c, const dg_url *l, store *s, cli_end *end, dg_erro
 	return l->kind == DG_URL_LOCAL ? 0 : dg_client_store(c->cl, l, s, e);
 }
 
+/* cp and mv share their code; their messages name the one typed. */
+static const char *cli_cp_name(const cli *c)
+{
+	return c->cmd == CMD_MV ? "mv" : "cp";
+}
+
 static int cli_cp_recursive(cli *c, const dg_url *a, const dg_url *b)
 {
 	char sroot[DG_MAX_PATH], droot[DG_MAX_PATH];
@@ -12492,7 +12907,7 @@ static int cli_cp_recursive(cli *c, const dg_url *a, const dg_url *b)
 	size_t i;
 
 	if (cli_end_open(c, a, &ss, &from, &e) < 0 || cli_end_open(c, b, &ds, &to, &e) < 0)
-		return cli_usage_error("cp", &e);
+		return cli_usage_error(cli_cp_name(c), &e);
 	if (a->kind == DG_URL_LOCAL)
 		sys_strlcpy(sroot, a->key, sizeof sroot);
 	else
@@ -12503,7 +12918,7 @@ static int cli_cp_recursive(cli *c, const dg_url *a, const dg_url *b)
 		cli_dir_prefix(b->key, droot, sizeof droot);
 	if (cli_scan(c, a, &ss, sroot, 1, &src, &e) < 0) {
 		cli_items_free(&src);
-		fprintf(stderr, "cp failed: %s\n", e.msg);
+		fprintf(stderr, "%s failed: %s\n", cli_cp_name(c), e.msg);
 		return cli_exit_code(&e);
 	}
 	for (i = 0; i < src.n; i++)
@@ -12577,8 +12992,23 @@ done:
 	return rc;
 }
 
+/* The name a copy into a folder gives: a delta asked for by its stored
+ * name (x.zip.delta) is x.zip, what it holds; anything else keeps its own. */
+static void cli_logical_name(const dg_url *a, store *s, char *out, size_t cap)
+{
+	const char *base = sys_basename(a->key);
+	dg_object_info info;
+	dg_error e;
+
+	sys_strlcpy(out, base, cap);
+	if (a->kind != DG_URL_LOCAL && sys_ends_with_ci(base, DG_DELTA_SFX) &&
+		dg_info(s, a->key, &info, &e) == 0 && info.kind == DG_ENTRY_DELTA)
+		out[strlen(base) - strlen(DG_DELTA_SFX)] = 0;
+}
+
 static int cli_cp(cli *c)
 {
+	char name[DG_MAX_PATH];
 	dg_url a, b;
 	cli_end from, to;
 	store ss, ds;
@@ -12587,13 +13017,19 @@ static int cli_cp(cli *c)
 	size_t n;
 
 	if (dg_url_parse(c->args[0], &a, &e) < 0 || dg_url_parse(c->args[1], &b, &e) < 0)
-		return cli_usage_error("cp", &e);
+		return cli_usage_error(cli_cp_name(c), &e);
 	if (a.kind == DG_URL_LOCAL && b.kind == DG_URL_LOCAL) {
-		fprintf(stderr, "cp: one of %s and %s must be an s3:// or file:// URL\n", a.text, b.text);
+		fprintf(stderr, "%s: one of %s and %s must be an s3:// or file:// URL\n", cli_cp_name(c),
+			a.text, b.text);
 		return 2;
 	}
 	if (c->recursive)
 		return cli_cp_recursive(c, &a, &b);
+	if (c->cmd == CMD_MV && ((a.kind == DG_URL_LOCAL && strcmp(a.key, "-") == 0) ||
+		(b.kind == DG_URL_LOCAL && strcmp(b.key, "-") == 0))) {
+		fprintf(stderr, "mv: - (stdin or stdout) cannot be moved; use cp\n");
+		return 2;
+	}
 	if (a.kind != DG_URL_LOCAL && b.kind == DG_URL_LOCAL && strcmp(b.key, "-") == 0)
 		return cli_cp_stdout(c, &a);
 	if (a.kind == DG_URL_LOCAL && strcmp(a.key, "-") == 0)
@@ -12601,26 +13037,28 @@ static int cli_cp(cli *c)
 	if (!cli_wanted(c, sys_basename(a.key)))
 		return 0;
 	if (a.kind != DG_URL_LOCAL && (a.key[0] == 0 || a.key[strlen(a.key) - 1] == '/')) {
-		fprintf(stderr, "cp: %s is not an object key (use --recursive for a prefix)\n", a.text);
+		fprintf(stderr, "%s: %s is not an object key (use --recursive for a prefix)\n",
+			cli_cp_name(c), a.text);
 		return 2;
 	}
 	if (a.kind == DG_URL_LOCAL && stat(a.key, &st) == 0 && S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "cp: %s is a directory (use --recursive)\n", a.text);
+		fprintf(stderr, "%s: %s is a directory (use --recursive)\n", cli_cp_name(c), a.text);
 		return 2;
 	}
 	if (cli_end_open(c, &a, &ss, &from, &e) < 0 || cli_end_open(c, &b, &ds, &to, &e) < 0)
-		return cli_usage_error("cp", &e);
+		return cli_usage_error(cli_cp_name(c), &e);
 	sys_strlcpy(from.path, a.key, sizeof from.path);
+	cli_logical_name(&a, &ss, name, sizeof name);
 	n = strlen(b.key);
 	if (b.kind == DG_URL_LOCAL) {
 		/* Into a directory (existing, or named with a trailing slash). */
 		if ((n && b.key[n - 1] == '/') || (stat(b.key, &st) == 0 && S_ISDIR(st.st_mode)))
-			cli_join(b.key, sys_basename(a.key), to.path, sizeof to.path);
+			cli_join(b.key, name, to.path, sizeof to.path);
 		else
 			sys_strlcpy(to.path, b.key, sizeof to.path);
 	} else if (n == 0 || b.key[n - 1] == '/') {
 		/* A folder, or a bare bucket: the file keeps its name. */
-		snprintf(to.path, sizeof to.path, "%s%s", b.key, sys_basename(a.key));
+		snprintf(to.path, sizeof to.path, "%s%s", b.key, name);
 	} else {
 		sys_strlcpy(to.path, b.key, sizeof to.path);
 	}
@@ -13391,6 +13829,21 @@ static const cli_cmd cli_cmds[] = {
 	  "  deltaglider cp s3://old/app/ s3://new/app/ --recursive\n"
 	  "  deltaglider cp app-1.3.zip file:///srv/store/app/\n"
 	  "  deltaglider cp app-1.4.tar s3://releases/app/ --compression-level 9   (most effort)\n" },
+	{ "mv", CMD_MV, 2, 2, cli_cp,
+	  "mv SOURCE DEST [--recursive] [--exclude P] [--include P] [--dryrun] [--no-delta]\n"
+	  "          [--max-ratio R] [--compression-level N] [--quiet] [--only-show-errors]\n"
+	  "          [--no-progress]",
+	  "Move files to, from and between stores: cp, then the source is removed once\n"
+	  "the destination is written and verified (a delta's reference.bin only with\n"
+	  "the last delta that needs it). A local file that changed while it was copied,\n"
+	  "or a destination that is the source itself, is kept, and the move fails.\n\n"
+	  "  -r, --recursive     whole trees (local folders stay, emptied)\n"
+	  "      --exclude P, --include P, --dryrun, --no-delta, --max-ratio R,\n"
+	  "      --compression-level N, --quiet, --only-show-errors, --no-progress: as for cp\n\n"
+	  "Examples:\n"
+	  "  deltaglider mv app-1.2.zip s3://releases/app/\n"
+	  "  deltaglider mv s3://incoming/app/ s3://releases/app/ --recursive\n"
+	  "  deltaglider mv s3://releases/app/app-1.0.zip ./archive/\n" },
 	{ "sync", CMD_SYNC, 2, 2, cli_sync,
 	  "sync SOURCE DEST [--delete] [--exclude P] [--include P] [--dryrun] [--size-only]\n"
 	  "            [--no-delta] [--max-ratio R] [--compression-level N] [--quiet] [--no-progress]",

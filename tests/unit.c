@@ -205,6 +205,54 @@ static void test_acl_policy(void)
 /* The hardware SHA-256 path against BearSSL's: every length 0-300 fed
  * whole, split at every point, and byte by byte across block edges; large
  * buffers in odd pieces; the FIPS 180-2 vector. */
+/* The hasher's thread, following a file as it is written: sizes around
+ * the inline limit, odd pieces, a reset half-way (a retried download that
+ * truncates the file), and the digest asked twice. */
+static void test_hasher(void)
+{
+	size_t sizes[] = { 0, 1, 1000, CRYPTO_HASHER_INLINE - 1, CRYPTO_HASHER_INLINE,
+		CRYPTO_HASHER_INLINE + 1, 5 * CRYPTO_HASHER_INLINE + 12345 };
+	unsigned char *buf = malloc(6 * CRYPTO_HASHER_INLINE), want[32], got[32], again[32];
+	crypto_hasher h;
+	size_t i, off, cut, bad = 0, threads = 0, half;
+	char path[] = "/tmp/dg-unit-hasher.XXXXXX";
+	int fd = mkstemp(path);
+
+	unlink(path);
+	for (i = 0; i < 6 * CRYPTO_HASHER_INLINE; i++)
+		buf[i] = (unsigned char)(i * 2246822519u >> 11);
+	for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		crypto_sha256(buf, sizes[i], want);
+		crypto_hasher_init(&h, fd);
+		half = sizes[i] / 2 + 77 < sizes[i] ? sizes[i] / 2 + 77 : sizes[i];
+		bad += pwrite(fd, buf, half, 0) != (ssize_t)half;
+		crypto_hasher_update(&h, buf, half);
+		bad += ftruncate(fd, 0) != 0;
+		crypto_hasher_reset(&h);
+		for (off = 0; off < sizes[i]; off += cut) {
+			cut = 1 + (off * 7919 + 13) % 300001;
+			if (cut > sizes[i] - off)
+				cut = sizes[i] - off;
+			bad += pwrite(fd, buf + off, cut, (off_t)off) != (ssize_t)cut;
+			crypto_hasher_update(&h, buf + off, cut);
+		}
+		threads += h.started;
+		bad += crypto_hasher_out(&h, got) != 0 || crypto_hasher_out(&h, again) != 0;
+		crypto_hasher_end(&h);
+		bad += memcmp(want, got, 32) != 0 || memcmp(want, again, 32) != 0;
+		bad += ftruncate(fd, 0) != 0;
+	}
+	CHECK("sha256 hasher: every size, reset half-way, matches one pass", bad == 0);
+	CHECK("sha256 hasher: files above the inline limit hash on a thread", threads == 2);
+	/* A file it cannot read back: an error, never a digest. */
+	crypto_hasher_init(&h, fd);
+	crypto_hasher_update(&h, buf, 2 * CRYPTO_HASHER_INLINE);   /* nothing written */
+	CHECK("sha256 hasher: a file shorter than reported fails", crypto_hasher_out(&h, got) < 0);
+	crypto_hasher_end(&h);
+	close(fd);
+	free(buf);
+}
+
 static void test_sha256(void)
 {
 	static unsigned char buf[(1 << 20) + 300];
@@ -248,6 +296,7 @@ static void test_sha256(void)
 		bad += memcmp(want, got, 32) != 0;
 	}
 	CHECK("sha256: 1 MiB buffers in odd pieces match BearSSL", bad == 0);
+	test_hasher();
 	crypto_sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
 	CHECK("sha256: FIPS 180-2 two-block vector",
 		strcmp(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1") == 0);

@@ -4,11 +4,13 @@
 # 25). Runs alternate between the tools; each figure is the median of RUNS
 # (default 3); ratios are ours/theirs (below 1: we are faster). Cases:
 #   1. 500 files x 64 KiB up and down (cp --recursive), 50 files x 8 MiB
-#   2. one BIG_MB (default 1024) MiB file up and down
+#   2. one BIG_MB (default 1024) MiB file up and down, and down through a
+#      relay that also caps each connection at RATE_MB (default 50) MB/s
 #   3. a real release family (typescript 5.4.2 ... 5.5.2 from npm, as .tgz,
 #      .zip and .tar): time of the first upload and of the next ones (next
 #      to Debian's xdelta3 -e -6 on the same pairs), bytes stored, download
-#   4. download + verify of a delta against xdelta3 -d + sha256sum
+#   4. download + verify of a delta against xdelta3 -d + sha256sum, and
+#      against xdelta3 -d alone
 #   5. ls of a prefix holding 200 deltas
 # Peak RSS is printed for deltaglider. CASES="1 5" picks cases.
 # Needs: node and tests/node_modules (make test installs s3rver), aws,
@@ -19,13 +21,18 @@ TESTS_DIR=$here
 export TESTS_DIR
 DG=${DG_BIN:-$here/../deltaglider}
 RTT=${RTT_MS:-25}
+RATE=${RATE_MB:-50}
 RUNS=${RUNS:-3}
 BIG=${BIG_MB:-1024}
 CASES=${CASES:-1 2 3 4 5}
 . "$here/lib/s3rver.sh"
 . "$here/bench/families.sh"
 W=$(mktemp -d "${BENCH_DIR:-/tmp}/dg-compare.XXXXXX")
-cleanup() { [ -z "${LAT_PID:-}" ] || kill "$LAT_PID" 2>/dev/null; s3rver_stop; rm -rf "$W"; }
+cleanup() {
+    for p in ${LAT_PID:-} ${LAT2_PID:-}; do kill "$p" 2>/dev/null; done
+    s3rver_stop
+    rm -rf "$W"
+}
 trap cleanup EXIT
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1
 export DG_CACHE_DIR="$W/cache" HOME="$W" AWS_PAGER= DG="$DG"
@@ -36,9 +43,12 @@ done
 s3rver_start --bucket bench >/dev/null
 node "$here/bench/latency.js" --upstream "$S3_PORT" --rtt "$RTT" >"$W/lat" &
 LAT_PID=$!
-while ! grep -q READY "$W/lat"; do sleep 0.1; done
+node "$here/bench/latency.js" --upstream "$S3_PORT" --rtt "$RTT" --rate "$RATE" >"$W/lat2" &
+LAT2_PID=$!
+while ! grep -q READY "$W/lat" || ! grep -q READY "$W/lat2"; do sleep 0.1; done
 DIRECT=$S3_ENDPOINT
 RELAY=http://127.0.0.1:$(sed -n 's/READY //p' "$W/lat")
+CAPPED=http://127.0.0.1:$(sed -n 's/READY //p' "$W/lat2")
 export EP
 export RCLONE_CONFIG_B_TYPE=s3 RCLONE_CONFIG_B_PROVIDER=Other RCLONE_CONFIG_B_ACCESS_KEY_ID=S3RVER \
     RCLONE_CONFIG_B_SECRET_ACCESS_KEY=S3RVER RCLONE_CONFIG_B_REGION=us-east-1 \
@@ -156,12 +166,18 @@ for c in $CASES; do
                 clear_prefix "big-$t"
                 timed $t big-up put $t "$W/big" "big-$t/big.bin"
                 timed $t big-down get $t "big-$t/big.bin" "$W/big.back"
+                rm -f "$W/big.back"
+                EP=$CAPPED
+                timed $t big-down-capped get $t "big-$t/big.bin" "$W/big.back"
+                EP=$DIRECT
             done
             r=$((r + 1))
         done
         cmp -s "$W/big" "$W/big.back" || { echo "big file differs"; exit 1; }
         report big-up
         report big-down
+        echo "(capped: ${RTT} ms RTT and ${RATE} MB/s per connection, as one connection to S3 gets)"
+        report big-down-capped
         rm -f "$W/big" "$W/big.back"
         ;;
     3)
@@ -218,12 +234,13 @@ for c in $CASES; do
         while [ $r -le "$RUNS" ]; do
             rm -f "$W/out.tar"
             timed dg swc-delta-download get dg "swc/$(basename "$last")" "$W/out.tar"
-            timed xdelta3 swc-delta-download sh -c \
+            timed xdelta3+sha swc-delta-download sh -c \
                 "xdelta3 -d -f -s '$first' '$W/raw.delta' '$W/x.tar' && sha256sum '$W/x.tar'"
+            timed xdelta3 swc-delta-download xdelta3 -d -f -s "$first" "$W/raw.delta" "$W/x.tar"
             r=$((r + 1))
         done
         cmp -s "$W/out.tar" "$last" || { echo "swc download differs"; exit 1; }
-        report swc-delta-download "dg xdelta3"
+        report swc-delta-download "dg xdelta3+sha xdelta3"
         rm -f "$W/out.tar" "$W/x.tar" "$W/raw.delta"
         ;;
     5)

@@ -34,7 +34,20 @@ check "ls --recursive --summarize" dg ls s3://e2e --recursive --summarize
 expect_match "ls -r shows full keys" "$T/out" ' dir/small\.txt$'
 expect "summary objects" "$(grep 'Total Objects:' "$T/out")" "Total Objects: 2"
 expect "summary size" "$(grep 'Total Size:' "$T/out")" "   Total Size: 26"
-check_fail "ls of an empty prefix exits 1" 1 "" sh -c "'$DG' --endpoint-url '$S3_ENDPOINT' ls s3://e2e/nothing-here/ && echo listed >&2; echo empty >&2; exit 1"
+# Exit codes as aws's: 1 only when a prefix lists nothing at all.
+check "cp into a folder of folders" dg cp small.txt s3://e2e/nest/a/small.txt
+for args in "s3://e2e/nothing-here/" "s3://e2e/nothing-here/ --summarize" "s3://e2e/dir" \
+    "s3://e2e/nest/" "s3://e2e/nest/ --summarize" "s3://e2e/nest/a/small.txt"; do
+    # shellcheck disable=SC2086
+    dg ls $args >"$T/out" 2>"$T/err"
+    ours=$?
+    # shellcheck disable=SC2086
+    awsx s3 ls $args >"$T/aws.out" 2>&1
+    expect "ls $args exits as aws s3 ls does" "$ours" "$?"
+done
+dg ls s3://e2e/dir >"$T/out"
+expect "ls of a folder without its slash shows the folder" "$(cat "$T/out")" "                           PRE dir/"
+expect "ls of an empty prefix exits 1" "$(dg ls s3://e2e/nothing-here/ --summarize >/dev/null 2>&1; echo $?)" 1
 
 # Keys that need escaping everywhere: URL path, SigV4, XML.
 for name in 'with space.txt' 'amp&er+plus=eq.txt' 'caf\303\251.txt' "quote'and\"dq.txt"; do
@@ -87,8 +100,17 @@ if [ -z "${DG_SANITIZED:-}${DG_EMULATED:-}" ]; then
 gen_file "$T/huge" 157286400 huge
 rss=$(peak_rss "$DG" --endpoint-url "$S3_ENDPOINT" cp "$T/huge" s3://e2e/huge.bin)
 [ -n "$rss" ] && [ "$rss" -lt 30000 ] && ok "150 MiB upload peaks at $rss KiB" || not_ok "upload memory" "peak RSS ${rss:-?} KiB"
+# A download runs in ranges on up to max_concurrent_requests connections,
+# each holding one multipart_chunksize part: 10 x 8 MiB by default.
 rss=$(peak_rss "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://e2e/huge.bin "$T/huge.dg")
-[ -n "$rss" ] && [ "$rss" -lt 30000 ] && ok "150 MiB download peaks at $rss KiB" || not_ok "download memory" "peak RSS ${rss:-?} KiB"
+[ -n "$rss" ] && [ "$rss" -lt 112000 ] && ok "150 MiB download peaks at $rss KiB (10 x 8 MiB ranges)" ||
+    not_ok "download memory" "peak RSS ${rss:-?} KiB"
+same "150 MiB in ranges" "$T/huge" "$T/huge.dg"
+printf '[default]\ns3 =\n  max_concurrent_requests = 1\n' >"$T/serial"
+rss=$(peak_rss env AWS_CONFIG_FILE="$T/serial" "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://e2e/huge.bin "$T/huge.dg1")
+[ -n "$rss" ] && [ "$rss" -lt 30000 ] && ok "one connection streams it: peak $rss KiB" ||
+    not_ok "download memory, one connection" "peak RSS ${rss:-?} KiB"
+same "150 MiB in one GET" "$T/huge" "$T/huge.dg1"
 same "150 MiB round trip" "$T/huge" "$T/huge.dg"
 rm -f "$T/huge" "$T/huge.dg"
 fi
@@ -116,6 +138,40 @@ check_fail "connection refused" 1 "connection refused by 127.0.0.1:1" "$DG" --en
 check_fail "unknown host" 1 "cannot resolve host 'no-such-host.invalid'" "$DG" --endpoint-url http://no-such-host.invalid ls s3://e2e
 check_fail "bad URL: exit 2" 2 "unsupported URL" dg ls gs://bucket
 check_fail "unknown flag: exit 2" 2 "unknown option --frobnicate" dg ls s3://e2e --frobnicate
+
+# --- mv: the source goes only once the destination is there -----------------------------
+printf 'moving\n' >"$T/mv1.txt"
+check "mv up" dg mv "$T/mv1.txt" s3://e2e/mv/
+expect_match "mv line" "$T/out" "^move: $T/mv1\.txt to s3://e2e/mv/mv1\.txt"
+[ ! -e "$T/mv1.txt" ] && ok "the local file is gone" || not_ok "mv up" "the file stayed"
+check "mv down" dg mv s3://e2e/mv/mv1.txt "$T/mv2.txt"
+expect "the object came down" "$(cat "$T/mv2.txt")" "moving"
+expect "and is gone from the bucket" "$(awsx s3 ls s3://e2e/mv/)" ""
+check "mv up again" dg mv "$T/mv2.txt" s3://e2e/mv/a.txt
+check "mv between keys" dg mv s3://e2e/mv/a.txt s3://e2e/mv/b/a.txt
+expect "only the new key is left" "$(awsx s3 ls s3://e2e/mv/ --recursive | awk '{print $4}')" "mv/b/a.txt"
+check_fail "mv onto itself fails" 1 "move failed: s3://e2e/mv/b/a.txt to s3://e2e/mv/b/a.txt: cannot move an object onto itself" \
+    dg mv s3://e2e/mv/b/a.txt s3://e2e/mv/b/a.txt
+check "and keeps it" awsx s3api head-object --bucket e2e --key mv/b/a.txt
+check_fail "mv to stdout is a usage error" 2 "^mv: - \(stdin or stdout\) cannot be moved" dg mv s3://e2e/mv/b/a.txt -
+mkdir -p "$T/mvtree/sub" && echo 1 >"$T/mvtree/one.txt" && echo 2 >"$T/mvtree/sub/two.txt" && echo 3 >"$T/mvtree/keep.log"
+check "mv -r --dryrun" dg mv -r "$T/mvtree" s3://e2e/mvtree/ --exclude '*.log' --dryrun
+expect "dryrun lines" "$(grep -c '^(dryrun) move: ' "$T/out")" 2
+[ -e "$T/mvtree/one.txt" ] && ok "dryrun moves nothing" || not_ok "dryrun" "a file went"
+check "mv -r with a filter" dg mv -r "$T/mvtree" s3://e2e/mvtree/ --exclude '*.log'
+expect "what the filter left stays" "$(cd "$T/mvtree" && find . -type f | sort)" "./keep.log"
+expect "the rest arrived" "$(awsx s3 ls s3://e2e/mvtree/ --recursive | awk '{print $4}' | sort | tr '\n' ' ')" "mvtree/one.txt mvtree/sub/two.txt "
+check "mv -r back down" dg mv -r s3://e2e/mvtree/ "$T/mvback"
+expect "the tree came down" "$(cat "$T/mvback/sub/two.txt")" 2
+expect "and left the bucket" "$(awsx s3 ls s3://e2e/mvtree/ --recursive)" ""
+# A local path and a file:// URL can name one file: moving it onto itself
+# must not delete it.
+echo precious >"$T/self.txt"
+check_fail "mv of a file onto its own file:// URL fails" 1 "cannot move an object onto itself" dg mv "$T/self.txt" "file://$T/self.txt"
+expect "and the file is kept" "$(cat "$T/self.txt")" precious
+ln -s "$T" "$T/link"
+check_fail "also through a symlinked folder" 1 "cannot move an object onto itself" dg mv "$T/link/self.txt" "file://$T/self.txt"
+expect "kept" "$(cat "$T/self.txt")" precious
 
 # --- rm, rb -------------------------------------------------------------------------
 check "rm" dg rm s3://e2e/dir/small.txt

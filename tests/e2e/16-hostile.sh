@@ -103,6 +103,36 @@ expect_match "and says so" "$T/err" 'the object changed during the download'
 [ "$(wc -c <"$T/piped3")" -le 1000000 ] && ok "nothing after the cut was taken from the new object" ||
     not_ok "stop at the change" "$(wc -c <"$T/piped3") bytes out"
 
+# --- a large download runs in ranges; each is checked, none is mixed ------------------------------
+# 20 MiB in 8 MiB parts: bytes=0-8388607 streams, the other two ranges run
+# in parallel, bound to the first answer's ETag.
+head -c 20971520 /dev/urandom >"$T/large"
+awsm s3 cp --quiet "$T/large" s3://hst/large.bin
+s3mini_clear_log
+hm cp s3://hst/large.bin "$T/large.dl" 2>"$T/err"
+expect "a ranged download" "$?" 0
+same "reassembles the object in order" "$T/large" "$T/large.dl"
+expect "in three ranged GETs" "$(s3mini_log | grep -c 'GET /hst/large.bin')" 3
+hm cp s3://hst/large.bin - 2>"$T/err" | cmp -s - "$T/large" && ok "ranges stream to stdout in order" ||
+    not_ok "ranges to stdout" "$(cat "$T/err")"
+s3mini_fault cut 1 "Range: bytes=16777216-" 100000
+hm cp s3://hst/large.bin "$T/large.cut" 2>"$T/err"
+expect "a cut range is fetched again" "$?" 0
+same "and the file is whole" "$T/large" "$T/large.cut"
+s3mini_fault short-body 3 "Range: bytes=8388608-"
+rm -f "$T/large.short"
+check_fail "a short range fails" 1 "s3://hst/large.bin to .*truncated answer" hm cp s3://hst/large.bin "$T/large.short"
+[ ! -e "$T/large.short" ] && ok "and leaves no file" || not_ok "short range" "a file was written"
+s3mini_fault cut-change 1 "Range: bytes=8388608-" 100000
+rm -f "$T/large.chg"
+check_fail "an object that changes between ranges fails" 1 "changed during the download" hm cp s3://hst/large.bin "$T/large.chg"
+[ ! -e "$T/large.chg" ] && ok "and leaves no file" || not_ok "changed object" "a file was written"
+: >"$T/empty"
+awsm s3 cp --quiet "$T/empty" s3://hst/empty.bin
+hm cp s3://hst/empty.bin "$T/empty.dl" 2>"$T/err"
+expect "an empty object (no byte 0 to range) downloads" "$?" 0
+[ -f "$T/empty.dl" ] && [ ! -s "$T/empty.dl" ] && ok "as an empty file" || not_ok "empty object" "$(cat "$T/err")"
+
 # --- conditional writes: honoured, conflicts retried -----------------------------------------------
 . "$TESTS_DIR/lib/archives.sh"
 make_family "$T/rel" 2

@@ -45,6 +45,36 @@ check "ls --summarize" dg ls s3://dgs/releases/ --summarize
 expect "summarize counts logical objects" "$(grep 'Total Objects' "$T/out")" "Total Objects: 5"
 expect "summarize totals original sizes" "$(grep 'Total Size' "$T/out")" "   Total Size: $(cat app-*.zip | wc -c)"
 
+# --- names ending in .delta ------------------------------------------------------------
+mkdir -p "$T/named"
+check "a delta asked for by its stored name" dg cp s3://dgs/releases/app-3.zip.delta "$T/named/"
+same "is saved under the name it holds" app-3.zip "$T/named/app-3.zip"
+[ ! -e "$T/named/app-3.zip.delta" ] && ok "not as app-3.zip.delta" || not_ok "stored name" "app-3.zip.delta written"
+echo "notes of the release" >"$T/notes"
+nsha=$(sha256sum <"$T/notes" | cut -c1-64)
+awsx s3api put-object --bucket dgs --key odd/NOTES.DELTA --body "$T/notes" --metadata \
+    "dg-tool=deltaglider/6.1.0,dg-original-name=NOTES.DELTA,dg-file-sha256=$nsha,dg-file-size=$(wc -c <"$T/notes"),dg-compression=none" >/dev/null
+check "ls of a direct object named .DELTA (as the Python tool writes one)" dg ls s3://dgs/odd/
+expect_match "keeps its own name" "$T/out" ' NOTES\.DELTA$'
+check "its download" dg cp s3://dgs/odd/NOTES.DELTA "$T/named/"
+same "under its own name" "$T/notes" "$T/named/NOTES.DELTA"
+check "rm of it" dg rm s3://dgs/odd/NOTES.DELTA
+expect "it is gone" "$(awsx s3 ls s3://dgs/odd/)" ""
+
+# --- mv of deltas: the reference goes with the last of them ----------------------------
+check "two versions into a folder" dg cp app-1.zip s3://dgs/mvsrc/
+check "the second" dg cp app-2.zip s3://dgs/mvsrc/
+check "mv -r of the folder" dg mv -r s3://dgs/mvsrc/ s3://dgs/mvdst/
+expect "nothing is left behind, reference included" "$(awsx s3 ls s3://dgs/mvsrc/ --recursive)" ""
+for v in 1 2; do
+    check "moved version $v downloads" dg cp "s3://dgs/mvdst/app-$v.zip" "$T/mv.zip"
+    same "moved version $v is intact" "app-$v.zip" "$T/mv.zip"
+done
+check_fail "a delta moved onto its own logical name fails" 1 "cannot move an object onto itself" \
+    dg mv s3://dgs/mvdst/app-2.zip.delta s3://dgs/mvdst/app-2.zip
+check "and stays readable" dg cp s3://dgs/mvdst/app-2.zip "$T/mv.zip"
+same "intact" app-2.zip "$T/mv.zip"
+
 # --- metadata as the Python tool writes it, seen by awscli -------------------------------
 check "aws reads a delta's metadata" awsx s3api head-object --bucket dgs --key releases/app-2.zip.delta
 expect_match "dg-tool" "$T/out" '"dg-tool": "deltaglider/'

@@ -45,7 +45,8 @@
 //   GET /__ctl/keys?bucket=B              {"keys":[...]} in listing order
 //   GET /__ctl/fault?mode=MODE[&count=N][&match=SUBSTRING][&arg=VALUE]
 //       The next N (default 1) S3 requests whose "METHOD target" (target as
-//       sent, still percent-encoded) contains SUBSTRING (default: any) and
+//       sent, still percent-encoded), followed by " Range: VALUE" when the
+//       request has a Range header, contains SUBSTRING (default: any) and
 //       that the mode applies to (see below) get MODE; then it turns itself
 //       off. Setting a fault replaces the one before.
 //   GET /__ctl/clear                      drops the pending fault
@@ -301,7 +302,9 @@ function logLine(seqNo, method, target, what) {
 }
 
 function takeFault(req, op) {
-  if (!fault || !`${req.method} ${req.target}`.includes(fault.match)) return null;
+  const range = req.get('range');
+  const seen = `${req.method} ${req.target}${range ? ` Range: ${range}` : ''}`;
+  if (!fault || !seen.includes(fault.match)) return null;
   if (!FAULTS[fault.mode](req, op)) return null;
   const taken = { mode: fault.mode, arg: fault.arg };
   if (--fault.left <= 0) fault = null;
