@@ -5410,6 +5410,111 @@ static int s3_request_xml(s3_client *c, const s3_call *call, http_resp *resp, sy
 	return 0;
 }
 
+/* ---- Metadata values: RFC 2047 ----
+ *
+ * S3 takes header values in ASCII. AWS stores a value sent as RFC 2047
+ * encoded-words decoded, and returns a non-ASCII value encoded ("=?UTF-8?B?
+ * ...?="); MinIO and Ceph RGW keep what they are sent. So a value with
+ * other bytes (an original name in Unicode, a dg-ref-key under such a
+ * folder) goes out as UTF-8 "B" words, and values that come back encoded
+ * are decoded: a name round-trips on every server. A word carries at most
+ * 45 bytes, cut between characters, so it stays within RFC 2047's 75
+ * columns. */
+#define S3_RFC2047_CHUNK 45
+
+static int s3_meta_plain(const char *v)
+{
+	for (; *v; v++)
+		if ((unsigned char)*v < 0x20 || (unsigned char)*v > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* Encode v into out (cap bytes); -1 if it does not fit. */
+static int s3_rfc2047_encode(const char *v, char *out, size_t cap)
+{
+	size_t len = strlen(v), at = 0, o = 0;
+
+	if (cap == 0)
+		return -1;
+	out[0] = 0;
+	while (at < len) {
+		size_t take = len - at < S3_RFC2047_CHUNK ? len - at : S3_RFC2047_CHUNK;
+
+		while (at + take < len && take > 1 && ((unsigned char)v[at + take] & 0xc0) == 0x80)
+			take--;   /* never split a UTF-8 sequence */
+		if (o + 13 + (take + 2) / 3 * 4 + 1 > cap)
+			return -1;
+		o += (size_t)sprintf(out + o, "%s=?UTF-8?B?", o ? " " : "");
+		o += crypto_b64_encode((const unsigned char *)v + at, take, out + o);
+		memcpy(out + o, "?=", 3);
+		o += 2;
+		at += take;
+	}
+	return 0;
+}
+
+/* Decode one encoded-word at p ("=?charset?B|Q?text?="), appending its
+ * bytes to out; returns the length of the word, 0 if p starts none. */
+static size_t s3_rfc2047_word(const char *p, char *out, size_t cap, size_t *o)
+{
+	const char *cs = p + 2, *enc, *text, *end;
+	char tmp[256];
+	size_t n, got;
+
+	if (strncmp(p, "=?", 2) != 0 || (enc = strchr(cs, '?')) == NULL || enc[1] == 0 ||
+		enc[2] != '?' || (end = strstr(text = enc + 3, "?=")) == NULL ||
+		(size_t)(enc - cs) != 5 || strncasecmp(cs, "UTF-8", 5) != 0 ||
+		(n = (size_t)(end - text)) >= sizeof tmp)
+		return 0;
+	memcpy(tmp, text, n);
+	tmp[n] = 0;
+	if (enc[1] == 'B' || enc[1] == 'b') {
+		if (crypto_b64_decode(tmp, (unsigned char *)out + *o, cap - 1 - *o, &got) < 0)
+			return 0;
+		*o += got;
+	} else if (enc[1] == 'Q' || enc[1] == 'q') {
+		for (size_t i = 0; i < n; i++) {
+			unsigned hi;
+
+			if (*o + 1 >= cap)
+				return 0;
+			if (tmp[i] == '_')
+				out[(*o)++] = ' ';
+			else if (tmp[i] == '=' && i + 2 < n && isxdigit((unsigned char)tmp[i + 1]) &&
+				isxdigit((unsigned char)tmp[i + 2]) && sscanf(tmp + i + 1, "%2x", &hi) == 1)
+				out[(*o)++] = (char)hi, i += 2;
+			else
+				out[(*o)++] = tmp[i];
+		}
+	} else {
+		return 0;
+	}
+	return (size_t)(end + 2 - p);
+}
+
+/* v as it was meant: encoded-words (and the white space between them)
+ * decoded; a value that is not entirely encoded-words stays as it came. */
+static void s3_rfc2047_decode(const char *v, char *out, size_t cap)
+{
+	const char *p = v;
+	size_t o = 0, w;
+
+	while (*p) {
+		if ((w = s3_rfc2047_word(p, out, cap, &o)) == 0)
+			goto verbatim;
+		p += w;
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+	if (memchr(out, 0, o) == NULL && memchr(out, '\r', o) == NULL && memchr(out, '\n', o) == NULL) {
+		out[o] = 0;
+		return;
+	}
+verbatim:
+	sys_strlcpy(out, v, cap);
+}
+
 static void s3_meta_from_headers(const http_resp *r, sys_meta *meta)
 {
 	const char *p = r->hdrs, *end = r->hdrs + r->hlen;
@@ -5418,8 +5523,12 @@ static void s3_meta_from_headers(const http_resp *r, sys_meta *meta)
 	while (p < end) {
 		const char *v = p + strlen(p) + 1;
 
-		if (strncmp(p, "x-amz-meta-", 11) == 0)
-			sys_meta_set(meta, p + 11, v);
+		if (strncmp(p, "x-amz-meta-", 11) == 0) {
+			char plain[SYS_META_SPACE];
+
+			s3_rfc2047_decode(v, plain, sizeof plain);
+			sys_meta_set(meta, p + 11, plain);
+		}
 		p = v + strlen(v) + 1;
 	}
 }
@@ -5699,18 +5808,31 @@ static int s3_get(s3_client *c, const char *bucket, const char *key, const sys_s
 	return r.failed ? -1 : 0;
 }
 
-/* x-amz-meta-* request headers for meta; names live in space. */
+/* Room for the x-amz-meta-* headers of any metadata: names, and values
+ * grown by their encoding (at most 73 columns per 45 bytes). */
+#define S3_META_HDR_SPACE (SYS_META_MAX * 96 + 2 * SYS_META_SPACE)
+
+/* x-amz-meta-* request headers for meta; names and encoded values live
+ * in space. */
 static size_t s3_meta_headers(const sys_meta *meta, http_hdr *out, char *space, size_t cap)
 {
 	size_t i, n = 0, used = 0;
 
 	for (i = 0; meta && i < meta->n; i++) {
 		int w = snprintf(space + used, cap - used, "x-amz-meta-%s", meta->name[i]);
+		const char *value = meta->value[i];
 
 		if (w < 0 || (size_t)w >= cap - used)
 			break;
-		out[n++] = (http_hdr){ space + used, meta->value[i] };
+		out[n].name = space + used;
 		used += (size_t)w + 1;
+		if (!s3_meta_plain(value) || strncmp(value, "=?", 2) == 0) {
+			if (s3_rfc2047_encode(meta->value[i], space + used, cap - used) < 0)
+				break;
+			value = space + used;
+			used += strlen(value) + 1;
+		}
+		out[n++].value = value;
 	}
 	return n;
 }
@@ -5727,7 +5849,7 @@ static int s3_put_body(s3_client *c, const char *bucket, const char *key,
 	const http_body *body, const char *hash, const sys_meta *meta, int flags, dg_error *e)
 {
 	http_hdr hdrs[SYS_META_MAX + 1];
-	char space[SYS_META_MAX * 80];
+	char space[S3_META_HDR_SPACE];
 	s3_call call = { .method = "PUT", .bucket = bucket, .key = key, .hdrs = hdrs, .body = body,
 		.payload_hash = hash };
 	http_resp *resp = calloc(1, sizeof *resp);
@@ -5839,7 +5961,7 @@ static int s3_multipart(s3_client *c, const char *bucket, const char *key, int f
 	uint64_t size, const sys_meta *meta, int flags, dg_error *e)
 {
 	http_hdr hdrs[SYS_META_MAX], q[2], cond = { "If-None-Match", "*" };
-	char space[SYS_META_MAX * 80], upload_id[1024], hash[65];
+	char space[S3_META_HDR_SPACE], upload_id[1024], hash[65];
 	sys_buf doc = { 0 }, done_xml = { 0 };
 	http_resp *resp = calloc(1, sizeof *resp);
 	s3_parts parts = { bucket, key, upload_id, fd, size, c->cfg->mp_chunksize, NULL,
@@ -5956,7 +6078,7 @@ static int s3_copy(s3_client *c, const char *src_bucket, const char *src_key,
 	const char *bucket, const char *key, const sys_meta *meta, dg_error *e)
 {
 	http_hdr hdrs[SYS_META_MAX + 2];
-	char space[SYS_META_MAX * 80];
+	char space[S3_META_HDR_SPACE];
 	sys_buf src = { 0 }, doc = { 0 };
 	s3_call call = { .method = "PUT", .bucket = bucket, .key = key, .hdrs = hdrs, .may_stall = 1 };
 	http_resp *resp = calloc(1, sizeof *resp);
@@ -12005,60 +12127,87 @@ enum {
 	O_GRANT_FULL, O_GRANT_READ, O_GRANT_READ_ACP, O_GRANT_WRITE, O_GRANT_WRITE_ACP, O_ACP
 };
 
+/* An option, the commands that take it, and its line in their help
+ * (commands' pages list every option they take from here, so none is
+ * missing). CMDS_ALL: a global option, listed once in cli_global_help. */
 typedef struct cli_opt {
 	const char *name;
 	char short_name;
 	int has_arg;
 	int id;
 	unsigned cmds;
+	const char *arg;             /* its value's name in help */
+	const char *help;
 } cli_opt;
 
 static const cli_opt cli_opts[] = {
-	{ "endpoint-url", 0, 1, O_ENDPOINT, CMDS_ALL },
-	{ "region", 0, 1, O_REGION, CMDS_ALL },
-	{ "profile", 0, 1, O_PROFILE, CMDS_ALL },
-	{ "debug", 0, 0, O_DEBUG, CMDS_ALL },
-	{ "no-verify-ssl", 0, 0, O_NO_VERIFY_SSL, CMDS_ALL },
-	{ "ca-bundle", 0, 1, O_CA_BUNDLE, CMDS_ALL },
-	{ "cli-read-timeout", 0, 1, O_READ_TIMEOUT, CMDS_ALL },
-	{ "cli-connect-timeout", 0, 1, O_CONNECT_TIMEOUT, CMDS_ALL },
-	{ "help", 0, 0, O_HELP, CMDS_ALL },
-	{ "version", 0, 0, O_VERSION, CMDS_ALL },
+	{ "endpoint-url", 0, 1, O_ENDPOINT, CMDS_ALL, "URL", NULL },
+	{ "region", 0, 1, O_REGION, CMDS_ALL, "REGION", NULL },
+	{ "profile", 0, 1, O_PROFILE, CMDS_ALL, "NAME", NULL },
+	{ "debug", 0, 0, O_DEBUG, CMDS_ALL, NULL, NULL },
+	{ "no-verify-ssl", 0, 0, O_NO_VERIFY_SSL, CMDS_ALL, NULL, NULL },
+	{ "ca-bundle", 0, 1, O_CA_BUNDLE, CMDS_ALL, "PEM", NULL },
+	{ "cli-read-timeout", 0, 1, O_READ_TIMEOUT, CMDS_ALL, "S", NULL },
+	{ "cli-connect-timeout", 0, 1, O_CONNECT_TIMEOUT, CMDS_ALL, "S", NULL },
+	{ "help", 0, 0, O_HELP, CMDS_ALL, NULL, NULL },
+	{ "version", 0, 0, O_VERSION, CMDS_ALL, NULL, NULL },
 	{ "recursive", 'r', 0, O_RECURSIVE, CMDS(CMD_LS) | CMDS(CMD_CP) | CMDS(CMD_MV) |
-		CMDS(CMD_RM) },
-	{ "human-readable", 'h', 0, O_HUMAN, CMDS(CMD_LS) | CMDS(CMD_STATS) },
-	{ "summarize", 0, 0, O_SUMMARIZE, CMDS(CMD_LS) },
-	{ "quiet", 'q', 0, O_QUIET, CMDS_XFER | CMDS(CMD_RM) | CMDS(CMD_PURGE) | CMDS(CMD_GC) },
-	{ "only-show-errors", 0, 0, O_ONLY_ERRORS, CMDS_XFER | CMDS(CMD_RM) },
-	{ "no-progress", 0, 0, O_NO_PROGRESS, CMDS_XFER },
-	{ "force", 0, 0, O_FORCE, CMDS(CMD_RB) },
-	{ "no-delta", 0, 0, O_NO_DELTA, CMDS_XFER },
-	{ "max-ratio", 0, 1, O_MAX_RATIO, CMDS_XFER | CMDS(CMD_ANALYZE) },
-	{ "compression-level", 0, 1, O_LEVEL, CMDS_XFER | CMDS(CMD_ANALYZE) },
-	{ "exclude", 0, 1, O_EXCLUDE, CMDS_XFER | CMDS(CMD_RM) },
-	{ "include", 0, 1, O_INCLUDE, CMDS_XFER | CMDS(CMD_RM) },
+		CMDS(CMD_RM), NULL, "everything below the prefix or folder,\nkeeping relative paths" },
+	{ "human-readable", 'h', 0, O_HUMAN, CMDS(CMD_LS) | CMDS(CMD_STATS), NULL,
+		"sizes as 1.2 MiB" },
+	{ "summarize", 0, 0, O_SUMMARIZE, CMDS(CMD_LS), NULL,
+		"total object count and size at the end" },
+	{ "quiet", 'q', 0, O_QUIET, CMDS_XFER | CMDS(CMD_RM) | CMDS(CMD_PURGE) | CMDS(CMD_GC), NULL,
+		"print nothing but errors (aws hides those\ntoo; we never do)" },
+	{ "only-show-errors", 0, 0, O_ONLY_ERRORS, CMDS_XFER | CMDS(CMD_RM), NULL,
+		"print errors and warnings only" },
+	{ "no-progress", 0, 0, O_NO_PROGRESS, CMDS_XFER, NULL, "no progress line on a terminal" },
+	{ "force", 0, 0, O_FORCE, CMDS(CMD_RB), NULL, "delete every object in the bucket first" },
+	{ "no-delta", 0, 0, O_NO_DELTA, CMDS_XFER, NULL, "store files as they are" },
+	{ "max-ratio", 0, 1, O_MAX_RATIO, CMDS_XFER | CMDS(CMD_ANALYZE), "R",
+		"store a file as it is when delta/size\nexceeds R (default 0.5, or DG_MAX_RATIO)" },
+	{ "compression-level", 0, 1, O_LEVEL, CMDS_XFER | CMDS(CMD_ANALYZE), "N",
+		"the delta encoder's effort, 1-9 as xdelta3\n-N (default 6, or DG_COMPRESSION_LEVEL)" },
+	{ "exclude", 0, 1, O_EXCLUDE, CMDS_XFER | CMDS(CMD_RM), "P",
+		"skip paths matching the glob P (relative\nto the source; * crosses /)" },
+	{ "include", 0, 1, O_INCLUDE, CMDS_XFER | CMDS(CMD_RM), "P",
+		"take back what an --exclude skipped; the\nlast matching filter wins" },
 	{ "dryrun", 0, 0, O_DRYRUN, CMDS(CMD_CP) | CMDS(CMD_MV) | CMDS(CMD_SYNC) | CMDS(CMD_RM) |
-		CMDS(CMD_GC) },
-	{ "delete", 0, 0, O_DELETE, CMDS(CMD_SYNC) },
-	{ "size-only", 0, 0, O_SIZE_ONLY, CMDS(CMD_SYNC) },
-	{ "sampled", 0, 0, O_SAMPLED, CMDS(CMD_STATS) },
-	{ "detailed", 0, 0, O_DETAILED, CMDS(CMD_STATS) },
-	{ "refresh", 0, 0, O_REFRESH, CMDS(CMD_STATS) },
-	{ "no-cache", 0, 0, O_NO_CACHE, CMDS(CMD_STATS) },
-	{ "json", 0, 0, O_JSON, CMDS(CMD_STATS) | CMDS(CMD_PURGE) | CMDS(CMD_ANALYZE) },
-	{ "dry-run", 0, 0, O_DRYRUN, CMDS(CMD_PURGE) | CMDS(CMD_MIGRATE) },
-	{ "yes", 'y', 0, O_YES, CMDS(CMD_MIGRATE) },
-	{ "no-preserve-prefix", 0, 0, O_NO_PRESERVE, CMDS(CMD_MIGRATE) },
-	{ "samples", 0, 1, O_SAMPLES, CMDS(CMD_ANALYZE) },
-	{ "older-than", 0, 1, O_OLDER_THAN, CMDS(CMD_GC) },
-	{ "expires-in", 0, 1, O_EXPIRES_IN, CMDS(CMD_PRESIGN) },
-	{ "acl", 0, 1, O_ACL, CMDS(CMD_PUT_ACL) },
-	{ "grant-full-control", 0, 1, O_GRANT_FULL, CMDS(CMD_PUT_ACL) },
-	{ "grant-read", 0, 1, O_GRANT_READ, CMDS(CMD_PUT_ACL) },
-	{ "grant-read-acp", 0, 1, O_GRANT_READ_ACP, CMDS(CMD_PUT_ACL) },
-	{ "grant-write", 0, 1, O_GRANT_WRITE, CMDS(CMD_PUT_ACL) },
-	{ "grant-write-acp", 0, 1, O_GRANT_WRITE_ACP, CMDS(CMD_PUT_ACL) },
-	{ "access-control-policy", 0, 1, O_ACP, CMDS(CMD_PUT_ACL) },
+		CMDS(CMD_GC), NULL, "show what would be done, do nothing" },
+	{ "delete", 0, 0, O_DELETE, CMDS(CMD_SYNC), NULL,
+		"delete what the source lacks (a\nreference.bin only with its last delta)" },
+	{ "size-only", 0, 0, O_SIZE_ONLY, CMDS(CMD_SYNC), NULL,
+		"compare sizes only, not times" },
+	{ "sampled", 0, 0, O_SAMPLED, CMDS(CMD_STATS), NULL,
+		"read one delta per DeltaSpace" },
+	{ "detailed", 0, 0, O_DETAILED, CMDS(CMD_STATS), NULL, "read every delta" },
+	{ "refresh", 0, 0, O_REFRESH, CMDS(CMD_STATS), NULL,
+		"recompute even when the cached result is current" },
+	{ "no-cache", 0, 0, O_NO_CACHE, CMDS(CMD_STATS), NULL,
+		"neither read nor write the cached result" },
+	{ "json", 0, 0, O_JSON, CMDS(CMD_STATS) | CMDS(CMD_PURGE) | CMDS(CMD_ANALYZE) |
+		CMDS(CMD_VERIFY), NULL, "one JSON object, with the Python CLI's field names" },
+	{ "dry-run", 0, 0, O_DRYRUN, CMDS(CMD_PURGE) | CMDS(CMD_MIGRATE), NULL,
+		"show what would be done, do nothing" },
+	{ "yes", 'y', 0, O_YES, CMDS(CMD_MIGRATE), NULL, "do not ask for confirmation" },
+	{ "no-preserve-prefix", 0, 0, O_NO_PRESERVE, CMDS(CMD_MIGRATE), NULL,
+		"put the files straight into the\ndestination, without the source's last folder" },
+	{ "samples", 0, 1, O_SAMPLES, CMDS(CMD_ANALYZE), "N",
+		"archives encoded per DeltaSpace (default 2)" },
+	{ "older-than", 0, 1, O_OLDER_THAN, CMDS(CMD_GC), "D",
+		"age of a multipart upload to abort: 90s,\n30m, 24h (default), 7d" },
+	{ "expires-in", 0, 1, O_EXPIRES_IN, CMDS(CMD_PRESIGN), "S",
+		"seconds the URL stays valid (default 3600,\nat most 604800: a week)" },
+	{ "acl", 0, 1, O_ACL, CMDS(CMD_PUT_ACL), "A",
+		"private, public-read, public-read-write or\nauthenticated-read" },
+	{ "grant-full-control", 0, 1, O_GRANT_FULL, CMDS(CMD_PUT_ACL), "G",
+		"grantees: id=..., uri=... or\nemailAddress=..., comma-separated" },
+	{ "grant-read", 0, 1, O_GRANT_READ, CMDS(CMD_PUT_ACL), "G", "grantees, as above" },
+	{ "grant-read-acp", 0, 1, O_GRANT_READ_ACP, CMDS(CMD_PUT_ACL), "G", "grantees, as above" },
+	{ "grant-write", 0, 1, O_GRANT_WRITE, CMDS(CMD_PUT_ACL), "G", "grantees, as above" },
+	{ "grant-write-acp", 0, 1, O_GRANT_WRITE_ACP, CMDS(CMD_PUT_ACL), "G", "grantees, as above" },
+	{ "access-control-policy", 0, 1, O_ACP, CMDS(CMD_PUT_ACL), "J",
+		"a whole policy, as aws s3api takes it:\n{\"Owner\": {...}, \"Grants\": [...]}" },
 };
 
 /* --exclude/--include, in command-line order: the last match wins. */
@@ -12105,7 +12254,8 @@ typedef struct cli_cmd {
 	int min_args, max_args;
 	int (*run)(cli *c);
 	const char *usage;
-	const char *help;
+	const char *help;            /* what it does; its options come from cli_opts */
+	const char *examples;
 } cli_cmd;
 
 /* aws prints relative local paths as ./path. */
@@ -13354,6 +13504,12 @@ static int cli_verify(cli *c)
 		fprintf(stderr, "verify failed: %s: %s\n", shown, e.msg);
 		return cli_exit_code(&e);
 	}
+	if (c->json) {   /* the Python CLI's verify output */
+		printf("{\"valid\": %s, \"expected_sha256\": \"%s\", \"actual_sha256\": \"%s\", "
+			"\"message\": \"%s\"}\n", r == 1 ? "true" : "false", want, got,
+			r == 1 ? "Verification successful" : "SHA256 mismatch");
+		return r == 1 ? 0 : 1;
+	}
 	if (r == 1) {
 		printf("valid: %s (sha256 %s)\n", shown, got);
 		return 0;
@@ -13483,11 +13639,15 @@ static int cli_purge(cli *c)
 		fprintf(stderr, "purge failed: s3://%s: %s\n", l.bucket, e.msg);
 		return cli_exit_code(&e);
 	}
+	/* The Python CLI's fields: what expired, what went (none in a dry run). */
 	if (c->json) {
 		printf("{\"bucket\": ");
 		cli_json_str(l.bucket);
-		printf(", \"dry_run\": %s, \"deleted\": %" PRIu64 ", \"bytes\": %" PRIu64
-			", \"kept\": %" PRIu64 "}\n", c->dryrun ? "true" : "false", r.deleted, r.bytes, r.kept);
+		printf(", \"prefix\": \".deltaglider/tmp/\", \"dry_run\": %s, \"expired_count\": %"
+			PRIu64 ", \"deleted_count\": %" PRIu64 ", \"error_count\": 0, "
+			"\"total_size_freed\": %" PRIu64 ", \"kept_count\": %" PRIu64 "}\n",
+			c->dryrun ? "true" : "false", r.deleted, c->dryrun ? 0 : r.deleted,
+			c->dryrun ? 0 : r.bytes, r.kept);
 	}
 	else if (!c->quiet)
 		printf("%s %" PRIu64 " expired temporary object(s), %" PRIu64 " bytes; %" PRIu64
@@ -13564,7 +13724,7 @@ static int cli_migrate(cli *c)
 	}
 	sys_human_size(bytes, a_h);
 	cli_url(&b, droot, q, sizeof q);
-	if (!c->quiet)
+	if (!c->quiet && !c->only_errors)
 		printf("migrate: %" PRIu64 " file(s), %s, from %s to %s (%" PRIu64 " already there)\n",
 			files, a_h, a.text, q, skipped);
 	if (files == 0)
@@ -13589,7 +13749,7 @@ static int cli_migrate(cli *c)
 	cli_progress_start(c, files, bytes);
 	cli_batch_run(c, &from, &to, sroot, droot, &src, &moved, &stored);
 	cli_progress_clear(c);
-	if (!c->dryrun && !c->quiet) {
+	if (!c->dryrun && !c->quiet && !c->only_errors) {
 		sys_human_size(moved, a_h);
 		sys_human_size(stored, b_h);
 		printf("migrate: done: %" PRIu64 " file(s) copied, %s stored as %s (%.1f%% saved), %"
@@ -13791,11 +13951,8 @@ static const cli_cmd cli_cmds[] = {
 	{ "ls", CMD_LS, 0, 1, cli_ls,
 	  "ls [s3://BUCKET[/PREFIX]] [--recursive] [--human-readable] [--summarize]",
 	  "List buckets, or the objects under a prefix, as their users see them:\n"
-	  "original names and sizes, no reference.bin, no .delta suffix.\n\n"
-	  "  -r, --recursive       list every object below the prefix, with full keys\n"
-	  "  -h, --human-readable  sizes as 1.2 MiB\n"
-	  "      --summarize       total object count and size at the end\n\n"
-	  "Examples:\n"
+	  "original names and sizes, no reference.bin, no .delta suffix. Exit status 1\n"
+	  "when a prefix lists nothing at all (as aws s3 ls).\n",
 	  "  deltaglider ls\n"
 	  "  deltaglider ls s3://releases/app/ --human-readable\n"
 	  "  deltaglider ls s3://releases --recursive --summarize\n" },
@@ -13807,28 +13964,15 @@ static const cli_cmd cli_cmds[] = {
 	  "in / keeps the file name and is the DeltaSpace: archives (.zip, .tar.gz, .jar,\n"
 	  "...) uploaded there are stored as deltas against its reference.bin. Downloads\n"
 	  "reconstruct and verify the original; copies between stores re-encode it into\n"
-	  "the destination's DeltaSpace.\n\n"
-	  "  -r, --recursive     whole trees; relative paths are kept; files go 10 at a\n"
-	  "                      time (the profile's s3.max_concurrent_requests), and\n"
-	  "                      their lines come as they finish\n"
-	  "      --exclude P     skip paths matching the glob P (relative to the source)\n"
-	  "      --include P     take them back; the last matching filter wins\n"
-	  "      --dryrun        show what would be copied\n"
-	  "      --no-delta      store files as they are\n"
-	  "      --max-ratio R   store a file as it is when delta/size exceeds R\n"
-	  "                      (default 0.5, or DG_MAX_RATIO)\n"
-	  "      --compression-level N  the delta encoder's effort, 1-9 as xdelta3 -N\n"
-	  "                      (default 6, or DG_COMPRESSION_LEVEL)\n"
-	  "  -q, --quiet         print nothing but errors; --only-show-errors likewise\n"
-	  "      --no-progress   no progress line on a terminal\n\n"
-	  "Examples:\n"
+	  "the destination's DeltaSpace. With --recursive, files go 10 at a time (the\n"
+	  "profile's s3.max_concurrent_requests) and their lines come as they finish.\n",
 	  "  deltaglider cp app-1.2.zip s3://releases/app/\n"
 	  "  deltaglider cp s3://releases/app/app-1.2.zip ./\n"
 	  "  deltaglider cp s3://releases/app/app-1.2.tar - | tar -x    (- is stdout/stdin)\n"
 	  "  deltaglider cp dist/ s3://releases/app/ --recursive --exclude '*.log'\n"
 	  "  deltaglider cp s3://old/app/ s3://new/app/ --recursive\n"
 	  "  deltaglider cp app-1.3.zip file:///srv/store/app/\n"
-	  "  deltaglider cp app-1.4.tar s3://releases/app/ --compression-level 9   (most effort)\n" },
+	  "  deltaglider cp app-1.4.tar s3://releases/app/ --compression-level 9\n" },
 	{ "mv", CMD_MV, 2, 2, cli_cp,
 	  "mv SOURCE DEST [--recursive] [--exclude P] [--include P] [--dryrun] [--no-delta]\n"
 	  "          [--max-ratio R] [--compression-level N] [--quiet] [--only-show-errors]\n"
@@ -13836,26 +13980,18 @@ static const cli_cmd cli_cmds[] = {
 	  "Move files to, from and between stores: cp, then the source is removed once\n"
 	  "the destination is written and verified (a delta's reference.bin only with\n"
 	  "the last delta that needs it). A local file that changed while it was copied,\n"
-	  "or a destination that is the source itself, is kept, and the move fails.\n\n"
-	  "  -r, --recursive     whole trees (local folders stay, emptied)\n"
-	  "      --exclude P, --include P, --dryrun, --no-delta, --max-ratio R,\n"
-	  "      --compression-level N, --quiet, --only-show-errors, --no-progress: as for cp\n\n"
-	  "Examples:\n"
+	  "or a destination that is the source itself, is kept, and the move fails.\n"
+	  "Local folders emptied by --recursive stay.\n",
 	  "  deltaglider mv app-1.2.zip s3://releases/app/\n"
 	  "  deltaglider mv s3://incoming/app/ s3://releases/app/ --recursive\n"
 	  "  deltaglider mv s3://releases/app/app-1.0.zip ./archive/\n" },
 	{ "sync", CMD_SYNC, 2, 2, cli_sync,
 	  "sync SOURCE DEST [--delete] [--exclude P] [--include P] [--dryrun] [--size-only]\n"
-	  "            [--no-delta] [--max-ratio R] [--compression-level N] [--quiet] [--no-progress]",
+	  "            [--no-delta] [--max-ratio R] [--compression-level N] [--quiet]\n"
+	  "            [--no-progress]",
 	  "Copy what is missing or differs from a local folder to a store, or back. A file\n"
 	  "differs when its size does, or (unless --size-only) when the source is newer.\n"
-	  "Sizes of delta objects are their original sizes.\n\n"
-	  "      --delete      delete destination files the source lacks (a reference.bin\n"
-	  "                    goes only with the last delta that needs it)\n"
-	  "      --size-only   compare sizes only\n"
-	  "      --exclude P, --include P, --dryrun, --no-delta, --max-ratio R,\n"
-	  "      --compression-level N: as for cp\n\n"
-	  "Examples:\n"
+	  "Sizes of delta objects are their original sizes.\n",
 	  "  deltaglider sync ./dist s3://releases/app/\n"
 	  "  deltaglider sync s3://releases/app/ ./mirror --delete\n" },
 	{ "rm", CMD_RM, 1, 1, cli_rm,
@@ -13863,116 +13999,101 @@ static const cli_cmd cli_cmds[] = {
 	  "Delete objects by their original names. A reference.bin is removed with the\n"
 	  "last delta that needs it, and never before (nor while an upload elsewhere may\n"
 	  "be using it: gc removes it later). Without --recursive a key is needed: rm\n"
-	  "never removes a bucket (rb does).\n\n"
-	  "  -r, --recursive   everything below the prefix\n"
-	  "      --dryrun      show what would be deleted\n\n"
-	  "Examples:\n"
+	  "never removes a bucket (rb does).\n",
 	  "  deltaglider rm s3://releases/app/app-1.1.zip\n"
 	  "  deltaglider rm s3://releases/app/ --recursive --exclude '*-lts.zip'\n" },
 	{ "mb", CMD_MB, 1, 1, cli_mb,
 	  "mb s3://BUCKET|file:///DIR",
-	  "Create a bucket in the configured region (or a directory store).\n\n"
-	  "Example:\n"
-	  "  deltaglider mb s3://releases --region eu-west-1\n" },
+	  "Create a bucket in the configured region (or a directory store).\n",
+	  "  deltaglider mb s3://releases --region eu-west-1\n"
+	  "  deltaglider mb file:///srv/store\n" },
 	{ "rb", CMD_RB, 1, 1, cli_rb,
 	  "rb s3://BUCKET|file:///DIR [--force]",
-	  "Remove an empty bucket (or directory store); --force deletes every object in\n"
-	  "it first.\n\n"
-	  "Example:\n"
+	  "Remove an empty bucket (or directory store).\n",
+	  "  deltaglider rb s3://scratch\n"
 	  "  deltaglider rb s3://scratch --force\n" },
 	{ "verify", CMD_VERIFY, 1, 1, cli_verify,
-	  "verify s3://BUCKET/KEY",
+	  "verify s3://BUCKET/KEY [--json]",
 	  "Reconstruct an object and compare its SHA-256 with the one recorded at upload.\n"
-	  "Exit status 1 when they differ.\n\n"
-	  "Example:\n"
-	  "  deltaglider verify s3://releases/app/app-1.2.zip\n" },
+	  "Exit status 1 when they differ. --json prints the Python CLI's fields: valid,\n"
+	  "expected_sha256, actual_sha256, message.\n",
+	  "  deltaglider verify s3://releases/app/app-1.2.zip\n"
+	  "  deltaglider verify s3://releases/app/app-1.2.zip --json | jq .valid\n" },
 	{ "stats", CMD_STATS, 1, 1, cli_stats,
 	  "stats BUCKET|s3://BUCKET [--sampled|--detailed] [--refresh] [--no-cache] [--json]",
 	  "Objects, original and stored size, and savings of a bucket. The quick mode\n"
 	  "(default) only lists the bucket, so it cannot know the original size of deltas;\n"
 	  "--sampled reads one delta per DeltaSpace, --detailed every delta. Results are\n"
-	  "cached in the bucket (.deltaglider/stats_MODE.json) while it is unchanged.\n\n"
-	  "      --refresh    recompute even when the cache is current\n"
-	  "      --no-cache   neither read nor write the cache\n"
-	  "      --json       one JSON object\n\n"
-	  "Examples:\n"
+	  "cached in the bucket (.deltaglider/stats_MODE.json) while it is unchanged.\n",
 	  "  deltaglider stats releases\n"
 	  "  deltaglider stats s3://releases --detailed --json\n" },
 	{ "purge", CMD_PURGE, 1, 1, cli_purge,
 	  "purge BUCKET|s3://BUCKET [--dry-run] [--json]",
-	  "Delete temporary objects under .deltaglider/tmp/ whose dg-expires-at passed.\n\n"
-	  "Example:\n"
-	  "  deltaglider purge releases --dry-run\n" },
+	  "Delete temporary objects under .deltaglider/tmp/ (the rebuilt copies presign\n"
+	  "makes) whose dg-expires-at passed. --json prints the Python CLI's fields:\n"
+	  "expired_count, deleted_count, error_count, total_size_freed.\n",
+	  "  deltaglider purge releases --dry-run\n"
+	  "  deltaglider purge s3://releases --json\n" },
 	{ "migrate", CMD_MIGRATE, 2, 2, cli_migrate,
 	  "migrate s3://SRC[/PREFIX]/ s3://DST[/PREFIX]/ [--yes] [--dry-run] [--exclude P]\n"
-	  "            [--include P] [--no-preserve-prefix] [--no-delta] [--max-ratio R] [--quiet]",
+	  "            [--include P] [--no-preserve-prefix] [--no-delta] [--max-ratio R]\n"
+	  "            [--quiet]",
 	  "Copy a whole bucket or prefix into DeltaGlider storage: each object is read\n"
 	  "(reconstructed when it is a delta), then uploaded with delta compression.\n"
 	  "Objects already in the destination are skipped, so an interrupted migration\n"
 	  "resumes where it stopped. The source prefix's last folder is kept:\n"
 	  "s3://src/a/b/ -> s3://dst/x/ lands in x/b/ (unless --no-preserve-prefix).\n"
-	  "Asks for confirmation on a terminal; without one, --yes is required.\n\n"
-	  "Examples:\n"
+	  "Asks for confirmation on a terminal; without one, --yes is required.\n",
 	  "  deltaglider migrate s3://legacy-builds/ s3://releases/ --dry-run\n"
 	  "  deltaglider migrate s3://legacy-builds/app/ s3://releases/ --yes\n" },
 	{ "analyze", CMD_ANALYZE, 1, 1, cli_analyze,
 	  "analyze s3://BUCKET[/PREFIX] [--samples N] [--max-ratio R] [--json]",
 	  "Estimate what DeltaGlider would save on a bucket, writing nothing: archives are\n"
-	  "grouped by folder (DeltaSpace), and a few of each group (--samples, default 2)\n"
-	  "are encoded against the group's first archive.\n\n"
-	  "Example:\n"
-	  "  deltaglider analyze s3://legacy-builds --json\n" },
+	  "grouped by folder (DeltaSpace), and a few of each group are encoded against\n"
+	  "the group's first archive.\n",
+	  "  deltaglider analyze s3://legacy-builds\n"
+	  "  deltaglider analyze s3://legacy-builds/app/ --samples 5 --json\n" },
 	{ "gc", CMD_GC, 1, 1, cli_gc,
 	  "gc s3://BUCKET[/PREFIX] [--dryrun] [--older-than DURATION] [--quiet]",
 	  "Clean up what interrupted uploads and deletes leave behind: reference.bin\n"
 	  "objects no delta uses (removed unless an upload is using them), multipart\n"
 	  "uploads started longer ago than --older-than (aborted), and expired lock\n"
 	  "objects under .deltaglider/locks/ (when run on a whole bucket). Deltas whose\n"
-	  "reference is missing cannot be repaired: they are reported (exit status 1).\n\n"
-	  "      --dryrun             show what would be done\n"
-	  "      --older-than D       age of a multipart upload to abort: 90s, 30m, 24h\n"
-	  "                           (default), 7d\n\n"
-	  "Examples:\n"
+	  "reference is missing cannot be repaired: they are reported (exit status 1).\n",
 	  "  deltaglider gc s3://releases --dryrun\n"
 	  "  deltaglider gc s3://releases/app/ --older-than 7d\n" },
 	{ "presign", CMD_PRESIGN, 1, 1, cli_presign,
 	  "presign s3://BUCKET/KEY [--expires-in SECONDS]",
-	  "Print a URL that downloads the object, without credentials, until it expires\n"
-	  "(default 3600 s, at most 604800: a week). For a delta, the original is first\n"
-	  "rebuilt into .deltaglider/tmp/ and the URL names that copy, so anyone with the\n"
-	  "link gets the original bytes; purge removes the copy once the link expired.\n\n"
-	  "      --expires-in N   seconds the URL stays valid\n\n"
-	  "Example:\n"
+	  "Print a URL that downloads the object, without credentials, until it expires.\n"
+	  "For a delta, the original is first rebuilt into .deltaglider/tmp/ and the URL\n"
+	  "names that copy, so anyone with the link gets the original bytes; purge\n"
+	  "removes the copy once the link expired.\n",
+	  "  deltaglider presign s3://releases/app/app-1.2.zip\n"
 	  "  deltaglider presign s3://releases/app/app-1.2.zip --expires-in 86400\n" },
 	{ "put-bucket-acl", CMD_PUT_ACL, 1, 1, cli_put_acl,
 	  "put-bucket-acl BUCKET|s3://BUCKET [--acl CANNED] [--grant-read GRANTEES] ...\n"
 	  "                [--access-control-policy JSON]",
 	  "Set a bucket's access control list, as the Python DeltaGlider CLI does: a canned\n"
-	  "ACL and/or grants, each a comma-separated list of id=..., uri=... or\n"
-	  "emailAddress=... grantees; or a whole policy, as aws s3api takes it.\n\n"
-	  "      --acl A                 private, public-read, public-read-write or\n"
-	  "                              authenticated-read\n"
-	  "      --grant-full-control G, --grant-read G, --grant-read-acp G,\n"
-	  "      --grant-write G, --grant-write-acp G\n"
-	  "      --access-control-policy J  {\"Owner\": {\"ID\": ...}, \"Grants\": [{\"Grantee\":\n"
-	  "                              {\"Type\": \"Group\", \"URI\": ...}, \"Permission\": \"READ\"}]}\n\n"
-	  "Examples:\n"
+	  "ACL and/or grants; or a whole policy, as aws s3api takes it.\n",
 	  "  deltaglider put-bucket-acl releases --acl public-read\n"
-	  "  deltaglider put-bucket-acl s3://releases --grant-read uri=http://acs.amazonaws.com/groups/global/AllUsers\n" },
+	  "  deltaglider put-bucket-acl s3://releases --grant-read id=CANONICAL_USER_ID\n" },
 	{ "get-bucket-acl", CMD_GET_ACL, 1, 1, cli_get_acl,
 	  "get-bucket-acl BUCKET|s3://BUCKET",
-	  "Print a bucket's owner and grants as JSON, as aws s3api get-bucket-acl does.\n\n"
-	  "Example:\n"
-	  "  deltaglider get-bucket-acl releases\n" },
+	  "Print a bucket's owner and grants as JSON, as aws s3api get-bucket-acl does.\n",
+	  "  deltaglider get-bucket-acl releases\n"
+	  "  deltaglider get-bucket-acl s3://releases | jq '.Grants[].Permission'\n" },
 	{ "help", CMD_HELP, 0, 1, cli_help,
 	  "help [COMMAND]",
-	  "Show help for deltaglider or one command.\n" },
+	  "Show help for deltaglider or one command.\n",
+	  "  deltaglider help\n"
+	  "  deltaglider help cp\n" },
 };
 
 static const char cli_global_help[] =
 	"Global options (accepted by every command):\n"
 	"  --endpoint-url URL        S3 endpoint (MinIO, Ceph, R2...); default AWS\n"
-	"  --region REGION           default: AWS_REGION, AWS_DEFAULT_REGION, profile, us-east-1\n"
+	"  --region REGION           default: AWS_REGION, AWS_DEFAULT_REGION, the\n"
+	"                            profile, else us-east-1\n"
 	"  --profile NAME            profile of ~/.aws/credentials and ~/.aws/config\n"
 	"  --ca-bundle PEM           trust these CAs for HTTPS\n"
 	"  --no-verify-ssl           do not verify TLS certificates\n"
@@ -14006,7 +14127,27 @@ static void cli_usage(FILE *f)
 
 static int cli_help_for(const cli_cmd *cmd)
 {
-	printf("usage: deltaglider %s\n\n%s\n%s", cmd->usage, cmd->help, cli_global_help);
+	size_t i, n = 0;
+
+	printf("usage: deltaglider %s\n\n%s\n", cmd->usage, cmd->help);
+	for (i = 0; i < sizeof cli_opts / sizeof cli_opts[0]; i++) {
+		const cli_opt *o = &cli_opts[i];
+		const char *h, *nl;
+		char flag[48];
+
+		if (o->cmds == CMDS_ALL || !(o->cmds & CMDS(cmd->id)))
+			continue;
+		snprintf(flag, sizeof flag, "%c%c%c --%s%s%s", o->short_name ? '-' : ' ',
+			o->short_name ? o->short_name : ' ', o->short_name ? ',' : ' ', o->name,
+			o->arg ? " " : "", o->arg ? o->arg : "");
+		printf("%s  %-26s ", n++ ? "" : "Options:\n", flag);
+		if (strlen(flag) > 26)
+			printf("\n%29s", "");
+		for (h = o->help; (nl = strchr(h, '\n')) != NULL; h = nl + 1)
+			printf("%.*s\n%29s", (int)(nl - h), h, "");   /* more lines, aligned */
+		printf("%s\n", h);
+	}
+	printf("%sExamples:\n%s\n%s", n ? "\n" : "", cmd->examples, cli_global_help);
 	return 0;
 }
 
@@ -14145,6 +14286,22 @@ static const cli_cmd *cli_prescan(int argc, char **argv)
 
 /* Returns the command's id, CMD_COUNT when there is none, -1 after
  * printing a usage error. */
+/* aws semantics: --include only takes back what an --exclude skipped, so
+ * alone it filters nothing. Python DeltaGlider users expect "only these":
+ * say so once, and do as aws does. */
+static void cli_lone_include_hint(const cli *c)
+{
+	int i;
+
+	for (i = 0; i < c->nfilters; i++)
+		if (!c->filters[i].include)
+			return;
+	if (c->nfilters)
+		fprintf(stderr, "warning: --include alone filters nothing (it only takes back what an "
+			"--exclude skipped, as in aws s3); for only these files: --exclude '*' "
+			"--include '%s'\n", c->filters[0].pattern);
+}
+
 static int cli_parse(cli *c, int argc, char **argv, int *want_help, int *want_version)
 {
 	const cli_cmd *cmd = cli_prescan(argc, argv);
@@ -14195,8 +14352,9 @@ static int cli_parse(cli *c, int argc, char **argv, int *want_help, int *want_ve
 			}
 		}
 		if (o == NULL || (cmd == NULL && o->cmds != CMDS_ALL)) {
-			fprintf(stderr, "deltaglider: unknown option %s%s%s\n", a,
-				cmd ? " for " : "", cmd ? cmd->name : "");
+			fprintf(stderr, "deltaglider: unknown option %s%s%s; see 'deltaglider help%s%s'\n",
+				a, cmd ? " for " : "", cmd ? cmd->name : "", cmd ? " " : "",
+				cmd ? cmd->name : "");
 			return -1;
 		}
 		if (o->has_arg && val == NULL) {
@@ -14219,6 +14377,7 @@ static int cli_parse(cli *c, int argc, char **argv, int *want_help, int *want_ve
 	if (cmd == NULL)
 		return CMD_COUNT;
 	c->cmd = cmd->id;
+	cli_lone_include_hint(c);
 	return cmd->id;
 }
 

@@ -14,7 +14,19 @@
 set -u
 TESTS_DIR=$(cd "$(dirname "$0")" && pwd)
 export TESTS_DIR
-: "${DG_BIN:?set DG_BIN to the deltaglider binary}"
+# Run alone (sh tests/run.sh 10-s3), it takes the binary make built and
+# installs the test servers' npm packages as make test does.
+if [ -z "${DG_BIN:-}" ] && [ -x "$TESTS_DIR/../deltaglider" ]; then
+    DG_BIN=$TESTS_DIR/../deltaglider
+    export DG_BIN
+fi
+: "${DG_BIN:?set DG_BIN to the deltaglider binary (run make first)}"
+if [ ! -f "$TESTS_DIR/node_modules/.installed" ]; then
+    echo "tests/run.sh: installing the test servers (npm ci in tests/)"
+    (cd "$TESTS_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null &&
+        touch node_modules/.installed) ||
+        { echo "tests/run.sh: npm ci failed; run it in tests/ and retry" >&2; exit 2; }
+fi
 log=${TEST_LOG:-$TESTS_DIR/../build/test.log}
 mkdir -p "$(dirname "$log")"
 : >"$log"

@@ -761,6 +761,71 @@ static void test_utils(void)
 
 /* ---- Metadata, names, JSON */
 
+/* Non-ASCII metadata values go out as RFC 2047 words and come back
+ * decoded, whether the server decoded them (AWS) or kept them (RGW). */
+static void test_rfc2047(void)
+{
+	char big[400], out[SYS_META_SPACE], space[S3_META_HDR_SPACE], words[1024], *w, *save = NULL;
+	http_hdr hdrs[SYS_META_MAX];
+	sys_meta m;
+	size_t n, i;
+	int ok = 1;
+
+	sys_meta_init(&m);
+	sys_meta_set(&m, "dg-original-name", "app-1.zip");
+	sys_meta_set(&m, "dg-ref-key", "caf\xc3\xa9/\xc3\xbcn\xc3\xaf/reference.bin");
+	sys_meta_set(&m, "note", "=?UTF-8?B?looks encoded?=");
+	n = s3_meta_headers(&m, hdrs, space, sizeof space);
+	CHECK("rfc2047: every header is sent", n == 3);
+	CHECK("rfc2047: ASCII goes as it is", strcmp(hdrs[0].value, "app-1.zip") == 0);
+	CHECK("rfc2047: UTF-8 goes as a B word",
+		strcmp(hdrs[1].value, "=?UTF-8?B?Y2Fmw6kvw7xuw68vcmVmZXJlbmNlLmJpbg==?=") == 0);
+	s3_rfc2047_decode(hdrs[1].value, out, sizeof out);
+	CHECK("rfc2047: and decodes back", strcmp(out, m.value[1]) == 0);
+	s3_rfc2047_decode(hdrs[2].value, out, sizeof out);
+	CHECK("rfc2047: a value that looks encoded is encoded, so it comes back as it was",
+		strcmp(out, "=?UTF-8?B?looks encoded?=") == 0);
+	for (i = 0; i < 60; i++)   /* characters of 1, 2 and 3 bytes */
+		memcpy(big + 6 * i, "a\xc3\xa9\xe2\x82\xac", 6);
+	big[6 * i] = 0;
+	sys_meta_init(&m);
+	sys_meta_set(&m, "dg-original-name", big);
+	n = s3_meta_headers(&m, hdrs, space, sizeof space);
+	s3_rfc2047_decode(hdrs[0].value, out, sizeof out);
+	CHECK("rfc2047: a long value round-trips", n == 1 && strcmp(out, big) == 0);
+	sys_strlcpy(words, hdrs[0].value, sizeof words);
+	for (w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		char one[128];
+		size_t len = strlen(w), k;
+
+		ok &= len <= 75;
+		s3_rfc2047_decode(w, one, sizeof one);
+		for (k = 0; one[k]; k++)   /* each word holds whole characters */
+			if (((unsigned char)one[k] & 0xc0) == 0xc0) {
+				size_t need = ((unsigned char)one[k] & 0xe0) == 0xc0 ? 1 : 2;
+
+				for (size_t j = 1; j <= need; j++)
+					ok &= ((unsigned char)one[k + j] & 0xc0) == 0x80;
+			}
+		ok &= ((unsigned char)one[0] & 0xc0) != 0x80;
+	}
+	CHECK("rfc2047: words of at most 75 columns, never splitting a character", ok);
+	s3_rfc2047_decode("=?utf-8?Q?caf=C3=A9_cr=C3=A8me?=", out, sizeof out);
+	CHECK("rfc2047: Q words, as AWS may return", strcmp(out, "caf\xc3\xa9 cr\xc3\xa8me") == 0);
+	s3_rfc2047_decode("=?UTF-8?B?YQ==?= =?UTF-8?B?Yg==?=", out, sizeof out);
+	CHECK("rfc2047: white space between words is dropped", strcmp(out, "ab") == 0);
+	s3_rfc2047_decode("plain =?UTF-8?B?YQ==?=", out, sizeof out);
+	CHECK("rfc2047: a value not wholly encoded stays as it came",
+		strcmp(out, "plain =?UTF-8?B?YQ==?=") == 0);
+	s3_rfc2047_decode("=?ISO-8859-1?Q?caf=E9?=", out, sizeof out);
+	CHECK("rfc2047: other charsets stay as they came", strcmp(out, "=?ISO-8859-1?Q?caf=E9?=") == 0);
+	s3_rfc2047_decode("=?UTF-8?B?YQ0KYg==?=", out, sizeof out);
+	CHECK("rfc2047: a decoded line break is refused (kept encoded)",
+		strcmp(out, "=?UTF-8?B?YQ0KYg==?=") == 0);
+	s3_rfc2047_decode("=?UTF-8?B?!!!?=", out, sizeof out);
+	CHECK("rfc2047: bad base64 stays as it came", strcmp(out, "=?UTF-8?B?!!!?=") == 0);
+}
+
 static void test_metadata(void)
 {
 	sys_meta m;
@@ -1309,6 +1374,7 @@ int main(void)
 	test_names();
 	test_file_create();
 	test_metadata();
+	test_rfc2047();
 	test_json();
 	test_delta();
 	test_hopeless();

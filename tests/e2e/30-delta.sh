@@ -35,6 +35,15 @@ for v in 1 2 3 4 5; do
 done
 check "verify" dg verify s3://dgs/releases/app-3.zip
 expect_match "verify says valid" "$T/out" '^valid: s3://dgs/releases/app-3\.zip \(sha256 [0-9a-f]{64}\)$'
+check "verify --json" dg verify s3://dgs/releases/app-3.zip --json
+want3=$(sha256sum <app-3.zip | cut -c1-64)
+expect "as the Python CLI prints it" "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["valid"], d["expected_sha256"], d["actual_sha256"], d["message"])' <"$T/out")" "True $want3 $want3 Verification successful"
+awsx s3api put-object --bucket dgs --key odd/wrong.txt --body app-3.zip --metadata \
+    "dg-file-sha256=$(printf '0%.0s' $(seq 64)),dg-file-size=$(wc -c <app-3.zip),dg-compression=none" >/dev/null
+dg verify s3://dgs/odd/wrong.txt --json >"$T/out" 2>"$T/err"
+expect "verify --json of a wrong object exits 1" "$?" 1
+expect "and says so" "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["valid"], d["actual_sha256"], d["message"])' <"$T/out")" "False $want3 SHA256 mismatch"
+awsx s3 rm s3://dgs/odd/wrong.txt --quiet
 
 # --- the logical view ---------------------------------------------------------------
 check "ls shows original names and sizes" dg ls s3://dgs/releases/
@@ -44,6 +53,21 @@ if grep -q 'reference\.bin\|\.delta' "$T/out"; then not_ok "ls hides storage det
 check "ls --summarize" dg ls s3://dgs/releases/ --summarize
 expect "summarize counts logical objects" "$(grep 'Total Objects' "$T/out")" "Total Objects: 5"
 expect "summarize totals original sizes" "$(grep 'Total Size' "$T/out")" "   Total Size: $(cat app-*.zip | wc -c)"
+
+# --- names in Unicode: metadata goes as RFC 2047 words (S3 takes ASCII) ----------------------
+uni=$(printf 'r\303\251leases/\303\274n\303\257')
+cp app-1.zip "$T/caf$(printf '\303\251')-1.zip" && cp app-2.zip "$T/caf$(printf '\303\251')-2.zip"
+check "a reference into a folder named in Unicode" dg cp "$T/caf$(printf '\303\251')-1.zip" "s3://dgs/$uni/"
+check "a delta beside it" dg cp "$T/caf$(printf '\303\251')-2.zip" "s3://dgs/$uni/"
+expect_match "stored as a delta" "$T/out" '\(delta: '
+check "aws reads its metadata" awsx s3api head-object --bucket dgs --key "$uni/caf$(printf '\303\251')-2.zip.delta"
+expect_match "dg-ref-key went as an encoded word" "$T/out" '"dg-ref-key": "=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?="'
+expect_match "so did dg-original-name" "$T/out" '"dg-original-name": "=\?UTF-8\?B\?'
+check "it downloads" dg cp "s3://dgs/$uni/caf$(printf '\303\251')-2.zip" "$T/uni.zip"
+same "byte-identical, its reference found by the decoded key" app-2.zip "$T/uni.zip"
+check "ls of the folder" dg ls "s3://dgs/$uni/"
+expect_match "shows the names" "$T/out" " caf$(printf '\303\251')-2\.zip$"
+check "and verifies" dg verify "s3://dgs/$uni/caf$(printf '\303\251')-2.zip"
 
 # --- names ending in .delta ------------------------------------------------------------
 mkdir -p "$T/named"

@@ -131,7 +131,8 @@ check "purge --dry-run" dg purge cli --dry-run
 expect_match "purge dry run names the expired" "$T/out" '^\(dryrun\) delete: s3://cli/\.deltaglider/tmp/old$'
 expect "dry run deletes nothing" "$(raw s3://cli/.deltaglider/tmp/ | wc -l)" 2
 check "purge --json" dg purge s3://cli --json
-expect_match "purge json" "$T/out" '"deleted": 1, "bytes": 4, "kept": 1'
+# The Python CLI's field names, so scripts written for it keep working.
+expect "purge json, as the Python CLI's" "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["deleted_count"], d["expired_count"], d["error_count"], d["total_size_freed"], d["dry_run"], d["bucket"])' <"$T/out")" "1 1 0 4 False cli"
 expect "only the expired object went" "$(raw s3://cli/.deltaglider/tmp/)" ".deltaglider/tmp/new"
 check "temporary objects are hidden from ls" dg ls s3://cli
 if grep -q deltaglider "$T/out"; then not_ok "ls hides .deltaglider/" "$(cat "$T/out")"; else ok "ls hides .deltaglider/"; fi
@@ -166,6 +167,15 @@ raw s3://dst/data/builds/ >"$T/raw"
 expect_match "migrated into deltas" "$T/raw" 'app-4\.zip\.delta$'
 check "migrate again copies nothing" dg migrate s3://src/data/ s3://dst/ --yes
 expect_match "nothing left to migrate" "$T/out" '^migrate: 0 file\(s\)'
+check "migrate --only-show-errors" dg migrate s3://src/data/builds/ s3://dst/quiet/ --yes --only-show-errors
+expect "prints neither header nor summary" "$(cat "$T/out")" ""
+expect "and it migrated" "$(raw s3://dst/quiet/ | grep -c '\.delta$')" 4
+check "a lone --include" dg cp -r "$T/rel" s3://cli/lone/ --include '*-1.zip' --dryrun
+expect_match "says it filters nothing, and how to get only these" "$T/err" "^warning: --include alone filters nothing .*--exclude '\*' --include '\*-1\.zip'$"
+expect "and filters nothing, as aws" "$(grep -c '^(dryrun) upload: ' "$T/out")" "$(find "$T/rel" -type f | wc -l)"
+check "--exclude '*' --include P" dg cp -r "$T/rel" s3://cli/lone/ --exclude '*' --include '*-1.zip' --dryrun
+expect "takes only those" "$(grep -c '^(dryrun) upload: ' "$T/out")" "$(find "$T/rel" -type f -name '*-1.zip' | wc -l)"
+expect "without the hint" "$(cat "$T/err")" ""
 check "--no-preserve-prefix" dg migrate s3://src/data/builds/ s3://dst/flat/ --yes --no-preserve-prefix --exclude '*-[34].zip'
 expect "lands in the destination itself" "$(raw s3://dst/flat/ | sort | tr '\n' ' ')" "flat/app-1.zip.delta flat/app-2.zip.delta flat/reference.bin "
 
@@ -191,11 +201,24 @@ check "help cp" "$DG" help cp
 expect_match "help has examples" "$T/out" '^Examples:'
 check "cp --help" "$DG" cp --help
 expect_match "command --help" "$T/out" '^usage: deltaglider cp SOURCE DEST'
-for cmd in ls cp sync rm mb rb verify stats purge migrate analyze; do
-    "$DG" help "$cmd" | grep -q 'deltaglider' || not_ok "help $cmd" "no usage"
+bad=
+for cmd in ls cp mv sync rm mb rb verify stats purge migrate analyze gc presign put-bucket-acl get-bucket-acl help; do
+    "$DG" help "$cmd" >"$T/help" 2>&1 || bad="$bad $cmd:exit"
+    grep -q "^usage: deltaglider $cmd" "$T/help" || bad="$bad $cmd:usage"
+    [ "$(sed -n '/^Examples:/,/^$/p' "$T/help" | grep -c "^  deltaglider $cmd")" -ge 2 ] || bad="$bad $cmd:examples"
+    awk 'length($0) > 80 && !/^usage:/' "$T/help" | grep -q . && bad="$bad $cmd:width"
 done
-ok "every command has help"
-check_fail "unknown flag names it" 2 'unknown option --recursve for cp' dg cp a s3://cli/ --recursve
+[ -z "$bad" ] && ok "every command's help: usage, two examples or more, 80 columns" || not_ok "help pages" "$bad"
+"$DG" help migrate >"$T/help"
+for o in --yes --dry-run --no-preserve-prefix --exclude --include --no-delta --max-ratio --quiet; do
+    grep -q "^ .*$o" "$T/help" || not_ok "help migrate lists $o" "$(cat "$T/help")"
+done
+"$DG" help analyze >"$T/help"
+for o in --samples --max-ratio --json --compression-level; do
+    grep -q "^ .*$o" "$T/help" || not_ok "help analyze lists $o" "$(cat "$T/help")"
+done
+ok "help pages list their options"
+check_fail "unknown flag names it" 2 "unknown option --recursve for cp; see 'deltaglider help cp'" dg cp a s3://cli/ --recursve
 check_fail "a flag of another command" 2 'unknown option --delete for cp' dg cp a s3://cli/ --delete
 check_fail "missing arguments" 2 '^usage: deltaglider sync' dg sync .
 check_fail "a failed file exits 1" 1 '^upload failed: \./nope to s3://cli/nope' dg cp nope s3://cli/

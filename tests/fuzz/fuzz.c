@@ -125,6 +125,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		aws_creds_json((const char *)data, size, "Token", &c, &exp, "fuzz", &e);
 	}
 	{
+		/* A metadata value as a server returns it (RFC 2047 words or not),
+		 * decoded, then encoded again as we would send it: the same bytes. */
+		char in[1024], out[SYS_META_SPACE], enc[S3_META_HDR_SPACE], back[SYS_META_SPACE];
+		size_t n = size < sizeof in - 1 ? size : sizeof in - 1;
+
+		memcpy(in, data, n);
+		in[n] = 0;
+		s3_rfc2047_decode(in, out, sizeof out);
+		if (s3_rfc2047_encode(out, enc, sizeof enc) == 0) {
+			s3_rfc2047_decode(enc, back, sizeof back);
+			if (strcmp(out, back) != 0 && !strpbrk(out, "\r\n"))
+				abort();
+		}
+	}
+	{
 		/* Lock object names, as a listing of a lock folder brings them:
 		 * other holders' names are read, judged, and never trusted. */
 		static dg_ctx g;
