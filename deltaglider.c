@@ -13235,17 +13235,21 @@ static int cli_sync(cli *c)
 
 	if (dg_url_parse(c->args[0], &a, &e) < 0 || dg_url_parse(c->args[1], &b, &e) < 0)
 		return cli_usage_error("sync", &e);
-	if ((a.kind == DG_URL_LOCAL) == (b.kind == DG_URL_LOCAL)) {
-		fprintf(stderr, "sync: one of %s and %s must be local and the other an s3:// or "
-			"file:// URL\n", a.text, b.text);
+	if (a.kind == DG_URL_LOCAL && b.kind == DG_URL_LOCAL) {
+		fprintf(stderr, "sync: one of %s and %s must be an s3:// or file:// URL\n", a.text,
+			b.text);
 		return 2;
 	}
 	if (cli_end_open(c, &a, &ss, &from, &e) < 0 || cli_end_open(c, &b, &ds, &to, &e) < 0)
 		return cli_usage_error("sync", &e);
 	if (a.kind == DG_URL_LOCAL)
-		sys_strlcpy(sroot, a.key, sizeof sroot), cli_dir_prefix(b.key, droot, sizeof droot);
+		sys_strlcpy(sroot, a.key, sizeof sroot);
 	else
-		cli_dir_prefix(a.key, sroot, sizeof sroot), sys_strlcpy(droot, b.key, sizeof droot);
+		cli_dir_prefix(a.key, sroot, sizeof sroot);
+	if (b.kind == DG_URL_LOCAL)
+		sys_strlcpy(droot, b.key, sizeof droot);
+	else
+		cli_dir_prefix(b.key, droot, sizeof droot);
 	if (b.kind == DG_URL_LOCAL && droot[0] == 0)
 		sys_strlcpy(droot, ".", sizeof droot);
 	if (cli_scan(c, &a, &ss, sroot, 1, &src, &e) < 0 ||
@@ -13989,11 +13993,15 @@ static const cli_cmd cli_cmds[] = {
 	  "sync SOURCE DEST [--delete] [--exclude P] [--include P] [--dryrun] [--size-only]\n"
 	  "            [--no-delta] [--max-ratio R] [--compression-level N] [--quiet]\n"
 	  "            [--no-progress]",
-	  "Copy what is missing or differs from a local folder to a store, or back. A file\n"
-	  "differs when its size does, or (unless --size-only) when the source is newer.\n"
-	  "Sizes of delta objects are their original sizes.\n",
+	  "Copy what is missing or differs from a local folder to a store, back, or from\n"
+	  "one store (or bucket) to another. A file differs when its size does, or (unless\n"
+	  "--size-only) when the source is newer. Sizes of delta objects are their original\n"
+	  "sizes; between stores, files are rebuilt, verified and re-encoded into the\n"
+	  "destination's DeltaSpaces.\n",
 	  "  deltaglider sync ./dist s3://releases/app/\n"
-	  "  deltaglider sync s3://releases/app/ ./mirror --delete\n" },
+	  "  deltaglider sync s3://releases/app/ ./mirror --delete\n"
+	  "  deltaglider sync s3://releases/ s3://backup/releases/\n"
+	  "  deltaglider sync s3://releases/app/ file:///srv/mirror/app/\n" },
 	{ "rm", CMD_RM, 1, 1, cli_rm,
 	  "rm s3://BUCKET/KEY [--recursive] [--exclude P] [--include P] [--dryrun] [--quiet]",
 	  "Delete objects by their original names. A reference.bin is removed with the\n"

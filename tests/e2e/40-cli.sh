@@ -83,6 +83,22 @@ echo extra >"$T/mirror/extra.txt"
 check "sync down --delete" dg sync s3://cli/rel/ "$T/mirror" --delete
 expect_match "local extra deleted" "$T/out" "^delete: $T/mirror/extra\.txt$"
 check "mirror is the tree" diff -r "$T/down" "$T/mirror"
+# Between stores: S3 to S3 (another prefix here), and to a file:// store.
+check "sync between two prefixes" dg sync s3://cli/rel/ s3://cli/rel2/
+expect "copies every file" "$(grep -c '^copy: s3://cli/rel/' "$T/out")" "$(find "$T/mirror" -type f | wc -l)"
+expect_match "re-encoding archives into deltas" "$(raw s3://cli/rel2/ >"$T/raw"; echo "$T/raw")" '^rel2/app/app-2\.zip\.delta$'
+check "sync between stores again" dg sync s3://cli/rel/ s3://cli/rel2/
+expect "copies nothing the second time" "$(cat "$T/out")" ""
+check "sync to a file:// store" dg sync s3://cli/rel2/ "file://$T/fstore/"
+check "and back down from it" dg sync "file://$T/fstore/" "$T/fmirror"
+check "the file:// store holds the tree" diff -r "$T/down" "$T/fmirror"
+awsx s3 rm s3://cli/rel2/app/app-2.zip.delta --quiet
+check "sync --delete between stores" dg sync "file://$T/fstore/" s3://cli/rel2/ --delete
+expect_match "puts back what went missing" "$T/out" '^copy: file://.*/app/app-2\.zip to s3://cli/rel2/app/app-2\.zip'
+echo stray | awsx s3 cp - s3://cli/rel2/stray.txt --quiet
+check "and deletes the extra" dg sync "file://$T/fstore/" s3://cli/rel2/ --delete
+expect "only the extra" "$(cat "$T/out")" "delete: s3://cli/rel2/stray.txt"
+awsx s3 rm s3://cli/rel2/ --recursive --quiet
 
 # --- rm -r ------------------------------------------------------------------------------------
 check "rm -r --dryrun" dg rm s3://cli/rel/ --recursive --dryrun
