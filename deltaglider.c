@@ -145,6 +145,17 @@ typedef struct dg_config {
 	int compression_level;           /* 1-9 as xdelta3 -N picks its matcher; 0: 6 */
 	unsigned max_concurrency;        /* parallel requests; 0: the profile's
 	                                    s3.max_concurrent_requests, else 10 */
+	/* What uploaded objects are written with, as aws s3 cp's options of
+	 * the same names (S3 stores; NULL: none). A delta carries them as the
+	 * original would; a reference.bin only the storage class and SSE. */
+	const char *content_type;        /* NULL: guessed from the name (as aws) */
+	int no_guess_mime_type;          /* no guess: S3's default type */
+	const char *metadata;            /* user metadata: "k=v,k2=v2" */
+	const char *acl;                 /* canned: private, public-read, ... */
+	const char *storage_class;       /* STANDARD, STANDARD_IA, GLACIER_IR, ... */
+	const char *sse;                 /* AES256 or aws:kms */
+	const char *sse_kms_key_id;
+	const char *cache_control, *content_disposition, *content_encoding, *expires;
 } dg_config;
 
 typedef struct dg_client dg_client;
@@ -431,6 +442,15 @@ typedef struct sys_sink {
 
 #define SYS_DOC_MAX (16u << 20)     /* largest document read into memory */
 
+/* Headers an object is written with besides its metadata (Content-Type,
+ * ACL, storage class, encryption), under their S3 names; values borrowed. */
+#define SYS_HDRS_MAX 10
+typedef struct sys_hdrs {
+	size_t n;
+	const char *name[SYS_HDRS_MAX];
+	const char *value[SYS_HDRS_MAX];
+} sys_hdrs;
+
 /* Object metadata: user metadata, names without x-amz-meta-. */
 #define SYS_META_MAX 32
 #define SYS_META_SPACE 8192
@@ -440,6 +460,7 @@ typedef struct sys_meta {
 	const char *value[SYS_META_MAX];
 	char space[SYS_META_SPACE];
 	size_t used;
+	const sys_hdrs *hdrs;        /* written along (S3 only); NULL: none */
 } sys_meta;
 
 /* An object of any store, as listed or HEADed. */
@@ -448,6 +469,7 @@ typedef struct sys_object {
 	uint64_t size;
 	time_t mtime;
 	char etag[80];
+	char content_type[96];       /* HEAD and GET only; "" when not known */
 	int is_prefix;               /* a CommonPrefix from a delimited listing */
 } sys_object;
 
@@ -950,6 +972,12 @@ typedef struct dg_ctx {
 	uint64_t window_max;         /* DG_WINDOW_MB */
 	int level;                   /* DG_COMPRESSION_LEVEL: the encoder's, 1-9 */
 	struct dg_client *client;    /* the client this core belongs to (parallel work) */
+	const dg_config *cfg;        /* its configuration (object options) */
+	/* The source of a copy in progress: the new object keeps its content
+	 * type and user metadata unless the options give others. */
+	const char *copy_type;
+	const sys_meta *copy_meta;
+	struct dg_found *found;      /* filled by dg_fetch when set */
 	struct dg_budget *budget;    /* memory for delta windows, shared by a client's workers */
 	const char *tmpdir;
 	/* Lock objects (see "Locks" in §10): who we are, what we hold. */
@@ -1816,6 +1844,7 @@ static void sys_meta_init(sys_meta *m)
 {
 	m->n = 0;
 	m->used = 0;
+	m->hdrs = NULL;
 }
 
 static int sys_meta_set(sys_meta *m, const char *name, const char *value)
@@ -5547,6 +5576,8 @@ static void s3_object_from_headers(const http_resp *r, const char *key, sys_obje
 		sys_time_parse(v, &obj->mtime);
 	if ((v = http_resp_header(r, "etag")))
 		sys_strlcpy(obj->etag, v, sizeof obj->etag);
+	if ((v = http_resp_header(r, "content-type")))
+		sys_strlcpy(obj->content_type, v, sizeof obj->content_type);
 }
 
 static int s3_head(s3_client *c, const char *bucket, const char *key, sys_object *obj,
@@ -5812,8 +5843,8 @@ static int s3_get(s3_client *c, const char *bucket, const char *key, const sys_s
  * grown by their encoding (at most 73 columns per 45 bytes). */
 #define S3_META_HDR_SPACE (SYS_META_MAX * 96 + 2 * SYS_META_SPACE)
 
-/* x-amz-meta-* request headers for meta; names and encoded values live
- * in space. */
+/* x-amz-meta-* request headers for meta, then the headers it carries
+ * (meta->hdrs); names and encoded values live in space. */
 static size_t s3_meta_headers(const sys_meta *meta, http_hdr *out, char *space, size_t cap)
 {
 	size_t i, n = 0, used = 0;
@@ -5834,6 +5865,8 @@ static size_t s3_meta_headers(const sys_meta *meta, http_hdr *out, char *space, 
 		}
 		out[n++].value = value;
 	}
+	for (i = 0; meta && meta->hdrs && i < meta->hdrs->n; i++)
+		out[n++] = (http_hdr){ meta->hdrs->name[i], meta->hdrs->value[i] };
 	return n;
 }
 
@@ -5848,7 +5881,7 @@ static int s3_conditional_result(int rc, int flags, dg_error *e)
 static int s3_put_body(s3_client *c, const char *bucket, const char *key,
 	const http_body *body, const char *hash, const sys_meta *meta, int flags, dg_error *e)
 {
-	http_hdr hdrs[SYS_META_MAX + 1];
+	http_hdr hdrs[SYS_META_MAX + SYS_HDRS_MAX + 1];
 	char space[S3_META_HDR_SPACE];
 	s3_call call = { .method = "PUT", .bucket = bucket, .key = key, .hdrs = hdrs, .body = body,
 		.payload_hash = hash };
@@ -5960,7 +5993,7 @@ fail:
 static int s3_multipart(s3_client *c, const char *bucket, const char *key, int fd,
 	uint64_t size, const sys_meta *meta, int flags, dg_error *e)
 {
-	http_hdr hdrs[SYS_META_MAX], q[2], cond = { "If-None-Match", "*" };
+	http_hdr hdrs[SYS_META_MAX + SYS_HDRS_MAX], q[2], cond = { "If-None-Match", "*" };
 	char space[S3_META_HDR_SPACE], upload_id[1024], hash[65];
 	sys_buf doc = { 0 }, done_xml = { 0 };
 	http_resp *resp = calloc(1, sizeof *resp);
@@ -6077,7 +6110,7 @@ static int s3_put_file(s3_client *c, const char *bucket, const char *key, int fd
 static int s3_copy(s3_client *c, const char *src_bucket, const char *src_key,
 	const char *bucket, const char *key, const sys_meta *meta, dg_error *e)
 {
-	http_hdr hdrs[SYS_META_MAX + 2];
+	http_hdr hdrs[SYS_META_MAX + SYS_HDRS_MAX + 2];
 	char space[S3_META_HDR_SPACE];
 	sys_buf src = { 0 }, doc = { 0 };
 	s3_call call = { .method = "PUT", .bucket = bucket, .key = key, .hdrs = hdrs, .may_stall = 1 };
@@ -9185,6 +9218,163 @@ static void dg_base_meta(sys_meta *m)
 	sys_meta_set(m, "dg-tool", DG_TOOL);
 }
 
+/* ---- Object options: what uploads are written with (dg_config) ----
+ *
+ * aws s3 cp's --content-type, --metadata, --acl, --storage-class, --sse,
+ * --cache-control... A delta or a direct upload carries them as the
+ * original object would (its content type is the original's, guessed from
+ * its name as aws does); a reference.bin, which nobody downloads, takes
+ * only the storage class and the encryption. */
+
+/* The type aws s3 cp gives a name: Python's mimetypes, which it asks,
+ * strips an encoding suffix (.gz, .bz2, .xz) and finds nothing for the
+ * bare compressed file; .tgz is .tar.gz. Common types only: others get
+ * S3's default (binary/octet-stream), as unknown names do with aws. */
+static const char *dg_mime_type(const char *name)
+{
+	static const char *const types[][2] = {
+		{ ".txt", "text/plain" }, { ".html", "text/html" }, { ".htm", "text/html" },
+		{ ".css", "text/css" }, { ".js", "application/javascript" },
+		{ ".json", "application/json" }, { ".xml", "text/xml" }, { ".csv", "text/csv" },
+		{ ".md", "text/markdown" }, { ".png", "image/png" }, { ".jpg", "image/jpeg" },
+		{ ".jpeg", "image/jpeg" }, { ".gif", "image/gif" }, { ".svg", "image/svg+xml" },
+		{ ".webp", "image/webp" }, { ".ico", "image/vnd.microsoft.icon" },
+		{ ".pdf", "application/pdf" }, { ".zip", "application/zip" },
+		{ ".tar", "application/x-tar" }, { ".tgz", "application/x-tar" },
+		{ ".jar", "application/java-archive" }, { ".exe", "application/octet-stream" },
+		{ ".bin", "application/octet-stream" }, { ".wasm", "application/wasm" },
+		{ ".mp4", "video/mp4" }, { ".mp3", "audio/mpeg" }, { ".woff", "font/woff" },
+		{ ".woff2", "font/woff2" }, { ".sh", "application/x-sh" }, { ".py", "text/x-python" },
+	};
+	static const char *const encodings[] = { ".gz", ".bz2", ".xz", ".Z", ".br" };
+	char base[DG_MAX_PATH];
+	const char *dot;
+	size_t i, n;
+
+	sys_strlcpy(base, sys_basename(name), sizeof base);
+	for (i = 0; i < sizeof encodings / sizeof encodings[0]; i++)
+		if (sys_ends_with_ci(base, encodings[i])) {
+			base[strlen(base) - strlen(encodings[i])] = 0;
+			break;
+		}
+	if ((dot = strrchr(base, '.')) == NULL || (n = strlen(dot)) < 2)
+		return NULL;
+	for (i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (strcasecmp(dot, types[i][0]) == 0)
+			return types[i][1];
+	return NULL;
+}
+
+static void dg_hdr_add(sys_hdrs *h, const char *name, const char *value)
+{
+	if (value && *value && h->n < SYS_HDRS_MAX) {
+		h->name[h->n] = name;
+		h->value[h->n++] = value;
+	}
+}
+
+/* The headers an object of name is written with; a reference takes the
+ * storage class and encryption only. */
+static void dg_object_hdrs(const dg_ctx *g, const char *name, int reference, sys_hdrs *h)
+{
+	const dg_config *c = g->cfg;
+
+	h->n = 0;
+	if (c == NULL)
+		return;
+	dg_hdr_add(h, "x-amz-storage-class", c->storage_class);
+	dg_hdr_add(h, "x-amz-server-side-encryption", c->sse);
+	dg_hdr_add(h, "x-amz-server-side-encryption-aws-kms-key-id", c->sse_kms_key_id);
+	if (reference)
+		return;
+	dg_hdr_add(h, "Content-Type", c->content_type ? c->content_type :
+		g->copy_type && *g->copy_type ? g->copy_type :
+		c->no_guess_mime_type ? NULL : dg_mime_type(name));
+	dg_hdr_add(h, "Cache-Control", c->cache_control);
+	dg_hdr_add(h, "Content-Disposition", c->content_disposition);
+	dg_hdr_add(h, "Content-Encoding", c->content_encoding);
+	dg_hdr_add(h, "Expires", c->expires);
+	dg_hdr_add(h, "x-amz-acl", c->acl);
+}
+
+/* Is a metadata name one of DeltaGlider's, under any spelling? */
+static int dg_meta_ours(const char *name)
+{
+	static const char *const fields[] = { "tool", "original-name", "source-name",
+		"file-sha256", "file-size", "created-at", "note", "ref-key", "ref-sha256",
+		"delta-size", "delta-cmd", "compression", "expires-at" };
+	char dashed[64];
+	size_t i;
+
+	if (strncasecmp(name, "dg-", 3) == 0 || strncasecmp(name, "dg_", 3) == 0)
+		return 1;
+	for (i = 0; name[i] && i < sizeof dashed - 1; i++)
+		dashed[i] = name[i] == '_' ? '-' : (char)tolower((unsigned char)name[i]);
+	dashed[i] = 0;
+	for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		if (strcmp(dashed, fields[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Add the user's metadata ("k=v,k2=v2") to m; its names may not be
+ * DeltaGlider's own. */
+static int dg_user_meta(const char *spec, sys_meta *m, dg_error *e)
+{
+	char buf[SYS_META_SPACE], *item, *save = NULL;
+
+	if (spec == NULL || *spec == 0)
+		return 0;
+	if (sys_strlcpy(buf, spec, sizeof buf) >= sizeof buf)
+		return sys_fail(e, DG_EUSAGE, "--metadata is too long");
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+
+		if (eq == NULL || eq == item)
+			return sys_fail(e, DG_EUSAGE, "--metadata: '%s' is not KEY=VALUE", item);
+		*eq = 0;
+		if (dg_meta_ours(item))
+			return sys_fail(e, DG_EUSAGE, "--metadata: %s is DeltaGlider's own name", item);
+		if (sys_meta_set(m, item, eq + 1) < 0)
+			return sys_fail(e, DG_EUSAGE, "--metadata: bad or too many entries at '%s'", item);
+	}
+	return 0;
+}
+
+/* The user metadata an object is written with: the options', or in a
+ * copy the source's. */
+static int dg_object_user_meta(const dg_ctx *g, sys_meta *m, dg_error *e)
+{
+	const sys_meta *from = g->copy_meta;
+
+	if (g->cfg && g->cfg->metadata)
+		return dg_user_meta(g->cfg->metadata, m, e);
+	for (size_t i = 0; from && i < from->n; i++)
+		if (!dg_meta_ours(from->name[i]) && sys_meta_set(m, from->name[i], from->value[i]) < 0)
+			return sys_fail(e, DG_EUSAGE, "too much metadata to copy (%s)", from->name[i]);
+	return 0;
+}
+
+/* Options a client is opened with, checked once: header values in ASCII
+ * without line breaks, metadata well formed. */
+static int dg_check_object_options(const dg_config *c, dg_error *e)
+{
+	const char *v[] = { c->content_type, c->acl, c->storage_class, c->sse, c->sse_kms_key_id,
+		c->cache_control, c->content_disposition, c->content_encoding, c->expires };
+	sys_meta m;
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		for (const char *p = v[i]; p && *p; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+				return sys_fail(e, DG_EUSAGE, "object options (--content-type, --acl, "
+					"--cache-control, ...) take printable ASCII, not byte 0x%02x",
+					(unsigned char)*p);
+	if (c->sse && strcmp(c->sse, "AES256") != 0 && strcmp(c->sse, "aws:kms") != 0)
+		return sys_fail(e, DG_EUSAGE, "--sse takes AES256 or aws:kms, not %s", c->sse);
+	sys_meta_init(&m);
+	return dg_user_meta(c->metadata, &m, e);
+}
+
 static int dg_direct_meta(sys_meta *m, const char *key, uint64_t size, const char *sha,
 	dg_error *e)
 {
@@ -9200,13 +9390,16 @@ static int dg_direct_meta(sys_meta *m, const char *key, uint64_t size, const cha
 	return 0;
 }
 
-static int dg_put_direct(store *s, const char *key, int fd, uint64_t size, const char *sha,
-	dg_put_result *res, dg_error *e)
+static int dg_put_direct(dg_ctx *g, store *s, const char *key, int fd, uint64_t size,
+	const char *sha, dg_put_result *res, dg_error *e)
 {
+	sys_hdrs h;
 	sys_meta m;
 
-	if (dg_direct_meta(&m, key, size, sha, e) < 0)
+	if (dg_direct_meta(&m, key, size, sha, e) < 0 || dg_object_user_meta(g, &m, e) < 0)
 		return -1;
+	dg_object_hdrs(g, key, 0, &h);
+	m.hdrs = &h;
 	if (s->ops->put_file(s, key, fd, size, sha, &m, 0, e) < 0)
 		return -1;
 	res->kind = DG_PUT_DIRECT;
@@ -9232,6 +9425,7 @@ static int dg_put_delta_object(const dg_upload *u, int delta_fd, const delta_res
 	int zero_diff, dg_error *e)
 {
 	char delta_key[DG_MAX_KEY + 8], now[32], sz[24], dsz[24], cmd[DG_MAX_KEY + 64];
+	sys_hdrs h;
 	sys_meta m;
 
 	snprintf(delta_key, sizeof delta_key, "%s" DG_DELTA_SFX, u->key);
@@ -9246,8 +9440,11 @@ static int dg_put_delta_object(const dg_upload *u, int delta_fd, const delta_res
 		dg_meta_set(&m, "ref-key", u->ref_key, e) < 0 ||
 		dg_meta_set(&m, "ref-sha256", u->ref_sha, e) < 0 ||
 		dg_meta_set(&m, "delta-size", dsz, e) < 0 || dg_meta_set(&m, "delta-cmd", cmd, e) < 0 ||
-		(zero_diff && dg_meta_set(&m, "note", "zero-diff (reference identical)", e) < 0))
+		(zero_diff && dg_meta_set(&m, "note", "zero-diff (reference identical)", e) < 0) ||
+		dg_object_user_meta(u->g, &m, e) < 0)
 		return -1;
+	dg_object_hdrs(u->g, u->name, 0, &h);
+	m.hdrs = &h;
 	return u->s->ops->put_file(u->s, delta_key, delta_fd, dr->delta_size, dr->delta_sha_hex, &m,
 		0, e);
 }
@@ -9336,6 +9533,7 @@ static int dg_put_reference(dg_upload *u, dg_error *e)
 	uint64_t size = u->res->size;
 	char now[32];
 	const char *won;
+	sys_hdrs h;
 	sys_meta m, back;
 	delta_src self = { delta_fd_read, &u->fd, size };
 	int exclusive = s->ops->exclusive(s, size, e);
@@ -9359,6 +9557,8 @@ static int dg_put_reference(dg_upload *u, dg_error *e)
 		dg_meta_set(&m, "file-sha256", u->sha, e) < 0 ||
 		dg_meta_set(&m, "created-at", now, e) < 0 || dg_meta_set(&m, "note", "reference", e) < 0)
 		return -1;
+	dg_object_hdrs(g, u->ref_key, 1, &h);
+	m.hdrs = &h;
 	if (s->ops->put_file(s, u->ref_key, u->fd, size, u->sha, &m, STORE_IF_ABSENT, e) < 0) {
 		if (e->code == DG_EEXIST)
 			return DG_REF_LOST;
@@ -9463,7 +9663,7 @@ static int dg_put_fd(dg_ctx *g, store *s, const char *key, int fd, dg_put_result
 	if (r == 1)
 		return s->ops->head(s, key, NULL, NULL, e) == 0 ? s->ops->del(s, key, e) : 0;
 	if ((u.sha[0] == 0 && crypto_sha256_fd(fd, u.sha, &res->size, e) < 0) ||
-		dg_put_direct(s, key, fd, res->size, u.sha, res, e) < 0)
+		dg_put_direct(g, s, key, fd, res->size, u.sha, res, e) < 0)
 		return -1;
 	if (!dg_delta_eligible(u.name))
 		return 0;
@@ -9573,13 +9773,32 @@ static int dg_counted_reset(void *ctx, dg_error *e)
 	return c->out->reset(c->out->ctx, e);
 }
 
+/* What a fetch found out about the object it read (its stored content type
+ * and metadata): a copy passes them on. */
+struct dg_found {
+	int have;
+	sys_object obj;
+	sys_meta meta;
+};
+
+static void dg_found_set(dg_ctx *g, const sys_object *obj, const sys_meta *m)
+{
+	if (g->found) {
+		g->found->obj = *obj;
+		sys_meta_init(&g->found->meta);   /* entries point into their own space */
+		for (size_t i = 0; i < m->n; i++)
+			sys_meta_set(&g->found->meta, m->name[i], m->value[i]);
+		g->found->have = 1;
+	}
+}
+
 /* An object as it is stored, with the SHA-256 its metadata promises (if
  * any) in want_sha: one GET, no HEAD first, since most downloads are of
  * whole objects. A truncated answer fails the SHA-256 check or the size
  * in the metadata; a plain S3 object has neither, so a HEAD afterwards
  * says how big it is: a well-framed but short answer is a truncation. */
-static int dg_get_whole(store *s, const char *key, const sys_sink *out, char want_sha[65],
-	dg_error *e)
+static int dg_get_whole(dg_ctx *g, store *s, const char *key, const sys_sink *out,
+	char want_sha[65], dg_error *e)
 {
 	dg_counted cnt = { out, 0 };
 	sys_sink sink = { dg_counted_write, out->reset ? dg_counted_reset : NULL, &cnt };
@@ -9590,6 +9809,7 @@ static int dg_get_whole(store *s, const char *key, const sys_sink *out, char wan
 
 	if (s->ops->get(s, key, &sink, &obj, &m, e) < 0)
 		return -1;
+	dg_found_set(g, &obj, &m);
 	v = dg_meta(&m, "file-sha256");
 	if (v && !crypto_is_sha_hex(v))
 		return sys_fail(e, DG_EINTEGRITY, "%s has a malformed SHA-256 in its metadata", key);
@@ -9609,7 +9829,8 @@ static int dg_get_whole(store *s, const char *key, const sys_sink *out, char wan
 }
 
 /* Stream the logical object key into out; *want_sha receives the SHA-256
- * the result must have ("" for plain S3 objects, which carry none). */
+ * the result must have ("" for plain S3 objects, which carry none); what
+ * was found goes to g->found, when asked. */
 static int dg_fetch(dg_ctx *g, store *s, const char *key, const sys_sink *out,
 	char want_sha[65], dg_error *e)
 {
@@ -9620,7 +9841,7 @@ static int dg_fetch(dg_ctx *g, store *s, const char *key, const sys_sink *out,
 
 	want_sha[0] = 0;
 	if (!sys_ends_with_ci(key, DG_DELTA_SFX)) {
-		if (dg_get_whole(s, key, out, want_sha, e) == 0)
+		if (dg_get_whole(g, s, key, out, want_sha, e) == 0)
 			return 0;
 		if (e->code != DG_ENOTFOUND)
 			return -1;
@@ -9628,57 +9849,96 @@ static int dg_fetch(dg_ctx *g, store *s, const char *key, const sys_sink *out,
 		/* A key named .delta: a delta asked for by its stored name, or an
 		 * object whose own name ends so. */
 		sha = dg_meta(&m, "file-sha256");
-		if (sha && dg_meta(&m, "ref-key"))
+		if (sha && dg_meta(&m, "ref-key")) {
+			dg_found_set(g, &obj, &m);
 			return crypto_is_sha_hex(sha) ? dg_hydrate(g, s, key, &m, out, e) : sys_fail(e,
 				DG_EINTEGRITY, "%s has a malformed SHA-256 in its metadata", key);
-		return dg_get_whole(s, key, out, want_sha, e);
+		}
+		return dg_get_whole(g, s, key, out, want_sha, e);
 	} else if (e->code != DG_ENOTFOUND) {
 		return -1;
 	}
 	snprintf(delta_key, sizeof delta_key, "%s" DG_DELTA_SFX, key);
-	if (s->ops->head(s, delta_key, NULL, &m, e) < 0) {
+	if (s->ops->head(s, delta_key, &obj, &m, e) < 0) {
 		if (e->code == DG_ENOTFOUND)
 			sys_fail(e, DG_ENOTFOUND, "Object not found");
 		return -1;
 	}
 	if (dg_check_delta_meta(&m, delta_key, e) < 0)
 		return -1;
+	dg_found_set(g, &obj, &m);
 	sys_strlcpy(want_sha, dg_meta(&m, "file-sha256"), 65);
 	return dg_hydrate(g, s, delta_key, &m, out, e);
 }
 
-/* Copy a logical object into another store (or key). A direct object that
- * stays direct is copied server-side when the stores allow it (S3
- * CopyObject, up to its 5 GiB limit); anything else is reconstructed,
- * verified and uploaded into the destination's DeltaSpace. */
+/* A direct object that stays direct, copied server-side where the stores
+ * allow it (S3 CopyObject, up to its 5 GiB limit), with the source's type
+ * and user metadata unless the options give others: 1 when done, 0 when
+ * it takes a rebuild. */
+static int dg_copy_server(dg_ctx *g, store *src, const char *skey, store *dst,
+	const char *dkey, dg_put_result *res, dg_error *e)
+{
+	sys_meta *m = malloc(2 * sizeof *m), *dm = m + 1;
+	const char *sha;
+	sys_object obj;
+	sys_hdrs h;
+	int rc = 0;
+
+	if (m == NULL)
+		return sys_fail(e, DG_ENOMEM, "out of memory");
+	if (src->ops->head(src, skey, &obj, m, e) < 0 || obj.size >= (5ull << 30) ||
+		!crypto_is_sha_hex(sha = dg_meta(m, "file-sha256")) || dg_meta(m, "ref-key"))
+		goto done;
+	g->copy_type = obj.content_type;
+	g->copy_meta = m;
+	dg_object_hdrs(g, dkey, 0, &h);
+	rc = dg_direct_meta(dm, dkey, obj.size, sha, e) < 0 || dg_object_user_meta(g, dm, e) < 0 ?
+		-1 : 0;
+	dm->hdrs = &h;
+	if (rc == 0 && (rc = dst->ops->copy(dst, src, skey, dkey, dm, e)) == 0) {
+		res->kind = DG_PUT_DIRECT;
+		res->size = res->stored = obj.size;
+		rc = 1;
+	}
+	g->copy_type = NULL;
+	g->copy_meta = NULL;
+done:
+	free(m);
+	return rc;
+}
+
+/* Copy a logical object into another store (or key): server-side when it
+ * stays direct, else reconstructed, verified and uploaded into the
+ * destination's DeltaSpace, with the source's type and user metadata. */
 static int dg_copy(dg_ctx *g, store *src, const char *skey, store *dst, const char *dkey,
 	dg_put_result *res, dg_error *e)
 {
-	sys_object obj;
-	sys_meta m;
+	struct dg_found *found;
 	int fd, rc;
 
 	memset(res, 0, sizeof *res);
 	if (dst->ops->copy && src->ops == dst->ops &&
 		(g->no_delta || !dg_delta_eligible(sys_basename(dkey))) &&
-		src->ops->head(src, skey, &obj, &m, e) == 0 && obj.size < (5ull << 30)) {
-		const char *sha = dg_meta(&m, "file-sha256");
-		sys_meta dm;
-
-		if (crypto_is_sha_hex(sha) && dg_meta(&m, "ref-key") == NULL) {
-			if (dg_direct_meta(&dm, dkey, obj.size, sha, e) < 0 ||
-				dst->ops->copy(dst, src, skey, dkey, &dm, e) < 0)
-				return -1;
-			res->kind = DG_PUT_DIRECT;
-			res->size = res->stored = obj.size;
-			return 0;
-		}
-	}
+		(rc = dg_copy_server(g, src, skey, dst, dkey, res, e)) != 0)
+		return rc < 0 ? -1 : 0;
+	if ((found = malloc(sizeof *found)) == NULL)
+		return sys_fail(e, DG_ENOMEM, "out of memory");
+	g->found = found;
+	found->have = 0;
 	fd = dg_fetch_tmp(g, src, skey, e);
-	if (fd < 0)
-		return -1;
-	rc = dg_put_fd(g, dst, dkey, fd, res, e);
-	close(fd);
+	g->found = NULL;
+	rc = -1;
+	if (fd >= 0) {
+		if (found->have) {
+			g->copy_type = found->obj.content_type;
+			g->copy_meta = &found->meta;
+		}
+		rc = dg_put_fd(g, dst, dkey, fd, res, e);
+		g->copy_type = NULL;
+		g->copy_meta = NULL;
+		close(fd);
+	}
+	free(found);
 	return rc;
 }
 
@@ -11000,6 +11260,8 @@ DG_API dg_client *dg_client_open(const dg_config *cfg, dg_error *err)
 			cfg->compression_level);
 		return NULL;
 	}
+	if (dg_check_object_options(cfg, err) < 0)
+		return NULL;
 	if ((cl = calloc(1, sizeof *cl)) == NULL) {
 		sys_fail(err, DG_ENOMEM, "out of memory");
 		return NULL;
@@ -11014,6 +11276,7 @@ DG_API dg_client *dg_client_open(const dg_config *cfg, dg_error *err)
 	cl->dg.level = cfg->compression_level ? cfg->compression_level : DG_DEFAULT_LEVEL;
 	cl->dg.tmpdir = cfg->tmpdir && *cfg->tmpdir ? cfg->tmpdir : "/tmp";
 	cl->dg.client = cl;
+	cl->dg.cfg = &cl->cfg;
 	cl->dg.budget = &cl->budget;
 	cl->budget.total = cl->dg.window_max;
 	pthread_mutex_init(&cl->budget.lock, NULL);
@@ -12124,7 +12387,9 @@ enum {
 	O_SUMMARIZE, O_QUIET, O_FORCE, O_NO_DELTA, O_MAX_RATIO, O_LEVEL, O_EXCLUDE, O_INCLUDE, O_DRYRUN,
 	O_DELETE, O_SIZE_ONLY, O_NO_PROGRESS, O_ONLY_ERRORS, O_SAMPLED, O_DETAILED, O_REFRESH,
 	O_NO_CACHE, O_JSON, O_YES, O_NO_PRESERVE, O_SAMPLES, O_OLDER_THAN, O_EXPIRES_IN, O_ACL,
-	O_GRANT_FULL, O_GRANT_READ, O_GRANT_READ_ACP, O_GRANT_WRITE, O_GRANT_WRITE_ACP, O_ACP
+	O_GRANT_FULL, O_GRANT_READ, O_GRANT_READ_ACP, O_GRANT_WRITE, O_GRANT_WRITE_ACP, O_ACP,
+	O_CONTENT_TYPE, O_NO_GUESS, O_METADATA, O_STORAGE_CLASS, O_SSE, O_SSE_KMS, O_CACHE_CONTROL,
+	O_CONTENT_DISP, O_CONTENT_ENC, O_EXPIRES
 };
 
 /* An option, the commands that take it, and its line in their help
@@ -12198,8 +12463,24 @@ static const cli_opt cli_opts[] = {
 		"age of a multipart upload to abort: 90s,\n30m, 24h (default), 7d" },
 	{ "expires-in", 0, 1, O_EXPIRES_IN, CMDS(CMD_PRESIGN), "S",
 		"seconds the URL stays valid (default 3600,\nat most 604800: a week)" },
-	{ "acl", 0, 1, O_ACL, CMDS(CMD_PUT_ACL), "A",
-		"private, public-read, public-read-write or\nauthenticated-read" },
+	{ "acl", 0, 1, O_ACL, CMDS(CMD_PUT_ACL) | CMDS_XFER, "A",
+		"a canned ACL (private, public-read,\nbucket-owner-full-control, ...)" },
+	{ "content-type", 0, 1, O_CONTENT_TYPE, CMDS_XFER, "T",
+		"uploads' Content-Type (default: guessed from\nthe name, as aws does)" },
+	{ "no-guess-mime-type", 0, 0, O_NO_GUESS, CMDS_XFER, NULL,
+		"no guessed Content-Type: the server's default" },
+	{ "metadata", 0, 1, O_METADATA, CMDS_XFER, "K=V,...",
+		"user metadata of uploads (copies keep the\nsource's unless given)" },
+	{ "storage-class", 0, 1, O_STORAGE_CLASS, CMDS_XFER, "C",
+		"STANDARD, STANDARD_IA, GLACIER_IR, ... (the\nreference.bin too)" },
+	{ "sse", 0, 1, O_SSE, CMDS_XFER, "A",
+		"server-side encryption: AES256 or aws:kms\n(the reference.bin too)" },
+	{ "sse-kms-key-id", 0, 1, O_SSE_KMS, CMDS_XFER, "K", "the KMS key of --sse aws:kms" },
+	{ "cache-control", 0, 1, O_CACHE_CONTROL, CMDS_XFER, "V", "uploads' Cache-Control" },
+	{ "content-disposition", 0, 1, O_CONTENT_DISP, CMDS_XFER, "V",
+		"uploads' Content-Disposition" },
+	{ "content-encoding", 0, 1, O_CONTENT_ENC, CMDS_XFER, "V", "uploads' Content-Encoding" },
+	{ "expires", 0, 1, O_EXPIRES, CMDS_XFER, "V", "uploads' Expires (an HTTP date)" },
 	{ "grant-full-control", 0, 1, O_GRANT_FULL, CMDS(CMD_PUT_ACL), "G",
 		"grantees: id=..., uri=... or\nemailAddress=..., comma-separated" },
 	{ "grant-read", 0, 1, O_GRANT_READ, CMDS(CMD_PUT_ACL), "G", "grantees, as above" },
@@ -14148,9 +14429,10 @@ static int cli_help_for(const cli_cmd *cmd)
 		snprintf(flag, sizeof flag, "%c%c%c --%s%s%s", o->short_name ? '-' : ' ',
 			o->short_name ? o->short_name : ' ', o->short_name ? ',' : ' ', o->name,
 			o->arg ? " " : "", o->arg ? o->arg : "");
-		printf("%s  %-26s ", n++ ? "" : "Options:\n", flag);
-		if (strlen(flag) > 26)
-			printf("\n%29s", "");
+		if (strlen(flag) > 26)   /* the flag alone, its text below */
+			printf("%s  %s\n%29s", n++ ? "" : "Options:\n", flag, "");
+		else
+			printf("%s  %-26s ", n++ ? "" : "Options:\n", flag);
 		for (h = o->help; (nl = strchr(h, '\n')) != NULL; h = nl + 1)
 			printf("%.*s\n%29s", (int)(nl - h), h, "");   /* more lines, aligned */
 		printf("%s\n", h);
@@ -14236,12 +14518,37 @@ static int cli_set_opt(cli *c, const cli_opt *o, const char *val, dg_error *e)
 		c->expires_in = (unsigned)v;
 		break;
 	case O_ACL:
+		if (c->cmd != CMD_PUT_ACL) {   /* an object's canned ACL */
+			static const char *const object_acls[] = { "private", "public-read",
+				"public-read-write", "authenticated-read", "aws-exec-read",
+				"bucket-owner-read", "bucket-owner-full-control" };
+			size_t i;
+
+			for (i = 0; i < sizeof object_acls / sizeof object_acls[0]; i++)
+				if (strcmp(val, object_acls[i]) == 0)
+					break;
+			if (i == sizeof object_acls / sizeof object_acls[0])
+				return sys_fail(e, DG_EUSAGE, "--acl takes a canned ACL (private, "
+					"public-read, bucket-owner-full-control, ...), not '%s'", val);
+			c->conf.acl = val;
+			break;
+		}
 		if (strcmp(val, "private") != 0 && strcmp(val, "public-read") != 0 &&
 			strcmp(val, "public-read-write") != 0 && strcmp(val, "authenticated-read") != 0)
 			return sys_fail(e, DG_EUSAGE, "--acl takes private, public-read, "
 				"public-read-write or authenticated-read, not '%s'", val);
 		c->acl.canned = val;
 		break;
+	case O_CONTENT_TYPE: c->conf.content_type = val; break;
+	case O_NO_GUESS: c->conf.no_guess_mime_type = 1; break;
+	case O_METADATA: c->conf.metadata = val; break;
+	case O_STORAGE_CLASS: c->conf.storage_class = val; break;
+	case O_SSE: c->conf.sse = val; break;
+	case O_SSE_KMS: c->conf.sse_kms_key_id = val; break;
+	case O_CACHE_CONTROL: c->conf.cache_control = val; break;
+	case O_CONTENT_DISP: c->conf.content_disposition = val; break;
+	case O_CONTENT_ENC: c->conf.content_encoding = val; break;
+	case O_EXPIRES: c->conf.expires = val; break;
 	case O_GRANT_FULL: c->acl.grant_full_control = val; break;
 	case O_GRANT_READ: c->acl.grant_read = val; break;
 	case O_GRANT_READ_ACP: c->acl.grant_read_acp = val; break;
@@ -14320,6 +14627,7 @@ static int cli_parse(cli *c, int argc, char **argv, int *want_help, int *want_ve
 	c->filters = calloc((size_t)argc + 1, sizeof *c->filters);
 	if (c->args == NULL || c->filters == NULL)
 		return -1;
+	c->cmd = cmd ? cmd->id : CMD_COUNT;   /* options may depend on it (--acl) */
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = NULL;
 		const cli_opt *o = NULL;

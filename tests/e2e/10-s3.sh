@@ -139,6 +139,51 @@ check_fail "unknown host" 1 "cannot resolve host 'no-such-host.invalid'" "$DG" -
 check_fail "bad URL: exit 2" 2 "unsupported URL" dg ls gs://bucket
 check_fail "unknown flag: exit 2" 2 "unknown option --frobnicate" dg ls s3://e2e --frobnicate
 
+# --- object options, as aws s3 cp's --------------------------------------------------------
+mkdir -p "$T/opt"
+for n in a.txt a.json a.html a.png a.zip a.tar a.tar.gz a.tgz a.gz a.unknownext; do echo "$n" >"$T/opt/$n"; done
+check "cp -r with object options" dg cp -r "$T/opt" s3://e2e/opt/ --metadata owner=ci,team=rel \
+    --cache-control max-age=60 --content-disposition attachment --acl public-read
+check "aws uploads the same names" awsx s3 cp --recursive --quiet "$T/opt" s3://e2e/optaws/
+bad=
+for n in a.txt a.json a.html a.png a.zip a.tar a.tar.gz a.tgz a.gz a.unknownext; do
+    # Archives are deltas (or the reference's zero-diff delta): the type is on NAME.delta.
+    ours=$(awsx s3api head-object --bucket e2e --key "opt/$n" --query ContentType --output text 2>/dev/null ||
+        awsx s3api head-object --bucket e2e --key "opt/$n.delta" --query ContentType --output text)
+    theirs=$(awsx s3api head-object --bucket e2e --key "optaws/$n" --query ContentType --output text)
+    [ "$ours" = "$theirs" ] || bad="$bad $n:$ours/$theirs"
+done
+[ -z "$bad" ] && ok "Content-Type guessed from the name as aws guesses it" || not_ok "guessed types" "$bad"
+awsx s3api head-object --bucket e2e --key opt/a.txt >"$T/head"
+expect_match "user metadata" "$T/head" '"owner": "ci"'
+expect_match "beside DeltaGlider's" "$T/head" '"dg-file-sha256": '
+expect_match "Cache-Control" "$T/head" '"CacheControl": "max-age=60"'
+expect_match "Content-Disposition" "$T/head" '"ContentDisposition": "attachment"'
+head -c 65536 /dev/urandom >"$T/r-1.zip" && { cat "$T/r-1.zip"; echo more; } >"$T/r-2.zip"
+dg cp "$T/r-1.zip" s3://e2e/opt/rel/ --metadata owner=ci --cache-control max-age=60 >/dev/null
+check "a delta with object options" dg cp "$T/r-2.zip" s3://e2e/opt/rel/ --metadata owner=ci --cache-control max-age=60
+expect_match "stored as a delta" "$T/out" '\(delta: '
+awsx s3api head-object --bucket e2e --key opt/rel/r-2.zip.delta >"$T/head"
+expect_match "a delta carries them as its original would" "$T/head" '"ContentType": "application/zip"'
+expect_match "its metadata too" "$T/head" '"owner": "ci"'
+awsx s3api head-object --bucket e2e --key opt/rel/reference.bin >"$T/head"
+if grep -q '"owner"\|CacheControl' "$T/head"; then not_ok "the reference is infrastructure" "$(cat "$T/head")"; else ok "the reference.bin takes neither"; fi
+if [ "$SERVER" = rgw ]; then
+    check "RGW keeps the ACL" awsx s3api get-object-acl --bucket e2e --key opt/a.txt
+    expect_match "public-read: everyone may read" "$T/out" 'http://acs.amazonaws.com/groups/global/AllUsers'
+fi
+check "--no-guess-mime-type" dg cp "$T/opt/a.json" s3://e2e/opt/plain.json --no-guess-mime-type
+expect "the server's default type" "$(awsx s3api head-object --bucket e2e --key opt/plain.json --query ContentType --output text)" "binary/octet-stream"
+check "--content-type" dg cp "$T/opt/a.txt" s3://e2e/opt/given.txt --content-type text/x-release-notes
+expect "the given type" "$(awsx s3api head-object --bucket e2e --key opt/given.txt --query ContentType --output text)" "text/x-release-notes"
+check "a copy between keys" dg cp s3://e2e/opt/given.txt s3://e2e/opt2/given.txt
+awsx s3api head-object --bucket e2e --key opt2/given.txt >"$T/head"
+expect_match "keeps the source's type" "$T/head" '"ContentType": "text/x-release-notes"'
+check_fail "DeltaGlider's own names are refused" 2 "dg-tool is DeltaGlider's own name" dg cp "$T/opt/a.txt" s3://e2e/opt/ --metadata dg-tool=x
+check_fail "so are unknown canned ACLs" 2 "--acl takes a canned ACL" dg cp "$T/opt/a.txt" s3://e2e/opt/ --acl everyone
+check_fail "and line breaks in values" 2 "printable ASCII, not byte 0x0d" dg cp "$T/opt/a.txt" s3://e2e/opt/ --cache-control "$(printf 'a\r\nX-Evil: 1')"
+awsx s3 rm --recursive --quiet s3://e2e/optaws/
+
 # --- mv: the source goes only once the destination is there -----------------------------
 printf 'moving\n' >"$T/mv1.txt"
 check "mv up" dg mv "$T/mv1.txt" s3://e2e/mv/

@@ -133,6 +133,25 @@ hm cp s3://hst/empty.bin "$T/empty.dl" 2>"$T/err"
 expect "an empty object (no byte 0 to range) downloads" "$?" 0
 [ -f "$T/empty.dl" ] && [ ! -s "$T/empty.dl" ] && ok "as an empty file" || not_ok "empty object" "$(cat "$T/err")"
 
+# --- storage class and encryption reach every object, the reference too -------------------------
+head -c 65536 /dev/urandom >"$T/s-1.zip" && { cat "$T/s-1.zip"; echo more; } >"$T/s-2.zip"
+hm cp "$T/s-1.zip" s3://hst/sc/ --storage-class STANDARD_IA --sse aws:kms --sse-kms-key-id key-1 >/dev/null
+hm cp "$T/s-2.zip" s3://hst/sc/ --storage-class STANDARD_IA --sse AES256 >"$T/out"
+expect_match "a delta" "$T/out" '\(delta: '
+awsm s3api head-object --bucket hst --key sc/reference.bin >"$T/head"
+expect_match "the reference's storage class" "$T/head" '"StorageClass": "STANDARD_IA"'
+expect_match "and encryption" "$T/head" '"ServerSideEncryption": "aws:kms"'
+expect_match "with its KMS key" "$T/head" '"SSEKMSKeyId": "key-1"'
+awsm s3api head-object --bucket hst --key sc/s-2.zip.delta >"$T/head"
+expect_match "the delta's storage class" "$T/head" '"StorageClass": "STANDARD_IA"'
+expect_match "and encryption" "$T/head" '"ServerSideEncryption": "AES256"'
+head -c 9437184 /dev/urandom >"$T/big.bin"
+hm cp "$T/big.bin" s3://hst/sc/ --storage-class STANDARD_IA --content-type application/x-big >/dev/null
+awsm s3api head-object --bucket hst --key sc/big.bin >"$T/head"
+expect_match "a multipart upload's storage class" "$T/head" '"StorageClass": "STANDARD_IA"'
+expect_match "and type" "$T/head" '"ContentType": "application/x-big"'
+check_fail "--sse takes what S3 does" 2 "--sse takes AES256 or aws:kms" hm cp "$T/s-1.zip" s3://hst/sc/ --sse rot13
+
 # --- conditional writes: honoured, conflicts retried -----------------------------------------------
 . "$TESTS_DIR/lib/archives.sh"
 make_family "$T/rel" 2

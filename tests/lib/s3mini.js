@@ -160,6 +160,8 @@ const STORED_HEADERS = [
   ['content-language', 'Content-Language'],
   ['cache-control', 'Cache-Control'],
   ['expires', 'Expires'],
+  ['x-amz-server-side-encryption', 'x-amz-server-side-encryption'],
+  ['x-amz-server-side-encryption-aws-kms-key-id', 'x-amz-server-side-encryption-aws-kms-key-id'],
 ];
 const RESPONSE_OVERRIDES = [
   ['response-content-type', 'Content-Type'],
