@@ -145,6 +145,8 @@ typedef struct dg_config {
 	int compression_level;           /* 1-9 as xdelta3 -N picks its matcher; 0: 6 */
 	unsigned max_concurrency;        /* parallel requests; 0: the profile's
 	                                    s3.max_concurrent_requests, else 10 */
+	int no_sign_request;             /* unsigned requests (public buckets); no
+	                                    credentials looked up */
 	/* What uploaded objects are written with, as aws s3 cp's options of
 	 * the same names (S3 stores; NULL: none). A delta carries them as the
 	 * original would; a reference.bin only the storage class and SSE. */
@@ -646,6 +648,7 @@ typedef struct aws_config {
 	uint64_t mp_chunksize;
 	aws_creds creds;
 	int have_creds;
+	int anonymous;               /* requests go unsigned (public buckets) */
 	/* Credentials that come from elsewhere and expire are fetched, and
 	 * fetched again shortly before they do. */
 	int creds_kind;              /* AWS_CREDS_* */
@@ -691,6 +694,7 @@ typedef struct aws_opts {        /* what the caller says; NULL: look it up */
 	int no_verify_ssl;
 	const char *access_key, *secret_key, *token;   /* explicit keys win */
 	char *(*getenv)(const char *name);   /* NULL: no environment, no ~/.aws */
+	int anonymous;                   /* --no-sign-request */
 } aws_opts;
 
 static int aws_config_load(aws_config *cfg, const aws_opts *o, dg_error *e);
@@ -4165,6 +4169,7 @@ static int aws_config_load(aws_config *cfg, const aws_opts *o, dg_error *e)
 	if (f == NULL)
 		return sys_fail(e, DG_ENOMEM, "out of memory");
 	cfg->getenv = o->getenv;
+	cfg->anonymous = o->anonymous;
 	cfg->verify_ssl = !o->no_verify_ssl;
 	if (o->profile)
 		sys_strlcpy(cfg->profile, o->profile, sizeof cfg->profile), cfg->profile_explicit = 1;
@@ -4575,7 +4580,7 @@ static int aws_resolve(aws_config *cfg, const http_cfg *hc, dg_error *e)
 {
 	sys_buf out = { 0 };
 
-	if (!cfg->have_creds && cfg->creds_kind != AWS_CREDS_STATIC) {
+	if (!cfg->have_creds && !cfg->anonymous && cfg->creds_kind != AWS_CREDS_STATIC) {
 		if (aws_creds_fetch(cfg, hc, e) == 0)
 			cfg->have_creds = 1;
 		else if (cfg->creds_kind != AWS_CREDS_IMDS || e->code != DG_ENOTFOUND)
@@ -5335,9 +5340,10 @@ static int s3_request(s3_client *c, const s3_call *call, http_resp *resp,
 		return sys_fail(e, DG_EUSAGE, "empty object key");
 	if (call->nhdrs > sizeof hdrs / sizeof hdrs[0] - 5)
 		return sys_fail(e, DG_EUSAGE, "internal error: request too large");
-	if (!cfg->have_creds)
+	if (!cfg->have_creds && !cfg->anonymous)
 		return sys_fail(e, DG_ECONFIG, "unable to locate credentials: set "
-			"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or configure a profile");
+			"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or configure a profile "
+			"(--no-sign-request for a public bucket)");
 
 	if (s3_address(cfg, call, &a, e) < 0)
 		goto done;
@@ -5348,7 +5354,7 @@ static int s3_request(s3_client *c, const s3_call *call, http_resp *resp,
 		int64_t wait;
 		unsigned char rnd[2];
 
-		if (aws_refresh_if_needed(cfg, c->http.cfg, e) < 0 ||
+		if ((!cfg->anonymous && aws_refresh_if_needed(cfg, c->http.cfg, e) < 0) ||
 			(call->before && call->before(call->before_ctx, e) < 0))
 			goto done;
 		sys_time_amz(time(NULL), amz_date);
@@ -5357,17 +5363,19 @@ static int s3_request(s3_client *c, const s3_call *call, http_resp *resp,
 		hdrs[nh++] = (http_hdr){ "x-amz-date", amz_date };
 		hdrs[nh++] = (http_hdr){ "x-amz-content-sha256",
 			call->payload_hash ? call->payload_hash : S3_EMPTY_SHA256 };
-		if (cfg->creds.token[0])
+		if (cfg->creds.token[0] && !cfg->anonymous)
 			hdrs[nh++] = (http_hdr){ "x-amz-security-token", cfg->creds.token };
 		for (i = 0; i < call->nhdrs; i++)
 			hdrs[nh++] = call->hdrs[i];
 		sig = (aws_sigv4){ call->method, a.path.data, a.query.len ? a.query.data : "", hdrs, nh,
 			hdrs[2].value, cfg->region, "s3", amz_date };
-		if (aws_sigv4_sign(&cfg->creds, &sig, &authz, NULL, NULL) < 0) {
-			sys_fail(e, DG_ENOMEM, "cannot sign the request");
-			goto done;
+		if (!cfg->anonymous) {
+			if (aws_sigv4_sign(&cfg->creds, &sig, &authz, NULL, NULL) < 0) {
+				sys_fail(e, DG_ENOMEM, "cannot sign the request");
+				goto done;
+			}
+			hdrs[nh++] = (http_hdr){ "Authorization", authz.data };
 		}
-		hdrs[nh++] = (http_hdr){ "Authorization", authz.data };
 
 		/* A file's bytes, up or down, are not bounded in time, only in rate. */
 		req = (http_req){ call->method, a.chost.data, cfg->endpoint_port, cfg->endpoint_tls,
@@ -11323,7 +11331,7 @@ static int dg_client_s3(dg_client *cl, dg_error *e)
 		.profile = cfg->profile, .region = cfg->region, .endpoint = cfg->endpoint_url,
 		.ca_bundle = cfg->ca_bundle, .no_verify_ssl = cfg->no_verify_ssl,
 		.access_key = cfg->access_key_id, .secret_key = cfg->secret_access_key,
-		.token = cfg->session_token, .getenv = cfg->getenv,
+		.token = cfg->session_token, .getenv = cfg->getenv, .anonymous = cfg->no_sign_request,
 	};
 
 	if (cl->s3_ready)
@@ -12389,7 +12397,7 @@ enum {
 	O_NO_CACHE, O_JSON, O_YES, O_NO_PRESERVE, O_SAMPLES, O_OLDER_THAN, O_EXPIRES_IN, O_ACL,
 	O_GRANT_FULL, O_GRANT_READ, O_GRANT_READ_ACP, O_GRANT_WRITE, O_GRANT_WRITE_ACP, O_ACP,
 	O_CONTENT_TYPE, O_NO_GUESS, O_METADATA, O_STORAGE_CLASS, O_SSE, O_SSE_KMS, O_CACHE_CONTROL,
-	O_CONTENT_DISP, O_CONTENT_ENC, O_EXPIRES
+	O_CONTENT_DISP, O_CONTENT_ENC, O_EXPIRES, O_NO_SIGN
 };
 
 /* An option, the commands that take it, and its line in their help
@@ -12411,6 +12419,7 @@ static const cli_opt cli_opts[] = {
 	{ "profile", 0, 1, O_PROFILE, CMDS_ALL, "NAME", NULL },
 	{ "debug", 0, 0, O_DEBUG, CMDS_ALL, NULL, NULL },
 	{ "no-verify-ssl", 0, 0, O_NO_VERIFY_SSL, CMDS_ALL, NULL, NULL },
+	{ "no-sign-request", 0, 0, O_NO_SIGN, CMDS_ALL, NULL, NULL },
 	{ "ca-bundle", 0, 1, O_CA_BUNDLE, CMDS_ALL, "PEM", NULL },
 	{ "cli-read-timeout", 0, 1, O_READ_TIMEOUT, CMDS_ALL, "S", NULL },
 	{ "cli-connect-timeout", 0, 1, O_CONNECT_TIMEOUT, CMDS_ALL, "S", NULL },
@@ -14386,6 +14395,7 @@ static const char cli_global_help[] =
 	"  --profile NAME            profile of ~/.aws/credentials and ~/.aws/config\n"
 	"  --ca-bundle PEM           trust these CAs for HTTPS\n"
 	"  --no-verify-ssl           do not verify TLS certificates\n"
+	"  --no-sign-request         send requests unsigned (public buckets)\n"
 	"  --cli-connect-timeout S   seconds to wait for a connection (default 60)\n"
 	"  --cli-read-timeout S      seconds to wait for data (default 60)\n"
 	"  --debug                   log each request on stderr (never secrets)\n"
@@ -14470,6 +14480,7 @@ static int cli_set_opt(cli *c, const cli_opt *o, const char *val, dg_error *e)
 	case O_PROFILE: c->conf.profile = val; break;
 	case O_CA_BUNDLE: c->conf.ca_bundle = val; break;
 	case O_NO_VERIFY_SSL: c->conf.no_verify_ssl = 1; break;
+	case O_NO_SIGN: c->conf.no_sign_request = 1; break;
 	case O_DEBUG: c->conf.log_level = DG_LOG_DEBUG; break;
 	case O_RECURSIVE: c->recursive = 1; break;
 	case O_HUMAN: c->human = 1; break;

@@ -171,6 +171,15 @@ if grep -q '"owner"\|CacheControl' "$T/head"; then not_ok "the reference is infr
 if [ "$SERVER" = rgw ]; then
     check "RGW keeps the ACL" awsx s3api get-object-acl --bucket e2e --key opt/a.txt
     expect_match "public-read: everyone may read" "$T/out" 'http://acs.amazonaws.com/groups/global/AllUsers'
+    check "--no-sign-request reads a public object without credentials" env -u AWS_ACCESS_KEY_ID \
+        -u AWS_SECRET_ACCESS_KEY AWS_SHARED_CREDENTIALS_FILE=/dev/null "$DG" --endpoint-url "$S3_ENDPOINT" \
+        --no-sign-request cp s3://e2e/opt/a.txt "$T/anon.txt"
+    expect "its bytes" "$(cat "$T/anon.txt")" a.txt
+else
+    # s3rver refuses unsigned requests: the refusal shows none was signed.
+    check_fail "--no-sign-request sends no signature (and needs no credentials)" 1 "AccessDenied" \
+        env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+        "$DG" --endpoint-url "$S3_ENDPOINT" --no-sign-request cp s3://e2e/opt/a.txt "$T/anon.txt"
 fi
 check "--no-guess-mime-type" dg cp "$T/opt/a.json" s3://e2e/opt/plain.json --no-guess-mime-type
 expect "the server's default type" "$(awsx s3api head-object --bucket e2e --key opt/plain.json --query ContentType --output text)" "binary/octet-stream"
