@@ -147,6 +147,8 @@ typedef struct dg_config {
 	                                    s3.max_concurrent_requests, else 10 */
 	int no_sign_request;             /* unsigned requests (public buckets); no
 	                                    credentials looked up */
+	unsigned page_size;              /* keys per listing request; 0: the server's
+	                                    (1000 on S3) */
 	/* What uploaded objects are written with, as aws s3 cp's options of
 	 * the same names (S3 stores; NULL: none). A delta carries them as the
 	 * original would; a reference.bin only the storage class and SSE. */
@@ -644,6 +646,7 @@ typedef struct aws_config {
 	int verify_ssl;
 	int max_attempts;
 	unsigned max_concurrent;     /* s3.max_concurrent_requests */
+	unsigned page_size;          /* keys per listing page (--page-size); 0: the server's */
 	uint64_t mp_threshold;
 	uint64_t mp_chunksize;
 	aws_creds creds;
@@ -6590,8 +6593,8 @@ static int s3_list_page(const xml_node *root, const char *bucket, int url, int w
 static int s3_list(s3_client *c, const char *bucket, const char *prefix, const char *delimiter,
 	sys_list_fn fn, void *ctx, dg_error *e)
 {
-	http_hdr q[5];
-	char token[2048] = "", prev[2048] = "", mark[2048] = "";
+	http_hdr q[6];
+	char token[2048] = "", prev[2048] = "", mark[2048] = "", page[16];
 	char last_prefix[DG_MAX_KEY + 1] = "", last_key[DG_MAX_KEY + 1] = "";
 	unsigned long steps = 0, power = 1, stalled = 0;
 	sys_buf doc = { 0 };
@@ -6618,6 +6621,10 @@ static int s3_list(s3_client *c, const char *bucket, const char *prefix, const c
 			q[call.nquery++] = (http_hdr){ "delimiter", delimiter };
 		if (token[0])
 			q[call.nquery++] = (http_hdr){ "continuation-token", token };
+		if (c->cfg->page_size) {
+			snprintf(page, sizeof page, "%u", c->cfg->page_size);
+			q[call.nquery++] = (http_hdr){ "max-keys", page };
+		}
 		doc.len = 0;
 		if (s3_request_xml(c, &call, resp, &doc, &root, "ListBucketResult", e) < 0)
 			goto done;
@@ -11339,6 +11346,7 @@ static int dg_client_s3(dg_client *cl, dg_error *e)
 	http_tls_free(&cl->tls);   /* what a failed attempt left */
 	if (aws_config_load(&cl->aws, &o, e) < 0)
 		return -1;
+	cl->aws.page_size = cfg->page_size;
 	cl->tls.insecure = !cl->aws.verify_ssl;
 	if (cl->aws.endpoint_tls && !cl->tls.insecure &&
 		http_tls_load(&cl->tls, cl->aws.ca_bundle, e) < 0)
@@ -12397,7 +12405,8 @@ enum {
 	O_NO_CACHE, O_JSON, O_YES, O_NO_PRESERVE, O_SAMPLES, O_OLDER_THAN, O_EXPIRES_IN, O_ACL,
 	O_GRANT_FULL, O_GRANT_READ, O_GRANT_READ_ACP, O_GRANT_WRITE, O_GRANT_WRITE_ACP, O_ACP,
 	O_CONTENT_TYPE, O_NO_GUESS, O_METADATA, O_STORAGE_CLASS, O_SSE, O_SSE_KMS, O_CACHE_CONTROL,
-	O_CONTENT_DISP, O_CONTENT_ENC, O_EXPIRES, O_NO_SIGN
+	O_CONTENT_DISP, O_CONTENT_ENC, O_EXPIRES, O_NO_SIGN, O_PAGE_SIZE, O_EXACT_TIMES,
+	O_FOLLOW, O_NO_FOLLOW
 };
 
 /* An option, the commands that take it, and its line in their help
@@ -12490,6 +12499,14 @@ static const cli_opt cli_opts[] = {
 		"uploads' Content-Disposition" },
 	{ "content-encoding", 0, 1, O_CONTENT_ENC, CMDS_XFER, "V", "uploads' Content-Encoding" },
 	{ "expires", 0, 1, O_EXPIRES, CMDS_XFER, "V", "uploads' Expires (an HTTP date)" },
+	{ "page-size", 0, 1, O_PAGE_SIZE, CMDS(CMD_LS) | CMDS_XFER | CMDS(CMD_RM), "N",
+		"keys per listing request (1-1000)" },
+	{ "exact-timestamps", 0, 0, O_EXACT_TIMES, CMDS(CMD_SYNC), NULL,
+		"downloads: same-size files are equal only\nwith the same time" },
+	{ "follow-symlinks", 0, 0, O_FOLLOW, CMDS_XFER, NULL,
+		"upload what local symbolic links point to\n(the default)" },
+	{ "no-follow-symlinks", 0, 0, O_NO_FOLLOW, CMDS_XFER, NULL,
+		"skip local symbolic links" },
 	{ "grant-full-control", 0, 1, O_GRANT_FULL, CMDS(CMD_PUT_ACL), "G",
 		"grantees: id=..., uri=... or\nemailAddress=..., comma-separated" },
 	{ "grant-read", 0, 1, O_GRANT_READ, CMDS(CMD_PUT_ACL), "G", "grantees, as above" },
@@ -12521,7 +12538,7 @@ typedef struct cli {
 	int nargs;
 	int recursive, human, summarize, quiet, only_errors, no_progress, force;
 	int dryrun, delete_extra, size_only, sampled, detailed, refresh, no_cache, json, yes;
-	int no_preserve;
+	int no_preserve, exact_times, no_follow;
 	unsigned samples;
 	time_t older_than;           /* gc: seconds */
 	unsigned expires_in;         /* presign: seconds */
@@ -12772,7 +12789,16 @@ static const cli_item *cli_items_find(const cli_items *it, const char *rel)
 /* Every regular file below root (following symlinks, as aws does). What
  * cannot be read is reported and marks the listing incomplete, so it never
  * drives deletions; sys_tmp_open's leftovers are not files of the tree. */
-static int cli_scan_local(cli *c, const char *root, const char *rel, cli_items *out, dg_error *e)
+/* The folders above one being scanned: a symbolic link back to one of
+ * them would make the walk endless. */
+typedef struct cli_dir_up {
+	dev_t dev;
+	ino_t ino;
+	const struct cli_dir_up *up;
+} cli_dir_up;
+
+static int cli_scan_local(cli *c, const char *root, const char *rel, const cli_dir_up *up,
+	cli_items *out, dg_error *e)
 {
 	char path[DG_MAX_PATH], child[DG_MAX_PATH], shown[DG_MAX_PATH];
 	struct dirent *de;
@@ -12800,6 +12826,8 @@ static int cli_scan_local(cli *c, const char *root, const char *rel, cli_items *
 			continue;
 		cli_join(rel, de->d_name, r, sizeof r);
 		cli_join(root, r, child, sizeof child);
+		if (c->no_follow && lstat(child, &st) == 0 && S_ISLNK(st.st_mode))
+			continue;   /* --no-follow-symlinks: links are skipped, as aws does */
 		if (stat(child, &st) < 0) {
 			int err = errno;
 
@@ -12812,9 +12840,22 @@ static int cli_scan_local(cli *c, const char *root, const char *rel, cli_items *
 			out->incomplete = 1;
 			continue;
 		}
-		if (S_ISDIR(st.st_mode))
-			rc = cli_scan_local(c, root, r, out, e);
-		else if (S_ISREG(st.st_mode))
+		if (S_ISDIR(st.st_mode)) {
+			cli_dir_up here = { st.st_dev, st.st_ino, up };
+			const cli_dir_up *a;
+
+			for (a = up; a && (a->dev != st.st_dev || a->ino != st.st_ino); a = a->up)
+				;
+			if (a) {
+				dg_urlal_display(child, shown, sizeof shown);
+				cli_error(c, "warning: skipping %s: a symbolic link to a folder above it\n",
+					shown);
+				cli_failed(c, NULL);
+				out->incomplete = 1;
+				continue;
+			}
+			rc = cli_scan_local(c, root, r, &here, out, e);
+		} else if (S_ISREG(st.st_mode))
 			rc = cli_items_add(out, r, (uint64_t)st.st_size, st.st_mtime, DG_ENTRY_PLAIN, e);
 	}
 	closedir(d);
@@ -12866,7 +12907,9 @@ static int cli_scan(cli *c, const dg_url *l, store *s, const char *root, int is_
 		}
 		if (!S_ISDIR(st.st_mode))
 			return sys_fail(e, DG_EUSAGE, "%s is not a directory", l->text);
-		rc = cli_scan_local(c, root, "", out, e);
+		cli_dir_up top = { st.st_dev, st.st_ino, NULL };
+
+		rc = cli_scan_local(c, root, "", &top, out, e);
 	} else if ((rc = cli_scan_store(c, s, root, out, e)) < 0) {
 		sys_err_prefix(e, "%s: ", l->text);
 	}
@@ -13554,7 +13597,10 @@ static int cli_sync(cli *c)
 
 		if (!cli_wanted(c, src.v[i].rel))
 			continue;
-		if (d && d->size == src.v[i].size && (c->size_only || src.v[i].mtime <= d->mtime))
+		/* --exact-timestamps (downloads): only the same time is the same file. */
+		if (d && d->size == src.v[i].size && (c->size_only ||
+				(c->exact_times && b.kind == DG_URL_LOCAL ? src.v[i].mtime == d->mtime :
+				src.v[i].mtime <= d->mtime)))
 			continue;
 		src.v[i].todo = 1;
 		files++;
@@ -14481,6 +14527,15 @@ static int cli_set_opt(cli *c, const cli_opt *o, const char *val, dg_error *e)
 	case O_CA_BUNDLE: c->conf.ca_bundle = val; break;
 	case O_NO_VERIFY_SSL: c->conf.no_verify_ssl = 1; break;
 	case O_NO_SIGN: c->conf.no_sign_request = 1; break;
+	case O_PAGE_SIZE:
+		v = strtol(val, &end, 10);
+		if (*end || v < 1 || v > 1000)
+			return sys_fail(e, DG_EUSAGE, "--page-size takes 1 to 1000, not '%s'", val);
+		c->conf.page_size = (unsigned)v;
+		break;
+	case O_EXACT_TIMES: c->exact_times = 1; break;
+	case O_FOLLOW: c->no_follow = 0; break;
+	case O_NO_FOLLOW: c->no_follow = 1; break;
 	case O_DEBUG: c->conf.log_level = DG_LOG_DEBUG; break;
 	case O_RECURSIVE: c->recursive = 1; break;
 	case O_HUMAN: c->human = 1; break;

@@ -100,6 +100,27 @@ check "and deletes the extra" dg sync "file://$T/fstore/" s3://cli/rel2/ --delet
 expect "only the extra" "$(cat "$T/out")" "delete: s3://cli/rel2/stray.txt"
 awsx s3 rm s3://cli/rel2/ --recursive --quiet
 
+# --exact-timestamps: a same-size local file with another time is fetched again.
+touch -d '2030-01-01' "$T/mirror/app/app-2.zip"
+check "sync down, a local file newer" dg sync s3://cli/rel/ "$T/mirror"
+expect "is left alone by default (as aws)" "$(cat "$T/out")" ""
+check "sync down --exact-timestamps" dg sync s3://cli/rel/ "$T/mirror" --exact-timestamps
+expect_match "fetches it again" "$T/out" '^download: s3://cli/rel/app/app-2\.zip to '
+check "--page-size" dg --debug ls s3://cli/rel/app/ --page-size 2
+keys=$(raw s3://cli/rel/app/ | wc -l)
+expect "lists in pages of two ($keys keys)" "$(grep -c 'max-keys=2' "$T/err")" "$(( (keys + 1) / 2 ))"
+check_fail "--page-size is bounded" 2 "page-size takes 1 to 1000" dg ls s3://cli/ --page-size 0
+# Symbolic links: followed (as aws), a loop back up is skipped with a warning;
+# --no-follow-symlinks skips links.
+mkdir -p "$T/links/sub" && echo x >"$T/links/sub/f.txt" && ln -s .. "$T/links/sub/up" &&
+    ln -s "$T/down" "$T/links/other"
+dg cp -r "$T/links" s3://cli/links/ --dryrun >"$T/out" 2>"$T/err"
+expect "a link loop fails the run" "$?" 1
+expect_match "and is named" "$T/err" "^warning: skipping .*/links/sub/up: a symbolic link to a folder above it$"
+expect_match "a link elsewhere is followed" "$T/out" 'links/other/'
+check "--no-follow-symlinks" dg cp -r "$T/links" s3://cli/links/ --dryrun --no-follow-symlinks
+expect "copies only what is no link" "$(grep -c '^(dryrun) upload: ' "$T/out")" 1
+
 # --- rm -r ------------------------------------------------------------------------------------
 check "rm -r --dryrun" dg rm s3://cli/rel/ --recursive --dryrun
 expect_match "rm dryrun lines" "$T/out" '^\(dryrun\) delete: s3://cli/rel/app/app-2\.zip$'
