@@ -13666,71 +13666,95 @@ done:
 
 /* ---- rm ---------------------------------------------------------------- */
 
+/* rm -r: DeleteObjects batches of 1000, in parallel, each ending with
+ * its DeltaSpaces' reference check. A reference whose deltas two batches
+ * share may outlive both checks: the orphan sweep at the end takes it. */
+#define CLI_RM_BATCH 1000
+
+typedef struct cli_rm_run {
+	cli *c;
+	const dg_url *l;
+	store *s;
+	dg_entry *ents;
+	size_t n;
+	store ws[DG_MAX_CONCURRENCY];      /* each thread's copy of s */
+	unsigned char ready[DG_MAX_CONCURRENCY];
+} cli_rm_run;
+
+static void cli_rm_job(void *ctx, dg_client *w, unsigned slot, size_t i)
+{
+	cli_rm_run *r = ctx;
+	dg_entry *batch = r->ents + i * CLI_RM_BATCH;
+	size_t n = r->n - i * CLI_RM_BATCH, j;
+	store *s = slot ? &r->ws[slot] : r->s;
+	char shown[DG_MAX_URL];
+	dg_error e;
+
+	if (n > CLI_RM_BATCH)
+		n = CLI_RM_BATCH;
+	if (slot && !r->ready[slot]) {
+		dg_worker_store(w, r->s, s);
+		r->ready[slot] = 1;
+	}
+	if (!r->c->dryrun && dg_rm_many(dg_client_ctx(w), s, batch, n, &e) < 0) {
+		cli_error(r->c, "delete failed: %s: %s\n", r->l->text, e.msg);
+		cli_failed(r->c, &e);
+		return;
+	}
+	for (j = 0; j < n; j++) {
+		cli_url(r->l, batch[j].name, shown, sizeof shown);
+		cli_say(r->c, "%sdelete: %s\n", r->c->dryrun ? "(dryrun) " : "", shown);
+	}
+}
+
 static int cli_rm_recursive(cli *c, const dg_url *l, store *s)
 {
-	char prefix[DG_MAX_KEY + 2], shown[DG_MAX_URL];
+	char prefix[DG_MAX_KEY + 2], key[DG_MAX_KEY + 2];
 	cli_items all = { 0 };
-	dg_entry *batch = NULL;
-	size_t i, j, n = 0;
+	cli_rm_run *r = calloc(1, sizeof *r);
+	size_t i;
 	dg_error e;
-	int rc = 0;
+	int rc = 1;
 
 	if (l->key[0])
 		cli_dir_prefix(l->key, prefix, sizeof prefix);
 	else
 		prefix[0] = 0;
+	if (r == NULL)
+		goto oom;
 	if (cli_scan_store(c, s, prefix, &all, &e) < 0) {
 		fprintf(stderr, "delete failed: %s: %s\n", l->text, e.msg);
-		cli_items_free(&all);
-		return cli_exit_code(&e);
+		rc = cli_exit_code(&e);
+		goto done;
 	}
-	batch = calloc(1000, sizeof *batch);
-	if (batch == NULL) {
-		cli_items_free(&all);
-		return 1;
+	*r = (cli_rm_run){ .c = c, .l = l, .s = s };
+	if ((r->ents = calloc(all.n ? all.n : 1, sizeof *r->ents)) == NULL)
+		goto oom;
+	for (i = 0; i < all.n; i++) {
+		if (!cli_wanted(c, all.v[i].rel))
+			continue;
+		snprintf(key, sizeof key, "%s%s", prefix, all.v[i].rel);
+		if ((r->ents[r->n].name = strdup(key)) == NULL)
+			goto oom;
+		r->ents[r->n++].kind = all.v[i].kind;
 	}
-	for (i = 0; i <= all.n; i++) {
-		/* Batches of 1000; each ends with its DeltaSpaces' reference check. */
-		if (i < all.n) {
-			char key[DG_MAX_KEY + 2];
-
-			if (!cli_wanted(c, all.v[i].rel))
-				continue;
-			snprintf(key, sizeof key, "%s%s", prefix, all.v[i].rel);
-			batch[n].name = strdup(key);
-			batch[n].kind = all.v[i].kind;
-			if (batch[n].name == NULL) {
-				cli_error(c, "delete failed: %s: out of memory\n", l->text);
-				cli_failed(c, NULL);
-				break;
-			}
-			n++;
-		}
-		if (n == 1000 || (i == all.n && n)) {
-			if (!c->dryrun && dg_rm_many(c->dg, s, batch, n, &e) < 0) {
-				cli_error(c, "delete failed: %s: %s\n", l->text, e.msg);
-				cli_failed(c, &e);
-			} else {
-				for (j = 0; j < n; j++) {
-					cli_url(l, batch[j].name, shown, sizeof shown);
-					cli_say(c, "%sdelete: %s\n", c->dryrun ? "(dryrun) " : "", shown);
-				}
-			}
-			for (j = 0; j < n; j++)
-				free((char *)batch[j].name);
-			n = 0;
-		}
-	}
-	for (j = 0; j < n; j++)   /* left by a failure */
-		free((char *)batch[j].name);
-	/* References no delta needs, left by an interrupted upload or delete,
-	 * go with the folder. */
+	dg_parallel(c->cl, (r->n + CLI_RM_BATCH - 1) / CLI_RM_BATCH, cli_rm_job, r);
+	/* References no delta needs, left by an interrupted upload or delete
+	 * (or by two batches above), go with the folder. */
 	if (!c->dryrun && c->failed == 0 && dg_cleanup_orphans(c->dg, s, prefix, &e) < 0) {
 		cli_error(c, "delete failed: %s: %s\n", l->text, e.msg);
 		cli_failed(c, &e);
 	}
 	rc = c->worst;
-	free(batch);
+	goto done;
+oom:
+	fprintf(stderr, "delete failed: %s: out of memory\n", l->text);
+done:
+	for (i = 0; r && r->ents && i < r->n; i++)
+		free((char *)r->ents[i].name);
+	if (r)
+		free(r->ents);
+	free(r);
 	cli_items_free(&all);
 	return rc;
 }

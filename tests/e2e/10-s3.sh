@@ -125,6 +125,10 @@ expect "ls pages through 1100 keys" "$(wc -l <"$T/out")" 1100
 expect "one connection for both pages" "$(grep -c 'connected to' "$T/err")" 1
 expect "two list requests" "$(grep -c 'list-type=2' "$T/err")" 2
 if grep -q "$AWS_SECRET_ACCESS_KEY\|Signature=" "$T/err"; then not_ok "--debug hides secrets" "secret in log"; else ok "--debug hides secrets"; fi
+check "rm -r of 1100 keys" dg --debug rm -r s3://e2e/many/
+expect "in two DeleteObjects batches (run in parallel)" "$(grep -c 'POST .*?delete' "$T/err")" 2
+expect "a line for each" "$(grep -c '^delete: s3://e2e/many/f' "$T/out")" 1100
+expect "nothing left" "$(awsx s3 ls s3://e2e/many/ --recursive | wc -l)" 0
 
 # --- errors -------------------------------------------------------------------------
 check_fail "a wrong secret is refused" 1 "ls failed: s3://e2e: SignatureDoesNotMatch" env AWS_SECRET_ACCESS_KEY=wrong "$DG" --endpoint-url "$S3_ENDPOINT" ls s3://e2e
