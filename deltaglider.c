@@ -1178,14 +1178,19 @@ static void sys_logf(const sys_log *lg, int level, const char *fmt, ...)
 	static const char *const names[] = { "DEBUG", "INFO", "WARNING", "ERROR" };
 	char line[2048];
 	va_list ap;
+	int n = snprintf(line, sizeof line, "%s: ", names[level]);
 
 	if (lg == NULL || level < lg->level)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
+	vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
 	va_end(ap);
-	/* One write per line keeps lines whole when threads log at once. */
-	dprintf(STDERR_FILENO, "%s: %s\n", names[level], line);
+	/* One write per line keeps lines whole when threads log at once
+	 * (musl's dprintf writes each piece of its format on its own). */
+	n = (int)strlen(line);
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return;   /* nowhere else to say it */
 }
 
 static int sys_buf_reserve(sys_buf *b, size_t extra)
