@@ -172,7 +172,10 @@ DG_API int dg_config_from_env(dg_config *cfg, dg_error *err);
 /* Cheap: credentials and trust anchors load on the first S3 request. */
 DG_API dg_client *dg_client_open(const dg_config *cfg, dg_error *err);
 DG_API void dg_client_close(dg_client *cl);
-/* Bytes moved on the network, as they move. */
+/* Progress of uploads and downloads: bytes of the objects' content done
+ * since the last call (sent of a file stored whole, read by the delta
+ * encoder, written of a download; never deltas or references on the
+ * wire). One object's reports add up to its size once it is done. */
 typedef void (*dg_progress_fn)(void *ctx, uint64_t bytes);
 DG_API void dg_client_progress(dg_client *cl, dg_progress_fn fn, void *ctx);
 DG_API const char *dg_version(void);
@@ -553,7 +556,7 @@ typedef struct http_cfg {
 	const sys_log *log;
 	int connect_timeout_ms;
 	int read_timeout_ms;
-	void (*meter)(void *ctx, uint64_t bytes);   /* body bytes moved: progress */
+	void (*meter)(void *ctx, uint64_t bytes);   /* request body bytes sent: progress */
 	void *meter_ctx;
 	http_proxy http_proxy;       /* for http:// targets; host empty: none */
 	http_proxy https_proxy;      /* for https:// targets, through CONNECT */
@@ -661,6 +664,7 @@ typedef struct aws_config {
 	char token_file[DG_MAX_PATH];
 	char session_name[128];
 	int region_known;            /* from --region, the environment or the profile */
+	int region_flag;             /* from --region */
 	int imds_off;                /* AWS_EC2_METADATA_DISABLED */
 	int ec2_detection;           /* region from EC2 metadata (DG_DISABLE_EC2_DETECTION) */
 	int imds_absent;             /* a probe found no metadata service: not again */
@@ -702,6 +706,7 @@ typedef struct aws_opts {        /* what the caller says; NULL: look it up */
 
 static int aws_config_load(aws_config *cfg, const aws_opts *o, dg_error *e);
 static int aws_resolve(aws_config *cfg, const http_cfg *hc, dg_error *e);
+static int aws_ec2_place(aws_config *cfg, const http_cfg *hc, char region[64], char zone[64]);
 static int aws_refresh_if_needed(aws_config *cfg, const http_cfg *hc, dg_error *e);
 static int aws_uri_encode(sys_buf *out, const char *s, int keep_slash);
 static int aws_sigv4_sign(const aws_creds *c, const aws_sigv4 *s, sys_buf *authz,
@@ -872,6 +877,8 @@ typedef struct delta_opts {
 	int hash_target;             /* compute res->target_sha */
 	int level;                   /* 1-9: the matcher xdelta3 -N would use */
 	uint64_t max_delta;          /* stop once the delta exceeds this; 0: no limit */
+	void (*progress)(void *ctx, uint64_t bytes);   /* target bytes encoded; may be NULL */
+	void *progress_ctx;
 } delta_opts;
 
 typedef struct delta_result {
@@ -970,6 +977,16 @@ typedef struct dg_budget {
 	uint64_t total, used;
 } dg_budget;
 
+/* The object in hand, for the progress callback (see "Progress" in §10). */
+typedef struct dg_progress {
+	pthread_mutex_t lock;        /* parts go up on several threads */
+	int active;                  /* an object is in hand */
+	int sending;                 /* the request bodies sent now are its bytes */
+	uint64_t size;               /* UINT64_MAX: not known yet (a download) */
+	uint64_t step;               /* bytes the current step has done */
+	uint64_t reported;           /* the furthest any step got: told so far */
+} dg_progress;
+
 typedef struct dg_ctx {
 	const sys_log *log;
 	mode_t umask;                /* for files we create */
@@ -992,10 +1009,12 @@ typedef struct dg_ctx {
 	size_t holder_host;          /* length of its "host.pidns." part; 0: pidns unknown */
 	struct dg_lease *leases;     /* released by dg_close */
 	int locks_denied;            /* the store refused lock objects: warned once */
+	dg_progress prog;
 } dg_ctx;
 
 
 static void dg_close(dg_ctx *g);
+static void dg_client_report(struct dg_client *cl, uint64_t bytes);
 static uint64_t dg_budget_take(dg_budget *b, uint64_t want);
 static void dg_budget_give(dg_budget *b, uint64_t n);
 static int dg_put(dg_ctx *g, store *s, const char *key, const char *path,
@@ -3597,20 +3616,6 @@ static void http_client_close(http_client *c)
 	}
 }
 
-/* A sink that reports what passes through it to the progress meter. */
-typedef struct http_metered {
-	const sys_sink *inner;
-	const http_cfg *cfg;
-} http_metered;
-
-static int http_metered_write(void *ctx, const unsigned char *p, size_t n, dg_error *e)
-{
-	http_metered *m = ctx;
-
-	m->cfg->meter(m->cfg->meter_ctx, n);
-	return m->inner->write(m->inner->ctx, p, n, e);
-}
-
 /* Bodies this large ask the server first, so a refusal (auth, redirect)
  * costs no upload. */
 #define HTTP_EXPECT_MIN (1u << 20)
@@ -3657,16 +3662,14 @@ static int http_send_head(http_conn *c, const http_req *req, int *expect, dg_err
 	return rc;
 }
 
-/* The body of an answer: a 2xx one into sink (metered), any other into
+/* The body of an answer: a 2xx one into sink, any other into
  * resp->errbody. *keep drops when only the connection's end frames it. */
-static int http_recv_body(http_client *cl, http_conn *c, const http_req *req, http_resp *resp,
+static int http_recv_body(http_conn *c, const http_req *req, http_resp *resp,
 	const sys_sink *sink, int chunked, int *keep, dg_error *e)
 {
 	int is_2xx = resp->status >= 200 && resp->status < 300;
 	sys_sink errsink = { http_errbody_write, NULL, &resp->errbody };
-	http_metered mt = { sink, cl->cfg };
-	sys_sink metered = { http_metered_write, NULL, &mt };
-	const sys_sink *out = !is_2xx || !sink ? &errsink : cl->cfg->meter ? &metered : sink;
+	const sys_sink *out = !is_2xx || !sink ? &errsink : sink;
 
 	if (strcmp(req->method, "HEAD") == 0 || resp->status == 204 || resp->status == 304)
 		return 0;
@@ -3719,7 +3722,7 @@ static int http_do_once(http_client *cl, const http_req *req, http_resp *resp,
 	}
 	if (b && !sent_body)
 		keep = 0;   /* the server answered before taking the body */
-	if (http_recv_body(cl, c, req, resp, sink, chunked, &keep, e) < 0)
+	if (http_recv_body(c, req, resp, sink, chunked, &keep, e) < 0)
 		return -1;
 	c->served++;
 	/* Bytes beyond the answer belong to no request of ours: the framing
@@ -4082,6 +4085,7 @@ static int aws_load_endpoint(aws_config *cfg, const aws_opts *o, const aws_files
 	char v[64];
 
 	cfg->region_known = 1;
+	cfg->region_flag = o->region != NULL;
 	if (o->region)
 		sys_strlcpy(cfg->region, o->region, sizeof cfg->region);
 	else if ((s = aws_env(cfg, "AWS_REGION")) || (s = aws_env(cfg, "AWS_DEFAULT_REGION")))
@@ -4611,6 +4615,32 @@ static int aws_resolve(aws_config *cfg, const http_cfg *hc, dg_error *e)
 		cfg->endpoint_host, cfg->endpoint_port, cfg->endpoint_path,
 		cfg->have_creds ? cfg->creds.source : "nowhere");
 	return 0;
+}
+
+/* Where this EC2 instance runs (its region and availability zone): 1 when
+ * on EC2 and talking to AWS's endpoints, else 0, having asked nothing when
+ * the endpoint is another's or detection is off. */
+static int aws_ec2_place(aws_config *cfg, const http_cfg *hc, char region[64], char zone[64])
+{
+	sys_buf out = { 0 };
+	dg_error ignore;
+	int on = 0;
+
+	if (cfg->endpoint[0] || !cfg->ec2_detection || cfg->imds_off)
+		return 0;
+	if (aws_imds_get(cfg, hc, "/latest/meta-data/placement/region", &out, &ignore) == 0) {
+		size_t n = strcspn(out.data ? out.data : "", "\r\n");
+
+		on = n > 0 && n < 64;
+		snprintf(region, 64, "%.*s", (int)n, out.data ? out.data : "");
+		zone[0] = 0;
+		if (on && aws_imds_get(cfg, hc, "/latest/meta-data/placement/availability-zone", &out,
+				&ignore) == 0)
+			snprintf(zone, 64, "%.*s", (int)strcspn(out.data ? out.data : "", "\r\n"),
+				out.data ? out.data : "");
+	}
+	sys_buf_free(&out);
+	return on;
 }
 
 /* Temporary credentials are fetched again five minutes before they expire. */
@@ -7633,7 +7663,7 @@ static int delta_encode(const delta_src *src, int target_fd, int out_fd,
 	delta_blocks blocks;
 	br_sha256_context tsha, dsha;
 	unsigned char *in = NULL, d[32];
-	uint64_t window = delta_window(delta_hash_span(src->size), o->window_max);
+	uint64_t window = delta_window(delta_hash_span(src->size), o->window_max), shown = 0;
 	char apphead[512];
 	int ret, rc = -1, eof = 0;
 
@@ -7720,9 +7750,15 @@ static int delta_encode(const delta_src *src, int target_fd, int out_fd,
 			if (delta_blocks_serve(&blocks, &source, e) < 0)
 				goto done;
 			continue;
+		case XD3_WINFINISH:
+			/* The input goes in whole windows: all of it is encoded. */
+			if (o->progress && res->target_size > shown) {
+				o->progress(o->progress_ctx, res->target_size - shown);
+				shown = res->target_size;
+			}
+			continue;
 		case XD3_GOTHEADER:
 		case XD3_WINSTART:
-		case XD3_WINFINISH:
 			continue;
 		default:
 			sys_fail(e, DG_EINTEGRITY, "xdelta3 encode: %s", delta_xd3_error(&stream, ret));
@@ -8799,6 +8835,87 @@ fail:
  * binaries. -9 stays one flag away (--compression-level 9). */
 #define DG_DEFAULT_LEVEL 6
 
+/* ---- Progress ---------------------------------------------------------------
+ *
+ * The client's callback hears of the object in hand as its own bytes go
+ * by: bytes sent of a file stored whole (or as the reference), bytes of
+ * the file the encoder has been through, bytes written of a download.
+ * Deltas and references on the wire are not the object's bytes and do
+ * not count. A step that starts over (an encode given up for a direct
+ * upload, a retried download) tells only what passes the furthest point
+ * reached, so an object's reports never go back, never pass its size,
+ * and add up to it once it is done. */
+
+static void dg_progress_begin(dg_ctx *g, uint64_t size)
+{
+	pthread_mutex_lock(&g->prog.lock);
+	g->prog.active = 1;
+	g->prog.sending = 0;
+	g->prog.size = size;
+	g->prog.step = g->prog.reported = 0;
+	pthread_mutex_unlock(&g->prog.lock);
+}
+
+/* A step starts from its first byte; sending: its bytes are the request
+ * bodies sent (the HTTP meter's, see dg_progress_sent). */
+static void dg_progress_step(dg_ctx *g, int sending)
+{
+	pthread_mutex_lock(&g->prog.lock);
+	g->prog.step = 0;
+	g->prog.sending = sending;
+	pthread_mutex_unlock(&g->prog.lock);
+}
+
+static void dg_progress_add(void *ctx, uint64_t n)
+{
+	dg_ctx *g = ctx;
+	uint64_t told = 0;
+
+	pthread_mutex_lock(&g->prog.lock);
+	if (g->prog.active) {
+		uint64_t at = g->prog.step += n;
+
+		if (at > g->prog.size)
+			at = g->prog.size;
+		if (at > g->prog.reported) {
+			told = at - g->prog.reported;
+			g->prog.reported = at;
+		}
+	}
+	pthread_mutex_unlock(&g->prog.lock);
+	if (told)
+		dg_client_report(g->client, told);
+}
+
+/* Request body bytes sent: 1 if g has an object in hand (whether they
+ * count or not), 0 if g is a worker sending its parent's parts. */
+static int dg_progress_sent(dg_ctx *g, uint64_t n)
+{
+	int active, sending;
+
+	pthread_mutex_lock(&g->prog.lock);
+	active = g->prog.active;
+	sending = g->prog.sending;
+	pthread_mutex_unlock(&g->prog.lock);
+	if (sending)
+		dg_progress_add(g, n);
+	return active;
+}
+
+/* done: the object is complete, whatever its steps told. */
+static void dg_progress_end(dg_ctx *g, int done)
+{
+	uint64_t told = 0;
+
+	pthread_mutex_lock(&g->prog.lock);
+	if (g->prog.active && done && g->prog.size != UINT64_MAX && g->prog.size > g->prog.reported)
+		told = g->prog.size - g->prog.reported;
+	g->prog.active = g->prog.sending = 0;
+	pthread_mutex_unlock(&g->prog.lock);
+	if (told)
+		dg_client_report(g->client, told);
+}
+
 /* A response sink that writes into a file and hashes what it writes, the
  * hash on a thread of its own for large files. Every init ends with
  * dg_file_sink_end. */
@@ -8808,6 +8925,7 @@ typedef struct dg_file_sink {
 	const char *path;
 	uint64_t written;
 	crypto_hasher hash;
+	dg_ctx *progress;            /* a download: what it writes is progress */
 } dg_file_sink;
 
 static int dg_file_sink_write(void *ctx, const unsigned char *p, size_t n, dg_error *e)
@@ -8819,6 +8937,8 @@ static int dg_file_sink_write(void *ctx, const unsigned char *p, size_t n, dg_er
 		return -1;
 	crypto_hasher_update(&f->hash, p, n);
 	f->written += n;
+	if (f->progress)
+		dg_progress_add(f->progress, n);
 	return 0;
 }
 
@@ -8830,6 +8950,8 @@ static int dg_file_sink_reset(void *ctx, dg_error *e)
 		return sys_fail_errno(e, DG_EIO, errno, "cannot rewind %s", f->path);
 	f->written = 0;
 	crypto_hasher_reset(&f->hash);
+	if (f->progress)
+		dg_progress_step(f->progress, 0);
 	return 0;
 }
 
@@ -8846,6 +8968,7 @@ static void dg_file_sink_init(dg_file_sink *f, int fd, const char *path, sys_sin
 	f->next = NULL;
 	f->path = path;
 	f->written = 0;
+	f->progress = NULL;
 	crypto_hasher_init(&f->hash, follow ? fd : -1);
 	*sink = (sys_sink){ dg_file_sink_write, dg_file_sink_reset, f };
 }
@@ -9410,6 +9533,19 @@ static int dg_direct_meta(sys_meta *m, const char *key, uint64_t size, const cha
 	return 0;
 }
 
+/* The file stored whole (directly or as the reference): what goes up is
+ * the object's progress. */
+static int dg_put_whole(dg_ctx *g, store *s, const char *key, int fd, uint64_t size,
+	const char *sha, const sys_meta *m, int flags, dg_error *e)
+{
+	int rc;
+
+	dg_progress_step(g, 1);
+	rc = s->ops->put_file(s, key, fd, size, sha, m, flags, e);
+	dg_progress_step(g, 0);
+	return rc;
+}
+
 static int dg_put_direct(dg_ctx *g, store *s, const char *key, int fd, uint64_t size,
 	const char *sha, dg_put_result *res, dg_error *e)
 {
@@ -9420,7 +9556,7 @@ static int dg_put_direct(dg_ctx *g, store *s, const char *key, int fd, uint64_t 
 		return -1;
 	dg_object_hdrs(g, key, 0, &h);
 	m.hdrs = &h;
-	if (s->ops->put_file(s, key, fd, size, sha, &m, 0, e) < 0)
+	if (dg_put_whole(g, s, key, fd, size, sha, &m, 0, e) < 0)
 		return -1;
 	res->kind = DG_PUT_DIRECT;
 	res->stored = size;
@@ -9478,7 +9614,8 @@ static int dg_try_delta(dg_upload *u, const delta_src *src, int zero_diff, dg_er
 	/* Against itself, a file matches at the same offsets: a small window
 	 * finds everything, and its SHA-256 is already known. */
 	delta_opts o = { u->name, DG_REFERENCE,
-		zero_diff ? DELTA_ZERO_DIFF_WINDOW : g->window_max, !zero_diff, g->level, 0 };
+		zero_diff ? DELTA_ZERO_DIFF_WINDOW : g->window_max, !zero_diff, g->level, 0,
+		dg_progress_add, g };
 	delta_result dr;
 	struct stat st;
 	uint64_t held;
@@ -9502,6 +9639,7 @@ static int dg_try_delta(dg_upload *u, const delta_src *src, int zero_diff, dg_er
 	if (out < 0)
 		return -1;
 	held = dg_budget_take(g->budget, delta_encode_memory(src->size, o.window_max));
+	dg_progress_step(g, 0);
 	rc = delta_encode(src, u->fd, out, &o, &dr, e);
 	dg_budget_give(g->budget, held);
 	if (rc < 0) {
@@ -9579,7 +9717,7 @@ static int dg_put_reference(dg_upload *u, dg_error *e)
 		return -1;
 	dg_object_hdrs(g, u->ref_key, 1, &h);
 	m.hdrs = &h;
-	if (s->ops->put_file(s, u->ref_key, u->fd, size, u->sha, &m, STORE_IF_ABSENT, e) < 0) {
+	if (dg_put_whole(g, s, u->ref_key, u->fd, size, u->sha, &m, STORE_IF_ABSENT, e) < 0) {
 		if (e->code == DG_EEXIST)
 			return DG_REF_LOST;
 		sys_err_prefix(e, "reference %s: ", u->ref_key);
@@ -9663,13 +9801,35 @@ static int dg_put_as_delta(dg_upload *u, dg_error *e)
 /* Upload the file open on fd as the logical object key. A copy stored
  * the other way (an older version's delta, or a direct object) would
  * shadow it, and goes. */
+static int dg_put_object(dg_upload *u, dg_error *e)
+{
+	dg_ctx *g = u->g;
+	store *s = u->s;
+	char other[DG_MAX_KEY + 8];
+	int r = 0;
+
+	if (!g->no_delta && dg_delta_eligible(u->name) && (r = dg_put_as_delta(u, e)) < 0)
+		return -1;
+	if (r == 1)
+		return s->ops->head(s, u->key, NULL, NULL, e) == 0 ? s->ops->del(s, u->key, e) : 0;
+	if ((u->sha[0] == 0 && crypto_sha256_fd(u->fd, u->sha, &u->res->size, e) < 0) ||
+		dg_put_direct(g, s, u->key, u->fd, u->res->size, u->sha, u->res, e) < 0)
+		return -1;
+	if (!dg_delta_eligible(u->name))
+		return 0;
+	snprintf(other, sizeof other, "%s" DG_DELTA_SFX, u->key);
+	if (s->ops->head(s, other, NULL, NULL, e) == 0 &&
+		(s->ops->del(s, other, e) < 0 || dg_cleanup_reference(g, s, u->prefix, e) < 0))
+		return -1;
+	return 0;
+}
+
 static int dg_put_fd(dg_ctx *g, store *s, const char *key, int fd, dg_put_result *res,
 	dg_error *e)
 {
 	dg_upload u = { .g = g, .s = s, .key = key, .fd = fd, .res = res };
-	char other[DG_MAX_KEY + 8];
 	struct stat st;
-	int r = 0;
+	int rc;
 
 	memset(res, 0, sizeof *res);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
@@ -9678,20 +9838,10 @@ static int dg_put_fd(dg_ctx *g, store *s, const char *key, int fd, dg_put_result
 	if (strcmp(u.name, DG_REFERENCE) == 0 || sys_ends_with_ci(u.name, DG_DELTA_SFX))
 		return sys_fail(e, DG_EUSAGE, "the name %s is reserved by DeltaGlider", u.name);
 	res->size = (uint64_t)st.st_size;
-	if (!g->no_delta && dg_delta_eligible(u.name) && (r = dg_put_as_delta(&u, e)) < 0)
-		return -1;
-	if (r == 1)
-		return s->ops->head(s, key, NULL, NULL, e) == 0 ? s->ops->del(s, key, e) : 0;
-	if ((u.sha[0] == 0 && crypto_sha256_fd(fd, u.sha, &res->size, e) < 0) ||
-		dg_put_direct(g, s, key, fd, res->size, u.sha, res, e) < 0)
-		return -1;
-	if (!dg_delta_eligible(u.name))
-		return 0;
-	snprintf(other, sizeof other, "%s" DG_DELTA_SFX, key);
-	if (s->ops->head(s, other, NULL, NULL, e) == 0 &&
-		(s->ops->del(s, other, e) < 0 || dg_cleanup_reference(g, s, u.prefix, e) < 0))
-		return -1;
-	return 0;
+	dg_progress_begin(g, res->size);
+	rc = dg_put_object(&u, e);
+	dg_progress_end(g, rc == 0);
+	return rc;
 }
 
 static int dg_put(dg_ctx *g, store *s, const char *key, const char *path, dg_put_result *res,
@@ -9939,8 +10089,13 @@ static int dg_copy(dg_ctx *g, store *src, const char *skey, store *dst, const ch
 	memset(res, 0, sizeof *res);
 	if (dst->ops->copy && src->ops == dst->ops &&
 		(g->no_delta || !dg_delta_eligible(sys_basename(dkey))) &&
-		(rc = dg_copy_server(g, src, skey, dst, dkey, res, e)) != 0)
-		return rc < 0 ? -1 : 0;
+		(rc = dg_copy_server(g, src, skey, dst, dkey, res, e)) != 0) {
+		if (rc < 0)
+			return -1;
+		dg_progress_begin(g, res->size);
+		dg_progress_end(g, 1);
+		return 0;
+	}
 	if ((found = malloc(sizeof *found)) == NULL)
 		return sys_fail(e, DG_ENOMEM, "out of memory");
 	g->found = found;
@@ -9984,6 +10139,8 @@ static int dg_get(dg_ctx *g, store *s, const char *key, const char *path, dg_err
 	if (fd < 0)
 		return -1;
 	dg_file_sink_init(&fs, fd, tmp, &sink);
+	fs.progress = g;
+	dg_progress_begin(g, UINT64_MAX);
 	if (dg_fetch(g, s, key, &sink, want, e) < 0)
 		goto done;
 	dg_file_sink_hex(&fs, got);
@@ -9996,6 +10153,7 @@ static int dg_get(dg_ctx *g, store *s, const char *key, const char *path, dg_err
 		goto done;
 	rc = 0;
 done:
+	dg_progress_end(g, 0);
 	dg_file_sink_end(&fs);
 	close(fd);
 	if (rc < 0)
@@ -10015,9 +10173,12 @@ static int dg_get_stream(dg_ctx *g, store *s, const char *key, int fd, const sys
 
 	dg_file_sink_init(&fs, fd, "the output", &sink);
 	fs.next = next;
+	fs.progress = g;
 	sink.reset = NULL;   /* what went out cannot be taken back */
+	dg_progress_begin(g, UINT64_MAX);
 	if (dg_fetch(g, s, key, &sink, want, e) < 0)
 		goto fail;
+	dg_progress_end(g, 0);
 	dg_file_sink_hex(&fs, got);
 	dg_file_sink_end(&fs);
 	if (want[0] && strcasecmp(want, got) != 0)
@@ -10025,6 +10186,7 @@ static int dg_get_stream(dg_ctx *g, store *s, const char *key, int fd, const sys
 			"is wrong)", want, got);
 	return 0;
 fail:
+	dg_progress_end(g, 0);
 	dg_file_sink_end(&fs);
 	return -1;
 }
@@ -11044,7 +11206,8 @@ static int dg_an_group(dg_ctx *g, store *s, dg_an_item *it, size_t n, unsigned s
 		/* Spread the samples over the versions. */
 		size_t pick = 1 + (size_t)k * (n - 1) / (samples < n - 1 ? samples : n - 1);
 		delta_src src = { delta_fd_read, &ref, (uint64_t)lseek(ref, 0, SEEK_END) };
-		delta_opts o = { sys_basename(it[pick].key), DG_REFERENCE, g->window_max, 0, g->level, 0 };
+		delta_opts o = { sys_basename(it[pick].key), DG_REFERENCE, g->window_max, 0, g->level, 0,
+			NULL, NULL };
 		delta_result dr;
 		int tfd, out;
 
@@ -11252,12 +11415,13 @@ static uint64_t dg_default_window(void)
 	return w;
 }
 
-/* Bytes moved. Workers report through their parent, one at a time, so
- * the caller's callback never runs twice at once. */
-static void dg_client_meter(void *ctx, uint64_t bytes)
+/* Progress of an object (see "Progress" in §10). Workers report through
+ * their parent, one at a time, so the caller's callback never runs twice
+ * at once. */
+static void dg_client_report(dg_client *cl, uint64_t bytes)
 {
-	dg_client *cl = ctx;
-
+	if (cl == NULL)
+		return;
 	if (cl->parent)
 		cl = cl->parent;
 	if (cl->progress == NULL)
@@ -11265,6 +11429,16 @@ static void dg_client_meter(void *ctx, uint64_t bytes)
 	pthread_mutex_lock(&cl->meter_lock);
 	cl->progress(cl->progress_ctx, bytes);
 	pthread_mutex_unlock(&cl->meter_lock);
+}
+
+/* The HTTP meter: request body bytes sent. A worker with no object of
+ * its own is sending parts of its parent's. */
+static void dg_client_sent(void *ctx, uint64_t bytes)
+{
+	dg_client *cl = ctx;
+
+	if (!dg_progress_sent(&cl->dg, bytes) && cl->parent)
+		dg_progress_sent(&cl->parent->dg, bytes);
 }
 
 DG_API dg_client *dg_client_open(const dg_config *cfg, dg_error *err)
@@ -11302,6 +11476,7 @@ DG_API dg_client *dg_client_open(const dg_config *cfg, dg_error *err)
 	pthread_mutex_init(&cl->budget.lock, NULL);
 	pthread_cond_init(&cl->budget.freed, NULL);
 	pthread_mutex_init(&cl->meter_lock, NULL);
+	pthread_mutex_init(&cl->dg.prog.lock, NULL);
 	return cl;
 }
 
@@ -11321,6 +11496,7 @@ DG_API void dg_client_close(dg_client *cl)
 	pthread_mutex_destroy(&cl->budget.lock);
 	pthread_cond_destroy(&cl->budget.freed);
 	pthread_mutex_destroy(&cl->meter_lock);
+	pthread_mutex_destroy(&cl->dg.prog.lock);
 	free(cl);
 }
 
@@ -11360,7 +11536,7 @@ static int dg_client_s3(dg_client *cl, dg_error *e)
 	cl->hcfg.log = &cl->log;
 	cl->hcfg.connect_timeout_ms = (cfg->connect_timeout_s ? cfg->connect_timeout_s : 60) * 1000;
 	cl->hcfg.read_timeout_ms = (cfg->read_timeout_s ? cfg->read_timeout_s : 60) * 1000;
-	cl->hcfg.meter = dg_client_meter;
+	cl->hcfg.meter = dg_client_sent;
 	cl->hcfg.meter_ctx = cl;
 	if ((cfg->getenv && http_proxy_env(&cl->hcfg, cfg->getenv, e) < 0) ||
 		aws_resolve(&cl->aws, &cl->hcfg, e) < 0)
@@ -11370,6 +11546,28 @@ static int dg_client_s3(dg_client *cl, dg_error *e)
 	cl->s3.fanout = &cl->fanout;
 	cl->s3_ready = 1;
 	return 0;
+}
+
+/* Where the client runs, when it talks to S3 on AWS from EC2 (the Python
+ * CLI's migrate says so, for cross-region transfer charges). */
+typedef struct dg_ec2_place {
+	char region[64], zone[64];   /* the instance's */
+	char s3_region[64];          /* where S3 requests go */
+	int region_flag;             /* s3_region came from --region */
+} dg_ec2_place;
+
+/* 1 on EC2 against AWS's endpoints; 0 elsewhere, or when S3 cannot be set
+ * up (the next request says why). Nothing is asked of the metadata
+ * service for other endpoints or with DG_DISABLE_EC2_DETECTION. */
+static int dg_client_ec2(dg_client *cl, dg_ec2_place *p)
+{
+	dg_error ignore;
+
+	if (dg_client_s3(cl, &ignore) < 0 || !aws_ec2_place(&cl->aws, &cl->hcfg, p->region, p->zone))
+		return 0;
+	sys_strlcpy(p->s3_region, cl->aws.region, sizeof p->s3_region);
+	p->region_flag = cl->aws.region_flag;
+	return 1;
 }
 
 /* Threads for parallel work: the config's, else the profile's
@@ -12528,11 +12726,11 @@ typedef struct cli_filter {
 	const char *pattern;
 } cli_filter;
 
-/* Transfer progress on stderr: logical bytes per finished file, network
- * bytes as they move (from the HTTP meter). */
+/* Transfer progress on stderr: the files' bytes as the client reports
+ * them (see dg_progress_fn), and the files finished. */
 typedef struct cli_progress {
 	int on;
-	uint64_t files_total, files_done, bytes_total, bytes_done, net;
+	uint64_t files_total, files_done, bytes_total, bytes_done;
 	int64_t start_ms, drawn_ms;
 	int shown;
 } cli_progress;
@@ -12625,8 +12823,8 @@ static void cli_progress_clear(cli *c)
 	}
 }
 
-/* One line for all the files in flight, as aws draws it: what finished
- * of the total, the network rate, the files left; never wider than the
+/* One line for all the files in flight, as aws draws it: the bytes done
+ * of the total, their rate, the files left; never wider than the
  * terminal, so it never wraps. */
 static void cli_progress_draw(cli *c, int force)
 {
@@ -12644,7 +12842,7 @@ static void cli_progress_draw(cli *c, int force)
 	secs = el > 0 ? (double)el / 1000.0 : 0.001;
 	sys_human_size(p->bytes_done, done);
 	sys_human_size(p->bytes_total, total);
-	sys_human_size((uint64_t)((double)p->net / secs), rate);
+	sys_human_size((uint64_t)((double)p->bytes_done / secs), rate);
 	snprintf(line, sizeof line, "Completed %s/%s (%s/s) with %" PRIu64 " file(s) remaining",
 		done, total, rate, p->files_total - p->files_done);
 	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
@@ -12658,26 +12856,31 @@ static void cli_meter(void *ctx, uint64_t n)
 	cli *c = ctx;
 
 	pthread_mutex_lock(&c->lock);
-	c->prog.net += n;
+	c->prog.bytes_done += n;
 	cli_progress_draw(c, 0);
 	pthread_mutex_unlock(&c->lock);
+}
+
+static int cli_progress_wanted(const cli *c)
+{
+	return !c->quiet && !c->only_errors && !c->no_progress && !c->dryrun &&
+		isatty(STDERR_FILENO);
 }
 
 static void cli_progress_start(cli *c, uint64_t files, uint64_t bytes)
 {
 	c->prog = (cli_progress){ 0 };
-	c->prog.on = !c->quiet && !c->only_errors && !c->no_progress && !c->dryrun &&
-		isatty(STDERR_FILENO);
+	c->prog.on = cli_progress_wanted(c);
 	c->prog.files_total = files;
 	c->prog.bytes_total = bytes;
 	c->prog.start_ms = c->prog.drawn_ms = sys_now_ms();
+	cli_progress_draw(c, 1);
 }
 
-static void cli_progress_file(cli *c, uint64_t size)
+static void cli_progress_file(cli *c)
 {
 	pthread_mutex_lock(&c->lock);
 	c->prog.files_done++;
-	c->prog.bytes_done += size;
 	cli_progress_draw(c, 0);
 	pthread_mutex_unlock(&c->lock);
 }
@@ -13072,7 +13275,7 @@ static int cli_remove_source(dg_ctx *g, const cli_end *src, const cli_end *dst,
 }
 
 static int cli_transfer(cli *c, dg_ctx *g, const cli_end *src, const cli_end *dst,
-	time_t mtime, uint64_t size, dg_put_result *res)
+	time_t mtime, dg_put_result *res)
 {
 	char from[DG_MAX_URL], to[DG_MAX_URL], summary[160] = "", a[DG_MAX_PATH], b[DG_MAX_PATH];
 	const char *verb = c->cmd == CMD_MV ? "move" : src->loc->kind == DG_URL_LOCAL ? "upload" :
@@ -13117,7 +13320,7 @@ static int cli_transfer(cli *c, dg_ctx *g, const cli_end *src, const cli_end *ds
 	if (rc == 0 && c->cmd == CMD_MV)
 		rc = cli_remove_source(g, src, dst, &before, &e);
 done:
-	cli_progress_file(c, size);
+	cli_progress_file(c);
 	if (rc < 0) {
 		cli_error(c, "%s failed: %s to %s: %s\n", verb, from, to, e.msg);
 		cli_failed(c, &e);
@@ -13193,7 +13396,7 @@ static void cli_batch_job(void *ctx, dg_client *w, unsigned slot, size_t j)
 	if (cli_unsafe_download(b->c, from.loc, from.path, to.loc, it->rel))
 		goto done;
 	cli_batch_stores(b, w, slot, &from, &to);
-	if (cli_transfer(b->c, dg_client_ctx(w), &from, &to, it->mtime, it->size, &res) == 0 &&
+	if (cli_transfer(b->c, dg_client_ctx(w), &from, &to, it->mtime, &res) == 0 &&
 		!b->c->dryrun) {
 		pthread_mutex_lock(&b->lock);
 		b->moved += res.size;
@@ -13494,6 +13697,19 @@ static void cli_logical_name(const dg_url *a, store *s, char *out, size_t cap)
 		out[strlen(base) - strlen(DG_DELTA_SFX)] = 0;
 }
 
+/* The logical size of a file or object, for the progress line: a HEAD,
+ * as aws makes before a download; 0 when unknown. */
+static uint64_t cli_size_of(const dg_url *a, store *s)
+{
+	dg_object_info info;
+	struct stat st;
+	dg_error e;
+
+	if (a->kind == DG_URL_LOCAL)
+		return stat(a->key, &st) == 0 ? (uint64_t)st.st_size : 0;
+	return dg_info(s, a->key, &info, &e) == 0 ? info.size : 0;
+}
+
 static int cli_cp(cli *c)
 {
 	char name[DG_MAX_PATH];
@@ -13550,8 +13766,8 @@ static int cli_cp(cli *c)
 	} else {
 		sys_strlcpy(to.path, b.key, sizeof to.path);
 	}
-	cli_progress_start(c, 1, 0);
-	cli_transfer(c, c->dg, &from, &to, 0, 0, NULL);
+	cli_progress_start(c, 1, cli_progress_wanted(c) ? cli_size_of(&a, &ss) : 0);
+	cli_transfer(c, c->dg, &from, &to, 0, NULL);
 	cli_progress_clear(c);
 	return c->worst;
 }
@@ -14040,6 +14256,24 @@ static int cli_confirm(const char *question)
 	return line[0] == 'y' || line[0] == 'Y';
 }
 
+/* Said once, before a migration starts, as the Python CLI does: where the
+ * EC2 instance is, and a warning when S3 requests leave its region. */
+static void cli_ec2_notice(cli *c)
+{
+	dg_ec2_place p;
+	char where[140];
+
+	if (c->quiet || c->only_errors || !dg_client_ec2(c->cl, &p))
+		return;
+	snprintf(where, sizeof where, p.zone[0] ? "%s (%s)" : "%s", p.region, p.zone);
+	if (strcmp(p.region, p.s3_region) == 0)
+		fprintf(stderr, "EC2 instance in %s, the S3 region: no cross-region charges\n", where);
+	else
+		fprintf(stderr, "warning: this EC2 instance is in %s but S3 requests go to %s: expect "
+			"cross-region data transfer charges (%s --region %s)\n", where, p.s3_region,
+			p.region_flag ? "drop --region or use" : "if the bucket is there, use", p.region);
+}
+
 static int cli_migrate(cli *c)
 {
 	char sroot[DG_MAX_KEY + 2], droot[DG_MAX_KEY + 2], q[DG_MAX_URL], a_h[32], b_h[32];
@@ -14074,6 +14308,8 @@ static int cli_migrate(cli *c)
 		snprintf(last, sizeof last, "%.*s", (int)n, sroot);
 		snprintf(droot + strlen(droot), sizeof droot - strlen(droot), "%s/", sys_basename(last));
 	}
+	if (a.kind == DG_URL_S3 || b.kind == DG_URL_S3)
+		cli_ec2_notice(c);
 	if (cli_scan(c, &a, &ss, sroot, 1, &src, &e) < 0 ||
 		cli_scan(c, &b, &ds, droot, 0, &dst, &e) < 0) {
 		fprintf(stderr, "migrate failed: %s\n", e.msg);

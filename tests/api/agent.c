@@ -5,6 +5,7 @@
  *   agent [-E] COMMAND ARGS...
  *     publish URL FILE          upload; prints the kind and sizes
  *     latest PREFIX-URL DEST    fetch the newest version under a prefix, verify it
+ *                               (both print on stderr what progress reported)
  *     head URL                  what the object is
  *     presign URL SECONDS       a link that downloads the original bytes
  *     presign-put URL SECONDS   a link that uploads
@@ -18,6 +19,7 @@
  * read here and passed in a plain dg_config: the library itself then
  * reads no environment at all.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,8 +73,17 @@ static int latest(dg_client *cl, const char *prefix_url, const char *dest, dg_er
 	return v.ok ? 0 : -2;
 }
 
+static void count_progress(void *ctx, uint64_t bytes)
+{
+	uint64_t *sum = ctx;
+
+	sum[0] += bytes;
+	sum[1]++;
+}
+
 int main(int argc, char **argv)
 {
+	uint64_t progress[2] = { 0, 0 };   /* bytes, calls */
 	static const char *const kinds[] = { "direct", "reference", "delta" };
 	static char out[16384];
 	dg_config cfg;
@@ -103,6 +114,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "agent: %s\n", err.msg);
 		return 2;
 	}
+	dg_client_progress(cl, count_progress, progress);
 	if (strcmp(cmd, "publish") == 0 && argc == a + 3) {
 		dg_put_result r;
 
@@ -155,6 +167,9 @@ int main(int argc, char **argv)
 	}
 	if (rc == -1)
 		fprintf(stderr, "agent: %s: %s (code %d)\n", cmd, err.msg, err.code);
+	if (rc == 0 && (strcmp(cmd, "publish") == 0 || strcmp(cmd, "latest") == 0))
+		fprintf(stderr, "progress %llu bytes in %llu calls\n", (unsigned long long)progress[0],
+			(unsigned long long)progress[1]);
 	dg_client_close(cl);
 	return rc == 0 ? 0 : 1;
 }

@@ -274,4 +274,41 @@ if command -v script >/dev/null; then
         not_ok "the progress line fits a 40-column terminal" "$widest columns"
     script -qec "'$DG' --endpoint-url '$S3_ENDPOINT' cp '$T/rel' s3://cli/tty2/ --recursive --no-progress" /dev/null >"$T/tty" 2>&1
     if grep -q 'Completed' "$T/tty"; then not_ok "--no-progress" "progress shown"; else ok "--no-progress"; fi
+    script -qec "'$DG' --endpoint-url '$S3_ENDPOINT' cp '$T/rel/app-1.zip' s3://cli/tty4/" /dev/null >"$T/tty" 2>&1
+    [ "$(wc -c <"$T/rel/app-1.zip")" -gt 1048576 ] || not_ok "app-1.zip is over 1 MiB" "the test below reads MiB"
+    expect_match "one file: its size as the total" "$T/tty" \
+        "Completed [0-9.]+ [KMG]?i?B(ytes)?/$(wc -c <"$T/rel/app-1.zip" | awk '{printf "%.1f MiB", $1 / 1048576}')"
+fi
+# A multi-second encode watched in a real 80-column terminal (tmux): the
+# line moves with the encoder (the reference fetch does not count), never
+# wraps, and is gone at the end. Mostly new random data makes LZMA slow.
+if command -v tmux >/dev/null; then
+    head -c 32M /dev/urandom >"$T/slow1.tar"
+    { head -c 8M "$T/slow1.tar"; head -c 24M /dev/urandom; } >"$T/slow2.tar"
+    check "slow encode: the reference" dg cp "$T/slow1.tar" s3://cli/slow/
+    tm() { tmux -L "dg$$" "$@"; }
+    tm new-session -d -x 80 -y 12 "'$DG' --endpoint-url '$S3_ENDPOINT' cp '$T/slow2.tar' s3://cli/slow/ --max-ratio 0.9 --compression-level 9; echo rc=\$? >'$T/tm.rc'; sleep 60"
+    : >"$T/tm.seen"
+    n=0
+    while [ ! -s "$T/tm.rc" ] && [ $n -lt 600 ]; do
+        tm capture-pane -p >>"$T/tm.seen"
+        sleep 0.1
+        n=$((n + 1))
+    done
+    tm capture-pane -p >"$T/tm.last"
+    tm kill-server
+    expect "slow encode: the upload" "$(cat "$T/tm.rc")" "rc=0"
+    grep -E 'Completed|remaining|file\(s\)' "$T/tm.seen" | sort -u >"$T/tm.lines"
+    moving=$(sed -n 's/^Completed \([0-9.]* [KMG]i\{0,1\}B\(ytes\)\{0,1\}\)\/32\.0 MiB .*/\1/p' "$T/tm.lines" |
+        grep -v -e '^0 Bytes$' -e '^32\.0 MiB$' | sort -u | wc -l)
+    [ "$moving" -ge 2 ] && ok "the line moves during the encode ($moving values)" ||
+        not_ok "the line moves during the encode" "$(cat "$T/tm.lines")"
+    bad=$(grep -v -E '^Completed .* with 1 file\(s\) remaining *$' "$T/tm.lines")
+    wide=$(awk '{ sub(/ +$/, ""); if (length > 80) print }' "$T/tm.lines")
+    [ -z "$bad$wide" ] && [ -s "$T/tm.lines" ] && ok "whole lines, 80 columns at most" ||
+        not_ok "whole lines, 80 columns at most" "$bad$wide"
+    if grep -q -E 'Completed|remaining' "$T/tm.last"; then not_ok "erased at the end" "$(cat "$T/tm.last")"
+    else ok "erased at the end"; fi
+else
+    not_ok "progress in a terminal" "tmux is not installed (.ci/run installs it)"
 fi

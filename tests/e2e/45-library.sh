@@ -27,13 +27,23 @@ sha() { sha256sum <"$1" | cut -c1-64; }
 # --- publish and fetch ----------------------------------------------------------
 check "agent publishes v1" agent publish s3://lib/app/app-1.zip "$T/rel/app-1.zip"
 expect_match "v1 is the reference" "$T/out" '^reference '
+expect_match "progress of the reference: its size" "$T/err" "^progress $(wc -c <"$T/rel/app-1.zip") bytes in"
 check "agent publishes v2" agent publish s3://lib/app/app-2.zip "$T/rel/app-2.zip"
 expect_match "v2 is a delta" "$T/out" '^delta [0-9]+ -> [0-9]+ bytes \(ratio 0\.[0-9]+\)$'
+# A new process: the reference comes over the wire, and does not count.
+expect_match "progress of a delta: the file's size, not the reference's" "$T/err" \
+    "^progress $(wc -c <"$T/rel/app-2.zip") bytes in"
 sleep 1   # a later LastModified for the newest version
 check "agent publishes v3" agent publish s3://lib/app/app-3.zip "$T/rel/app-3.zip"
+head -c 20M /dev/urandom >"$T/big.bin"
+check "agent publishes a file in parts" agent publish s3://lib/big/big.bin "$T/big.bin"
+expect_match "progress of parts sent in parallel: the file's size, as they go" "$T/err" \
+    '^progress 20971520 bytes in ([2-9]|[1-9][0-9]+) calls$'
+check "agent removes it" agent rm s3://lib/big/big.bin
 check "agent fetches the newest" agent latest s3://lib/app/ "$T/latest.zip"
 expect_match "three versions, the newest verified" "$T/out" '^3 versions; fetched app/app-3\.zip to .* \(verified\)$'
 expect "the newest is byte for byte v3" "$(sha "$T/latest.zip")" "$(sha "$T/rel/app-3.zip")"
+expect_match "progress of a download: its size" "$T/err" "^progress $(wc -c <"$T/rel/app-3.zip") bytes in"
 check "the CLI reads what the library wrote" dg cp s3://lib/app/app-2.zip "$T/cli2.zip"
 expect "CLI download of a library upload" "$(sha "$T/cli2.zip")" "$(sha "$T/rel/app-2.zip")"
 check "head of a delta" agent head s3://lib/app/app-2.zip

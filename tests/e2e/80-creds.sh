@@ -66,6 +66,32 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$ms" -ge 900 ] && [ "$ms" -lt 2500 ] && ok "a silent metadata service costs $ms ms, once" || not_ok "silent probe time" "$ms ms"
 kill $SILENT_PID 2>/dev/null
 
+# --- migrate on EC2: the instance's region, and cross-region charges -------------------
+# AWS is out of reach: HTTPS_PROXY points at a closed port, so S3 fails at
+# once while the metadata service (plain HTTP, never proxied) answers.
+meta_start
+onaws() { env AWS_EC2_METADATA_SERVICE_ENDPOINT="$MD_URL" HTTPS_PROXY=http://127.0.0.1:1 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=y "$@"; }
+onaws AWS_REGION=us-east-1 "$DG" --cli-connect-timeout 1 migrate s3://cr-a/ s3://cr-b/ --yes >"$T/out" 2>"$T/err"
+expect_match "EC2 in another region: a warning" "$T/err" \
+    '^warning: this EC2 instance is in eu-central-1 \(eu-central-1a\) but S3 requests go to us-east-1: expect cross-region data transfer charges \(if the bucket is there, use --region eu-central-1\)$'
+expect "said once" "$(grep -c 'EC2 instance' "$T/err")" 1
+onaws "$DG" --cli-connect-timeout 1 --region us-east-1 migrate s3://cr-a/ s3://cr-b/ --yes >"$T/out" 2>"$T/err"
+expect_match "a --region that crosses: says to drop it" "$T/err" 'charges \(drop --region or use --region eu-central-1\)$'
+onaws "$DG" --cli-connect-timeout 1 migrate s3://cr-a/ s3://cr-b/ --yes >"$T/out" 2>"$T/err"
+expect_match "no region set: the instance's, and no charges" "$T/err" \
+    '^EC2 instance in eu-central-1 \(eu-central-1a\), the S3 region: no cross-region charges$'
+onaws AWS_REGION=us-east-1 "$DG" --cli-connect-timeout 1 migrate s3://cr-a/ s3://cr-b/ --yes --only-show-errors >"$T/out" 2>"$T/err"
+if grep -q 'EC2 instance' "$T/err"; then not_ok "--only-show-errors: no notice" "$(cat "$T/err")"; else ok "--only-show-errors: no notice"; fi
+: >"$MD_LOG"
+onaws AWS_REGION=us-east-1 DG_DISABLE_EC2_DETECTION=true "$DG" --cli-connect-timeout 1 migrate s3://cr-a/ s3://cr-b/ --yes >"$T/out" 2>"$T/err"
+expect "DG_DISABLE_EC2_DETECTION: migrate asks nothing" "$(cat "$MD_LOG")" ""
+if grep -q 'EC2 instance' "$T/err"; then not_ok "DG_DISABLE_EC2_DETECTION: no notice" "$(cat "$T/err")"; else ok "DG_DISABLE_EC2_DETECTION: no notice"; fi
+AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER "$DG" --endpoint-url "$S3_ENDPOINT" mb s3://cr-b >/dev/null
+: >"$MD_LOG"
+check "another S3 than AWS: migrate" env AWS_EC2_METADATA_SERVICE_ENDPOINT="$MD_URL" AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1 "$DG" --endpoint-url "$S3_ENDPOINT" migrate s3://cr/more/ s3://cr-b/ --yes
+expect "another S3 than AWS: the metadata service is not asked" "$(cat "$MD_LOG")" ""
+if grep -q 'EC2 instance' "$T/err"; then not_ok "another S3 than AWS: no notice" "$(cat "$T/err")"; else ok "another S3 than AWS: no notice"; fi
+
 # --- refresh before expiry --------------------------------------------------------------
 meta_start --expires 3600
 check "long-lived credentials are fetched once" env AWS_EC2_METADATA_SERVICE_ENDPOINT="$MD_URL" "$DG" --endpoint-url "$S3_ENDPOINT" cp s3://cr/more/ "$T/more" --recursive

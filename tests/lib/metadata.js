@@ -47,6 +47,7 @@ http.createServer((req, res) => {
       if (url === '/latest/meta-data/iam/security-credentials/test-role')
         return send(res, 200, JSON.stringify(creds('Token')), 'application/json');
       if (url === '/latest/meta-data/placement/region') return send(res, 200, opt.region);
+      if (url === '/latest/meta-data/placement/availability-zone') return send(res, 200, opt.region + 'a');
       return send(res, 404, 'Not Found');
     }
     if (url === '/ecs/creds') {
