@@ -160,6 +160,14 @@ typedef struct dg_config {
 	const char *sse;                 /* AES256 or aws:kms */
 	const char *sse_kms_key_id;
 	const char *cache_control, *content_disposition, *content_encoding, *expires;
+	/* SSE-C: objects encrypted with the caller's AES-256 key, which every
+	 * read and write of them then sends (S3 keeps only its MD5). */
+	int sse_c;
+	unsigned char sse_c_key[32];
+	int sse_c_copy_source;           /* the source of copies has its own key */
+	unsigned char sse_c_copy_source_key[32];
+	int request_payer;               /* requester pays (x-amz-request-payer) */
+	const char *source_region;       /* the region of the source bucket of copies */
 } dg_config;
 
 typedef struct dg_client dg_client;
@@ -665,6 +673,13 @@ typedef struct aws_config {
 	char session_name[128];
 	int region_known;            /* from --region, the environment or the profile */
 	int region_flag;             /* from --region */
+	/* The bucket copies read from, in a region of its own (--source-region). */
+	char source_bucket[64];
+	char source_region[64];
+	int request_payer;           /* x-amz-request-payer: requester on every request */
+	/* SSE-C keys as sent: base64 of the key and of its MD5 (empty: none). */
+	char ssec_key[48], ssec_md5[32];
+	char ssec_src_key[48], ssec_src_md5[32];   /* a copy's source */
 	int imds_off;                /* AWS_EC2_METADATA_DISABLED */
 	int ec2_detection;           /* region from EC2 metadata (DG_DISABLE_EC2_DETECTION) */
 	int imds_absent;             /* a probe found no metadata service: not again */
@@ -5232,20 +5247,38 @@ static void s3_addr_free(s3_addr *a)
 	sys_buf_free(&a->target);
 }
 
+/* The region a call is signed for: the source bucket of copies may have
+ * its own (--source-region). */
+static int s3_from_source(const aws_config *cfg, const s3_call *call)
+{
+	return call->bucket && cfg->source_bucket[0] && strcmp(call->bucket, cfg->source_bucket) == 0;
+}
+
+static const char *s3_region_of(const aws_config *cfg, const s3_call *call)
+{
+	return s3_from_source(cfg, call) && cfg->source_region[0] ? cfg->source_region : cfg->region;
+}
+
 static int s3_address(const aws_config *cfg, const s3_call *call, s3_addr *a, dg_error *e)
 {
 	http_hdr sorted[16];
+	char aws_host[96];
+	const char *host = cfg->endpoint_host, *region = s3_region_of(cfg, call);
 	size_t i;
 	int virt = call->bucket && s3_virtual_ok(cfg, call->bucket);
 
 	if (call->nquery > sizeof sorted / sizeof sorted[0])
 		return sys_fail(e, DG_EUSAGE, "internal error: request too large");
+	if (!cfg->endpoint[0] && region != cfg->region) {
+		snprintf(aws_host, sizeof aws_host, "s3.%s.amazonaws.com", region);
+		host = aws_host;
+	}
 	if (virt)
-		sys_buf_printf(&a->chost, "%s.%s", call->bucket, cfg->endpoint_host);
+		sys_buf_printf(&a->chost, "%s.%s", call->bucket, host);
 	else
-		sys_buf_adds(&a->chost, cfg->endpoint_host);
-	if (strchr(cfg->endpoint_host, ':'))
-		sys_buf_printf(&a->host, "[%s]", cfg->endpoint_host);
+		sys_buf_adds(&a->chost, host);
+	if (strchr(host, ':'))
+		sys_buf_printf(&a->host, "[%s]", host);
 	else
 		sys_buf_adds(&a->host, a->chost.data);
 	if (cfg->endpoint_port != (cfg->endpoint_tls ? 443 : 80))
@@ -5359,6 +5392,40 @@ static int s3_error_from(const http_resp *r, const char *body, size_t len, dg_er
 	return -1;
 }
 
+/* SSE-C: the key goes with every request that reads or writes an
+ * object's data or metadata (PUT, GET, HEAD, a multipart upload's start
+ * and parts): the copy source's key in the source bucket of copies, the
+ * other key elsewhere; and the copy source's key with a CopyObject. */
+static size_t s3_ssec_headers(const aws_config *cfg, const s3_call *call, http_hdr *out)
+{
+	size_t n = 0, i;
+	int data = call->key && strcmp(call->method, "DELETE") != 0, copy = 0;
+	int src = s3_from_source(cfg, call);
+	const char *key = src ? cfg->ssec_src_key : cfg->ssec_key;
+	const char *md5 = src ? cfg->ssec_src_md5 : cfg->ssec_md5;
+
+	for (i = 0; i < call->nquery; i++)
+		if (strcmp(call->query[i].name, "uploadId") == 0 && strcmp(call->method, "POST") == 0)
+			data = 0;   /* CompleteMultipartUpload */
+	for (i = 0; i < call->nhdrs; i++)
+		if (strcasecmp(call->hdrs[i].name, "x-amz-copy-source") == 0)
+			copy = 1;
+	if (key[0] && data) {
+		out[n++] = (http_hdr){ "x-amz-server-side-encryption-customer-algorithm", "AES256" };
+		out[n++] = (http_hdr){ "x-amz-server-side-encryption-customer-key", key };
+		out[n++] = (http_hdr){ "x-amz-server-side-encryption-customer-key-MD5", md5 };
+	}
+	if (cfg->ssec_src_key[0] && copy) {
+		out[n++] = (http_hdr){ "x-amz-copy-source-server-side-encryption-customer-algorithm",
+			"AES256" };
+		out[n++] = (http_hdr){ "x-amz-copy-source-server-side-encryption-customer-key",
+			cfg->ssec_src_key };
+		out[n++] = (http_hdr){ "x-amz-copy-source-server-side-encryption-customer-key-MD5",
+			cfg->ssec_src_md5 };
+	}
+	return n;
+}
+
 /* Sign and send one S3 request, retrying what is worth retrying. A 2xx body
  * goes to sink (or is dropped when sink is NULL). */
 static int s3_request(s3_client *c, const s3_call *call, http_resp *resp,
@@ -5376,7 +5443,7 @@ static int s3_request(s3_client *c, const s3_call *call, http_resp *resp,
 	/* An empty key would address the bucket itself (DELETE /b/ removes it). */
 	if (call->key && call->key[0] == 0)
 		return sys_fail(e, DG_EUSAGE, "empty object key");
-	if (call->nhdrs > sizeof hdrs / sizeof hdrs[0] - 5)
+	if (call->nhdrs > sizeof hdrs / sizeof hdrs[0] - 12)
 		return sys_fail(e, DG_EUSAGE, "internal error: request too large");
 	if (!cfg->have_creds && !cfg->anonymous)
 		return sys_fail(e, DG_ECONFIG, "unable to locate credentials: set "
@@ -5403,10 +5470,13 @@ static int s3_request(s3_client *c, const s3_call *call, http_resp *resp,
 			call->payload_hash ? call->payload_hash : S3_EMPTY_SHA256 };
 		if (cfg->creds.token[0] && !cfg->anonymous)
 			hdrs[nh++] = (http_hdr){ "x-amz-security-token", cfg->creds.token };
+		if (cfg->request_payer)
+			hdrs[nh++] = (http_hdr){ "x-amz-request-payer", "requester" };
 		for (i = 0; i < call->nhdrs; i++)
 			hdrs[nh++] = call->hdrs[i];
+		nh += s3_ssec_headers(cfg, call, hdrs + nh);
 		sig = (aws_sigv4){ call->method, a.path.data, a.query.len ? a.query.data : "", hdrs, nh,
-			hdrs[2].value, cfg->region, "s3", amz_date };
+			hdrs[2].value, s3_region_of(cfg, call), "s3", amz_date };
 		if (!cfg->anonymous) {
 			if (aws_sigv4_sign(&cfg->creds, &sig, &authz, NULL, NULL) < 0) {
 				sys_fail(e, DG_ENOMEM, "cannot sign the request");
@@ -9514,6 +9584,8 @@ static int dg_check_object_options(const dg_config *c, dg_error *e)
 					(unsigned char)*p);
 	if (c->sse && strcmp(c->sse, "AES256") != 0 && strcmp(c->sse, "aws:kms") != 0)
 		return sys_fail(e, DG_EUSAGE, "--sse takes AES256 or aws:kms, not %s", c->sse);
+	if (c->sse && c->sse_c)
+		return sys_fail(e, DG_EUSAGE, "--sse and --sse-c exclude each other");
 	sys_meta_init(&m);
 	return dg_user_meta(c->metadata, &m, e);
 }
@@ -11528,6 +11600,15 @@ static int dg_client_s3(dg_client *cl, dg_error *e)
 	if (aws_config_load(&cl->aws, &o, e) < 0)
 		return -1;
 	cl->aws.page_size = cfg->page_size;
+	cl->aws.request_payer = cfg->request_payer;
+	if (cfg->sse_c) {
+		crypto_b64_encode(cfg->sse_c_key, 32, cl->aws.ssec_key);
+		crypto_md5_b64(cfg->sse_c_key, 32, cl->aws.ssec_md5);
+	}
+	if (cfg->sse_c_copy_source) {
+		crypto_b64_encode(cfg->sse_c_copy_source_key, 32, cl->aws.ssec_src_key);
+		crypto_md5_b64(cfg->sse_c_copy_source_key, 32, cl->aws.ssec_src_md5);
+	}
 	cl->tls.insecure = !cl->aws.verify_ssl;
 	if (cl->aws.endpoint_tls && !cl->tls.insecure &&
 		http_tls_load(&cl->tls, cl->aws.ca_bundle, e) < 0)
@@ -11739,6 +11820,9 @@ static s3_client *dg_worker_s3(dg_client *w)
 		w->s3.clock_known = cl->s3.clock_known;
 		w->s3_ready = 1;
 	}
+	/* What the parent learnt since (dg_client_source) */
+	memcpy(w->aws.source_bucket, cl->aws.source_bucket, sizeof w->aws.source_bucket);
+	memcpy(w->aws.source_region, cl->aws.source_region, sizeof w->aws.source_region);
 	return &w->s3;
 }
 
@@ -11748,6 +11832,23 @@ static void dg_worker_store(dg_client *w, const store *s, store *out)
 	*out = *s;
 	if (s->s3)
 		out->s3 = dg_worker_s3(w);
+}
+
+/* Copies from src to dst, buckets apart: the source bucket is read with
+ * the copy source's SSE-C key, and signed for (on AWS, reached in) the
+ * source region, as aws s3's --sse-c-copy-source-key and --source-region
+ * say. Within one bucket, a DeltaSpace has one key and one region. */
+static int dg_client_source(dg_client *cl, const dg_url *src, const dg_url *dst, dg_error *e)
+{
+	const char *region = cl->cfg.source_region;
+
+	if (src->kind != DG_URL_S3 || dst->kind != DG_URL_S3 || strcmp(src->bucket, dst->bucket) == 0)
+		return 0;
+	if (dg_client_s3(cl, e) < 0)
+		return -1;
+	sys_strlcpy(cl->aws.source_bucket, src->bucket, sizeof cl->aws.source_bucket);
+	sys_strlcpy(cl->aws.source_region, region ? region : "", sizeof cl->aws.source_region);
+	return 0;
 }
 
 typedef struct dg_run {
@@ -12267,12 +12368,17 @@ DG_API int dg_copy_object(dg_client *cl, const char *src_url, const char *dst_ur
 	dg_put_result mine;
 	dg_url su, du;
 	store ss, ds;
+	int rc;
 
 	if (res == NULL)
 		res = &mine;
 	if (dg_api_open(cl, src_url, 1, &su, &ss, err) < 0 ||
 		dg_api_open(cl, dst_url, 1, &du, &ds, err) < 0 ||
-		dg_copy(&cl->dg, &ss, su.key, &ds, du.key, res, err) < 0)
+		dg_client_source(cl, &su, &du, err) < 0)
+		return -1;
+	rc = dg_copy(&cl->dg, &ss, su.key, &ds, du.key, res, err);
+	cl->aws.source_bucket[0] = 0;   /* later calls read that bucket as any other */
+	if (rc < 0)
 		return -1;
 	dg_api_ratio(res);
 	return 0;
@@ -12599,6 +12705,8 @@ enum {
 #define CMDS(x) (1u << (x))
 #define CMDS_ALL 0xffffffffu
 #define CMDS_XFER (CMDS(CMD_CP) | CMDS(CMD_MV) | CMDS(CMD_SYNC) | CMDS(CMD_MIGRATE))
+/* Commands that read objects' metadata or bytes besides the transfers. */
+#define CMDS_READ (CMDS(CMD_LS) | CMDS(CMD_RM) | CMDS(CMD_VERIFY) | CMDS(CMD_STATS))
 
 enum {
 	O_ENDPOINT = 1, O_REGION, O_PROFILE, O_DEBUG, O_NO_VERIFY_SSL, O_CA_BUNDLE,
@@ -12609,7 +12717,8 @@ enum {
 	O_GRANT_FULL, O_GRANT_READ, O_GRANT_READ_ACP, O_GRANT_WRITE, O_GRANT_WRITE_ACP, O_ACP,
 	O_CONTENT_TYPE, O_NO_GUESS, O_METADATA, O_STORAGE_CLASS, O_SSE, O_SSE_KMS, O_CACHE_CONTROL,
 	O_CONTENT_DISP, O_CONTENT_ENC, O_EXPIRES, O_NO_SIGN, O_PAGE_SIZE, O_EXACT_TIMES,
-	O_FOLLOW, O_NO_FOLLOW
+	O_FOLLOW, O_NO_FOLLOW, O_SSE_C, O_SSE_C_KEY, O_SSE_C_SRC, O_SSE_C_SRC_KEY, O_REQUEST_PAYER,
+	O_SOURCE_REGION
 };
 
 /* An option, the commands that take it, and its line in their help
@@ -12618,7 +12727,7 @@ enum {
 typedef struct cli_opt {
 	const char *name;
 	char short_name;
-	int has_arg;
+	int has_arg;                 /* 2: optional, the one word in arg's brackets */
 	int id;
 	unsigned cmds;
 	const char *arg;             /* its value's name in help */
@@ -12710,6 +12819,18 @@ static const cli_opt cli_opts[] = {
 		"upload what local symbolic links point to\n(the default)" },
 	{ "no-follow-symlinks", 0, 0, O_NO_FOLLOW, CMDS_XFER, NULL,
 		"skip local symbolic links" },
+	{ "sse-c", 0, 2, O_SSE_C, CMDS_XFER | CMDS_READ, "[AES256]",
+		"objects encrypted with your key (SSE-C):\nuploads, downloads, and all that reads them" },
+	{ "sse-c-key", 0, 1, O_SSE_C_KEY, CMDS_XFER | CMDS_READ, "K",
+		"the 32-byte key of --sse-c, as it is or\nfileb://FILE" },
+	{ "sse-c-copy-source", 0, 2, O_SSE_C_SRC, CMDS_XFER, "[AES256]",
+		"S3 copies: the source is SSE-C encrypted" },
+	{ "sse-c-copy-source-key", 0, 1, O_SSE_C_SRC_KEY, CMDS_XFER, "K",
+		"its key, as --sse-c-key takes it" },
+	{ "request-payer", 0, 2, O_REQUEST_PAYER, CMDS_XFER | CMDS_READ, "[requester]",
+		"you pay for the requests to a\nrequester-pays bucket" },
+	{ "source-region", 0, 1, O_SOURCE_REGION, CMDS_XFER, "REGION",
+		"S3 copies: the source bucket's region" },
 	{ "grant-full-control", 0, 1, O_GRANT_FULL, CMDS(CMD_PUT_ACL), "G",
 		"grantees: id=..., uri=... or\nemailAddress=..., comma-separated" },
 	{ "grant-read", 0, 1, O_GRANT_READ, CMDS(CMD_PUT_ACL), "G", "grantees, as above" },
@@ -12742,6 +12863,7 @@ typedef struct cli {
 	int recursive, human, summarize, quiet, only_errors, no_progress, force;
 	int dryrun, delete_extra, size_only, sampled, detailed, refresh, no_cache, json, yes;
 	int no_preserve, exact_times, no_follow;
+	int sse_c, sse_c_src;        /* --sse-c, --sse-c-copy-source given */
 	unsigned samples;
 	time_t older_than;           /* gc: seconds */
 	unsigned expires_in;         /* presign: seconds */
@@ -13581,6 +13703,15 @@ static int cli_end_open(cli *c, const dg_url *l, store *s, cli_end *end, dg_erro
 	return l->kind == DG_URL_LOCAL ? 0 : dg_client_store(c->cl, l, s, e);
 }
 
+/* Both ends of a transfer from a to b. */
+static int cli_ends_open(cli *c, const dg_url *a, store *as, cli_end *from, const dg_url *b,
+	store *bs, cli_end *to, dg_error *e)
+{
+	if (cli_end_open(c, a, as, from, e) < 0 || cli_end_open(c, b, bs, to, e) < 0)
+		return -1;
+	return dg_client_source(c->cl, a, b, e);
+}
+
 /* cp and mv share their code; their messages name the one typed. */
 static const char *cli_cp_name(const cli *c)
 {
@@ -13597,7 +13728,7 @@ static int cli_cp_recursive(cli *c, const dg_url *a, const dg_url *b)
 	dg_error e;
 	size_t i;
 
-	if (cli_end_open(c, a, &ss, &from, &e) < 0 || cli_end_open(c, b, &ds, &to, &e) < 0)
+	if (cli_ends_open(c, a, &ss, &from, b, &ds, &to, &e) < 0)
 		return cli_usage_error(cli_cp_name(c), &e);
 	if (a->kind == DG_URL_LOCAL)
 		sys_strlcpy(sroot, a->key, sizeof sroot);
@@ -13749,7 +13880,7 @@ static int cli_cp(cli *c)
 		fprintf(stderr, "%s: %s is a directory (use --recursive)\n", cli_cp_name(c), a.text);
 		return 2;
 	}
-	if (cli_end_open(c, &a, &ss, &from, &e) < 0 || cli_end_open(c, &b, &ds, &to, &e) < 0)
+	if (cli_ends_open(c, &a, &ss, &from, &b, &ds, &to, &e) < 0)
 		return cli_usage_error(cli_cp_name(c), &e);
 	sys_strlcpy(from.path, a.key, sizeof from.path);
 	cli_logical_name(&a, &ss, name, sizeof name);
@@ -13794,7 +13925,7 @@ static int cli_sync(cli *c)
 			b.text);
 		return 2;
 	}
-	if (cli_end_open(c, &a, &ss, &from, &e) < 0 || cli_end_open(c, &b, &ds, &to, &e) < 0)
+	if (cli_ends_open(c, &a, &ss, &from, &b, &ds, &to, &e) < 0)
 		return cli_usage_error("sync", &e);
 	if (a.kind == DG_URL_LOCAL)
 		sys_strlcpy(sroot, a.key, sizeof sroot);
@@ -14292,7 +14423,7 @@ static int cli_migrate(cli *c)
 		fprintf(stderr, "migrate: both %s and %s must be s3:// or file:// URLs\n", a.text, b.text);
 		return 2;
 	}
-	if (cli_end_open(c, &a, &ss, &from, &e) < 0 || cli_end_open(c, &b, &ds, &to, &e) < 0)
+	if (cli_ends_open(c, &a, &ss, &from, &b, &ds, &to, &e) < 0)
 		return cli_usage_error("migrate", &e);
 	cli_dir_prefix(a.key, sroot, sizeof sroot);
 	if (a.key[0] == 0)
@@ -14780,6 +14911,32 @@ static int cli_help(cli *c)
 
 /* ---- argument parsing ---------------------------------------------------- */
 
+/* An SSE-C key as aws takes it: the 32 bytes themselves, or fileb://FILE. */
+static int cli_read_key(const char *val, unsigned char key[32], const char *flag, dg_error *e)
+{
+	sys_buf b = { 0 };
+	int rc = 0;
+
+	if (strncmp(val, "fileb://", 8) != 0) {
+		if (strlen(val) != 32)
+			return sys_fail(e, DG_EUSAGE, "%s takes a 32-byte AES-256 key (or fileb://FILE), "
+				"not %zu bytes", flag, strlen(val));
+		memcpy(key, val, 32);
+		return 0;
+	}
+	if (sys_read_file(val + 8, 64, &b, e) < 0)
+		rc = -1;
+	else if (b.len != 32)
+		rc = sys_fail(e, DG_EUSAGE, "%s: %s holds %zu bytes, not the 32 of an AES-256 key", flag,
+			val + 8, b.len);
+	else
+		memcpy(key, b.data, 32);
+	if (b.data)
+		explicit_bzero(b.data, b.len);
+	sys_buf_free(&b);
+	return rc;
+}
+
 static int cli_set_opt(cli *c, const cli_opt *o, const char *val, dg_error *e)
 {
 	char *end;
@@ -14801,6 +14958,20 @@ static int cli_set_opt(cli *c, const cli_opt *o, const char *val, dg_error *e)
 	case O_EXACT_TIMES: c->exact_times = 1; break;
 	case O_FOLLOW: c->no_follow = 0; break;
 	case O_NO_FOLLOW: c->no_follow = 1; break;
+	case O_SSE_C: c->sse_c = 1; break;
+	case O_SSE_C_SRC: c->sse_c_src = 1; break;
+	case O_SSE_C_KEY:
+		if (cli_read_key(val, c->conf.sse_c_key, "--sse-c-key", e) < 0)
+			return -1;
+		c->conf.sse_c = 1;
+		break;
+	case O_SSE_C_SRC_KEY:
+		if (cli_read_key(val, c->conf.sse_c_copy_source_key, "--sse-c-copy-source-key", e) < 0)
+			return -1;
+		c->conf.sse_c_copy_source = 1;
+		break;
+	case O_REQUEST_PAYER: c->conf.request_payer = 1; break;
+	case O_SOURCE_REGION: c->conf.source_region = val; break;
 	case O_DEBUG: c->conf.log_level = DG_LOG_DEBUG; break;
 	case O_RECURSIVE: c->recursive = 1; break;
 	case O_HUMAN: c->human = 1; break;
@@ -14907,6 +15078,14 @@ static int cli_set_opt(cli *c, const cli_opt *o, const char *val, dg_error *e)
 	return 0;
 }
 
+/* a is the word an optional value may be ("[AES256]": AES256). */
+static int cli_opt_word(const cli_opt *o, const char *a)
+{
+	size_t n = o->has_arg == 2 ? strlen(o->arg) - 2 : 0;
+
+	return n && strlen(a) == n && strncmp(a, o->arg + 1, n) == 0;
+}
+
 /* The command is found first, so options before it are checked against it
  * too; as with aws, options may come before or after the command. */
 static const cli_cmd *cli_prescan(int argc, char **argv)
@@ -14924,7 +15103,7 @@ static const cli_cmd *cli_prescan(int argc, char **argv)
 		for (k = 0; k < sizeof cli_opts / sizeof cli_opts[0]; k++)
 			if (argv[i][1] == '-' && strcmp(argv[i] + 2, cli_opts[k].name) == 0)
 				o = &cli_opts[k];
-		if (o && o->has_arg)
+		if (o && (o->has_arg == 1 || (i + 1 < argc && cli_opt_word(o, argv[i + 1]))))
 			i++;
 	}
 	return NULL;
@@ -15004,7 +15183,16 @@ static int cli_parse(cli *c, int argc, char **argv, int *want_help, int *want_ve
 				cmd ? cmd->name : "");
 			return -1;
 		}
-		if (o->has_arg && val == NULL) {
+		if (o->has_arg == 2) {
+			/* Its one word, or nothing (as aws's nargs='?'). */
+			if (val == NULL && i + 1 < argc && cli_opt_word(o, argv[i + 1]))
+				val = argv[++i];
+			if (val && !cli_opt_word(o, val)) {
+				fprintf(stderr, "deltaglider: --%s takes %.*s, not %s\n", o->name,
+					(int)strlen(o->arg) - 2, o->arg + 1, val);
+				return -1;
+			}
+		} else if (o->has_arg && val == NULL) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "deltaglider: option --%s needs a value\n", o->name);
 				return -1;
@@ -15021,6 +15209,12 @@ static int cli_parse(cli *c, int argc, char **argv, int *want_help, int *want_ve
 		}
 	}
 	c->nargs = npos;
+	if (c->sse_c != c->conf.sse_c || c->sse_c_src != c->conf.sse_c_copy_source) {
+		const char *f = c->sse_c != c->conf.sse_c ? "--sse-c" : "--sse-c-copy-source";
+
+		fprintf(stderr, "deltaglider: %s and %s-key go together\n", f, f);
+		return -1;
+	}
 	if (cmd == NULL)
 		return CMD_COUNT;
 	c->cmd = cmd->id;

@@ -179,6 +179,29 @@ if [ "$SERVER" = rgw ]; then
         -u AWS_SECRET_ACCESS_KEY AWS_SHARED_CREDENTIALS_FILE=/dev/null "$DG" --endpoint-url "$S3_ENDPOINT" \
         --no-sign-request cp s3://e2e/opt/a.txt "$T/anon.txt"
     expect "its bytes" "$(cat "$T/anon.txt")" a.txt
+    # SSE-C, for real: RGW encrypts with the key and refuses reads without it.
+    KEY=0123456789abcdef0123456789abcdef
+    head -c 300000 /dev/urandom >"$T/sc-1.zip" && { cat "$T/sc-1.zip"; echo v2; } >"$T/sc-2.zip"
+    check "--sse-c: a reference" dg cp "$T/sc-1.zip" s3://e2e/ssec/ --sse-c --sse-c-key "$KEY"
+    check "--sse-c: a delta" dg cp "$T/sc-2.zip" s3://e2e/ssec/ --sse-c --sse-c-key "$KEY"
+    expect_match "stored as a delta" "$T/out" '\(delta: '
+    check "--sse-c: a plain file" dg cp "$T/opt/a.txt" s3://e2e/ssec/ --sse-c --sse-c-key "$KEY"
+    if awsx s3api head-object --bucket e2e --key ssec/a.txt >/dev/null 2>&1; then
+        not_ok "RGW refuses to show it without the key" "head-object answered"
+    else ok "RGW refuses to show it without the key"; fi
+    check "aws reads it with the key" awsx s3api head-object --bucket e2e --key ssec/a.txt \
+        --sse-customer-algorithm AES256 --sse-customer-key "$KEY"
+    expect_match "encrypted with it" "$T/out" '"SSECustomerAlgorithm": "AES256"'
+    check "aws downloads it with the key" awsx s3 cp s3://e2e/ssec/a.txt "$T/sc-a.txt" --sse-c AES256 --sse-c-key "$KEY"
+    expect "aws gets the bytes" "$(cat "$T/sc-a.txt")" a.txt
+    check_fail "without the key: a clear error" 1 "download failed: s3://e2e/ssec/sc-2.zip" dg cp s3://e2e/ssec/sc-2.zip "$T/sc-x.zip"
+    [ -e "$T/sc-x.zip" ] && not_ok "and no file" "$T/sc-x.zip exists" || ok "and no file"
+    check "with the key, the delta rebuilds" dg cp s3://e2e/ssec/sc-2.zip "$T/sc-2.out" --sse-c --sse-c-key "$KEY"
+    same "byte-identical" "$T/sc-2.zip" "$T/sc-2.out"
+    check "ls with the key" dg ls s3://e2e/ssec/ --sse-c --sse-c-key "$KEY"
+    expect_match "logical sizes" "$T/out" " $(wc -c <"$T/sc-2.zip") sc-2\.zip$"
+    check "rm with the key" dg rm s3://e2e/ssec/ --recursive --sse-c --sse-c-key "$KEY"
+    expect "all gone" "$(awsx s3 ls s3://e2e/ssec/ --recursive)" ""
 else
     # s3rver refuses unsigned requests: the refusal shows none was signed.
     check_fail "--no-sign-request sends no signature (and needs no credentials)" 1 "AccessDenied" \

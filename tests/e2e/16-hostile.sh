@@ -7,7 +7,10 @@
 . "$TESTS_DIR/lib/harness.sh"
 . "$TESTS_DIR/lib/s3mini.sh"
 
-s3mini_start --bucket hst || { echo "not ok - s3mini start"; exit 1; }
+s3mini_start --bucket hst --bucket hst2 --log-header x-amz-request-payer --log-header authorization \
+    --log-header x-amz-server-side-encryption-customer-key-md5 \
+    --log-header x-amz-copy-source-server-side-encryption-customer-key-md5 ||
+    { echo "not ok - s3mini start"; exit 1; }
 trap 's3mini_stop; h_cleanup' EXIT
 export DG_CACHE_DIR="$T/cache"
 hm() { "$DG" --endpoint-url "$S3MINI_ENDPOINT" "$@"; }
@@ -168,6 +171,49 @@ if [ -s "$T/err" ] && grep -q 'does not honour conditional writes' "$T/err"; the
 else
     ok "no warning on a server that honours conditional writes"
 fi
+
+# --- what every request carries: --request-payer, SSE-C keys, --source-region ----------------------
+s3mini_clear_log
+check "--request-payer" hm cp "$T/rel/app-1.zip" s3://hst/rp/ --request-payer
+check "--request-payer requester, on ls" hm ls s3://hst/rp/ --request-payer requester
+s3mini_log >"$T/log"
+expect "every request says the requester pays" "$(grep -c -v 'x-amz-request-payer=requester' "$T/log")" 0
+check_fail "--request-payer takes only requester" 2 "takes requester, not me" hm ls s3://hst/ --request-payer=me
+KEY=0123456789abcdef0123456789abcdef KEY2=fedcba9876543210fedcba9876543210
+md5_of() { printf %s "$1" | openssl md5 -binary | base64; }
+s3mini_clear_log
+check "--sse-c: a reference" hm cp "$T/rel/app-1.zip" s3://hst/ssec/ --sse-c --sse-c-key "$KEY"
+check "--sse-c AES256: a delta" hm cp "$T/rel/app-2.zip" s3://hst/ssec/ --sse-c AES256 --sse-c-key "$KEY"
+expect_match "stored as a delta" "$T/out" '\(delta: '
+printf %s "$KEY" >"$T/key.bin"
+check "the key from fileb://" hm cp s3://hst/ssec/app-2.zip "$T/sc2.zip" --sse-c --sse-c-key "fileb://$T/key.bin"
+same "its bytes" "$T/rel/app-2.zip" "$T/sc2.zip"
+s3mini_log >"$T/log"
+bad=$(grep -E '^[0-9]+ (PUT|GET|HEAD) /hst/ssec/' "$T/log" | grep -v "customer-key-md5=$(md5_of "$KEY")")
+[ -z "$bad" ] && grep -q 'PUT /hst/ssec/app-2.zip.delta' "$T/log" && ok "every read and write of an object sends the key" ||
+    not_ok "every read and write of an object sends the key" "$bad"
+bad=$(grep -E '^[0-9]+ (DELETE /hst/|GET /hst/\?)' "$T/log" | grep 'customer-key')
+[ -z "$bad" ] && ok "listings and deletes do not" || not_ok "listings and deletes do not" "$bad"
+check_fail "--sse-c needs its key" 2 "--sse-c and --sse-c-key go together" hm cp "$T/rel/app-1.zip" s3://hst/ssec/ --sse-c
+check_fail "and the key its --sse-c" 2 "--sse-c-copy-source and --sse-c-copy-source-key go together" \
+    hm cp s3://hst/ssec/app-1.zip s3://hst2/ --sse-c-copy-source-key "$KEY"
+check_fail "a key of 32 bytes" 2 "takes a 32-byte AES-256 key" hm cp "$T/rel/app-1.zip" s3://hst/ssec/ --sse-c --sse-c-key short
+check_fail "--sse and --sse-c" 2 "exclude each other" hm cp "$T/rel/app-1.zip" s3://hst/ssec/ --sse AES256 --sse-c --sse-c-key "$KEY"
+s3mini_clear_log
+check "a copy to another bucket, region and key" hm cp -r s3://hst/ssec/ s3://hst2/ssec/ --source-region eu-west-3 \
+    --sse-c-copy-source --sse-c-copy-source-key "$KEY" --sse-c --sse-c-key "$KEY2"
+s3mini_log >"$T/log"
+bad=$(grep -E '^[0-9]+ [A-Z]+ /hst/' "$T/log" | grep -v '/eu-west-3/s3/aws4_request')
+[ -z "$bad" ] && grep -q 'GET /hst/ssec/' "$T/log" && ok "the source is signed for --source-region" || not_ok "source region" "$bad"
+bad=$(grep -E '^[0-9]+ [A-Z]+ /hst2/' "$T/log" | grep -v '/us-east-1/s3/aws4_request')
+[ -z "$bad" ] && ok "the destination for its own" || not_ok "destination region" "$bad"
+bad=$(grep -E '^[0-9]+ (GET|HEAD) /hst/ssec/' "$T/log" | grep -v "customer-key-md5=$(md5_of "$KEY")")
+[ -z "$bad" ] && ok "the source is read with the copy source's key" || not_ok "source key" "$bad"
+bad=$(grep -E '^[0-9]+ PUT /hst2/ssec/' "$T/log" | grep -v "customer-key-md5=$(md5_of "$KEY2")")
+[ -z "$bad" ] && grep -q 'PUT /hst2/ssec/app-2.zip.delta' "$T/log" && ok "the destination is written with its own" ||
+    not_ok "destination key" "$bad"
+check "the copy downloads" hm cp s3://hst2/ssec/app-2.zip "$T/sc3.zip" --sse-c --sse-c-key "$KEY2"
+same "byte-identical" "$T/rel/app-2.zip" "$T/sc3.zip"
 
 # --- gc: stale multipart uploads ---------------------------------------------------------------------
 awsm s3api create-multipart-upload --bucket hst --key big/old.bin >/dev/null

@@ -6,12 +6,13 @@
 // told to. Node.js standard library only. Prints "READY <port>" on stdout
 // once it listens on 127.0.0.1.
 //
-//   node s3mini.js [--port N] [--bucket NAME]... [--log FILE]
+//   node s3mini.js [--port N] [--bucket NAME]... [--log FILE] [--log-header NAME]...
 //       [--min-part-size BYTES] [--region REGION] [--no-conditional]
 //
 // --port 0 (the default) lets the kernel pick a free port. --bucket creates
 // a bucket at start. --log FILE gets the request log lines (see below) as
-// they happen. --min-part-size (default 5 MiB, as AWS) is the smallest size
+// they happen; --log-header adds " name=value" to each line for that request
+// header when present. --min-part-size (default 5 MiB, as AWS) is the smallest size
 // of a multipart part that is not the last. The region (default us-east-1)
 // only shows in GetBucketLocation and HeadBucket. --no-conditional ignores
 // If-None-Match and If-Match on writes, as s3rver and Garage do.
@@ -201,7 +202,8 @@ function usage(msg) {
 
 function parseArgs(argv) {
   const opts = {
-    port: 0, buckets: [], log: null, minPartSize: 5 * MiB, region: 'us-east-1', conditional: true,
+    port: 0, buckets: [], log: null, logHeaders: [], minPartSize: 5 * MiB, region: 'us-east-1',
+    conditional: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -213,6 +215,7 @@ function parseArgs(argv) {
       case '--port': opts.port = Number(value()); break;
       case '--bucket': opts.buckets.push(value()); break;
       case '--log': opts.log = value(); break;
+      case '--log-header': opts.logHeaders.push(value().toLowerCase()); break;
       case '--min-part-size': opts.minPartSize = Number(value()); break;
       case '--region': opts.region = value(); break;
       // Ignore If-None-Match / If-Match on writes, as s3rver and Garage do.
@@ -296,8 +299,12 @@ function bound(keys, s, strict) {
   return lo;
 }
 
-function logLine(seqNo, method, target, what) {
-  const line = `${seqNo} ${method} ${target} -> ${what}`;
+function logLine(req, what) {
+  let line = `${req.seq} ${req.method} ${req.target} -> ${what}`;
+  for (const name of opts.logHeaders) {
+    const v = req.get ? req.get(name) : undefined;
+    if (v !== undefined) line += ` ${name}=${v}`;
+  }
   logLines.push(line);
   if (logLines.length > 100000) logLines = logLines.slice(-50000);
   if (logFd !== null) fs.writeSync(logFd, `${line}\n`);
@@ -664,7 +671,7 @@ class Conn {
         ok = await this.serve(req);
       } catch (err) {
         if (!(err instanceof BadRequest)) throw err;
-        if (req && req.seq) logLine(req.seq, req.method, req.target, `ERROR:${err.message}`);
+        if (req && req.seq) logLine(req, `ERROR:${err.message}`);
         const e = new S3Error(400, 'BadRequest', `s3mini: ${err.message}`);
         const res = errorRes(e, req ? req.requestId : 'BAD');
         await this.flush(Buffer.concat([headBytes(res.status, [
@@ -692,7 +699,7 @@ class Conn {
     }
     const framing = Conn.framing(req);
     if (framing.length > MAX_BODY) {
-      if (req.seq) logLine(req.seq, req.method, req.target, '400');
+      if (req.seq) logLine(req, '400');
       const res = errorRes(
         new S3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size'),
         req.requestId,
@@ -707,7 +714,7 @@ class Conn {
     }
     const body = await this.readBody(framing);
     if (body === null) {
-      if (req.seq) logLine(req.seq, req.method, req.target, 'ABORTED');
+      if (req.seq) logLine(req, 'ABORTED');
       this.sock.destroy();
       return false;
     }
@@ -734,7 +741,7 @@ class Conn {
       } else if (mode === 'conflict409') {
         throw conflict409();
       } else if (mode === 'huge-body' || mode === 'huge-chunked') {
-        logLine(req.seq, req.method, req.target, `FAULT:${mode}`);
+        logLine(req, `FAULT:${mode}`);
         return this.streamHuge(req, t, mode === 'huge-chunked', taken.arg);
       } else {
         res = dispatch(op, req, t, taken);
@@ -747,7 +754,7 @@ class Conn {
       const resource = t ? `/${t.bucket}${t.bucket && t.key ? `/${t.key}` : ''}` : null;
       res = errorRes(err, req.requestId, resource);
     }
-    logLine(req.seq, req.method, req.target, taken ? `FAULT:${taken.mode}` : String(res.status));
+    logLine(req, taken ? `FAULT:${taken.mode}` : String(res.status));
     if (taken && WRITE_FAULTS[taken.mode]) return WRITE_FAULTS[taken.mode](this, req, res, taken.arg);
     return this.send(req, res, req.keepAlive);
   }
