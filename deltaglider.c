@@ -7731,7 +7731,8 @@ static int delta_encode(const delta_src *src, int target_fd, int out_fd,
 	xd3_config config;
 	xd3_source source;
 	delta_blocks blocks;
-	br_sha256_context tsha, dsha;
+	crypto_hasher tsha;          /* the target's, on a thread of its own */
+	br_sha256_context dsha;
 	unsigned char *in = NULL, d[32];
 	uint64_t window = delta_window(delta_hash_span(src->size), o->window_max), shown = 0;
 	char apphead[512];
@@ -7742,12 +7743,12 @@ static int delta_encode(const delta_src *src, int target_fd, int out_fd,
 	memset(res, 0, sizeof *res);
 	if (delta_blocks_init(&blocks, src, window, e) < 0)
 		return -1;
+	crypto_hasher_init(&tsha, target_fd);
 	in = malloc(DELTA_WINSIZE);
 	if (in == NULL) {
 		sys_fail(e, DG_ENOMEM, "out of memory for the delta window");
 		goto done;
 	}
-	br_sha256_init(&tsha);
 	br_sha256_init(&dsha);
 
 	/* What `xdelta3 -e -N` sets: the matcher of level N, Adler-32
@@ -7794,7 +7795,7 @@ static int delta_encode(const delta_src *src, int target_fd, int out_fd,
 			if (sys_pread_all(target_fd, in, DELTA_WINSIZE, res->target_size, &got, e) < 0)
 				goto done;
 			if (o->hash_target)
-				crypto_sha256_update(&tsha, in, got);
+				crypto_hasher_update(&tsha, in, got);
 			res->target_size += got;
 			if (got < DELTA_WINSIZE) {
 				eof = 1;
@@ -7841,11 +7842,15 @@ finished:
 		sys_fail(e, DG_EINTEGRITY, "xdelta3 encode: %s", delta_xd3_error(&stream, ret));
 		goto done;
 	}
-	br_sha256_out(&tsha, res->target_sha);
+	if (o->hash_target && crypto_hasher_out(&tsha, res->target_sha) < 0) {
+		sys_fail(e, DG_EIO, "cannot read the file back to hash it");
+		goto done;
+	}
 	br_sha256_out(&dsha, d);
 	crypto_hex(d, 32, res->delta_sha_hex);
 	rc = 0;
 done:
+	crypto_hasher_end(&tsha);
 	xd3_free_stream(&stream);
 	delta_blocks_free(&blocks);
 	free(in);

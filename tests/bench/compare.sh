@@ -8,7 +8,9 @@
 #      relay that also caps each connection at RATE_MB (default 50) MB/s
 #   3. a real release family (typescript 5.4.2 ... 5.5.2 from npm, as .tgz,
 #      .zip and .tar): time of the first upload and of the next ones (next
-#      to Debian's xdelta3 -e -6 on the same pairs), bytes stored, download
+#      to Debian's xdelta3 -e -6 on the same pairs), bytes stored, download;
+#      "dgk" is deltaglider with its reference cache kept between runs
+#      (DG_CACHE_ENCRYPTION_KEY), so a next upload fetches no reference
 #   4. download + verify of a delta against xdelta3 -d + sha256sum, and
 #      against xdelta3 -d alone
 #   5. ls of a prefix holding 200 deltas
@@ -36,6 +38,8 @@ cleanup() {
 trap cleanup EXIT
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1
 export DG_CACHE_DIR="$W/cache" HOME="$W" AWS_PAGER= DG="$DG"
+KEPT_KEY=$(openssl rand -base64 32)
+export KEPT_KEY
 for t in aws rclone xdelta3 node; do
     command -v $t >/dev/null || { echo "compare.sh: $t is not installed" >&2; exit 1; }
 done
@@ -76,12 +80,15 @@ down() { case $1 in
     rclone) rc copy "B:bench/$2" "$3" ;; esac; }
 put() { case $1 in
     dg) dg cp --no-progress "$2" "s3://bench/$3" ;;
+    # dg with a cache kept between runs (its key given): no reference fetch
+    dgk) DG_CACHE_ENCRYPTION_KEY=$KEPT_KEY dg cp --no-progress "$2" "s3://bench/$3" ;;
     aws) aw cp --only-show-errors "$2" "s3://bench/$3" ;;
     # s3rver refuses rclone's multipart uploads of 512 MiB and more
     # (InvalidPart on completion): one PUT instead.
     rclone) rc copyto --s3-upload-cutoff 5G "$2" "B:bench/$3" ;; esac; }
 get() { case $1 in
     dg) dg cp --no-progress "s3://bench/$2" "$3" ;;
+    dgk) DG_CACHE_ENCRYPTION_KEY=$KEPT_KEY dg cp --no-progress "s3://bench/$2" "$3" ;;
     aws) aw cp --only-show-errors "s3://bench/$2" "$3" ;;
     rclone) rc copyto "B:bench/$2" "$3" ;; esac; }
 lsp() { case $1 in
@@ -187,7 +194,7 @@ for c in $CASES; do
         for ext in tgz zip tar; do
             r=1
             while [ $r -le "$RUNS" ]; do
-                for t in dg aws rclone; do
+                for t in dg dgk aws rclone; do
                     clear_prefix "f$ext$t"
                     which=first
                     for f in $(families_list "$F" typescript $ext); do
@@ -200,16 +207,19 @@ for c in $CASES; do
                 done
                 r=$((r + 1))
             done
-            report "ts.$ext-upload-first"
-            report "ts.$ext-upload-next"
-            report "ts.$ext-download"
+            report "ts.$ext-upload-first" "dgk aws rclone"
+            report "ts.$ext-upload-next" "dgk aws rclone"
+            report "ts.$ext-download" "dgk aws rclone"
             prev=
             for f in $(families_list "$F" typescript $ext); do
                 [ -z "$prev" ] || timed xdelta3 "ts.$ext-raw" xdelta3 -e -f -6 -s "$prev" "$f" "$W/raw.d"
                 prev=$f
             done
-            printf '%-34s %7.2f s per pair (median)\n' "xdelta3 -e -6 of ts.$ext" \
-                "$(median "$W/t.ts.$ext-raw.xdelta3")"
+            raw=$(median "$W/t.ts.$ext-raw.xdelta3")
+            printf '%-34s %7.2f s per pair (median); next upload / this: dg x%.2f, dg with a kept cache x%.2f\n' \
+                "xdelta3 -e -6 of ts.$ext" "$raw" \
+                "$(echo "$(median "$W/t.ts.$ext-upload-next.dg") $raw" | awk '{ print ($2 > 0 ? $1 / $2 : 0) }')" \
+                "$(echo "$(median "$W/t.ts.$ext-upload-next.dgk") $raw" | awk '{ print ($2 > 0 ? $1 / $2 : 0) }')"
             orig=$(for f in $(families_list "$F" typescript $ext); do wc -c <"$f"; done |
                 awk '{ s += $1 } END { print s }')
             stored=$(aws --endpoint-url "$DIRECT" s3 ls --recursive --summarize \
