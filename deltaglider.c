@@ -1020,7 +1020,7 @@ typedef struct dg_ctx {
 	struct dg_budget *budget;    /* memory for delta windows, shared by a client's workers */
 	const char *tmpdir;
 	/* Lock objects (see "Locks" in §10): who we are, what we hold. */
-	char holder[160];            /* host.pidns.pid.random; empty until first needed */
+	char holder[160];            /* host.pidns.pid.tSTART.random; empty until needed */
 	size_t holder_host;          /* length of its "host.pidns." part; 0: pidns unknown */
 	struct dg_lease *leases;     /* released by dg_close */
 	int locks_denied;            /* the store refused lock objects: warned once */
@@ -7367,6 +7367,114 @@ static int store_file_list(store *s, const char *prefix, const char *delimiter,
 	return rc;
 }
 
+/* Writes in progress: the temp files (.NAME.dg-XXXXXX) puts rename into
+ * place, and a metadata sidecar (.NAME.dgmeta) whose object is not there
+ * (yet), as S3 has multipart uploads. A killed writer leaves them; like an
+ * S3 upload, listings hide them, rm -r leaves them (their writer may be
+ * alive) and gc removes them once old enough. The id is the file's name,
+ * the key the object it was to become. */
+
+/* The length of NAME in ".NAME.dg-XXXXXX" or ".NAME.dgmeta"; 0: neither. */
+static size_t store_file_pending_name(const char *id)
+{
+	size_t n = strlen(id), s = strlen(STORE_SIDECAR);
+
+	if (sys_is_tmp_name(id))
+		return n - 11;
+	return id[0] == '.' && n > s + 1 && strcmp(id + n - s, STORE_SIDECAR) == 0 ? n - s - 1 : 0;
+}
+
+/* Is the sidecar id of an object that is not there? */
+static int store_file_orphan_sidecar(const char *dirpath, const char *id)
+{
+	char data[DG_MAX_PATH + 256];
+	struct stat st;
+	size_t n = store_file_pending_name(id);
+
+	if (sys_is_tmp_name(id) || n == 0)
+		return 0;
+	snprintf(data, sizeof data, "%s%.*s", dirpath, (int)n, id + 1);
+	return lstat(data, &st) < 0 && errno == ENOENT;
+}
+
+static int store_file_temps(store *s, const char *dirkey, const char *prefix, s3_upload *up,
+	s3_upload_fn fn, void *ctx, dg_error *e)
+{
+	char path[DG_MAX_PATH], child[DG_MAX_PATH + 256];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int rc = 0;
+
+	if (store_file_path(s, dirkey, path, sizeof path, e) < 0)
+		return -1;
+	if ((d = opendir(path)) == NULL)
+		return errno == ENOENT || errno == ENOTDIR ? 0 :
+			sys_fail_errno(e, DG_EIO, errno, "cannot list %s", path);
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		size_t n;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(child, sizeof child, "%s%s", path, de->d_name);
+		if (lstat(child, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			char sub[DG_MAX_KEY + 2];
+
+			if ((size_t)snprintf(sub, sizeof sub, "%s%s/", dirkey, de->d_name) < sizeof sub)
+				rc = store_file_temps(s, sub, prefix, up, fn, ctx, e);
+		} else if (S_ISREG(st.st_mode) && (n = store_file_pending_name(de->d_name)) &&
+			(sys_is_tmp_name(de->d_name) || store_file_orphan_sidecar(path, de->d_name)) &&
+			(size_t)snprintf(up->key, sizeof up->key, "%s%.*s", dirkey, (int)n,
+				de->d_name + 1) < sizeof up->key &&
+			strncmp(up->key, prefix, strlen(prefix)) == 0) {
+			sys_strlcpy(up->id, de->d_name, sizeof up->id);
+			up->initiated = st.st_mtime;
+			rc = fn(ctx, up, e);
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+static int store_file_uploads(store *s, const char *prefix, s3_upload_fn fn, void *ctx,
+	dg_error *e)
+{
+	s3_upload *up = malloc(sizeof *up);
+	const char *base = sys_basename(prefix);
+	char dirkey[DG_MAX_KEY + 1];
+	int rc;
+
+	if (up == NULL)
+		return sys_fail(e, DG_ENOMEM, "out of memory");
+	snprintf(dirkey, sizeof dirkey, "%.*s", (int)(base - prefix), prefix);
+	rc = store_file_temps(s, dirkey, prefix, up, fn, ctx, e);
+	free(up);
+	return rc;
+}
+
+/* Remove the unfinished write id of key: only a temp file of that key, or
+ * its sidecar while the object is not there. */
+static int store_file_abort_upload(store *s, const char *key, const char *id, dg_error *e)
+{
+	const char *base = sys_basename(key);
+	size_t n = store_file_pending_name(id);
+	char tmpkey[DG_MAX_KEY + 300], path[DG_MAX_PATH], dir[DG_MAX_PATH];
+
+	if (strchr(id, '/') || n == 0 || n != strlen(base) || memcmp(id + 1, base, n) != 0)
+		return sys_fail(e, DG_EUSAGE, "%s is not an unfinished write of %s", id, key);
+	snprintf(tmpkey, sizeof tmpkey, "%.*s%s", (int)(base - key), key, id);
+	if (store_file_path(s, tmpkey, path, sizeof path, e) < 0)
+		return -1;
+	snprintf(dir, sizeof dir, "%.*s", (int)(sys_basename(path) - path), path);
+	if (!sys_is_tmp_name(id) && !store_file_orphan_sidecar(dir, id))
+		return 0;   /* its object arrived meanwhile: the sidecar is its metadata */
+	if (unlink(path) < 0 && errno != ENOENT)
+		return sys_fail_errno(e, DG_EIO, errno, "cannot delete %s", path);
+	return 0;
+}
+
 /* link() makes creates atomic on a local file system. */
 static int store_file_exclusive(store *s, uint64_t size, dg_error *e)
 {
@@ -7392,8 +7500,8 @@ static void store_file_lock_dir(store *s, const char *space, char *out, size_t n
 
 static const store_ops store_file_ops = {
 	store_file_list, store_file_head, store_file_get, store_file_put_file, store_file_put_mem,
-	store_file_del, store_file_del_many, NULL, store_file_exclusive, store_file_now, NULL, NULL,
-	store_file_lock_dir,
+	store_file_del, store_file_del_many, NULL, store_file_exclusive, store_file_now,
+	store_file_uploads, store_file_abort_upload, store_file_lock_dir,
 };
 
 static void store_open_file(store *s, const char *root, mode_t umask_bits)
@@ -9203,8 +9311,9 @@ static int dg_tmpfile(dg_ctx *g, dg_error *e)
  * while it runs, renewed before an upload that could outlast it and
  * released by dg_close, so a recursive copy pays two requests per folder.
  * Expiry times are by the store's clock. A holder that died on this host
- * (same pid namespace) is seen to be dead at once; elsewhere its lease
- * lapses at its expiry, and until then a reference it was using is kept.
+ * (same pid namespace) is seen to be dead at once, by its pid and the
+ * start time beside it (pids are reused); elsewhere its lease lapses at
+ * its expiry, and until then a reference it was using is kept.
  *
  * On stores that ignore conditional writes, the same leases settle first
  * uploads: a reference is created only by an uploader that sees no other
@@ -9230,8 +9339,35 @@ typedef struct dg_lock_view {
 	unsigned markers;            /* live delete markers of other holders */
 } dg_lock_view;
 
-/* Who takes our leases: host, pid namespace and pid, so that a dead holder
- * on this host is recognised, plus randomness for uniqueness. */
+/* When a process started (/proc/PID/stat, clock ticks after boot); 0 when
+ * unknown. A pid names a process only together with this: pids are reused. */
+static unsigned long long dg_proc_start(const char *pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof path, "/proc/%s/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	/* "pid (comm) state ...": comm may hold anything, so count from its
+	 * last ')'; starttime is field 22, the 20th after it. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return 0;
+	for (field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		start = strtoull(p + 1, NULL, 10);
+	return start;
+}
+
+/* Who takes our leases: host, pid namespace, pid and its start time, so
+ * that a dead holder on this host is recognised, plus randomness for
+ * uniqueness. */
 static const char *dg_holder(dg_ctx *g)
 {
 	char host[64] = "host", ns[64] = "";
@@ -9252,25 +9388,37 @@ static const char *dg_holder(dg_ctx *g)
 	ns[n > 0 ? n : 0] = 0;
 	crypto_random(rnd, sizeof rnd);
 	crypto_hex(rnd, sizeof rnd, hex);
-	snprintf(g->holder, sizeof g->holder, "%s.%lu.%ld.%s", host,
-		strtoul(ns + strcspn(ns, "0123456789"), NULL, 10), (long)getpid(), hex);
+	snprintf(g->holder, sizeof g->holder, "%s.%lu.%ld.t%llu.%s", host,
+		strtoul(ns + strcspn(ns, "0123456789"), NULL, 10), (long)getpid(),
+		dg_proc_start("self"), hex);
 	g->holder_host = n > 0 ? strcspn(g->holder, ".") + 1 : 0;
 	if (g->holder_host)
 		g->holder_host += strcspn(g->holder + g->holder_host, ".") + 1;
 	return g->holder;
 }
 
-/* A holder on this host and pid namespace whose process is gone. */
+/* A holder on this host and pid namespace whose process is gone: no
+ * process has its pid, or (names that carry it: ".t<start>") the one
+ * that has it now started at another time, the pid being reused. */
 static int dg_holder_dead(const dg_ctx *g, const char *holder)
 {
-	char *end;
+	char *end, pidtext[24];
+	unsigned long long start, now;
 	long pid;
 
 	if (g->holder_host == 0 || strncmp(holder, g->holder, g->holder_host) != 0)
 		return 0;
 	pid = strtol(holder + g->holder_host, &end, 10);
-	return *end == '.' && pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) < 0 &&
-		errno == ESRCH;
+	if (*end != '.' || pid <= 0 || pid == (long)getpid())
+		return 0;
+	if (kill((pid_t)pid, 0) < 0)
+		return errno == ESRCH;
+	if (end[1] != 't')
+		return 0;
+	start = strtoull(end + 2, &end, 10);
+	snprintf(pidtext, sizeof pidtext, "%ld", pid);
+	now = dg_proc_start(pidtext);
+	return *end == '.' && start && now && now != start;
 }
 
 /* A store that forbids lock objects (a policy that allows writes only
@@ -14605,7 +14753,8 @@ static int cli_gc_one(void *ctx, const dg_gc_item *it, dg_error *e)
 		break;
 	case DG_GC_UPLOAD:
 		sys_time_local(it->when, when);
-		cli_say(c, "%sabort: %s (multipart upload started %s)\n", dry, shown, when);
+		cli_say(c, "%sabort: %s (%s started %s)\n", dry, shown,
+			st->l->kind == DG_URL_FILE ? "unfinished write" : "multipart upload", when);
 		break;
 	case DG_GC_LOCK:
 		cli_say(c, "%sdelete: %s (expired)\n", dry, shown);

@@ -947,7 +947,8 @@ static void test_delta(void)
 	unsigned char *src = malloc(n), *tgt = malloc(n + 100);
 	t_mem sm = { src, n };
 	delta_src ds = { t_mem_read, &sm, n };
-	delta_opts o = { "t.bin", "reference.bin", 64u << 20, 1, DG_DEFAULT_LEVEL, 0 };
+	delta_opts o = { "t.bin", "reference.bin", 64u << 20, 1, DG_DEFAULT_LEVEL, 0,
+		NULL, NULL };
 	delta_result r;
 	sys_buf out = { 0 };
 	sys_sink sink = { sys_sink_buf_write, sys_sink_buf_reset, &out };
@@ -1358,6 +1359,41 @@ static void test_cli(void)
 	CHECK("cli --version exits 0", t_cli(version) == 0);
 }
 
+/* Lock holders: a dead one is seen at once on this host, a reused pid
+ * included; a live one, or one elsewhere, never. */
+static void test_holders(void)
+{
+	static dg_ctx g;
+	char h[200];
+	const char *me = dg_holder(&g);
+	size_t pre = g.holder_host;
+	unsigned long long start = dg_proc_start("self");
+	pid_t child = fork();
+
+	if (child == 0)
+		_exit(0);
+	waitpid(child, NULL, 0);
+	CHECK("holder: carries this process's start time", start > 0 && strstr(me, ".t") != NULL);
+	snprintf(h, sizeof h, "%.*s%ld.cafe0001", (int)pre, me, (long)getppid());
+	CHECK("holder: a live pid (no start time) is alive", !dg_holder_dead(&g, h));
+	{
+		char pp[24];
+
+		snprintf(pp, sizeof pp, "%ld", (long)getppid());
+		snprintf(h, sizeof h, "%.*s%ld.t%llu.cafe0001", (int)pre, me, (long)getppid(),
+			dg_proc_start(pp));
+	}
+	CHECK("holder: a live pid with its start time is alive", !dg_holder_dead(&g, h));
+	snprintf(h, sizeof h, "%.*s%ld.t%llu.cafe0001", (int)pre, me, (long)getppid(), 1ULL);
+	CHECK("holder: a live pid that started at another time was reused: dead",
+		dg_holder_dead(&g, h));
+	snprintf(h, sizeof h, "%.*s%ld.t1.cafe0001", (int)pre, me, (long)child);
+	CHECK("holder: a pid no process has is dead", dg_holder_dead(&g, h));
+	snprintf(h, sizeof h, "otherhost.1.%ld.t1.cafe0001", (long)child);
+	CHECK("holder: elsewhere, never judged", !dg_holder_dead(&g, h));
+	CHECK("holder: ourselves, alive", !dg_holder_dead(&g, me));
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1379,6 +1415,7 @@ int main(void)
 	test_delta();
 	test_hopeless();
 	test_budget();
+	test_holders();
 	test_cache();
 	test_proxy();
 	test_creds_json();

@@ -84,6 +84,30 @@ expect_match "naming the missing reference" "$T/err" \
 expect "and kept" "$(raw s3://b/lost/ | wc -l)" 2
 awsx s3 rm s3://b/lost/ --recursive >/dev/null
 
+# A file:// write a killed process left (its temp file) is gc's, as an
+# abandoned multipart upload is on S3: hidden, kept by rm -r, aborted when old.
+mkdir -p "$T/fst/w"
+check "a file:// object" "$DG" cp "$T/rel/app-1.zip" "file://$T/fst/w/"
+printf half >"$T/fst/w/.app-2.zip.dg-Ab12Cd"
+printf keep >"$T/fst/w/.app-2.zip.dg-x"
+printf '{}' >"$T/fst/w/.app-3.zip.delta.dgmeta"   # metadata whose object never came
+check "ls hides the unfinished write" "$DG" ls "file://$T/fst/w/"
+if grep -q -e 'Ab12Cd' -e ' app-2\.zip$' "$T/out"; then not_ok "hidden" "$(cat "$T/out")"; else ok "hidden"; fi
+check "gc keeps a recent one" "$DG" gc "file://$T/fst/w/"
+[ -f "$T/fst/w/.app-2.zip.dg-Ab12Cd" ] && ok "still there" || not_ok "still there" "removed"
+check "gc --older-than 0s --dryrun" "$DG" gc "file://$T/fst/w/" --older-than 0s --dryrun
+expect_match "names it by the object it was to be" "$T/out" \
+    "^\(dryrun\) abort: file://$T/fst/w/app-2\.zip \(unfinished write started "
+expect_match "and the metadata without its object" "$T/out" \
+    "^\(dryrun\) abort: file://$T/fst/w/app-3\.zip\.delta \(unfinished write started "
+check "gc --older-than 0s" "$DG" gc "file://$T/fst/w/" --older-than 0s
+[ ! -e "$T/fst/w/.app-2.zip.dg-Ab12Cd" ] && [ ! -e "$T/fst/w/.app-3.zip.delta.dgmeta" ] &&
+    [ -f "$T/fst/w/.app-2.zip.dg-x" ] && [ -f "$T/fst/w/app-1.zip.delta" ] &&
+    [ -f "$T/fst/w/.app-1.zip.delta.dgmeta" ] && ok "removes those, and only those" ||
+    not_ok "removes those, and only those" "$(ls -a "$T/fst/w")"
+check "the object still downloads" "$DG" cp "file://$T/fst/w/app-1.zip" "$T/fst-1.zip"
+same "byte-identical" "$T/rel/app-1.zip" "$T/fst-1.zip"
+
 # --- the delete protocol: a live lease keeps the reference, a marker holds uploads ------
 check "a space with one delta" dg cp "$T/rel/app-1.zip" s3://b/leased/
 future=$(($(date +%s) + 3600))

@@ -290,7 +290,7 @@ if command -v tmux >/dev/null; then
     tm new-session -d -x 80 -y 12 "'$DG' --endpoint-url '$S3_ENDPOINT' cp '$T/slow2.tar' s3://cli/slow/ --max-ratio 0.9 --compression-level 9; echo rc=\$? >'$T/tm.rc'; sleep 60"
     : >"$T/tm.seen"
     n=0
-    while [ ! -s "$T/tm.rc" ] && [ $n -lt 600 ]; do
+    while [ ! -s "$T/tm.rc" ] && [ $n -lt 3000 ]; do   # minutes under qemu
         tm capture-pane -p >>"$T/tm.seen"
         sleep 0.1
         n=$((n + 1))
