@@ -9339,16 +9339,19 @@ typedef struct dg_lock_view {
 	unsigned markers;            /* live delete markers of other holders */
 } dg_lock_view;
 
-/* When a process started (/proc/PID/stat, clock ticks after boot); 0 when
- * unknown. A pid names a process only together with this: pids are reused. */
-static unsigned long long dg_proc_start(const char *pid)
+/* When process pid started (clock ticks after boot); 0 when unknown. A pid
+ * names a process only together with this: pids are reused. Read from its
+ * main thread's entry, /proc/PID/task/PID/stat, for ourselves too: qemu-user
+ * rewrites /proc/self/stat (and /proc/OURPID/stat) with a start time of its
+ * own, which others, reading the kernel's, would take for another process. */
+static unsigned long long dg_proc_start(long pid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long long start = 0;
 	ssize_t n;
 	int fd, field;
 
-	snprintf(path, sizeof path, "/proc/%s/stat", pid);
+	snprintf(path, sizeof path, "/proc/%ld/task/%ld/stat", pid, pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
 	n = read(fd, buf, sizeof buf - 1);
@@ -9390,7 +9393,7 @@ static const char *dg_holder(dg_ctx *g)
 	crypto_hex(rnd, sizeof rnd, hex);
 	snprintf(g->holder, sizeof g->holder, "%s.%lu.%ld.t%llu.%s", host,
 		strtoul(ns + strcspn(ns, "0123456789"), NULL, 10), (long)getpid(),
-		dg_proc_start("self"), hex);
+		dg_proc_start((long)getpid()), hex);
 	g->holder_host = n > 0 ? strcspn(g->holder, ".") + 1 : 0;
 	if (g->holder_host)
 		g->holder_host += strcspn(g->holder + g->holder_host, ".") + 1;
@@ -9402,7 +9405,7 @@ static const char *dg_holder(dg_ctx *g)
  * that has it now started at another time, the pid being reused. */
 static int dg_holder_dead(const dg_ctx *g, const char *holder)
 {
-	char *end, pidtext[24];
+	char *end;
 	unsigned long long start, now;
 	long pid;
 
@@ -9416,8 +9419,7 @@ static int dg_holder_dead(const dg_ctx *g, const char *holder)
 	if (end[1] != 't')
 		return 0;
 	start = strtoull(end + 2, &end, 10);
-	snprintf(pidtext, sizeof pidtext, "%ld", pid);
-	now = dg_proc_start(pidtext);
+	now = dg_proc_start(pid);
 	return *end == '.' && start && now && now != start;
 }
 
