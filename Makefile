@@ -11,7 +11,8 @@
 #   make demo            build, then show five releases going into a file:// store
 #   make image           build/image/rootfs.tar: the FROM scratch image's root
 #   make bench           benchmarks under tests/bench (prints figures; compare.sh
-#                        needs aws and rclone: apt-get install awscli rclone)
+#                        needs aws and rclone: apt-get install awscli rclone;
+#                        archives.sh fetches npm packages)
 #   make clean           remove build/ and ./deltaglider
 #
 # Third-party sources come from Debian source packages via vendor/fetch.sh
@@ -44,14 +45,15 @@ XD3_DEFS := -DXD3_MAIN=0 -DXD3_ENCODER=1 -DXD3_DEBUG=0 -DREGRESSION_TEST=0 \
             -DSIZEOF_UNSIGNED_LONG=__SIZEOF_LONG__ \
             -DSIZEOF_UNSIGNED_LONG_LONG=__SIZEOF_LONG_LONG__ $(ARCH_DEFS)
 
-INCS     := -I$(V)/bearssl/inc -I$(V)/xdelta3 -I$(V)/jsmn -I$(V)/xz/src/liblzma/api
+INCS     := -I$(V)/bearssl/inc -I$(V)/xdelta3 -I$(V)/jsmn -I$(V)/xz/src/liblzma/api -I$(V)/zlib
 DG_DEFS  := -DDG_VERSION='"$(VERSION)"' -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(XD3_DEFS)
 
 STAMP    := $(V)/.unpacked
 BR_A     := $(B)/libbearssl.a
 LZMA_A   := $(B)/xz/src/liblzma/.libs/liblzma.a
 XD3_O    := $(B)/xdelta3.o
-LIBS     := $(XD3_O) $(BR_A) $(LZMA_A)
+Z_A      := $(B)/libz.a
+LIBS     := $(XD3_O) $(BR_A) $(LZMA_A) $(Z_A)
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 IMAGE    := build/image/rootfs.tar
 
@@ -99,6 +101,17 @@ $(LZMA_A): $(STAMP)
 	$(MAKE) --no-print-directory -C $(B)/xz/src/liblzma >$(B)/xz/make.log 2>&1 \
 	  || { tail -20 $(B)/xz/make.log; exit 1; }
 
+# zlib's deflate and inflate, for archive-aware deltas (the gz* file
+# functions and the rest are not used).
+Z_SRC := adler32 crc32 deflate inflate inffast inftrees trees zutil
+Z_OBJ := $(Z_SRC:%=$(B)/zlib/%.o)
+$(Z_A): $(Z_OBJ)
+	@rm -f $@
+	@ar rcD $@ $(Z_OBJ)
+$(B)/zlib/%.o: $(V)/zlib/%.c $(STAMP)
+	@mkdir -p $(dir $@)
+	@$(CC_FOR) $(CFLAGS_ALL) -I$(V)/zlib -c $< -o $@
+
 $(XD3_O): $(STAMP)
 	@mkdir -p $(B)
 	$(CC_FOR) $(CFLAGS_ALL) $(XD3_DEFS) -I$(V)/xz/src/liblzma/api \
@@ -117,7 +130,7 @@ $(OUT): $(B)/deltaglider.o $(LIBS)
 # libdeltaglider.a: deltaglider.c compiled with -DDG_LIBRARY (no main; the
 # DG_API functions exported), folded with the vendored code into one
 # relocatable object whose only global symbols are the API: a program that
-# links its own BearSSL, liblzma or xdelta3 gets no clash. The header is the
+# links its own BearSSL, liblzma, zlib or xdelta3 gets no clash. The header is the
 # block of deltaglider.c between its deltaglider.h markers. Built with this
 # configuration's compiler (musl-gcc: link with it); for glibc programs,
 # make lib B=build/glibc CC_FOR=gcc XZHOST=x86_64-linux-gnu LIBOUT=...
@@ -145,7 +158,7 @@ $(B)/agent: tests/api/agent.c $(LIBOUT) $(LIB_HDR)
 	$(CC_FOR) $(OPT) $(WARN) -Ibuild -static -o $@ tests/api/agent.c $(LIBOUT)
 $(B)/linkown: tests/api/linkown.c $(LIBOUT) $(LIB_HDR) $(LIBS)
 	$(CC_FOR) $(OPT) $(WARN) -Ibuild $(INCS) -static -o $@ tests/api/linkown.c $(LIBOUT) \
-	  -Wl,--whole-archive $(BR_A) $(LZMA_A) -Wl,--no-whole-archive
+	  -Wl,--whole-archive $(BR_A) $(LZMA_A) $(Z_A) -Wl,--no-whole-archive
 
 # --- tests -------------------------------------------------------------------
 
@@ -159,7 +172,8 @@ $(B)/unit: tests/unit.c deltaglider.c $(LIBS)
 SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN  := build/asan
 ifneq ($(B),$(ASAN))
-ASAN_LIBS := $(ASAN)/xdelta3.o $(ASAN)/libbearssl.a $(ASAN)/xz/src/liblzma/.libs/liblzma.a
+ASAN_LIBS := $(ASAN)/xdelta3.o $(ASAN)/libbearssl.a $(ASAN)/xz/src/liblzma/.libs/liblzma.a \
+  $(ASAN)/libz.a
 $(ASAN_LIBS) &: $(STAMP)
 	$(MAKE) --no-print-directory ARCH=x86_64 B=$(ASAN) CC_FOR=gcc \
 	  XZHOST=x86_64-linux-gnu OPT="-O1 -g" libs
@@ -175,7 +189,7 @@ unit: $(B)/unit $(ASAN)/unit
 # libFuzzer targets for the parsers (tests/fuzz/fuzz.c). `make fuzz` runs
 # each for FUZZ_SECONDS, crash inputs going to build/fuzz/; `make test` runs
 # each briefly over its seeds.
-FUZZ_TARGETS := xml http meta cache delta
+FUZZ_TARGETS := xml http meta cache delta arc
 FUZZ_SECONDS ?= 60
 FUZZ_BINS    := $(FUZZ_TARGETS:%=build/fuzz/%)
 build/fuzz/%: tests/fuzz/fuzz.c deltaglider.c $(ASAN_LIBS)
@@ -245,6 +259,7 @@ bench: $(OUT) tests/node_modules/.installed
 	sh tests/bench/locks.sh
 	sh tests/bench/levels.sh
 	sh tests/bench/compare.sh
+	sh tests/bench/archives.sh
 
 demo: $(OUT)
 	@sh tests/demo.sh
@@ -253,4 +268,4 @@ clean:
 	rm -rf build deltaglider
 
 distclean: clean
-	rm -rf $(V)/bearssl $(V)/xdelta3 $(V)/jsmn $(V)/xz $(V)/dl $(STAMP) tests/node_modules
+	rm -rf $(V)/bearssl $(V)/xdelta3 $(V)/jsmn $(V)/xz $(V)/zlib $(V)/dl $(STAMP) tests/node_modules

@@ -133,6 +133,8 @@ typedef struct dg_config {
 	/* Deltas */
 	double max_ratio;                /* store whole above delta/size (0.5) */
 	int no_delta;                    /* store every file whole */
+	int archive_deltas;              /* deltas of .zip/.gz/... contents (not
+	                                    readable by the Python tool) */
 	unsigned window_mb;              /* encoder source window; 0: by free memory */
 	const char *tmpdir;              /* NULL: /tmp */
 	/* Reference cache (encrypted with AES-256-GCM) */
@@ -196,6 +198,9 @@ typedef struct dg_put_result {
 	uint64_t size;               /* original bytes */
 	uint64_t stored;             /* bytes the store holds for it */
 	double ratio;                /* stored / size (0 for an empty file) */
+	int archive;                 /* DG_PUT_DELTA of the contents (archive_deltas) */
+	int over_ratio;              /* DG_PUT_DIRECT because a delta passed max_ratio */
+	uint64_t over_delta;         /* its size, or an estimate; 0: not known */
 } dg_put_result;
 
 /* Bytes of a put: the count read, 0 at the end, -1 on an error. */
@@ -377,6 +382,7 @@ DG_API int dg_bucket_acl_get(dg_client *cl, const char *url, char *json, size_t 
 #define JSMN_STRICT
 #include <jsmn.h>
 #include <lzma.h>
+#include <zlib.h>
 /* xdelta3.h defines these itself; glibc's features.h already did. */
 #undef _POSIX_SOURCE
 #undef _ISOC99_SOURCE
@@ -657,6 +663,7 @@ typedef struct aws_config {
 	int verify_ssl;
 	int max_attempts;
 	unsigned max_concurrent;     /* s3.max_concurrent_requests */
+	int archive_deltas;          /* deltaglider_archive_deltas = true */
 	unsigned page_size;          /* keys per listing page (--page-size); 0: the server's */
 	uint64_t mp_threshold;
 	uint64_t mp_chunksize;
@@ -907,7 +914,7 @@ typedef struct delta_result {
 static int delta_encode(const delta_src *src, int target_fd, int out_fd,
 	const delta_opts *o, delta_result *res, dg_error *e);
 static int delta_hopeless(const delta_src *src, int target_fd, uint64_t target_size,
-	uint64_t max_delta, dg_error *e);
+	uint64_t max_delta, uint64_t *estimate, dg_error *e);
 /* The memory an encode or a decode against a source of this size keeps
  * for the source, the measure of parallel work's budget. */
 static uint64_t delta_encode_memory(uint64_t source_size, uint64_t window_max);
@@ -915,6 +922,36 @@ static uint64_t delta_decode_memory(uint64_t source_size);
 static int delta_decode(const delta_src *src, int delta_fd, const sys_sink *out,
 	const char *tmpdir, dg_error *e);
 static int delta_fd_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, dg_error *e);
+
+/* Archive-aware deltas: a file's expanded form (its deflate streams
+ * inflated) written to out_fd; a target keeps expanded only the streams
+ * zlib regenerates exactly (exact), a reference every stream it can
+ * inflate. A rebuild sink turns an expanded form back into the file. */
+typedef struct delta_arc_stats {
+	uint64_t streams;            /* deflate streams inflated */
+	uint64_t exact;              /* of which zlib regenerates bit for bit */
+	uint64_t exact_bytes;        /* their compressed bytes */
+	uint64_t expanded;           /* bytes of the expanded form */
+} delta_arc_stats;
+
+static int delta_expand(const delta_src *in, int out_fd, int exact, delta_arc_stats *st,
+	void (*progress)(void *ctx, uint64_t bytes), void *progress_ctx, dg_error *e);
+
+typedef struct delta_rebuild {
+	const sys_sink *out;
+	unsigned char hdr[16];       /* the magic, then a segment header, gathered */
+	size_t have;
+	int stage;                   /* DELTA_RB_* */
+	int tag;                     /* of the segment in hand */
+	uint64_t left;               /* its bytes still to come */
+	int zlevel, zmem, zwbits, zstrategy;   /* the deflater's parameters, if set up */
+	int zready;
+	z_stream z;
+	unsigned char *buf;
+} delta_rebuild;
+
+static int delta_rebuild_init(delta_rebuild *r, const sys_sink *out, sys_sink *as, dg_error *e);
+static int delta_rebuild_end(delta_rebuild *r, int ok, dg_error *e);
 
 /* ---- §9 Reference cache ----------------------------------------------- */
 
@@ -1008,6 +1045,7 @@ typedef struct dg_ctx {
 	cache *cache;
 	double max_ratio;            /* store directly when delta/size exceeds it */
 	int no_delta;
+	int archive_deltas;          /* see "Archive-aware deltas" in §10 */
 	uint64_t window_max;         /* DG_WINDOW_MB */
 	int level;                   /* DG_COMPRESSION_LEVEL: the encoder's, 1-9 */
 	struct dg_client *client;    /* the client this core belongs to (parallel work) */
@@ -4175,6 +4213,8 @@ static int aws_load_limits(aws_config *cfg, const aws_files *f, dg_error *e)
 				"and %d, not '%s'", f->conf_path, DG_MAX_CONCURRENCY, v);
 		cfg->max_concurrent = (unsigned)n;
 	}
+	if (aws_profile_get(&f->conf, 1, cfg->profile, "deltaglider_archive_deltas", v, sizeof v))
+		cfg->archive_deltas = strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0;
 	cfg->mp_threshold = cfg->mp_chunksize = 8u << 20;
 	if (aws_profile_get(&f->conf, 1, cfg->profile, "s3.multipart_threshold", v, sizeof v) &&
 		sys_parse_size(v, &cfg->mp_threshold) < 0)
@@ -7742,7 +7782,7 @@ static uint32_t delta_est_hash(const unsigned char *p)
 }
 
 static int delta_hopeless(const delta_src *src, int target_fd, uint64_t target_size,
-	uint64_t max_delta, dg_error *e)
+	uint64_t max_delta, uint64_t *estimate, dg_error *e)
 {
 	enum { CHUNK = 1u << 20 };
 	unsigned char *bits = NULL, *buf = NULL;
@@ -7825,6 +7865,8 @@ static int delta_hopeless(const delta_src *src, int target_fd, uint64_t target_s
 	}
 	unmatched += target_size - pos;
 	rc = delta_entropy(hist) >= 7.5 && (double)unmatched > 1.1 * (double)max_delta;
+	if (rc)
+		*estimate = unmatched;
 done:
 	free(set);
 	free(bits);
@@ -8251,6 +8293,599 @@ done:
 	free(d);
 	free(in);
 	return rc;
+}
+
+/* ---- Archive-aware deltas (zlib) --------------------------------------------
+ *
+ * A one-line change re-encodes a whole deflate stream, so compressed
+ * containers (.gz, .tgz, .zip, .jar, .whl, .apk) defeat byte deltas. An
+ * archive-aware delta is taken between *expanded forms* instead: each
+ * deflate stream inflated, the other bytes as they are. zlib is
+ * deterministic for a given level, memLevel, window and strategy (and does
+ * not depend on how its input is cut), so the stream of a file that zlib
+ * made is regenerated bit for bit by deflating its contents again with
+ * those parameters. delta_expand finds them by deflating the contents and
+ * comparing with the original as it goes (the parameters that matched
+ * last first, the others within a budget); a stream it cannot regenerate
+ * stays as it is.
+ *
+ * The expanded form: an 8-byte magic, then segments, each a 13-byte
+ * header (a tag, four parameter bytes, a 64-bit little-endian length)
+ * and its bytes:
+ *   'R' 0 0 0 0                     len bytes of the file as they are
+ *   'Z' level mem wbits strategy    len bytes whose raw deflate is the
+ *                                   file's next bytes
+ *   'E' 0 0 0 0  0                  the end
+ * A reference is expanded with every stream it can inflate, each followed
+ * by its compressed bytes as they are (it is only the delta's source, and
+ * a target's stream that stays raw finds itself there if it did not
+ * change). That expansion depends on nothing but the reference's bytes:
+ * a download must build the same source again. */
+
+#define DELTA_ARC_MAGIC  "DGAX\0\0\0\1"
+#define DELTA_ARC_HDR    13
+#define DELTA_ARC_BUF    65536
+/* A stream is inflated only while the expanded form stays within this
+ * multiple of the file (plus a floor): a deflate bomb stays as it is. */
+#define DELTA_ARC_GROWTH 32
+#define DELTA_ARC_FLOOR  (64u << 20)
+/* Failed tries may deflate half as much as was inflated (plus a floor):
+ * a zlib archive needs one or two, one made by another deflater (Info-ZIP,
+ * Node's zlib, 7-Zip) fails them all. Past that only the parameters that
+ * matched last are tried. */
+#define DELTA_ARC_TRY_SHARE 2
+#define DELTA_ARC_TRY_FLOOR (1u << 20)
+
+enum { DELTA_RB_MAGIC, DELTA_RB_HEADER, DELTA_RB_BODY, DELTA_RB_ENDED };
+
+typedef struct delta_zparams {
+	unsigned char level, mem, wbits, strategy;
+} delta_zparams;
+
+/* What zlib users pick, most likely first: the default level 6, then 9
+ * (gzip -9, "best"), then the rest; memLevel 8 is zlib's default. */
+static const delta_zparams delta_zcands[] = {
+	{ 6, 8, 15, 0 }, { 9, 8, 15, 0 }, { 1, 8, 15, 0 }, { 5, 8, 15, 0 }, { 4, 8, 15, 0 },
+	{ 3, 8, 15, 0 }, { 2, 8, 15, 0 }, { 7, 8, 15, 0 }, { 8, 8, 15, 0 }, { 6, 9, 15, 0 },
+	{ 9, 9, 15, 0 }, { 1, 9, 15, 0 }, { 5, 9, 15, 0 }, { 4, 9, 15, 0 }, { 3, 9, 15, 0 },
+	{ 2, 9, 15, 0 }, { 7, 9, 15, 0 }, { 8, 9, 15, 0 },
+};
+
+typedef struct delta_arc {
+	const delta_src *in;
+	int out;
+	int exact;
+	uint64_t out_size;           /* the expanded form so far */
+	uint64_t cap;                /* its limit */
+	uint64_t raw_from;           /* the first byte of the file not yet written out */
+	delta_zparams hint;          /* the parameters that matched last */
+	uint64_t inflated, spent;    /* bytes inflated; bytes deflated by failed tries */
+	delta_arc_stats *st;
+	unsigned char *ibuf, *obuf, *cbuf;
+	void (*progress)(void *ctx, uint64_t bytes);   /* the file's bytes gone through */
+	void *progress_ctx;
+	uint64_t reported;
+} delta_arc;
+
+static void delta_arc_progress(delta_arc *a, uint64_t at)
+{
+	if (a->progress && at > a->reported) {
+		a->progress(a->progress_ctx, at - a->reported);
+		a->reported = at;
+	}
+}
+
+static void delta_arc_put64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t delta_arc_get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static int delta_arc_write(delta_arc *a, const void *p, size_t n, dg_error *e)
+{
+	if (sys_write_all(a->out, p, n, e, "a temporary file") < 0)
+		return -1;
+	a->out_size += n;
+	return 0;
+}
+
+static int delta_arc_header(delta_arc *a, int tag, const delta_zparams *zp, uint64_t len,
+	dg_error *e)
+{
+	unsigned char h[DELTA_ARC_HDR] = { (unsigned char)tag };
+
+	if (zp) {
+		h[1] = zp->level;
+		h[2] = zp->mem;
+		h[3] = zp->wbits;
+		h[4] = zp->strategy;
+	}
+	delta_arc_put64(h + 5, len);
+	return delta_arc_write(a, h, sizeof h, e);
+}
+
+/* The file's bytes from raw_from up to end, as an 'R' segment. */
+static int delta_arc_raw(delta_arc *a, uint64_t end, dg_error *e)
+{
+	uint64_t off = a->raw_from;
+	size_t got;
+
+	if (end <= off)
+		return 0;
+	if (delta_arc_header(a, 'R', NULL, end - off, e) < 0)
+		return -1;
+	while (off < end) {
+		size_t want = end - off < DELTA_ARC_BUF ? (size_t)(end - off) : DELTA_ARC_BUF;
+
+		if (a->in->read(a->in->ctx, off, a->ibuf, want, &got, e) < 0 ||
+			delta_arc_write(a, a->ibuf, got, e) < 0)
+			return -1;
+		if (got == 0)
+			return sys_fail(e, DG_EIO, "the file ended early");
+		off += got;
+	}
+	a->raw_from = end;
+	return 0;
+}
+
+/* Inflate the raw deflate stream at start onto the end of the expanded
+ * form: 1 with its end and size, 0 if it is no stream (corrupt, cut
+ * short, or bigger than the cap allows; the caller takes back what was
+ * written), -1 on an error. */
+static int delta_arc_inflate(delta_arc *a, uint64_t start, uint64_t *end, uint64_t *ulen,
+	dg_error *e)
+{
+	z_stream z;
+	uint64_t off = start, made = 0;
+	int ret, rc = -1;
+
+	memset(&z, 0, sizeof z);
+	if (inflateInit2(&z, -15) != Z_OK)
+		return sys_fail(e, DG_ENOMEM, "out of memory for zlib");
+	for (;;) {
+		size_t got, n;
+
+		if (z.avail_in == 0) {
+			if (a->in->read(a->in->ctx, off, a->ibuf, DELTA_ARC_BUF, &got, e) < 0)
+				goto done;
+			if (got == 0) {
+				rc = 0;          /* cut short */
+				goto done;
+			}
+			z.next_in = a->ibuf;
+			z.avail_in = (uInt)got;
+			off += got;
+		}
+		z.next_out = a->obuf;
+		z.avail_out = DELTA_ARC_BUF;
+		ret = inflate(&z, Z_NO_FLUSH);
+		if (ret == Z_MEM_ERROR) {
+			sys_fail(e, DG_ENOMEM, "out of memory for zlib");
+			goto done;
+		}
+		if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR) {
+			rc = 0;
+			goto done;
+		}
+		n = DELTA_ARC_BUF - z.avail_out;
+		if (a->out_size + n > a->cap) {
+			rc = 0;
+			goto done;
+		}
+		if (delta_arc_write(a, a->obuf, n, e) < 0)
+			goto done;
+		made += n;
+		delta_arc_progress(a, off - z.avail_in);
+		if (ret == Z_STREAM_END) {
+			*end = off - z.avail_in;
+			*ulen = made;
+			rc = 1;
+			goto done;
+		}
+	}
+done:
+	inflateEnd(&z);
+	return rc;
+}
+
+/* Does deflate with zp turn the ulen expanded bytes at uoff into the
+ * file's clen bytes at cstart? 1 yes, 0 no (used: the input it took to
+ * tell), -1 on an error. */
+static int delta_arc_try(delta_arc *a, const delta_zparams *zp, uint64_t cstart, uint64_t clen,
+	uint64_t uoff, uint64_t ulen, uint64_t *used, dg_error *e)
+{
+	z_stream z;
+	uint64_t fed = 0, matched = 0;
+	int ret, rc = -1;
+
+	memset(&z, 0, sizeof z);
+	if (deflateInit2(&z, zp->level, Z_DEFLATED, -(int)zp->wbits, zp->mem, zp->strategy) != Z_OK)
+		return sys_fail(e, DG_ENOMEM, "out of memory for zlib");
+	for (;;) {
+		size_t got, n;
+
+		if (z.avail_in == 0 && fed < ulen) {
+			size_t want = ulen - fed < DELTA_ARC_BUF ? (size_t)(ulen - fed) : DELTA_ARC_BUF;
+
+			if (sys_pread_all(a->out, a->ibuf, want, uoff + fed, &got, e) < 0)
+				goto done;
+			if (got != want) {
+				sys_fail(e, DG_EIO, "a temporary file ended early");
+				goto done;
+			}
+			z.next_in = a->ibuf;
+			z.avail_in = (uInt)got;
+			fed += got;
+		}
+		z.next_out = a->obuf;
+		z.avail_out = DELTA_ARC_BUF;
+		ret = deflate(&z, fed == ulen ? Z_FINISH : Z_NO_FLUSH);
+		if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR) {
+			sys_fail(e, DG_EIO, "zlib deflate failed (%d)", ret);
+			goto done;
+		}
+		n = DELTA_ARC_BUF - z.avail_out;
+		if (n) {
+			if (matched + n > clen) {
+				rc = 0;
+				goto done;
+			}
+			if (a->in->read(a->in->ctx, cstart + matched, a->cbuf, n, &got, e) < 0)
+				goto done;
+			if (got != n || memcmp(a->cbuf, a->obuf, n) != 0) {
+				rc = 0;
+				goto done;
+			}
+			matched += n;
+		}
+		if (ret == Z_STREAM_END) {
+			rc = matched == clen;
+			goto done;
+		}
+	}
+done:
+	*used = fed - z.avail_in;
+	deflateEnd(&z);
+	return rc;
+}
+
+/* The deflate stream at start: expanded (its end set, 1), or not a
+ * stream (0), or -1 on an error. A target's stream zlib cannot
+ * regenerate goes back to being raw bytes, its end still set. */
+static int delta_arc_stream(delta_arc *a, uint64_t start, uint64_t *end, dg_error *e)
+{
+	uint64_t hdr_at, ulen = 0, used = 0;
+	const delta_zparams *zp = NULL;
+	int r;
+	size_t i;
+
+	if (delta_arc_raw(a, start, e) < 0)
+		return -1;
+	hdr_at = a->out_size;
+	if (delta_arc_header(a, 'Z', NULL, 0, e) < 0 ||
+		(r = delta_arc_inflate(a, start, end, &ulen, e)) < 0)
+		return -1;
+	if (r == 1) {
+		a->st->streams++;
+		a->inflated += ulen;
+		if (!a->exact) {
+			zp = &a->hint;
+		} else {
+			/* The last parameters that matched, then the others while
+			 * the budget lasts. */
+			for (i = 0; !zp && i <= sizeof delta_zcands / sizeof delta_zcands[0]; i++) {
+				const delta_zparams *c = i == 0 ? &a->hint : &delta_zcands[i - 1];
+
+				if (i > 0 && (memcmp(c, &a->hint, sizeof *c) == 0 ||
+					a->spent > a->inflated / DELTA_ARC_TRY_SHARE + DELTA_ARC_TRY_FLOOR))
+					continue;
+				if ((r = delta_arc_try(a, c, start, *end - start, hdr_at + DELTA_ARC_HDR,
+					ulen, &used, e)) < 0)
+					return -1;
+				if (r == 1)
+					zp = c;
+				else
+					a->spent += used;
+			}
+			r = 1;
+		}
+	}
+	if (zp) {
+		unsigned char h[DELTA_ARC_HDR] = { 'Z', zp->level, zp->mem, zp->wbits, zp->strategy };
+
+		delta_arc_put64(h + 5, ulen);
+		if (pwrite(a->out, h, sizeof h, (off_t)hdr_at) != (ssize_t)sizeof h)
+			return sys_fail_errno(e, DG_EIO, errno, "cannot write a temporary file");
+		if (a->exact) {
+			a->hint = *zp;
+			a->st->exact++;
+			a->st->exact_bytes += *end - start;
+			a->raw_from = *end;
+			return 1;
+		}
+		/* A source keeps the stream as it is too: a target's stream that
+		 * stays raw matches it where it did not change. */
+		return delta_arc_raw(a, *end, e) < 0 ? -1 : 1;
+	}
+	/* Take back what was written: the stream stays in the raw bytes. */
+	if (ftruncate(a->out, (off_t)hdr_at) < 0 || lseek(a->out, (off_t)hdr_at, SEEK_SET) < 0)
+		return sys_fail_errno(e, DG_EIO, errno, "cannot truncate a temporary file");
+	a->out_size = hdr_at;
+	return r;
+}
+
+/* The length of the gzip member header in p[0..n), 0 if there is none. */
+static size_t delta_gzip_header(const unsigned char *p, size_t n)
+{
+	size_t at = 10;
+	int flg;
+
+	if (n < 10 || p[0] != 0x1f || p[1] != 0x8b || p[2] != 8 || (p[3] & 0xe0))
+		return 0;
+	flg = p[3];
+	if (flg & 4) {
+		if (at + 2 > n)
+			return 0;
+		at += 2 + (size_t)(p[at] | p[at + 1] << 8);
+	}
+	for (int bit = 8; bit <= 16; bit <<= 1) {   /* FNAME, FCOMMENT: zero-terminated */
+		if (!(flg & bit))
+			continue;
+		while (at < n && p[at])
+			at++;
+		if (at++ >= n)
+			return 0;
+	}
+	if (flg & 2)
+		at += 2;
+	return at <= n ? at : 0;
+}
+
+static uint32_t delta_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* After a zip member's data: the data descriptor (optional signature,
+ * CRC-32, sizes of 4 or, for Zip64, 8 bytes) when its flags say so. */
+static uint64_t delta_zip_descriptor(const unsigned char *p, size_t n)
+{
+	size_t at = n >= 4 && memcmp(p, "PK\7\10", 4) == 0 ? 4 : 0;
+
+	if (at + 20 + 4 <= n && memcmp(p + at + 12, "PK", 2) != 0 && memcmp(p + at + 20, "PK", 2) == 0)
+		return at + 20;
+	return at + 12;
+}
+
+/* One step of the scan at pos: the next position, or 0 when nothing more
+ * is recognised (the rest is raw); -1 on an error. */
+static int delta_arc_step(delta_arc *a, uint64_t *pos, dg_error *e)
+{
+	unsigned char head[1024];
+	uint64_t end, start;
+	size_t n, h;
+	int r;
+
+	if (a->in->read(a->in->ctx, *pos, head, sizeof head, &n, e) < 0)
+		return -1;
+	if ((h = delta_gzip_header(head, n)) != 0) {
+		if ((r = delta_arc_stream(a, *pos + h, &end, e)) <= 0)
+			return r;
+		*pos = end + 8 <= a->in->size ? end + 8 : a->in->size;   /* CRC-32, ISIZE */
+		return 1;
+	}
+	if (n >= 30 && memcmp(head, "PK\3\4", 4) == 0) {
+		unsigned flags = head[6] | head[7] << 8, method = head[8] | head[9] << 8;
+		uint64_t csize = delta_le32(head + 18);
+
+		start = *pos + 30 + (head[26] | head[27] << 8) + (head[28] | head[29] << 8);
+		if (start > a->in->size)
+			return 0;
+		if (method == 8) {
+			if ((r = delta_arc_stream(a, start, &end, e)) < 0)
+				return -1;
+			if (r == 0 && ((flags & 8) || csize == 0xffffffffu))
+				return 0;
+			*pos = r ? end : start + csize;
+		} else if (!(flags & 8) && csize != 0xffffffffu) {
+			*pos = start + csize;
+		} else {
+			return 0;
+		}
+		if (flags & 8) {
+			if (a->in->read(a->in->ctx, *pos, head, 32, &n, e) < 0)
+				return -1;
+			*pos += delta_zip_descriptor(head, n);
+		}
+		return *pos <= a->in->size;
+	}
+	return 0;
+}
+
+static int delta_expand(const delta_src *in, int out_fd, int exact, delta_arc_stats *st,
+	void (*progress)(void *ctx, uint64_t bytes), void *progress_ctx, dg_error *e)
+{
+	delta_arc a = { .in = in, .out = out_fd, .exact = exact, .hint = { 6, 8, 15, 0 }, .st = st,
+		.progress = progress, .progress_ctx = progress_ctx };
+	uint64_t pos = 0;
+	int r = 1, rc = -1;
+
+	memset(st, 0, sizeof *st);
+	a.cap = in->size * DELTA_ARC_GROWTH + DELTA_ARC_FLOOR;
+	a.ibuf = malloc(DELTA_ARC_BUF);
+	a.obuf = malloc(DELTA_ARC_BUF);
+	a.cbuf = malloc(DELTA_ARC_BUF);
+	if (a.ibuf == NULL || a.obuf == NULL || a.cbuf == NULL) {
+		sys_fail(e, DG_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (delta_arc_write(&a, DELTA_ARC_MAGIC, 8, e) < 0)
+		goto done;
+	while (r == 1 && pos < in->size) {
+		if ((r = delta_arc_step(&a, &pos, e)) < 0)
+			goto done;
+		delta_arc_progress(&a, pos);
+	}
+	if (delta_arc_raw(&a, in->size, e) < 0 || delta_arc_header(&a, 'E', NULL, 0, e) < 0)
+		goto done;
+	delta_arc_progress(&a, in->size);
+	st->expanded = a.out_size;
+	rc = 0;
+done:
+	free(a.ibuf);
+	free(a.obuf);
+	free(a.cbuf);
+	return rc;
+}
+
+/* The rebuild sink: an expanded form in, the file out. */
+
+static int delta_rebuild_deflate(delta_rebuild *r, const unsigned char *p, size_t n, int finish,
+	dg_error *e)
+{
+	int ret;
+
+	r->z.next_in = (unsigned char *)(uintptr_t)p;
+	r->z.avail_in = (uInt)n;
+	do {
+		r->z.next_out = r->buf;
+		r->z.avail_out = DELTA_ARC_BUF;
+		ret = deflate(&r->z, finish ? Z_FINISH : Z_NO_FLUSH);
+		if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR)
+			return sys_fail(e, DG_EIO, "zlib deflate failed (%d)", ret);
+		if (r->z.avail_out < DELTA_ARC_BUF &&
+			r->out->write(r->out->ctx, r->buf, DELTA_ARC_BUF - r->z.avail_out, e) < 0)
+			return -1;
+	} while (r->z.avail_in > 0 || (finish && ret != Z_STREAM_END) || r->z.avail_out == 0);
+	return 0;
+}
+
+/* A segment header is in: check it, and set up for its bytes. */
+static int delta_rebuild_segment(delta_rebuild *r, dg_error *e)
+{
+	const unsigned char *h = r->hdr;
+
+	r->tag = h[0];
+	r->left = delta_arc_get64(h + 5);
+	r->stage = DELTA_RB_BODY;
+	if (r->tag == 'E' || r->tag == 'R') {
+		if (h[1] || h[2] || h[3] || h[4] || (r->tag == 'E' && r->left))
+			return sys_fail(e, DG_EINTEGRITY, "corrupt archive delta: bad segment header");
+		if (r->tag == 'E')
+			r->stage = DELTA_RB_ENDED;
+		return 0;
+	}
+	if (r->tag != 'Z' || h[1] < 1 || h[1] > 9 || h[2] < 1 || h[2] > 9 || h[3] < 9 || h[3] > 15 ||
+		h[4] > Z_FIXED)
+		return sys_fail(e, DG_EINTEGRITY, "corrupt archive delta: bad segment header");
+	if (r->zready && (r->zlevel != h[1] || r->zmem != h[2] || r->zwbits != h[3] ||
+		r->zstrategy != h[4])) {
+		deflateEnd(&r->z);
+		r->zready = 0;
+	}
+	if (r->zready ? deflateReset(&r->z) != Z_OK :
+		deflateInit2(&r->z, h[1], Z_DEFLATED, -(int)h[3], h[2], h[4]) != Z_OK)
+		return sys_fail(e, DG_ENOMEM, "out of memory for zlib");
+	r->zready = 1;
+	r->zlevel = h[1];
+	r->zmem = h[2];
+	r->zwbits = h[3];
+	r->zstrategy = h[4];
+	if (r->left == 0) {
+		r->stage = DELTA_RB_HEADER;
+		return delta_rebuild_deflate(r, NULL, 0, 1, e);
+	}
+	return 0;
+}
+
+static int delta_rebuild_write(void *ctx, const unsigned char *p, size_t n, dg_error *e)
+{
+	delta_rebuild *r = ctx;
+
+	while (n > 0) {
+		size_t want, take;
+
+		switch (r->stage) {
+		case DELTA_RB_ENDED:
+			return sys_fail(e, DG_EINTEGRITY, "corrupt archive delta: bytes after its end");
+		case DELTA_RB_MAGIC:
+		case DELTA_RB_HEADER:
+			want = r->stage == DELTA_RB_MAGIC ? 8 : DELTA_ARC_HDR;
+			take = want - r->have < n ? want - r->have : n;
+			memcpy(r->hdr + r->have, p, take);
+			r->have += take;
+			p += take;
+			n -= take;
+			if (r->have < want)
+				break;
+			r->have = 0;
+			if (r->stage == DELTA_RB_MAGIC) {
+				if (memcmp(r->hdr, DELTA_ARC_MAGIC, 8) != 0)
+					return sys_fail(e, DG_EINTEGRITY, "corrupt archive delta: no expanded "
+						"form inside");
+				r->stage = DELTA_RB_HEADER;
+			} else if (delta_rebuild_segment(r, e) < 0) {
+				return -1;
+			}
+			break;
+		case DELTA_RB_BODY:
+			take = r->left < n ? (size_t)r->left : n;
+			r->left -= take;
+			if (r->tag == 'R' ? r->out->write(r->out->ctx, p, take, e) < 0 :
+				delta_rebuild_deflate(r, p, take, r->left == 0, e) < 0)
+				return -1;
+			p += take;
+			n -= take;
+			if (r->left == 0)
+				r->stage = DELTA_RB_HEADER;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int delta_rebuild_reset(void *ctx, dg_error *e)
+{
+	delta_rebuild *r = ctx;
+
+	r->stage = DELTA_RB_MAGIC;
+	r->have = 0;
+	return r->out->reset(r->out->ctx, e);
+}
+
+static int delta_rebuild_init(delta_rebuild *r, const sys_sink *out, sys_sink *as, dg_error *e)
+{
+	memset(r, 0, sizeof *r);
+	r->out = out;
+	r->stage = DELTA_RB_MAGIC;
+	if ((r->buf = malloc(DELTA_ARC_BUF)) == NULL)
+		return sys_fail(e, DG_ENOMEM, "out of memory");
+	as->write = delta_rebuild_write;
+	as->reset = delta_rebuild_reset;
+	as->ctx = r;
+	return 0;
+}
+
+/* Done (ok: the decode went well, and the expanded form must be whole). */
+static int delta_rebuild_end(delta_rebuild *r, int ok, dg_error *e)
+{
+	if (r->zready)
+		deflateEnd(&r->z);
+	free(r->buf);
+	r->zready = 0;
+	r->buf = NULL;
+	if (ok && r->stage != DELTA_RB_ENDED)
+		return sys_fail(e, DG_EINTEGRITY, "corrupt archive delta: its expanded form is cut short");
+	return 0;
 }
 
 /* ======================================================================
@@ -9010,6 +9645,10 @@ fail:
 
 #define DG_REFERENCE "reference.bin"
 #define DG_DELTA_SFX ".delta"
+#define DG_ARC_FORMAT   "archive-v1"   /* dg-delta-format of archive-aware deltas */
+/* An upload stored whole because its delta passed max_ratio says what
+ * --max-ratio 0.9 would have saved, from the size or estimate it has. */
+#define DG_REPORT_RATIO 0.9
 /* The encoder's default level. Measured on real release families
  * (tests/bench/levels.sh: typescript 5.4.2-5.5.2 as .tar and .zip,
  * @swc/core-linux-x64-gnu 1.4.0-1.4.5 as .tar): level 6 with LZMA
@@ -9805,7 +10444,7 @@ typedef struct dg_upload {
 } dg_upload;
 
 static int dg_put_delta_object(const dg_upload *u, int delta_fd, const delta_result *dr,
-	int zero_diff, dg_error *e)
+	int zero_diff, int archive, dg_error *e)
 {
 	char delta_key[DG_MAX_KEY + 8], now[32], sz[24], dsz[24], cmd[DG_MAX_KEY + 64];
 	sys_hdrs h;
@@ -9815,7 +10454,12 @@ static int dg_put_delta_object(const dg_upload *u, int delta_fd, const delta_res
 	dg_now(now, 1);
 	snprintf(sz, sizeof sz, "%" PRIu64, dr->target_size);
 	snprintf(dsz, sizeof dsz, "%" PRIu64, dr->delta_size);
-	snprintf(cmd, sizeof cmd, "xdelta3 -e -9 -s reference.bin %s %s.delta", u->name, u->name);
+	if (archive)
+		snprintf(cmd, sizeof cmd, "deltaglider %s: xdelta3 of the expanded forms of "
+			"reference.bin and %s", DG_ARC_FORMAT, u->name);
+	else
+		snprintf(cmd, sizeof cmd, "xdelta3 -e -9 -s reference.bin %s %s.delta", u->name,
+			u->name);
 	dg_base_meta(&m);
 	if (dg_meta_set(&m, "original-name", u->name, e) < 0 ||
 		dg_meta_set(&m, "file-sha256", u->sha, e) < 0 ||
@@ -9824,6 +10468,7 @@ static int dg_put_delta_object(const dg_upload *u, int delta_fd, const delta_res
 		dg_meta_set(&m, "ref-sha256", u->ref_sha, e) < 0 ||
 		dg_meta_set(&m, "delta-size", dsz, e) < 0 || dg_meta_set(&m, "delta-cmd", cmd, e) < 0 ||
 		(zero_diff && dg_meta_set(&m, "note", "zero-diff (reference identical)", e) < 0) ||
+		(archive && dg_meta_set(&m, "delta-format", DG_ARC_FORMAT, e) < 0) ||
 		dg_object_user_meta(u->g, &m, e) < 0)
 		return -1;
 	dg_object_hdrs(u->g, u->name, 0, &h);
@@ -9851,7 +10496,9 @@ static int dg_try_delta(dg_upload *u, const delta_src *src, int zero_diff, dg_er
 	if (!zero_diff && fstat(u->fd, &st) == 0)
 		o.max_delta = (uint64_t)(g->max_ratio * (double)st.st_size) + 1;
 	if (o.max_delta) {
-		int hopeless = delta_hopeless(src, u->fd, (uint64_t)st.st_size, o.max_delta, e);
+		int hopeless = delta_hopeless(src, u->fd, (uint64_t)st.st_size, o.max_delta,
+			&u->res->over_delta, e);
+
 
 		if (hopeless < 0)
 			return -1;
@@ -9859,6 +10506,7 @@ static int dg_try_delta(dg_upload *u, const delta_src *src, int zero_diff, dg_er
 			sys_logf(g->log, DG_LOG_INFO, "%s: compressed data that matches little of the "
 				"reference: a delta would pass the %.2f limit; storing it directly", u->key,
 				g->max_ratio);
+			u->res->over_ratio = 1;
 			return 0;
 		}
 	}
@@ -9877,6 +10525,8 @@ static int dg_try_delta(dg_upload *u, const delta_src *src, int zero_diff, dg_er
 	if (dr.over) {
 		sys_logf(g->log, DG_LOG_INFO, "%s: delta passed %.2f of the file, the limit, after "
 			"%" PRIu64 " bytes; storing it directly", u->key, g->max_ratio, dr.target_size);
+		u->res->over_ratio = 1;
+		u->res->over_delta = 0;
 		rc = 0;
 		goto done;
 	}
@@ -9888,16 +10538,174 @@ static int dg_try_delta(dg_upload *u, const delta_src *src, int zero_diff, dg_er
 		sys_logf(g->log, DG_LOG_INFO, "%s: delta is %.2f of the file, above the %.2f limit; "
 			"storing it directly", u->key, (double)dr.delta_size / (double)dr.target_size,
 			g->max_ratio);
+		u->res->over_ratio = 1;
+		u->res->over_delta = dr.delta_size;
 		rc = 0;
 		goto done;
 	}
-	if (dg_put_delta_object(u, out, &dr, zero_diff, e) < 0)
+	if (dg_put_delta_object(u, out, &dr, zero_diff, 0, e) < 0)
 		goto done;
 	u->res->kind = zero_diff ? DG_PUT_REFERENCE : DG_PUT_DELTA;
 	u->res->stored = dr.delta_size;
 	rc = 1;
 done:
 	close(out);
+	return rc;
+}
+
+/* ---- Archive-aware deltas ---------------------------------------------------
+ *
+ * With archive_deltas (--archive-deltas, DG_ARCHIVE_DELTAS=1, or the
+ * profile's deltaglider_archive_deltas = true) a .gz, .tgz, .zip, .jar,
+ * .whl ... whose deflate streams zlib regenerates exactly is stored as a
+ * delta between the expanded forms of the reference and the file (§8):
+ * NAME.delta as always (so listings, deletes and the reference's
+ * bookkeeping are those of any delta, in this tool and in Python), with
+ * dg-delta-format: archive-v1. The reference stays the file as uploaded.
+ * The delta is decoded back and the rebuilt file's SHA-256 checked
+ * before it is stored; otherwise, or when no stream is regenerable, the
+ * file takes the byte delta path. The Python tool cannot read these: its
+ * xdelta3 decodes against the unexpanded reference and fails (a window
+ * checksum or the SHA-256 check), so it refuses them with an error and
+ * writes nothing. */
+
+
+static int dg_arc_eligible(const char *name)
+{
+	static const char *const sfx[] = { ".gz", ".tgz", ".zip", ".jar", ".war", ".ear", ".apk",
+		".whl" };
+
+	for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++)
+		if (sys_ends_with_ci(name, sfx[i]))
+			return 1;
+	return 0;
+}
+
+/* Does an upload of name take the delta path? FORMAT.md's archives, and
+ * with archive-aware deltas the other zip containers (.whl). */
+static int dg_takes_delta(const dg_ctx *g, const char *name)
+{
+	return !g->no_delta && (dg_delta_eligible(name) || (g->archive_deltas && dg_arc_eligible(name)));
+}
+
+/* The reference's expanded form, in a temp file *fd, as a source. */
+static int dg_arc_source(dg_ctx *g, const delta_src *ref, int *fd, delta_src *sx, dg_error *e)
+{
+	delta_arc_stats st;
+
+	if ((*fd = dg_tmpfile(g, e)) < 0)
+		return -1;
+	if (delta_expand(ref, *fd, 0, &st, NULL, NULL, e) < 0) {
+		sys_err_prefix(e, "expanding the reference: ");
+		close(*fd);
+		*fd = -1;
+		return -1;
+	}
+	*sx = (delta_src){ delta_fd_read, fd, st.expanded };
+	return 0;
+}
+
+/* Decode an archive-aware delta against the expanded reference sx,
+ * rebuilding the file into out. */
+static int dg_arc_decode(dg_ctx *g, const delta_src *sx, int delta_fd, const sys_sink *out,
+	dg_error *e)
+{
+	delta_rebuild rb;
+	sys_sink rs;
+	uint64_t held;
+	int rc;
+
+	if (delta_rebuild_init(&rb, out, &rs, e) < 0)
+		return -1;
+	held = dg_budget_take(g->budget, delta_decode_memory(sx->size));
+	rc = delta_decode(sx, delta_fd, &rs, g->tmpdir, e);
+	dg_budget_give(g->budget, held);
+	return delta_rebuild_end(&rb, rc == 0, e) < 0 || rc < 0 ? -1 : 0;
+}
+
+/* 1 stored as an archive-aware delta, 0 if it cannot be or does not pay
+ * (the caller tries a byte delta), -1 on an error. */
+static int dg_try_archive(dg_upload *u, const delta_src *ref, dg_error *e)
+{
+	dg_ctx *g = u->g;
+	delta_src self = { delta_fd_read, &u->fd, u->res->size }, sx;
+	delta_opts o = { u->name, DG_REFERENCE, g->window_max, 0, g->level,
+		(uint64_t)(g->max_ratio * (double)u->res->size) + 1, NULL, NULL };
+	delta_arc_stats ts;
+	delta_result dr;
+	dg_file_sink check;
+	sys_sink cs;
+	char got[65];
+	uint64_t held, est;
+	int tfd, sfd = -1, out = -1, r, rc = -1;
+
+	if (u->sha[0] == 0 && crypto_sha256_fd(u->fd, u->sha, &u->res->size, e) < 0)
+		return -1;
+	if ((tfd = dg_tmpfile(g, e)) < 0)
+		return -1;
+	dg_progress_step(g, 0);
+	if (delta_expand(&self, tfd, 1, &ts, dg_progress_add, g, e) < 0)
+		goto done;
+	if (ts.exact == 0) {
+		sys_logf(g->log, DG_LOG_INFO, "%s: none of its %" PRIu64 " deflate streams is one zlib "
+			"regenerates exactly; trying a byte delta", u->key, ts.streams);
+		rc = 0;
+		goto done;
+	}
+	if (dg_arc_source(g, ref, &sfd, &sx, e) < 0 || (out = dg_tmpfile(g, e)) < 0 ||
+		(r = delta_hopeless(&sx, tfd, ts.expanded, o.max_delta, &est, e)) < 0)
+		goto done;
+	if (r) {
+		sys_logf(g->log, DG_LOG_INFO, "%s: %" PRIu64 " of its %" PRIu64 " deflate streams are "
+			"ones zlib regenerates, not enough for an archive-aware delta under the %.2f limit; "
+			"trying a byte delta", u->key, ts.exact, ts.streams, g->max_ratio);
+		rc = 0;
+		goto done;
+	}
+	held = dg_budget_take(g->budget, delta_encode_memory(sx.size, o.window_max));
+	r = delta_encode(&sx, tfd, out, &o, &dr, e);
+	dg_budget_give(g->budget, held);
+	if (r < 0) {
+		sys_err_prefix(e, "archive-aware delta encoding: ");
+		goto done;
+	}
+	if (dr.over) {
+		sys_logf(g->log, DG_LOG_INFO, "%s: archive-aware delta passed %.2f of the file; trying "
+			"a byte delta", u->key, g->max_ratio);
+		rc = 0;
+		goto done;
+	}
+	/* Decode it back, as a download will, before storing it. */
+	dg_file_sink_init(&check, -1, "the rebuilt file", &cs);
+	r = dg_arc_decode(g, &sx, out, &cs, e);
+	dg_file_sink_hex(&check, got);
+	dg_file_sink_end(&check);
+	if (r < 0) {
+		sys_err_prefix(e, "checking the archive-aware delta: ");
+		goto done;
+	}
+	if (strcmp(got, u->sha) != 0) {
+		sys_logf(g->log, DG_LOG_WARNING, "%s: the archive-aware delta does not rebuild the "
+			"file exactly; trying a byte delta", u->key);
+		rc = 0;
+		goto done;
+	}
+	dr.target_size = u->res->size;
+	if (dg_put_delta_object(u, out, &dr, 0, 1, e) < 0)
+		goto done;
+	sys_logf(g->log, DG_LOG_INFO, "%s: archive-aware delta of %" PRIu64 " bytes; %" PRIu64 " of %"
+		PRIu64 " deflate streams regenerated exactly", u->key, dr.delta_size, ts.exact,
+		ts.streams);
+	u->res->kind = DG_PUT_DELTA;
+	u->res->archive = 1;
+	u->res->stored = dr.delta_size;
+	rc = 1;
+done:
+	close(tfd);
+	if (sfd >= 0)
+		close(sfd);
+	if (out >= 0)
+		close(out);
 	return rc;
 }
 
@@ -10020,7 +10828,9 @@ static int dg_put_as_delta(dg_upload *u, dg_error *e)
 		return r == DG_REF_STORED;
 	if (dg_reference(u->g, u->s, u->ref_key, u->ref_sha, &ref, e) < 0)
 		return -1;
-	r = dg_try_delta(u, &ref.src, 0, e);
+	r = u->g->archive_deltas && dg_arc_eligible(u->name) ? dg_try_archive(u, &ref.src, e) : 0;
+	if (r == 0)
+		r = dg_try_delta(u, &ref.src, 0, e);
 	cache_release(&ref);
 	return r;
 }
@@ -10035,14 +10845,14 @@ static int dg_put_object(dg_upload *u, dg_error *e)
 	char other[DG_MAX_KEY + 8];
 	int r = 0;
 
-	if (!g->no_delta && dg_delta_eligible(u->name) && (r = dg_put_as_delta(u, e)) < 0)
+	if (dg_takes_delta(g, u->name) && (r = dg_put_as_delta(u, e)) < 0)
 		return -1;
 	if (r == 1)
 		return s->ops->head(s, u->key, NULL, NULL, e) == 0 ? s->ops->del(s, u->key, e) : 0;
 	if ((u->sha[0] == 0 && crypto_sha256_fd(u->fd, u->sha, &u->res->size, e) < 0) ||
 		dg_put_direct(g, s, u->key, u->fd, u->res->size, u->sha, u->res, e) < 0)
 		return -1;
-	if (!dg_delta_eligible(u->name))
+	if (!dg_takes_delta(g, u->name))
 		return 0;
 	snprintf(other, sizeof other, "%s" DG_DELTA_SFX, u->key);
 	if (s->ops->head(s, other, NULL, NULL, e) == 0 &&
@@ -10112,15 +10922,19 @@ static int dg_hydrate(dg_ctx *g, store *s, const char *delta_key, const sys_meta
 	const sys_sink *out, dg_error *e)
 {
 	char ref_sha[65];
-	const char *ref_key = dg_meta(m, "ref-key");
+	const char *ref_key = dg_meta(m, "ref-key"), *format = dg_meta(m, "delta-format");
 	cache_ref ref;
 	dg_file_sink ds;
 	sys_sink dsink;
+	delta_src sx;
 	uint64_t held;
-	int dfd, rc = -1;
+	int dfd, sfd = -1, rc = -1;
 
 	if (dg_check_delta_meta(m, delta_key, e) < 0)
 		return -1;
+	if (format && strcmp(format, DG_ARC_FORMAT) != 0)
+		return sys_fail(e, DG_EINTEGRITY, "delta %s is in format %s, which this deltaglider "
+			"cannot read", delta_key, format);
 	sys_strlcpy(ref_sha, dg_meta(m, "ref-sha256"), sizeof ref_sha);
 	for (char *p = ref_sha; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
@@ -10134,14 +10948,21 @@ static int dg_hydrate(dg_ctx *g, store *s, const char *delta_key, const sys_meta
 	dg_file_sink_end(&ds);
 	if (rc < 0)
 		goto done;
-	held = dg_budget_take(g->budget, delta_decode_memory(ref.src.size));
-	rc = delta_decode(&ref.src, dfd, out, g->tmpdir, e);
-	dg_budget_give(g->budget, held);
+	if (format) {
+		rc = dg_arc_source(g, &ref.src, &sfd, &sx, e) < 0 ? -1 :
+			dg_arc_decode(g, &sx, dfd, out, e);
+	} else {
+		held = dg_budget_take(g->budget, delta_decode_memory(ref.src.size));
+		rc = delta_decode(&ref.src, dfd, out, g->tmpdir, e);
+		dg_budget_give(g->budget, held);
+	}
 	if (rc < 0) {
 		sys_err_prefix(e, "%s: ", delta_key);
 		goto done;
 	}
 done:
+	if (sfd >= 0)
+		close(sfd);
 	if (dfd >= 0)
 		close(dfd);
 	cache_release(&ref);
@@ -10315,7 +11136,7 @@ static int dg_copy(dg_ctx *g, store *src, const char *skey, store *dst, const ch
 
 	memset(res, 0, sizeof *res);
 	if (dst->ops->copy && src->ops == dst->ops &&
-		(g->no_delta || !dg_delta_eligible(sys_basename(dkey))) &&
+		!dg_takes_delta(g, sys_basename(dkey)) &&
 		(rc = dg_copy_server(g, src, skey, dst, dkey, res, e)) != 0) {
 		if (rc < 0)
 			return -1;
@@ -11592,6 +12413,8 @@ DG_API int dg_config_from_env(dg_config *cfg, dg_error *err)
 			return sys_fail(err, DG_EUSAGE, "DG_WINDOW_MB must be a number of MiB, not '%s'", v);
 		cfg->window_mb = (unsigned)n;
 	}
+	if ((v = dg_env(cfg, "DG_ARCHIVE_DELTAS")))
+		cfg->archive_deltas = strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0;
 	if ((v = dg_env(cfg, "DG_COMPRESSION_LEVEL")) &&
 		dg_parse_level(v, &cfg->compression_level, err) < 0)
 		return -1;
@@ -11693,6 +12516,7 @@ DG_API dg_client *dg_client_open(const dg_config *cfg, dg_error *err)
 	cl->dg.umask = sys_umask();
 	cl->dg.max_ratio = cfg->max_ratio;
 	cl->dg.no_delta = cfg->no_delta;
+	cl->dg.archive_deltas = cfg->archive_deltas;
 	cl->dg.window_max = cfg->window_mb ? (uint64_t)cfg->window_mb << 20 : dg_default_window();
 	cl->dg.level = cfg->compression_level ? cfg->compression_level : DG_DEFAULT_LEVEL;
 	cl->dg.tmpdir = cfg->tmpdir && *cfg->tmpdir ? cfg->tmpdir : "/tmp";
@@ -11756,6 +12580,7 @@ static int dg_client_s3(dg_client *cl, dg_error *e)
 		return -1;
 	cl->aws.page_size = cfg->page_size;
 	cl->aws.request_payer = cfg->request_payer;
+	cl->dg.archive_deltas |= cl->aws.archive_deltas;
 	if (cfg->sse_c) {
 		crypto_b64_encode(cfg->sse_c_key, 32, cl->aws.ssec_key);
 		crypto_md5_b64(cfg->sse_c_key, 32, cl->aws.ssec_md5);
@@ -11975,6 +12800,7 @@ static s3_client *dg_worker_s3(dg_client *w)
 		w->s3.clock_known = cl->s3.clock_known;
 		w->s3_ready = 1;
 	}
+	w->dg.archive_deltas = cl->dg.archive_deltas;   /* the profile may say so */
 	/* What the parent learnt since (dg_client_source) */
 	memcpy(w->aws.source_bucket, cl->aws.source_bucket, sizeof w->aws.source_bucket);
 	memcpy(w->aws.source_region, cl->aws.source_region, sizeof w->aws.source_region);
@@ -12866,7 +13692,7 @@ enum {
 enum {
 	O_ENDPOINT = 1, O_REGION, O_PROFILE, O_DEBUG, O_NO_VERIFY_SSL, O_CA_BUNDLE,
 	O_READ_TIMEOUT, O_CONNECT_TIMEOUT, O_HELP, O_VERSION, O_RECURSIVE, O_HUMAN,
-	O_SUMMARIZE, O_QUIET, O_FORCE, O_NO_DELTA, O_MAX_RATIO, O_LEVEL, O_EXCLUDE, O_INCLUDE, O_DRYRUN,
+	O_SUMMARIZE, O_QUIET, O_FORCE, O_NO_DELTA, O_ARCHIVE_DELTAS, O_MAX_RATIO, O_LEVEL, O_EXCLUDE, O_INCLUDE, O_DRYRUN,
 	O_DELETE, O_SIZE_ONLY, O_NO_PROGRESS, O_ONLY_ERRORS, O_SAMPLED, O_DETAILED, O_REFRESH,
 	O_NO_CACHE, O_JSON, O_YES, O_NO_PRESERVE, O_SAMPLES, O_OLDER_THAN, O_EXPIRES_IN, O_ACL,
 	O_GRANT_FULL, O_GRANT_READ, O_GRANT_READ_ACP, O_GRANT_WRITE, O_GRANT_WRITE_ACP, O_ACP,
@@ -12914,6 +13740,9 @@ static const cli_opt cli_opts[] = {
 	{ "no-progress", 0, 0, O_NO_PROGRESS, CMDS_XFER, NULL, "no progress line on a terminal" },
 	{ "force", 0, 0, O_FORCE, CMDS(CMD_RB), NULL, "delete every object in the bucket first" },
 	{ "no-delta", 0, 0, O_NO_DELTA, CMDS_XFER, NULL, "store files as they are" },
+	{ "archive-deltas", 0, 0, O_ARCHIVE_DELTAS, CMDS_XFER, NULL,
+		"deltas of the contents of .zip/.gz/.jar/.whl\nwhose streams zlib regenerates (the Python\n"
+		"tool cannot read them; DG_ARCHIVE_DELTAS=1)" },
 	{ "max-ratio", 0, 1, O_MAX_RATIO, CMDS_XFER | CMDS(CMD_ANALYZE), "R",
 		"store a file as it is when delta/size\nexceeds R (default 0.5, or DG_MAX_RATIO)" },
 	{ "compression-level", 0, 1, O_LEVEL, CMDS_XFER | CMDS(CMD_ANALYZE), "N",
@@ -13450,11 +14279,22 @@ static void cli_put_summary(const dg_put_result *res, char *out, size_t n)
 	sys_human_size(res->size, size);
 	sys_human_size(res->stored, stored);
 	if (res->kind == DG_PUT_DELTA)
-		snprintf(out, n, " (delta: %s for %s, ratio %.4f, saved %.1f%%)", stored, size,
+		snprintf(out, n, " (%sdelta: %s for %s, ratio %.4f, saved %.1f%%)",
+			res->archive ? "archive " : "", stored, size,
 			res->size ? (double)res->stored / (double)res->size : 0.0,
 			res->size ? 100.0 * (1.0 - (double)res->stored / (double)res->size) : 0.0);
 	else if (res->kind == DG_PUT_REFERENCE)
 		snprintf(out, n, " (reference: %s stored in full)", size);
+	else if (res->over_ratio && res->over_delta &&
+		(double)res->over_delta < DG_REPORT_RATIO * (double)res->size) {
+		char saved[32];
+
+		sys_human_size(res->size - res->over_delta, saved);
+		sys_human_size(res->over_delta, stored);
+		snprintf(out, n, " (direct: %s; a delta, about %s, passes the max ratio: --max-ratio "
+			"%.1f would save about %s)", size, stored, DG_REPORT_RATIO, saved);
+	} else if (res->over_ratio)
+		snprintf(out, n, " (direct: %s; a delta passes the max ratio)", size);
 	else
 		snprintf(out, n, " (direct: %s)", size);
 }
@@ -15137,6 +15977,7 @@ static int cli_set_opt(cli *c, const cli_opt *o, const char *val, dg_error *e)
 	case O_NO_PROGRESS: c->no_progress = 1; break;
 	case O_FORCE: c->force = 1; break;
 	case O_NO_DELTA: c->conf.no_delta = 1; break;
+	case O_ARCHIVE_DELTAS: c->conf.archive_deltas = 1; break;
 	case O_MAX_RATIO: return dg_parse_ratio(val, &c->conf.max_ratio, e);
 	case O_LEVEL: return dg_parse_level(val, &c->conf.compression_level, e);
 	case O_DRYRUN: c->dryrun = 1; break;

@@ -30,11 +30,11 @@ fi
 log=${TEST_LOG:-$TESTS_DIR/../build/test.log}
 mkdir -p "$(dirname "$log")"
 : >"$log"
-ASAN_SUITES=${ASAN_SUITES:-"10-s3 16-hostile 17-safety 20-https 30-delta 35-parallel 40-cli 70-proxy 80-creds"}
+ASAN_SUITES=${ASAN_SUITES:-"10-s3 16-hostile 17-safety 20-https 30-delta 32-archive 35-parallel 40-cli 70-proxy 80-creds"}
 # Suites run again against Ceph RGW (it checks SigV4 and honours conditional
 # writes as AWS does) when radosgw is installed and the binaries are native;
 # DG_REQUIRE_RGW=1 (CI) makes its absence a failure.
-RGW_SUITES=${RGW_SUITES:-"10-s3 30-delta 35-parallel 40-cli 45-library 90-concurrency"}
+RGW_SUITES=${RGW_SUITES:-"10-s3 30-delta 32-archive 35-parallel 40-cli 45-library 90-concurrency"}
 rgw=
 if [ -z "${DG_EMULATED:-}" ] && command -v radosgw >/dev/null 2>&1; then rgw=1; fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}

@@ -1018,6 +1018,202 @@ static void test_delta(void)
 	free(tgt);
 }
 
+/* ---- Archive-aware deltas: expanded forms and their rebuild */
+
+/* Raw deflate of in with zlib at level and memLevel; a sync flush in the
+ * middle (split) makes a stream no plain deflate call reproduces. */
+static size_t t_deflate(const unsigned char *in, size_t n, int level, int mem, int split,
+	unsigned char *out, size_t cap)
+{
+	z_stream z;
+
+	memset(&z, 0, sizeof z);
+	deflateInit2(&z, level, Z_DEFLATED, -15, mem, Z_DEFAULT_STRATEGY);
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	z.next_in = (unsigned char *)(uintptr_t)in;
+	z.avail_in = (uInt)(split ? n / 2 : n);
+	if (split) {
+		deflate(&z, Z_SYNC_FLUSH);
+		z.avail_in = (uInt)(n - n / 2);
+	}
+	deflate(&z, Z_FINISH);
+	deflateEnd(&z);
+	return cap - z.avail_out;
+}
+
+static void t_le(unsigned char *p, uint32_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* A zip member: local header, name, data; flags 8 adds a descriptor. */
+static size_t t_zip_member(unsigned char *p, const char *name, int method, int flags,
+	const unsigned char *data, size_t csize, size_t usize)
+{
+	size_t nl = strlen(name), at = 30 + nl;
+
+	memset(p, 0, 30);
+	memcpy(p, "PK\3\4", 4);
+	t_le(p + 4, 20, 2);
+	t_le(p + 6, (uint32_t)flags, 2);
+	t_le(p + 8, (uint32_t)method, 2);
+	t_le(p + 18, flags & 8 ? 0 : (uint32_t)csize, 4);
+	t_le(p + 22, flags & 8 ? 0 : (uint32_t)usize, 4);
+	t_le(p + 26, (uint32_t)nl, 2);
+	memcpy(p + 30, name, nl);
+	memcpy(p + at, data, csize);
+	at += csize;
+	if (flags & 8) {
+		memcpy(p + at, "PK\7\10", 4);
+		t_le(p + at + 4, 0x12345678, 4);
+		t_le(p + at + 8, (uint32_t)csize, 4);
+		t_le(p + at + 12, (uint32_t)usize, 4);
+		at += 16;
+	}
+	return at;
+}
+
+/* expand(file) then rebuild must give the file back, byte for byte. */
+static int t_arc_roundtrip(const unsigned char *file, size_t n, delta_arc_stats *st)
+{
+	t_mem fm = { file, n };
+	delta_src fs = { t_mem_read, &fm, n };
+	sys_buf out = { 0 };
+	sys_sink bs = { sys_sink_buf_write, sys_sink_buf_reset, &out }, rs;
+	delta_rebuild rb;
+	unsigned char *x;
+	dg_error e;
+	int fd = t_tmpfd(), ok = 0;
+	struct stat sb;
+
+	if (delta_expand(&fs, fd, 1, st, NULL, NULL, &e) < 0 || fstat(fd, &sb) < 0 ||
+		(uint64_t)sb.st_size != st->expanded)
+		goto done;
+	x = malloc((size_t)sb.st_size);
+	b_ignore(pread(fd, x, (size_t)sb.st_size, 0));
+	delta_rebuild_init(&rb, &bs, &rs, &e);
+	/* Fed in odd pieces, as a decoder's windows come. */
+	for (size_t at = 0; at < (size_t)sb.st_size; at += 7777) {
+		size_t k = (size_t)sb.st_size - at < 7777 ? (size_t)sb.st_size - at : 7777;
+
+		if (rs.write(rs.ctx, x + at, k, &e) < 0)
+			break;
+	}
+	ok = delta_rebuild_end(&rb, 1, &e) == 0 && out.len == n && memcmp(out.data, file, n) == 0;
+	free(x);
+done:
+	close(fd);
+	sys_buf_free(&out);
+	return ok;
+}
+
+static void test_archive(void)
+{
+	size_t tn = 300000, cap = 2u << 20, n = 0, c;
+	unsigned char *text = malloc(tn), *file = malloc(cap), *z = malloc(cap);
+	uint32_t x = 7;
+	delta_arc_stats st;
+	int levels_ok = 1;
+
+	for (size_t i = 0; i < tn; i++)
+		text[i] = (unsigned char)"the quick brown fox jumps\n"[((x = x * 1103515245u + 12345u) >> 16) % 26];
+	/* gzip members (multi-member, as Alpine's .apk) at every level with
+	 * zlib's memLevel, and the likely levels with memLevel 9 (the search
+	 * stops within its budget before the unlikely ones): each is found
+	 * and regenerated. */
+	for (int level = 1; level <= 9; level++)
+		for (int mem = 8; mem <= 9; mem++) {
+			if (mem == 9 && level != 1 && level != 6 && level != 9)
+				continue;
+			static const unsigned char gz[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3 };
+
+			n = 0;
+			memcpy(file, gz, 10);
+			n += 10;
+			c = t_deflate(text, tn, level, mem, 0, file + n, cap - n);
+			n += c;
+			memset(file + n, 0xab, 8);       /* CRC and size: raw bytes to us */
+			n += 8;
+			memcpy(file + n, gz, 10);
+			n += 10;
+			n += t_deflate(text + 1000, 5000, level, mem, 0, file + n, cap - n);
+			memset(file + n, 0xcd, 8);
+			n += 8;
+			if (!t_arc_roundtrip(file, n, &st) || st.streams != 2 || st.exact != 2) {
+				printf("# level %d memLevel %d: %d streams, %d regenerated\n", level, mem,
+					(int)st.streams, (int)st.exact);
+				levels_ok = 0;
+			}
+		}
+	CHECK("archive: gzip members at levels 1-9 (memLevel 8), 1, 6, 9 (memLevel 9) regenerated",
+		levels_ok);
+
+	/* A zip: deflated members, a stored one, one with a data descriptor,
+	 * one that no plain deflate call makes (a sync flush inside), and a
+	 * central directory. */
+	n = 0;
+	c = t_deflate(text, 100000, 9, 8, 0, z, cap);
+	n += t_zip_member(file + n, "a.txt", 8, 0, z, c, 100000);
+	n += t_zip_member(file + n, "stored.txt", 0, 0, text, 5000, 5000);
+	c = t_deflate(text + 7, 50000, 9, 8, 0, z, cap);
+	n += t_zip_member(file + n, "desc.txt", 8, 8, z, c, 50000);
+	c = t_deflate(text + 11, 80000, 6, 8, 1, z, cap);
+	n += t_zip_member(file + n, "flushed.txt", 8, 0, z, c, 80000);
+	c = t_deflate(text + 3, 0, 9, 8, 0, z, cap);
+	n += t_zip_member(file + n, "empty.txt", 8, 0, z, c, 0);
+	memcpy(file + n, "PK\1\2 central directory, as raw bytes", 37);
+	n += 37;
+	CHECK("archive: a zip is rebuilt byte for byte", t_arc_roundtrip(file, n, &st));
+	CHECK("archive: its four deflated members inflated, three regenerated",
+		st.streams == 4 && st.exact == 3);
+	CHECK("archive: the expanded form holds the contents", st.expanded > 155000);
+
+	/* Not archives at all, or cut short: all raw, still rebuilt. */
+	CHECK("archive: text is one raw segment", t_arc_roundtrip(text, tn, &st) && st.streams == 0);
+	CHECK("archive: a cut gzip stays raw", t_arc_roundtrip(file, 20000, &st));
+	{
+		static const unsigned char gz[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3 };
+
+		memcpy(file, gz, 10);
+		n = 10 + t_deflate(text, tn, 6, 8, 0, file + 10, cap - 10);
+		file[10 + 40] ^= 0x10;           /* a flipped bit: not a stream, or another one */
+		CHECK("archive: a gzip with a flipped bit round-trips", t_arc_roundtrip(file, n, &st));
+	}
+
+	/* A corrupt expanded form is refused, never turned into bytes silently. */
+	{
+		sys_buf out = { 0 };
+		sys_sink bs = { sys_sink_buf_write, sys_sink_buf_reset, &out }, rs;
+		delta_rebuild rb;
+		unsigned char form[64] = "DGAX\0\0\0\1Z\12\10\17\0";
+		dg_error e;
+
+		delta_rebuild_init(&rb, &bs, &rs, &e);
+		CHECK("archive: a level of 10 is refused",
+			rs.write(rs.ctx, form, 8 + 13, &e) < 0 && strstr(e.msg, "bad segment header"));
+		delta_rebuild_end(&rb, 0, &e);
+		delta_rebuild_init(&rb, &bs, &rs, &e);
+		CHECK("archive: no magic, refused",
+			rs.write(rs.ctx, (const unsigned char *)"PK\3\4 not an expanded form", 20, &e) < 0);
+		delta_rebuild_end(&rb, 0, &e);
+		delta_rebuild_init(&rb, &bs, &rs, &e);
+		memcpy(form + 8, "R\0\0\0\0\5\0\0\0\0\0\0\0hello", 18);
+		CHECK("archive: cut short before its end, refused",
+			rs.write(rs.ctx, form, 8 + 18, &e) == 0 && delta_rebuild_end(&rb, 1, &e) < 0 &&
+			strstr(e.msg, "cut short"));
+		delta_rebuild_init(&rb, &bs, &rs, &e);
+		memcpy(form + 26, "E\0\0\0\0\0\0\0\0\0\0\0\0x", 14);
+		CHECK("archive: bytes after the end, refused", rs.write(rs.ctx, form, 8 + 18 + 14, &e) < 0);
+		delta_rebuild_end(&rb, 0, &e);
+		sys_buf_free(&out);
+	}
+	free(text);
+	free(file);
+	free(z);
+}
+
 /* ---- Reference cache: encrypted round trip, tampering, memory LRU */
 
 /* The pre-encode estimate: compressed data that matches little is
@@ -1028,7 +1224,7 @@ static void test_hopeless(void)
 	unsigned char *ref = malloc(n), *tgt = malloc(n + 4096);
 	t_mem sm = { ref, n };
 	delta_src ds = { t_mem_read, &sm, n };
-	uint64_t limit = n / 2;
+	uint64_t limit = n / 2, est = 0;
 	uint32_t x = 12345;
 	dg_error e;
 	int fd;
@@ -1045,23 +1241,25 @@ static void test_hopeless(void)
 	fd = t_tmpfd();
 	t_buf_write_fd(fd, tgt, n + 3072);
 	CHECK("hopeless: a patched, shifted random file is worth encoding",
-		delta_hopeless(&ds, fd, n + 3072, limit, &e) == 0);
+		delta_hopeless(&ds, fd, n + 3072, limit, &est, &e) == 0);
 	close(fd);
 	for (i = 0; i < n; i++)
 		tgt[i] = (unsigned char)((x = x * 1103515245u + 12345u) >> 23);
 	fd = t_tmpfd();
 	t_buf_write_fd(fd, tgt, n);
 	CHECK("hopeless: unrelated random data is not",
-		delta_hopeless(&ds, fd, n, limit, &e) == 1);
+		delta_hopeless(&ds, fd, n, limit, &est, &e) == 1);
+	CHECK("hopeless: and its delta is estimated at about the whole file",
+		est > n - n / 20 && est <= n);
 	CHECK("hopeless: unless the limit allows the whole file",
-		delta_hopeless(&ds, fd, n, n + 1, &e) == 0);
+		delta_hopeless(&ds, fd, n, n + 1, &est, &e) == 0);
 	close(fd);
 	for (i = 0; i < n; i++)
 		tgt[i] = (unsigned char)"etaoin shrdlu\n"[(x = x * 1103515245u + 12345u) >> 28 & 7];
 	fd = t_tmpfd();
 	t_buf_write_fd(fd, tgt, n);
 	CHECK("hopeless: unrelated text is left to the encoder (it compresses)",
-		delta_hopeless(&ds, fd, n, limit, &e) == 0);
+		delta_hopeless(&ds, fd, n, limit, &est, &e) == 0);
 	close(fd);
 	free(ref);
 	free(tgt);
@@ -1413,6 +1611,7 @@ int main(void)
 	test_json();
 	test_delta();
 	test_hopeless();
+	test_archive();
 	test_budget();
 	test_holders();
 	test_cache();

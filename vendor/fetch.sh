@@ -1,7 +1,7 @@
 #!/bin/sh
 # Obtain the third-party sources deltaglider is built from: Debian source
 # packages, checked against vendor/SHA256SUMS and unpacked with Debian's
-# patches into git-ignored folders vendor/{bearssl,xdelta3,jsmn,xz}.
+# patches into git-ignored folders vendor/{bearssl,xdelta3,jsmn,xz,zlib}.
 # Downloads land in vendor/dl; files already there with the right sums are
 # reused, so an air-gapped machine only needs that folder copied in.
 set -eu
@@ -17,6 +17,7 @@ bearssl=0.6+dfsg.1-3 bearssl_0.6+dfsg.1.orig.tar.xz bearssl_0.6+dfsg.1-3.debian.
 xdelta3=3.0.11-dfsg-1.2 xdelta3_3.0.11-dfsg.orig.tar.xz xdelta3_3.0.11-dfsg-1.2.debian.tar.xz xdelta3
 jsmn=1.1.0-2 jsmn_1.1.0.orig.tar.gz - jsmn
 xz-utils=5.4.1-1+deb12u2 xz-utils_5.4.1.orig.tar.xz xz-utils_5.4.1-1+deb12u2.debian.tar.xz xz
+zlib=1:1.2.13.dfsg-1 zlib_1.2.13.dfsg.orig.tar.bz2 zlib_1.2.13.dfsg-1.debian.tar.xz zlib
 '
 
 die() { echo "vendor/fetch.sh: $*" >&2; exit 1; }
@@ -77,7 +78,7 @@ if [ -n "$missing" ]; then
     # index; the same files are in Debian's pools, and the sums decide.
     echo "$packages" | while read -r spec orig deb dir; do
         [ -n "$spec" ] || continue
-        src=${spec%%=*} ver=${spec#*=}
+        src=${spec%%=*} ver=${spec#*=} ver=${ver#*:}   # file names carry no epoch
         for f in "$orig" "$deb" "${src}_${ver}.dsc"; do
             [ "$f" = - ] || [ -f "$dl/$f" ] || pool_fetch "$src" "$f"
         done
@@ -96,10 +97,11 @@ echo "$packages" | while read -r spec orig deb dir; do
         have "$deb" || die "could not download $deb"
         # The .dsc signature cannot be checked without Debian's keyring;
         # the pinned sums above are what we trust.
-        (cd "$dl" && dpkg-source -q --no-copy -x "${spec%%=*}_${spec#*=}.dsc" "$here/$dir") \
+        ver=${spec#*=}
+        (cd "$dl" && dpkg-source -q --no-copy -x "${spec%%=*}_${ver#*:}.dsc" "$here/$dir") \
             >"$dl/unpack.log" 2>&1 || { cat "$dl/unpack.log" >&2; die "dpkg-source could not unpack $spec"; }
     fi
 done
 
 cp "$sums" "$stamp"
-echo "vendor/fetch.sh: sources ready in vendor/{bearssl,xdelta3,jsmn,xz}" >&2
+echo "vendor/fetch.sh: sources ready in vendor/{bearssl,xdelta3,jsmn,xz,zlib}" >&2

@@ -1,6 +1,6 @@
 /*
- * A program that links libdeltaglider next to its own copies of BearSSL and
- * liblzma (whole archives: every symbol of theirs is defined here). It links
+ * A program that links libdeltaglider next to its own copies of BearSSL,
+ * liblzma and zlib (whole archives: every symbol of theirs is defined here). It links
  * only if the library exports nothing but its API, and works only if each
  * side uses its own copy. Used by tests/e2e/45-library.sh.
  *
@@ -12,6 +12,7 @@
 
 #include <bearssl.h>
 #include <lzma.h>
+#include <zlib.h>
 
 #include "deltaglider.h"
 
@@ -38,7 +39,7 @@ int main(int argc, char **argv)
 
 	if (argc != 2)
 		return 2;
-	/* Our own BearSSL and liblzma, called directly. */
+	/* Our own BearSSL, liblzma and zlib, called directly. */
 	br_sha256_init(&sha);
 	br_sha256_update(&sha, "abc", 3);
 	br_sha256_out(&sha, h);
@@ -46,8 +47,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "linkown: own BearSSL gives a wrong SHA-256\n");
 		return 1;
 	}
-	printf("own liblzma %s, own BearSSL ok, libdeltaglider %s\n", lzma_version_string(),
-		dg_version());
+	if (crc32(0, (const unsigned char *)"abc", 3) != 0x352441c2) {
+		fprintf(stderr, "linkown: own zlib gives a wrong CRC-32\n");
+		return 1;
+	}
+	printf("own liblzma %s, own zlib %s, own BearSSL ok, libdeltaglider %s\n",
+		lzma_version_string(), zlibVersion(), dg_version());
 
 	dg_config_init(&cfg);
 	if ((cl = dg_client_open(&cfg, &err)) == NULL)

@@ -2,7 +2,7 @@
  * libFuzzer targets for the parsers that read what others wrote: XML from
  * S3, HTTP responses, metadata (sidecars, AWS INI files), cache files and
  * VCDIFF deltas. One source; the target is chosen at compile time:
- *   -DFUZZ_XML -DFUZZ_HTTP -DFUZZ_META -DFUZZ_CACHE -DFUZZ_DELTA
+ *   -DFUZZ_XML -DFUZZ_HTTP -DFUZZ_META -DFUZZ_CACHE -DFUZZ_DELTA -DFUZZ_ARC
  */
 #include "../../deltaglider.c"
 
@@ -225,7 +225,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 #endif
 
-#ifdef FUZZ_DELTA
+#if defined(FUZZ_DELTA) || defined(FUZZ_ARC)
 static int fuzz_capped(void *ctx, const unsigned char *p, size_t n, dg_error *e)
 {
 	size_t *total = ctx;
@@ -235,6 +235,9 @@ static int fuzz_capped(void *ctx, const unsigned char *p, size_t n, dg_error *e)
 	return *total > (64u << 20) ? sys_fail(e, DG_EIO, "too much output") : 0;
 }
 
+#endif
+
+#ifdef FUZZ_DELTA
 /* A delta against a fixed 1 MiB source; no gzip on PATH. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -264,6 +267,78 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	b_ignore_pwrite(fd, data, size, 0);
 	delta_decode(&ds, fd, &sink, "/tmp", &e);
+	return 0;
+}
+#endif
+
+#ifdef FUZZ_ARC
+typedef struct fuzz_cmp {
+	const uint8_t *want;
+	size_t n, at;
+} fuzz_cmp;
+
+static int fuzz_cmp_write(void *ctx, const unsigned char *p, size_t n, dg_error *e)
+{
+	fuzz_cmp *c = ctx;
+
+	if (c->at + n > c->n || memcmp(c->want + c->at, p, n) != 0)
+		return sys_fail(e, DG_EINTEGRITY, "rebuilt bytes differ");
+	c->at += n;
+	return 0;
+}
+
+static int fuzz_mem_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, dg_error *e)
+{
+	const fuzz_cmp *c = ctx;
+
+	(void)e;
+	*got = off >= c->n ? 0 : (c->n - off < n ? (size_t)(c->n - off) : n);
+	memcpy(buf, c->want + off, *got);
+	return 0;
+}
+
+/* The input taken as an archive (gzip members, zip entries, or anything):
+ * its expanded form must rebuild it exactly. Then the input taken as an
+ * expanded form: the rebuild sink refuses or rebuilds, never crashes. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int fd = -1;
+	fuzz_cmp c = { data, size, 0 };
+	delta_src in = { fuzz_mem_read, &c, size };
+	delta_arc_stats st;
+	sys_sink cs = { fuzz_cmp_write, NULL, &c }, rs;
+	size_t total = 0;
+	sys_sink capped = { fuzz_capped, NULL, &total };
+	delta_rebuild rb;
+	unsigned char buf[65536];
+	dg_error e;
+
+	if (fd < 0) {
+		char path[] = "/tmp/dg-fuzz-arc-XXXXXX";
+
+		fd = mkstemp(path);
+		unlink(path);
+	}
+	b_ignore_truncate(fd, 0);
+	if (lseek(fd, 0, SEEK_SET) != 0 || delta_expand(&in, fd, 1, &st, NULL, NULL, &e) < 0)
+		abort();
+	if (delta_rebuild_init(&rb, &cs, &rs, &e) < 0)
+		abort();
+	for (uint64_t off = 0; off < st.expanded; ) {
+		ssize_t k = pread(fd, buf, sizeof buf, (off_t)off);
+
+		if (k <= 0 || rs.write(rs.ctx, buf, (size_t)k, &e) < 0)
+			abort();
+		off += (uint64_t)k;
+	}
+	if (delta_rebuild_end(&rb, 1, &e) < 0 || c.at != size)
+		abort();
+	if (delta_rebuild_init(&rb, &capped, &rs, &e) < 0)
+		abort();
+	if (rs.write(rs.ctx, data, size, &e) == 0)
+		delta_rebuild_end(&rb, 1, &e);
+	else
+		delta_rebuild_end(&rb, 0, &e);
 	return 0;
 }
 #endif
