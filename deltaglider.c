@@ -931,11 +931,20 @@ typedef struct delta_arc_stats {
 	uint64_t streams;            /* deflate streams inflated */
 	uint64_t exact;              /* of which zlib regenerates bit for bit */
 	uint64_t exact_bytes;        /* their compressed bytes */
+	uint64_t same;               /* kept as they are: the reference has them */
 	uint64_t expanded;           /* bytes of the expanded form */
 } delta_arc_stats;
 
-static int delta_expand(const delta_src *in, int out_fd, int exact, delta_arc_stats *st,
-	void (*progress)(void *ctx, uint64_t bytes), void *progress_ctx, dg_error *e);
+/* The reference's streams, by a hash of their compressed bytes: a
+ * reference's expansion fills it, a target's skips what is in it. */
+typedef struct delta_arc_known {
+	uint64_t *hash;              /* sorted once filled */
+	size_t n, cap;
+} delta_arc_known;
+
+static int delta_expand(const delta_src *in, int out_fd, int exact, delta_arc_known *known,
+	delta_arc_stats *st, void (*progress)(void *ctx, uint64_t bytes), void *progress_ctx,
+	dg_error *e);
 
 typedef struct delta_rebuild {
 	const sys_sink *out;
@@ -8316,11 +8325,13 @@ done:
  *   'Z' level mem wbits strategy    len bytes whose raw deflate is the
  *                                   file's next bytes
  *   'E' 0 0 0 0  0                  the end
- * A reference is expanded with every stream it can inflate, each followed
- * by its compressed bytes as they are (it is only the delta's source, and
- * a target's stream that stays raw finds itself there if it did not
- * change). That expansion depends on nothing but the reference's bytes:
- * a download must build the same source again. */
+ * A reference is only the delta's source, so it is expanded otherwise:
+ * its bytes as they are, then the contents of every stream it can
+ * inflate, one after the other, with no segments. Runs of a target's
+ * streams that did not change stay as they are (they are in the
+ * reference, byte for byte: one copy covers them), and those that did
+ * find their old contents. That expansion depends on nothing but the
+ * reference's bytes: a download must build the same source again. */
 
 #define DELTA_ARC_MAGIC  "DGAX\0\0\0\1"
 #define DELTA_ARC_HDR    13
@@ -8361,6 +8372,7 @@ typedef struct delta_arc {
 	delta_zparams hint;          /* the parameters that matched last */
 	uint64_t inflated, spent;    /* bytes inflated; bytes deflated by failed tries */
 	delta_arc_stats *st;
+	delta_arc_known *known;      /* NULL: none */
 	unsigned char *ibuf, *obuf, *cbuf;
 	void (*progress)(void *ctx, uint64_t bytes);   /* the file's bytes gone through */
 	void *progress_ctx;
@@ -8403,6 +8415,8 @@ static int delta_arc_header(delta_arc *a, int tag, const delta_zparams *zp, uint
 {
 	unsigned char h[DELTA_ARC_HDR] = { (unsigned char)tag };
 
+	if (!a->exact)
+		return 0;          /* a source has no segments */
 	if (zp) {
 		h[1] = zp->level;
 		h[2] = zp->mem;
@@ -8419,8 +8433,10 @@ static int delta_arc_raw(delta_arc *a, uint64_t end, dg_error *e)
 	uint64_t off = a->raw_from;
 	size_t got;
 
-	if (end <= off)
+	if (end <= off || !a->exact) {
+		a->raw_from = end > off ? end : off;   /* a source has them all already */
 		return 0;
+	}
 	if (delta_arc_header(a, 'R', NULL, end - off, e) < 0)
 		return -1;
 	while (off < end) {
@@ -8558,10 +8574,67 @@ done:
 	return rc;
 }
 
+/* A hash of the file's bytes [start, end). */
+static int delta_arc_hash(delta_arc *a, uint64_t start, uint64_t end, uint64_t *h, dg_error *e)
+{
+	br_sha256_context c;
+	unsigned char d[32];
+	size_t got;
+
+	br_sha256_init(&c);
+	while (start < end) {
+		size_t want = end - start < DELTA_ARC_BUF ? (size_t)(end - start) : DELTA_ARC_BUF;
+
+		if (a->in->read(a->in->ctx, start, a->cbuf, want, &got, e) < 0)
+			return -1;
+		if (got == 0)
+			return sys_fail(e, DG_EIO, "the file ended early");
+		crypto_sha256_update(&c, a->cbuf, got);
+		start += got;
+	}
+	br_sha256_out(&c, d);
+	memcpy(h, d, sizeof *h);
+	return 0;
+}
+
+static int delta_arc_cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* A reference's stream goes into known; is a target's there? 1 yes. */
+static int delta_arc_known_stream(delta_arc *a, uint64_t start, uint64_t end, dg_error *e)
+{
+	delta_arc_known *k = a->known;
+	uint64_t h;
+
+	if (k == NULL || delta_arc_hash(a, start, end, &h, e) < 0)
+		return k == NULL ? 0 : -1;
+	if (a->exact)
+		return k->n && bsearch(&h, k->hash, k->n, sizeof h, delta_arc_cmp_u64) != NULL;
+	if (k->n == k->cap) {
+		/* A million streams is plenty: past that, targets just expand more. */
+		size_t cap = k->cap ? 2 * k->cap : 1024;
+		uint64_t *grown = cap <= (1u << 20) ? realloc(k->hash, cap * sizeof *grown) : NULL;
+
+		if (grown == NULL)
+			return 0;
+		k->hash = grown;
+		k->cap = cap;
+	}
+	k->hash[k->n++] = h;
+	return 0;
+}
+
 /* The deflate stream at start: expanded (its end set, 1), or not a
  * stream (0), or -1 on an error. A target's stream zlib cannot
- * regenerate goes back to being raw bytes, its end still set. */
-static int delta_arc_stream(delta_arc *a, uint64_t start, uint64_t *end, dg_error *e)
+ * regenerate, or that the reference holds as it is, goes back to being
+ * raw bytes, its end still set (unknown: the caller found it is not the
+ * reference's). */
+static int delta_arc_stream(delta_arc *a, uint64_t start, uint64_t *end, int unknown,
+	dg_error *e)
 {
 	uint64_t hdr_at, ulen = 0, used = 0;
 	const delta_zparams *zp = NULL;
@@ -8577,8 +8650,12 @@ static int delta_arc_stream(delta_arc *a, uint64_t start, uint64_t *end, dg_erro
 	if (r == 1) {
 		a->st->streams++;
 		a->inflated += ulen;
+		if ((r = unknown ? 0 : delta_arc_known_stream(a, start, *end, e)) < 0)
+			return -1;
 		if (!a->exact) {
 			zp = &a->hint;
+		} else if (r == 1) {
+			a->st->same++;     /* the reference has it: it stays as it is */
 		} else {
 			/* The last parameters that matched, then the others while
 			 * the budget lasts. */
@@ -8596,31 +8673,45 @@ static int delta_arc_stream(delta_arc *a, uint64_t start, uint64_t *end, dg_erro
 				else
 					a->spent += used;
 			}
-			r = 1;
 		}
+		r = 1;
 	}
+	if (zp && !a->exact)
+		return 1;          /* a source keeps the contents */
 	if (zp) {
 		unsigned char h[DELTA_ARC_HDR] = { 'Z', zp->level, zp->mem, zp->wbits, zp->strategy };
 
 		delta_arc_put64(h + 5, ulen);
 		if (pwrite(a->out, h, sizeof h, (off_t)hdr_at) != (ssize_t)sizeof h)
 			return sys_fail_errno(e, DG_EIO, errno, "cannot write a temporary file");
-		if (a->exact) {
-			a->hint = *zp;
-			a->st->exact++;
-			a->st->exact_bytes += *end - start;
-			a->raw_from = *end;
-			return 1;
-		}
-		/* A source keeps the stream as it is too: a target's stream that
-		 * stays raw matches it where it did not change. */
-		return delta_arc_raw(a, *end, e) < 0 ? -1 : 1;
+		a->hint = *zp;
+		a->st->exact++;
+		a->st->exact_bytes += *end - start;
+		a->raw_from = *end;
+		return 1;
 	}
 	/* Take back what was written: the stream stays in the raw bytes. */
 	if (ftruncate(a->out, (off_t)hdr_at) < 0 || lseek(a->out, (off_t)hdr_at, SEEK_SET) < 0)
 		return sys_fail_errno(e, DG_EIO, errno, "cannot truncate a temporary file");
 	a->out_size = hdr_at;
 	return r;
+}
+
+/* A source starts with the file's own bytes, as they are. */
+static int delta_arc_copy(delta_arc *a, dg_error *e)
+{
+	uint64_t off = 0;
+	size_t got;
+
+	while (off < a->in->size) {
+		if (a->in->read(a->in->ctx, off, a->ibuf, DELTA_ARC_BUF, &got, e) < 0 ||
+			delta_arc_write(a, a->ibuf, got, e) < 0)
+			return -1;
+		if (got == 0)
+			return sys_fail(e, DG_EIO, "the file ended early");
+		off += got;
+	}
+	return 0;
 }
 
 /* The length of the gzip member header in p[0..n), 0 if there is none. */
@@ -8678,7 +8769,7 @@ static int delta_arc_step(delta_arc *a, uint64_t *pos, dg_error *e)
 	if (a->in->read(a->in->ctx, *pos, head, sizeof head, &n, e) < 0)
 		return -1;
 	if ((h = delta_gzip_header(head, n)) != 0) {
-		if ((r = delta_arc_stream(a, *pos + h, &end, e)) <= 0)
+		if ((r = delta_arc_stream(a, *pos + h, &end, 0, e)) <= 0)
 			return r;
 		*pos = end + 8 <= a->in->size ? end + 8 : a->in->size;   /* CRC-32, ISIZE */
 		return 1;
@@ -8690,8 +8781,18 @@ static int delta_arc_step(delta_arc *a, uint64_t *pos, dg_error *e)
 		start = *pos + 30 + (head[26] | head[27] << 8) + (head[28] | head[29] << 8);
 		if (start > a->in->size)
 			return 0;
-		if (method == 8) {
-			if ((r = delta_arc_stream(a, start, &end, e)) < 0)
+		if (method == 8 && a->exact && !(flags & 8) && csize != 0xffffffffu &&
+			start + csize <= a->in->size && (r = delta_arc_known_stream(a, start,
+			start + csize, e)) != 0) {
+			if (r < 0)
+				return -1;
+			/* The reference's, byte for byte: no need to inflate it. */
+			a->st->streams++;
+			a->st->same++;
+			*pos = start + csize;
+		} else if (method == 8) {
+			if ((r = delta_arc_stream(a, start, &end, a->exact && !(flags & 8) &&
+				csize != 0xffffffffu, e)) < 0)
 				return -1;
 			if (r == 0 && ((flags & 8) || csize == 0xffffffffu))
 				return 0;
@@ -8711,11 +8812,13 @@ static int delta_arc_step(delta_arc *a, uint64_t *pos, dg_error *e)
 	return 0;
 }
 
-static int delta_expand(const delta_src *in, int out_fd, int exact, delta_arc_stats *st,
-	void (*progress)(void *ctx, uint64_t bytes), void *progress_ctx, dg_error *e)
+static int delta_expand(const delta_src *in, int out_fd, int exact, delta_arc_known *known,
+	delta_arc_stats *st, void (*progress)(void *ctx, uint64_t bytes), void *progress_ctx,
+	dg_error *e)
 {
 	delta_arc a = { .in = in, .out = out_fd, .exact = exact, .hint = { 6, 8, 15, 0 }, .st = st,
-		.progress = progress, .progress_ctx = progress_ctx };
+		.known = known, .progress = progress, .progress_ctx = progress_ctx };
+	delta_src copy = { delta_fd_read, &out_fd, in->size };
 	uint64_t pos = 0;
 	int r = 1, rc = -1;
 
@@ -8728,8 +8831,10 @@ static int delta_expand(const delta_src *in, int out_fd, int exact, delta_arc_st
 		sys_fail(e, DG_ENOMEM, "out of memory");
 		goto done;
 	}
-	if (delta_arc_write(&a, DELTA_ARC_MAGIC, 8, e) < 0)
+	if (exact ? delta_arc_write(&a, DELTA_ARC_MAGIC, 8, e) < 0 : delta_arc_copy(&a, e) < 0)
 		goto done;
+	if (!exact)
+		a.in = &copy;      /* scan the copy: the reference may be slow to read */
 	while (r == 1 && pos < in->size) {
 		if ((r = delta_arc_step(&a, &pos, e)) < 0)
 			goto done;
@@ -8739,6 +8844,8 @@ static int delta_expand(const delta_src *in, int out_fd, int exact, delta_arc_st
 		goto done;
 	delta_arc_progress(&a, in->size);
 	st->expanded = a.out_size;
+	if (known && !exact && known->n)
+		qsort(known->hash, known->n, sizeof *known->hash, delta_arc_cmp_u64);
 	rc = 0;
 done:
 	free(a.ibuf);
@@ -10588,14 +10695,16 @@ static int dg_takes_delta(const dg_ctx *g, const char *name)
 	return !g->no_delta && (dg_delta_eligible(name) || (g->archive_deltas && dg_arc_eligible(name)));
 }
 
-/* The reference's expanded form, in a temp file *fd, as a source. */
-static int dg_arc_source(dg_ctx *g, const delta_src *ref, int *fd, delta_src *sx, dg_error *e)
+/* The reference's expanded form, in a temp file *fd, as a source (and
+ * its streams in known, if not NULL). */
+static int dg_arc_source(dg_ctx *g, const delta_src *ref, int *fd, delta_src *sx,
+	delta_arc_known *known, dg_error *e)
 {
 	delta_arc_stats st;
 
 	if ((*fd = dg_tmpfile(g, e)) < 0)
 		return -1;
-	if (delta_expand(ref, *fd, 0, &st, NULL, NULL, e) < 0) {
+	if (delta_expand(ref, *fd, 0, known, &st, NULL, NULL, e) < 0) {
 		sys_err_prefix(e, "expanding the reference: ");
 		close(*fd);
 		*fd = -1;
@@ -10632,27 +10741,30 @@ static int dg_try_archive(dg_upload *u, const delta_src *ref, dg_error *e)
 	delta_opts o = { u->name, DG_REFERENCE, g->window_max, 0, g->level,
 		(uint64_t)(g->max_ratio * (double)u->res->size) + 1, NULL, NULL };
 	delta_arc_stats ts;
+	delta_arc_known known = { NULL, 0, 0 };
 	delta_result dr;
 	dg_file_sink check;
 	sys_sink cs;
 	char got[65];
 	uint64_t held, est;
-	int tfd, sfd = -1, out = -1, r, rc = -1;
+	int tfd = -1, sfd = -1, out = -1, r, rc = -1;
 
 	if (u->sha[0] == 0 && crypto_sha256_fd(u->fd, u->sha, &u->res->size, e) < 0)
 		return -1;
-	if ((tfd = dg_tmpfile(g, e)) < 0)
-		return -1;
+	/* The reference first: the file's streams it holds as they are stay so. */
+	if (dg_arc_source(g, ref, &sfd, &sx, &known, e) < 0 || (tfd = dg_tmpfile(g, e)) < 0)
+		goto done;
 	dg_progress_step(g, 0);
-	if (delta_expand(&self, tfd, 1, &ts, dg_progress_add, g, e) < 0)
+	if (delta_expand(&self, tfd, 1, &known, &ts, dg_progress_add, g, e) < 0)
 		goto done;
 	if (ts.exact == 0) {
-		sys_logf(g->log, DG_LOG_INFO, "%s: none of its %" PRIu64 " deflate streams is one zlib "
-			"regenerates exactly; trying a byte delta", u->key, ts.streams);
+		sys_logf(g->log, DG_LOG_INFO, "%s: %" PRIu64 " deflate streams, none regenerated "
+			"exactly by zlib (%" PRIu64 " unchanged); trying a byte delta", u->key, ts.streams,
+			ts.same);
 		rc = 0;
 		goto done;
 	}
-	if (dg_arc_source(g, ref, &sfd, &sx, e) < 0 || (out = dg_tmpfile(g, e)) < 0 ||
+	if ((out = dg_tmpfile(g, e)) < 0 ||
 		(r = delta_hopeless(&sx, tfd, ts.expanded, o.max_delta, &est, e)) < 0)
 		goto done;
 	if (r) {
@@ -10694,14 +10806,16 @@ static int dg_try_archive(dg_upload *u, const delta_src *ref, dg_error *e)
 	if (dg_put_delta_object(u, out, &dr, 0, 1, e) < 0)
 		goto done;
 	sys_logf(g->log, DG_LOG_INFO, "%s: archive-aware delta of %" PRIu64 " bytes; %" PRIu64 " of %"
-		PRIu64 " deflate streams regenerated exactly", u->key, dr.delta_size, ts.exact,
-		ts.streams);
+		PRIu64 " deflate streams regenerated exactly, %" PRIu64 " unchanged", u->key,
+		dr.delta_size, ts.exact, ts.streams, ts.same);
 	u->res->kind = DG_PUT_DELTA;
 	u->res->archive = 1;
 	u->res->stored = dr.delta_size;
 	rc = 1;
 done:
-	close(tfd);
+	free(known.hash);
+	if (tfd >= 0)
+		close(tfd);
 	if (sfd >= 0)
 		close(sfd);
 	if (out >= 0)
@@ -10949,7 +11063,7 @@ static int dg_hydrate(dg_ctx *g, store *s, const char *delta_key, const sys_meta
 	if (rc < 0)
 		goto done;
 	if (format) {
-		rc = dg_arc_source(g, &ref.src, &sfd, &sx, e) < 0 ? -1 :
+		rc = dg_arc_source(g, &ref.src, &sfd, &sx, NULL, e) < 0 ? -1 :
 			dg_arc_decode(g, &sx, dfd, out, e);
 	} else {
 		held = dg_budget_take(g->budget, delta_decode_memory(ref.src.size));

@@ -1088,7 +1088,7 @@ static int t_arc_roundtrip(const unsigned char *file, size_t n, delta_arc_stats 
 	int fd = t_tmpfd(), ok = 0;
 	struct stat sb;
 
-	if (delta_expand(&fs, fd, 1, st, NULL, NULL, &e) < 0 || fstat(fd, &sb) < 0 ||
+	if (delta_expand(&fs, fd, 1, NULL, st, NULL, NULL, &e) < 0 || fstat(fd, &sb) < 0 ||
 		(uint64_t)sb.st_size != st->expanded)
 		goto done;
 	x = malloc((size_t)sb.st_size);
@@ -1169,6 +1169,38 @@ static void test_archive(void)
 	CHECK("archive: its four deflated members inflated, three regenerated",
 		st.streams == 4 && st.exact == 3);
 	CHECK("archive: the expanded form holds the contents", st.expanded > 155000);
+
+	/* As a reference (a delta's source): its bytes, then the contents of
+	 * its streams, whose hashes a target then finds: unchanged streams
+	 * stay as they are. */
+	{
+		t_mem fm = { file, n };
+		delta_src fs = { t_mem_read, &fm, n };
+		delta_arc_known known = { NULL, 0, 0 };
+		delta_arc_stats rs;
+		unsigned char *back = malloc(n);
+		dg_error e;
+		int fd = t_tmpfd(), tfd = t_tmpfd();
+		struct stat sb;
+
+		CHECK("archive: a reference expands",
+			delta_expand(&fs, fd, 0, &known, &rs, NULL, NULL, &e) == 0 && fstat(fd, &sb) == 0);
+		CHECK("archive: the source is the reference's bytes, then its contents",
+			pread(fd, back, n, 0) == (ssize_t)n && memcmp(back, file, n) == 0 &&
+			(uint64_t)sb.st_size == n + 100000 + 50000 + 80000 + 0 && rs.streams == 4);
+		CHECK("archive: its four streams are known", known.n == 4);
+		CHECK("archive: against itself, every stream is unchanged",
+			delta_expand(&fs, tfd, 1, &known, &rs, NULL, NULL, &e) == 0 && rs.same == 4 &&
+			rs.exact == 0);
+		file[200] ^= 1;                      /* inside a.txt's deflate data */
+		CHECK("archive: a changed stream is not",
+			delta_expand(&fs, tfd, 1, &known, &rs, NULL, NULL, &e) == 0 && rs.same == 3);
+		file[200] ^= 1;
+		free(known.hash);
+		free(back);
+		close(fd);
+		close(tfd);
+	}
 
 	/* Not archives at all, or cut short: all raw, still rebuilt. */
 	CHECK("archive: text is one raw segment", t_arc_roundtrip(text, tn, &st) && st.streams == 0);

@@ -72,8 +72,8 @@ run() {
         cut -d' ' -f2 "$W/t" >>"$W/rss"
     done
     stored=$(find "$store/r" -type f ! -name '.*' -exec cat {} + | wc -c)
-    # "X of Y deflate streams", "none of its Y", "X of its Y": the log's counts.
-    share=$(sed -n 's/.*[:;] \([0-9]*\) of \(its \)\{0,1\}\([0-9]*\) deflate streams.*/\1 \3/p; s/.*none of its \([0-9]*\) deflate streams.*/0 \1/p' "$W/log" |
+    # "X of Y deflate streams", "Y deflate streams, none", "X of its Y": the log's counts.
+    share=$(sed -n 's/.*[:;] \([0-9]*\) of \(its \)\{0,1\}\([0-9]*\) deflate streams.*/\1 \3/p; s/.*: \([0-9]*\) deflate streams, none.*/0 \1/p' "$W/log" |
         awk '{ x += $1; y += $2 } END { if (y) printf "%d/%d", x, y; else printf "-" }')
     printf '%-10s %-6s %-8s %3d %11d %11d %6.1f%% %13s %8s %8s %8s\n' "$fam" "$ext" "$mode" "$n" "$orig" \
         "$stored" "$(echo "$stored $orig" | awk '{ printf "%.1f", 100 * $1 / $2 }')" "$share" \
@@ -105,6 +105,6 @@ cp "$F/typescript-5.4.2.tgz" "$W/prod/node-npm.tgz"
 for f in "$W"/prod/*; do
     rm -rf "$W/ps" && "$DG" cp "$F/typescript-5.4.3.tgz" "file://$W/ps/p/x.tgz" >/dev/null 2>&1
     "$DG" cp --archive-deltas --debug "$f" "file://$W/ps/p/$(basename "$f")" >/dev/null 2>"$W/log" || true
-    sed -n 's/.*[:;] \([0-9]*\) of \(its \)\{0,1\}\([0-9]*\) deflate streams.*/\1 \3/p; s/.*none of its \([0-9]*\) deflate streams.*/0 \1/p' "$W/log" |
+    sed -n 's/.*[:;] \([0-9]*\) of \(its \)\{0,1\}\([0-9]*\) deflate streams.*/\1 \3/p; s/.*: \([0-9]*\) deflate streams, none.*/0 \1/p' "$W/log" |
         awk -v n="$(basename "$f")" '{ printf "%-22s %6d of %6d streams (%.0f%%)\n", n, $1, $2, $2 ? 100 * $1 / $2 : 0 }'
 done

@@ -23,7 +23,7 @@ words = [b"archive", b"delta", b"release", b"version", b"module", b"return", b"v
 def text(n):
     return b" ".join(random.choice(words) for _ in range(n))
 tree = {"src/core.py": text(60000), "src/util.py": text(30000), "doc/README": text(8000),
-        "data/table.bin": os.urandom(40000)}
+        "data/table.bin": bytes(random.getrandbits(8) for _ in range(40000))}
 for v in range(1, int(sys.argv[1]) + 1):
     tree["VERSION"] = b"1.%d\n" % v
     tree["src/core.py"] = tree["src/core.py"].replace(b"value", b"value%d" % v, 40)
@@ -146,7 +146,8 @@ python3 - "$T/fs/p/rel-3.tar.gz.delta" <<'EOF'
 import sys
 p = sys.argv[1]
 b = bytearray(open(p, "rb").read())
-b[len(b) // 2] ^= 0x40
+for i in range(len(b) // 2, len(b) // 2 + 32):
+    b[i] ^= 0x5a
 open(p, "wb").write(bytes(b))
 EOF
 rm -f "$T/bad"
@@ -158,6 +159,15 @@ meta=$(python3 -c 'import json,sys; m=json.load(sys.stdin)["Metadata"]; m["dg-de
 awsx s3api put-object --bucket dga --key zip/rel-9.zip.delta --body "$T/d2" --metadata "$meta" >/dev/null
 check_fail "an unknown delta format is refused" 1 'format archive-v9, which this deltaglider cannot read' \
     dg cp s3://dga/zip/rel-9.zip "$T/bad"
+
+# --- a deflate bomb is not expanded past its cap (32 x the file + 64 MiB) ------------------
+python3 -c 'import gzip,sys; sys.stdout.buffer.write(gzip.compress(bytes(100 << 20), 9, mtime=0))' >"$T/bomb-1.gz"
+python3 -c 'import gzip,sys; sys.stdout.buffer.write(gzip.compress(bytes(100 << 20) + b"x", 9, mtime=0))' >"$T/bomb-2.gz"
+check "a bomb as the reference" dg cp "$T/bomb-1.gz" s3://dga/bomb/ --archive-deltas
+check "a bomb as the next release" dg cp "$T/bomb-2.gz" s3://dga/bomb/ --archive-deltas --debug
+expect_match "its stream stays compressed" "$T/err" ': 0 deflate streams, none regenerated'
+check "the bomb comes back" dg cp s3://dga/bomb/bomb-2.gz "$T/got"
+same "the bomb byte-identical" "$T/bomb-2.gz" "$T/got"
 
 # --- the max-ratio note: what --max-ratio 0.9 would save ----------------------------------
 gen_file "$T/r1.zip" 2000000 ratio-a

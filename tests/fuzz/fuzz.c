@@ -320,7 +320,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unlink(path);
 	}
 	b_ignore_truncate(fd, 0);
-	if (lseek(fd, 0, SEEK_SET) != 0 || delta_expand(&in, fd, 1, &st, NULL, NULL, &e) < 0)
+	if (lseek(fd, 0, SEEK_SET) != 0 || delta_expand(&in, fd, 1, NULL, &st, NULL, NULL, &e) < 0)
 		abort();
 	if (delta_rebuild_init(&rb, &cs, &rs, &e) < 0)
 		abort();
