@@ -10732,6 +10732,13 @@ static int dg_arc_decode(dg_ctx *g, const delta_src *sx, int delta_fd, const sys
 	return delta_rebuild_end(&rb, rc == 0, e) < 0 || rc < 0 ? -1 : 0;
 }
 
+static void dg_arc_note(const dg_upload *u, const delta_arc_stats *ts, int level,
+	const char *what)
+{
+	sys_logf(u->g->log, level, "%s: %" PRIu64 " of %" PRIu64 " deflate streams regenerated "
+		"exactly, %" PRIu64 " unchanged: %s", u->key, ts->exact, ts->streams, ts->same, what);
+}
+
 /* 1 stored as an archive-aware delta, 0 if it cannot be or does not pay
  * (the caller tries a byte delta), -1 on an error. */
 static int dg_try_archive(dg_upload *u, const delta_src *ref, dg_error *e)
@@ -10758,9 +10765,7 @@ static int dg_try_archive(dg_upload *u, const delta_src *ref, dg_error *e)
 	if (delta_expand(&self, tfd, 1, &known, &ts, dg_progress_add, g, e) < 0)
 		goto done;
 	if (ts.exact == 0) {
-		sys_logf(g->log, DG_LOG_INFO, "%s: %" PRIu64 " deflate streams, none regenerated "
-			"exactly by zlib (%" PRIu64 " unchanged); trying a byte delta", u->key, ts.streams,
-			ts.same);
+		dg_arc_note(u, &ts, DG_LOG_INFO, "no archive-aware delta; trying a byte delta");
 		rc = 0;
 		goto done;
 	}
@@ -10768,9 +10773,8 @@ static int dg_try_archive(dg_upload *u, const delta_src *ref, dg_error *e)
 		(r = delta_hopeless(&sx, tfd, ts.expanded, o.max_delta, &est, e)) < 0)
 		goto done;
 	if (r) {
-		sys_logf(g->log, DG_LOG_INFO, "%s: %" PRIu64 " of its %" PRIu64 " deflate streams are "
-			"ones zlib regenerates, not enough for an archive-aware delta under the %.2f limit; "
-			"trying a byte delta", u->key, ts.exact, ts.streams, g->max_ratio);
+		dg_arc_note(u, &ts, DG_LOG_INFO, "an archive-aware delta would pass the max ratio; "
+			"trying a byte delta");
 		rc = 0;
 		goto done;
 	}
@@ -10782,8 +10786,8 @@ static int dg_try_archive(dg_upload *u, const delta_src *ref, dg_error *e)
 		goto done;
 	}
 	if (dr.over) {
-		sys_logf(g->log, DG_LOG_INFO, "%s: archive-aware delta passed %.2f of the file; trying "
-			"a byte delta", u->key, g->max_ratio);
+		dg_arc_note(u, &ts, DG_LOG_INFO, "the archive-aware delta passed the max ratio; "
+			"trying a byte delta");
 		rc = 0;
 		goto done;
 	}
@@ -10797,17 +10801,15 @@ static int dg_try_archive(dg_upload *u, const delta_src *ref, dg_error *e)
 		goto done;
 	}
 	if (strcmp(got, u->sha) != 0) {
-		sys_logf(g->log, DG_LOG_WARNING, "%s: the archive-aware delta does not rebuild the "
-			"file exactly; trying a byte delta", u->key);
+		dg_arc_note(u, &ts, DG_LOG_WARNING, "the archive-aware delta does not rebuild the "
+			"file exactly; trying a byte delta");
 		rc = 0;
 		goto done;
 	}
 	dr.target_size = u->res->size;
 	if (dg_put_delta_object(u, out, &dr, 0, 1, e) < 0)
 		goto done;
-	sys_logf(g->log, DG_LOG_INFO, "%s: archive-aware delta of %" PRIu64 " bytes; %" PRIu64 " of %"
-		PRIu64 " deflate streams regenerated exactly, %" PRIu64 " unchanged", u->key,
-		dr.delta_size, ts.exact, ts.streams, ts.same);
+	dg_arc_note(u, &ts, DG_LOG_INFO, "stored as an archive-aware delta");
 	u->res->kind = DG_PUT_DELTA;
 	u->res->archive = 1;
 	u->res->stored = dr.delta_size;

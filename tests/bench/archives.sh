@@ -7,8 +7,9 @@
 #   by Java's zlib).
 # For each family, uploads every version into a file:// store the Python-
 # compatible way (default) and with --archive-deltas, and prints the bytes
-# stored, the share of deflate streams zlib regenerated exactly (versions
-# after the first), the median upload and download times and the peak RSS.
+# stored, the deflate streams zlib regenerated exactly + those unchanged
+# from the reference / all (versions after the first), the median upload
+# and download times and the peak RSS.
 # Then, on one tree (typescript 5.4.2's package/), the share of streams
 # regenerated for each producer: GNU gzip -1..-9, Info-ZIP zip, Python's
 # gzip and zipfile, jar, and Node (npm's .tgz).
@@ -50,6 +51,7 @@ for v in $FAMILY_closure; do
     rm -rf "$F/x"
 done
 
+counts='s/.*: \([0-9]*\) of \([0-9]*\) deflate streams regenerated exactly, \([0-9]*\) unchanged.*/\1 \2 \3/p'
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "-" }'; }
 
 # run FAMILY EXT MODE: one family into a fresh store; prints a row.
@@ -72,9 +74,9 @@ run() {
         cut -d' ' -f2 "$W/t" >>"$W/rss"
     done
     stored=$(find "$store/r" -type f ! -name '.*' -exec cat {} + | wc -c)
-    # "X of Y deflate streams", "Y deflate streams, none", "X of its Y": the log's counts.
-    share=$(sed -n 's/.*[:;] \([0-9]*\) of \(its \)\{0,1\}\([0-9]*\) deflate streams.*/\1 \3/p; s/.*: \([0-9]*\) deflate streams, none.*/0 \1/p' "$W/log" |
-        awk '{ x += $1; y += $2 } END { if (y) printf "%d/%d", x, y; else printf "-" }')
+    # "X of Y deflate streams regenerated exactly, Z unchanged": X+Z/Y
+    share=$(sed -n "$counts" "$W/log" |
+        awk '{ x += $1; y += $2; z += $3 } END { if (y) printf "%d+%d/%d", x, z, y; else printf "-" }')
     printf '%-10s %-6s %-8s %3d %11d %11d %6.1f%% %13s %8s %8s %8s\n' "$fam" "$ext" "$mode" "$n" "$orig" \
         "$stored" "$(echo "$stored $orig" | awk '{ printf "%.1f", 100 * $1 / $2 }')" "$share" \
         "$(median <"$W/up")" "$(median <"$W/down")" "$(sort -n "$W/rss" | tail -1)"
@@ -82,7 +84,7 @@ run() {
 
 echo "families (file:// store; times are medians in s, RSS the peak in KiB)"
 printf '%-10s %-6s %-8s %3s %11s %11s %7s %13s %8s %8s %8s\n' family ext mode n original stored share \
-    exact-streams upload download rss
+    regen+same/all upload download rss
 for spec in typescript:tgz typescript:zip typescript:py.zip swc:tgz swc:zip swc:py.zip closure:jar; do
     fam=${spec%%:*} ext=${spec#*:}
     run "$fam" "$ext" default
@@ -105,6 +107,6 @@ cp "$F/typescript-5.4.2.tgz" "$W/prod/node-npm.tgz"
 for f in "$W"/prod/*; do
     rm -rf "$W/ps" && "$DG" cp "$F/typescript-5.4.3.tgz" "file://$W/ps/p/x.tgz" >/dev/null 2>&1
     "$DG" cp --archive-deltas --debug "$f" "file://$W/ps/p/$(basename "$f")" >/dev/null 2>"$W/log" || true
-    sed -n 's/.*[:;] \([0-9]*\) of \(its \)\{0,1\}\([0-9]*\) deflate streams.*/\1 \3/p; s/.*: \([0-9]*\) deflate streams, none.*/0 \1/p' "$W/log" |
+    sed -n "$counts" "$W/log" |
         awk -v n="$(basename "$f")" '{ printf "%-22s %6d of %6d streams (%.0f%%)\n", n, $1, $2, $2 ? 100 * $1 / $2 : 0 }'
 done
