@@ -17,7 +17,7 @@
  *   §5   XML scanner ....................................... xml_
  *   §6   S3 client ......................................... s3_
  *   §7   Storage back-ends (s3://, file://) ................ store_
- *   §8   Delta engine (xdelta3) ............................ delta_
+ *   §8   Delta engine (xdelta3; archive expansion, zlib) ... delta_
  *   §9   Reference cache ................................... cache_
  *   §10  DeltaGlider core, the client, the library API ...... dg_
  *   §11  Command line ...................................... cli_
@@ -7573,7 +7573,9 @@ static void store_open_file(store *s, const char *root, mode_t umask_bits)
  * bounded by those, never by the size of a file. Encoding matches `xdelta3 -e -9`
  * with LZMA secondary compression, as Debian's xdelta3 writes by default.
  * Deltas whose application header asks for external gzip (the xdelta3
- * CLI's "G") are decoded as the CLI does, with a gzip program.
+ * CLI's "G") are decoded as the CLI does, with a gzip program. Archives'
+ * expanded forms, for archive-aware deltas, are made and rebuilt with
+ * zlib (see "Archive-aware deltas" below).
  * ====================================================================== */
 
 #define DELTA_BLKSIZE     (1u << 20)  /* source block: a power of two */
@@ -8310,10 +8312,11 @@ done:
  * containers (.gz, .tgz, .zip, .jar, .whl, .apk) defeat byte deltas. An
  * archive-aware delta is taken between *expanded forms* instead: each
  * deflate stream inflated, the other bytes as they are. zlib is
- * deterministic for a given level, memLevel, window and strategy (and does
- * not depend on how its input is cut), so the stream of a file that zlib
- * made is regenerated bit for bit by deflating its contents again with
- * those parameters. delta_expand finds them by deflating the contents and
+ * deterministic for a given level, memLevel, window and strategy, so the
+ * stream of a file that zlib made is regenerated bit for bit by deflating
+ * its contents again with those parameters (that this holds however the
+ * input is cut, the upload checks: it rebuilds the file from the delta
+ * before storing it). delta_expand finds them by deflating the contents and
  * comparing with the original as it goes (the parameters that matched
  * last first, the others within a budget); a stream it cannot regenerate
  * stays as it is.

@@ -97,7 +97,7 @@ echo "deflate streams zlib regenerates exactly, by producer (typescript 5.4.2's 
 rm -rf "$W/t1" && mkdir -p "$W/t1" && tar -xzf "$F/typescript-5.4.2.tgz" -C "$W/t1"
 (cd "$W/t1" && tar -cf ../t.tar package)
 mkdir -p "$W/prod"
-for l in 1 6 9; do gzip -"$l"nc "$W/t.tar" >"$W/prod/gnu-gzip-$l.tar.gz"; done
+for l in 1 2 3 4 5 6 7 8 9; do gzip -"$l"nc "$W/t.tar" >"$W/prod/gnu-gzip-$l.tar.gz"; done
 (cd "$W/t1" && zip -qrX ../prod/info-zip.zip package)
 python3 -c 'import gzip,sys; open(sys.argv[2],"wb").write(gzip.compress(open(sys.argv[1],"rb").read(), 9, mtime=0))' \
     "$W/t.tar" "$W/prod/python-gzip.tar.gz"
