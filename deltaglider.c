@@ -945,6 +945,7 @@ typedef struct delta_arc_known {
 static int delta_expand(const delta_src *in, int out_fd, int exact, delta_arc_known *known,
 	delta_arc_stats *st, void (*progress)(void *ctx, uint64_t bytes), void *progress_ctx,
 	dg_error *e);
+static int delta_arc_probe(const delta_src *in, int scratch, dg_error *e);
 
 typedef struct delta_rebuild {
 	const sys_sink *out;
@@ -8349,6 +8350,7 @@ done:
  * matched last are tried. */
 #define DELTA_ARC_TRY_SHARE 2
 #define DELTA_ARC_TRY_FLOOR (1u << 20)
+#define DELTA_ARC_PROBE  (1u << 20)     /* contents a gzip's probe deflates */
 
 enum { DELTA_RB_MAGIC, DELTA_RB_HEADER, DELTA_RB_BODY, DELTA_RB_ENDED };
 
@@ -8371,6 +8373,7 @@ typedef struct delta_arc {
 	int exact;
 	uint64_t out_size;           /* the expanded form so far */
 	uint64_t cap;                /* its limit */
+	int probe;                   /* at the cap, keep what was inflated (a prefix) */
 	uint64_t raw_from;           /* the first byte of the file not yet written out */
 	delta_zparams hint;          /* the parameters that matched last */
 	uint64_t inflated, spent;    /* bytes inflated; bytes deflated by failed tries */
@@ -8459,7 +8462,7 @@ static int delta_arc_raw(delta_arc *a, uint64_t end, dg_error *e)
 /* Inflate the raw deflate stream at start onto the end of the expanded
  * form: 1 with its end and size, 0 if it is no stream (corrupt, cut
  * short, or bigger than the cap allows; the caller takes back what was
- * written), -1 on an error. */
+ * written), 2 for a probe's prefix (its size set), -1 on an error. */
 static int delta_arc_inflate(delta_arc *a, uint64_t start, uint64_t *end, uint64_t *ulen,
 	dg_error *e)
 {
@@ -8497,7 +8500,14 @@ static int delta_arc_inflate(delta_arc *a, uint64_t start, uint64_t *end, uint64
 		}
 		n = DELTA_ARC_BUF - z.avail_out;
 		if (a->out_size + n > a->cap) {
+			/* A probe keeps the contents up to the cap: a prefix (2). */
+			size_t k = (size_t)(a->cap - a->out_size);
+
 			rc = 0;
+			if (a->probe) {
+				rc = delta_arc_write(a, a->obuf, k, e) < 0 ? -1 : 2;
+				*ulen = made + k;
+			}
 			goto done;
 		}
 		if (delta_arc_write(a, a->obuf, n, e) < 0)
@@ -8518,9 +8528,10 @@ done:
 
 /* Does deflate with zp turn the ulen expanded bytes at uoff into the
  * file's clen bytes at cstart? 1 yes, 0 no (used: the input it took to
- * tell), -1 on an error. */
+ * tell), -1 on an error. A prefix (not finish) passes when what deflate
+ * emits for it starts the stream. */
 static int delta_arc_try(delta_arc *a, const delta_zparams *zp, uint64_t cstart, uint64_t clen,
-	uint64_t uoff, uint64_t ulen, uint64_t *used, dg_error *e)
+	uint64_t uoff, uint64_t ulen, int finish, uint64_t *used, dg_error *e)
 {
 	z_stream z;
 	uint64_t fed = 0, matched = 0;
@@ -8547,7 +8558,7 @@ static int delta_arc_try(delta_arc *a, const delta_zparams *zp, uint64_t cstart,
 		}
 		z.next_out = a->obuf;
 		z.avail_out = DELTA_ARC_BUF;
-		ret = deflate(&z, fed == ulen ? Z_FINISH : Z_NO_FLUSH);
+		ret = deflate(&z, fed == ulen && finish ? Z_FINISH : Z_NO_FLUSH);
 		if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR) {
 			sys_fail(e, DG_EIO, "zlib deflate failed (%d)", ret);
 			goto done;
@@ -8568,6 +8579,10 @@ static int delta_arc_try(delta_arc *a, const delta_zparams *zp, uint64_t cstart,
 		}
 		if (ret == Z_STREAM_END) {
 			rc = matched == clen;
+			goto done;
+		}
+		if (!finish && fed == ulen && z.avail_in == 0 && z.avail_out != 0) {
+			rc = 1;            /* no byte differed (maybe none came yet) */
 			goto done;
 		}
 	}
@@ -8669,7 +8684,7 @@ static int delta_arc_stream(delta_arc *a, uint64_t start, uint64_t *end, int unk
 					a->spent > a->inflated / DELTA_ARC_TRY_SHARE + DELTA_ARC_TRY_FLOOR))
 					continue;
 				if ((r = delta_arc_try(a, c, start, *end - start, hdr_at + DELTA_ARC_HDR,
-					ulen, &used, e)) < 0)
+					ulen, 1, &used, e)) < 0)
 					return -1;
 				if (r == 1)
 					zp = c;
@@ -8851,6 +8866,52 @@ static int delta_expand(const delta_src *in, int out_fd, int exact, delta_arc_kn
 		qsort(known->hash, known->n, sizeof *known->hash, delta_arc_cmp_u64);
 	rc = 0;
 done:
+	free(a.ibuf);
+	free(a.obuf);
+	free(a.cbuf);
+	return rc;
+}
+
+/* Is in a gzip file whose first stream no parameters regenerate? Tried
+ * on the first DELTA_ARC_PROBE bytes of its contents: what deflate emits
+ * for them must start the stream (data so repetitive that no block comes
+ * out of them passes). GNU gzip's and Node's fail at the first block,
+ * zlib's pass; a zip is not judged by its first entry (Info-ZIP
+ * regenerates its small ones only). 1: worth expanding, 0: not, -1 on an
+ * error. scratch: a temp file, left empty. */
+static int delta_arc_probe(const delta_src *in, int scratch, dg_error *e)
+{
+	delta_arc_stats st;
+	delta_arc a = { .in = in, .out = scratch, .exact = 1, .cap = DELTA_ARC_PROBE, .probe = 1,
+		.st = &st };
+	unsigned char head[1024];
+	uint64_t end = 0, ulen = 0, used;
+	size_t n, h, i;
+	int r, rc = -1;
+
+	if (in->read(in->ctx, 0, head, sizeof head, &n, e) < 0)
+		return -1;
+	if ((h = delta_gzip_header(head, n)) == 0)
+		return 1;
+	a.ibuf = malloc(DELTA_ARC_BUF);
+	a.obuf = malloc(DELTA_ARC_BUF);
+	a.cbuf = malloc(DELTA_ARC_BUF);
+	if (a.ibuf == NULL || a.obuf == NULL || a.cbuf == NULL) {
+		sys_fail(e, DG_ENOMEM, "out of memory");
+		goto done;
+	}
+	if ((r = delta_arc_inflate(&a, h, &end, &ulen, e)) < 0)
+		goto done;
+	rc = r != 0;               /* not a stream: nothing to expand */
+	for (i = 0; r != 0 && i < sizeof delta_zcands / sizeof delta_zcands[0]; i++) {
+		/* A whole stream (1) is judged whole; a prefix (2) as such. */
+		if ((rc = delta_arc_try(&a, &delta_zcands[i], h, r == 1 ? end - h : in->size - h, 0,
+			ulen, r == 1, &used, e)) != 0)
+			break;
+	}
+done:
+	if (ftruncate(scratch, 0) < 0 || lseek(scratch, 0, SEEK_SET) < 0)
+		rc = sys_fail_errno(e, DG_EIO, errno, "cannot truncate a temporary file");
 	free(a.ibuf);
 	free(a.obuf);
 	free(a.cbuf);
@@ -10761,8 +10822,17 @@ static int dg_try_archive(dg_upload *u, const delta_src *ref, dg_error *e)
 
 	if (u->sha[0] == 0 && crypto_sha256_fd(u->fd, u->sha, &u->res->size, e) < 0)
 		return -1;
+	if ((tfd = dg_tmpfile(g, e)) < 0 || (r = delta_arc_probe(&self, tfd, e)) < 0)
+		goto done;
+	if (r == 0) {
+		ts = (delta_arc_stats){ .streams = 1 };
+		dg_arc_note(u, &ts, DG_LOG_INFO, "its first stream is not one zlib makes (GNU gzip's or "
+			"Node's?); trying a byte delta");
+		rc = 0;
+		goto done;
+	}
 	/* The reference first: the file's streams it holds as they are stay so. */
-	if (dg_arc_source(g, ref, &sfd, &sx, &known, e) < 0 || (tfd = dg_tmpfile(g, e)) < 0)
+	if (dg_arc_source(g, ref, &sfd, &sx, &known, e) < 0)
 		goto done;
 	dg_progress_step(g, 0);
 	if (delta_expand(&self, tfd, 1, &known, &ts, dg_progress_add, g, e) < 0)

@@ -1149,6 +1149,27 @@ static void test_archive(void)
 		}
 	CHECK("archive: gzip members at levels 1-9 (memLevel 8), 1, 6, 9 (memLevel 9) regenerated",
 		levels_ok);
+	{
+		/* The probe: a gzip zlib made passes, one it did not make fails
+		 * (a sync flush inside: no plain deflate call emits it), and
+		 * what is not a gzip is not judged. */
+		static const unsigned char gz[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3 };
+		t_mem fm = { file, 0 };
+		delta_src fs = { t_mem_read, &fm, 0 };
+		dg_error e;
+		int fd = t_tmpfd();
+
+		memcpy(file, gz, 10);
+		fm.n = fs.size = 10 + t_deflate(text, tn, 9, 8, 0, file + 10, cap - 10);
+		CHECK("archive: the probe passes zlib's gzip", delta_arc_probe(&fs, fd, &e) == 1);
+		fm.n = fs.size = 10 + t_deflate(text, tn, 6, 8, 1, file + 10, cap - 10);
+		CHECK("archive: the probe fails another deflater's", delta_arc_probe(&fs, fd, &e) == 0);
+		fm.p = text;
+		fm.n = fs.size = tn;
+		CHECK("archive: the probe does not judge what is no gzip",
+			delta_arc_probe(&fs, fd, &e) == 1 && lseek(fd, 0, SEEK_END) == 0);
+		close(fd);
+	}
 
 	/* A zip: deflated members, a stored one, one with a data descriptor,
 	 * one that no plain deflate call makes (a sync flush inside), and a

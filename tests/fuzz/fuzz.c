@@ -319,6 +319,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fd = mkstemp(path);
 		unlink(path);
 	}
+	if (delta_arc_probe(&in, fd, &e) < 0)
+		abort();
 	b_ignore_truncate(fd, 0);
 	if (lseek(fd, 0, SEEK_SET) != 0 || delta_expand(&in, fd, 1, NULL, &st, NULL, NULL, &e) < 0)
 		abort();
