@@ -8350,7 +8350,8 @@ done:
  * matched last are tried. */
 #define DELTA_ARC_TRY_SHARE 2
 #define DELTA_ARC_TRY_FLOOR (1u << 20)
-#define DELTA_ARC_PROBE  (1u << 20)     /* contents a gzip's probe deflates */
+#define DELTA_ARC_PROBE  (1u << 20)     /* contents a probe deflates */
+#define DELTA_ARC_PROBE_ENTRY (256u << 10) /* the smallest zip entry it judges */
 
 enum { DELTA_RB_MAGIC, DELTA_RB_HEADER, DELTA_RB_BODY, DELTA_RB_ENDED };
 
@@ -8872,27 +8873,57 @@ done:
 	return rc;
 }
 
-/* Is in a gzip file whose first stream no parameters regenerate? Tried
- * on the first DELTA_ARC_PROBE bytes of its contents: what deflate emits
- * for them must start the stream (data so repetitive that no block comes
- * out of them passes). GNU gzip's and Node's fail at the first block,
- * zlib's pass; a zip is not judged by its first entry (Info-ZIP
- * regenerates its small ones only). 1: worth expanding, 0: not, -1 on an
- * error. scratch: a temp file, left empty. */
+/* The stream a probe judges: a gzip's first, or a zip's first entry of
+ * DELTA_ARC_PROBE_ENTRY compressed bytes or more (Info-ZIP's small
+ * entries are zlib's, its large ones not), found by walking the local
+ * headers while their sizes are known. 1 found (*start), 0 none. */
+static int delta_arc_probe_start(const delta_src *in, uint64_t *start, dg_error *e)
+{
+	unsigned char head[1024];
+	uint64_t pos = 0;
+	size_t n;
+
+	if (in->read(in->ctx, 0, head, sizeof head, &n, e) < 0)
+		return -1;
+	if ((*start = delta_gzip_header(head, n)) != 0)
+		return 1;
+	for (int k = 0; k < 4096; k++) {
+		uint64_t csize;
+		unsigned flags;
+
+		if (in->read(in->ctx, pos, head, 30, &n, e) < 0)
+			return -1;
+		if (n < 30 || memcmp(head, "PK\3\4", 4) != 0)
+			return 0;
+		flags = head[6] | head[7] << 8;
+		csize = delta_le32(head + 18);
+		if ((flags & 8) || csize == 0xffffffffu)
+			return 0;      /* no size to walk on by */
+		*start = pos + 30 + (head[26] | head[27] << 8) + (head[28] | head[29] << 8);
+		if ((head[8] | head[9] << 8) == 8 && csize >= DELTA_ARC_PROBE_ENTRY)
+			return *start + csize <= in->size;
+		pos = *start + csize;
+	}
+	return 0;
+}
+
+/* Is in a gzip or zip whose first big stream no parameters regenerate?
+ * Tried on the first DELTA_ARC_PROBE bytes of its contents: what deflate
+ * emits for them must start the stream (data so repetitive that no block
+ * comes out of them passes). GNU gzip's, Node's and Info-ZIP's fail at
+ * the first block, zlib's pass. 1: worth expanding (or nothing to judge
+ * by), 0: not, -1 on an error. scratch: a temp file, left empty. */
 static int delta_arc_probe(const delta_src *in, int scratch, dg_error *e)
 {
 	delta_arc_stats st;
 	delta_arc a = { .in = in, .out = scratch, .exact = 1, .cap = DELTA_ARC_PROBE, .probe = 1,
 		.st = &st };
-	unsigned char head[1024];
-	uint64_t end = 0, ulen = 0, used;
-	size_t n, h, i;
+	uint64_t h, end = 0, ulen = 0, used;
+	size_t i;
 	int r, rc = -1;
 
-	if (in->read(in->ctx, 0, head, sizeof head, &n, e) < 0)
-		return -1;
-	if ((h = delta_gzip_header(head, n)) == 0)
-		return 1;
+	if ((r = delta_arc_probe_start(in, &h, e)) <= 0)
+		return r < 0 ? -1 : 1;
 	a.ibuf = malloc(DELTA_ARC_BUF);
 	a.obuf = malloc(DELTA_ARC_BUF);
 	a.cbuf = malloc(DELTA_ARC_BUF);
@@ -10826,8 +10857,8 @@ static int dg_try_archive(dg_upload *u, const delta_src *ref, dg_error *e)
 		goto done;
 	if (r == 0) {
 		ts = (delta_arc_stats){ .streams = 1 };
-		dg_arc_note(u, &ts, DG_LOG_INFO, "its first stream is not one zlib makes (GNU gzip's or "
-			"Node's?); trying a byte delta");
+		dg_arc_note(u, &ts, DG_LOG_INFO, "its first large stream is not one zlib makes (GNU "
+			"gzip's, Node's, Info-ZIP's?); trying a byte delta");
 		rc = 0;
 		goto done;
 	}

@@ -1166,8 +1166,35 @@ static void test_archive(void)
 		CHECK("archive: the probe fails another deflater's", delta_arc_probe(&fs, fd, &e) == 0);
 		fm.p = text;
 		fm.n = fs.size = tn;
-		CHECK("archive: the probe does not judge what is no gzip",
+		CHECK("archive: the probe does not judge what is no archive",
 			delta_arc_probe(&fs, fd, &e) == 1 && lseek(fd, 0, SEEK_END) == 0);
+		{
+			/* A zip is judged by its first large entry: small ones come
+			 * first (zlib's), then one of 256 KiB or more. */
+			size_t bn = 700000, zn = 0, c2;
+			unsigned char *big = malloc(bn), *zip = malloc(2 * bn), *zz = malloc(2 * bn);
+
+			for (size_t i = 0; i < bn; i++)
+				big[i] = (unsigned char)(33 + (((x = x * 1103515245u + 12345u) >> 16) & 63));
+			c2 = t_deflate(text, 5000, 6, 8, 0, zz, 2 * bn);
+			zn += t_zip_member(zip + zn, "small.txt", 8, 0, zz, c2, 5000);
+			c2 = t_deflate(big, bn, 6, 8, 1, zz, 2 * bn);
+			zn += t_zip_member(zip + zn, "big.bin", 8, 0, zz, c2, bn);
+			fm.p = zip;
+			fm.n = fs.size = zn;
+			CHECK("archive: the probe fails a zip whose large entry is another deflater's",
+				c2 >= (256u << 10) && delta_arc_probe(&fs, fd, &e) == 0);
+			zn = t_zip_member(zip, "small.txt", 8, 0, zz, 0, 0);
+			c2 = t_deflate(big, bn, 9, 8, 0, zz, 2 * bn);
+			zn += t_zip_member(zip + zn, "big.bin", 8, 0, zz, c2, bn);
+			fm.n = fs.size = zn;
+			CHECK("archive: and passes one whose large entry is zlib's",
+				delta_arc_probe(&fs, fd, &e) == 1);
+			free(big);
+			free(zip);
+			free(zz);
+		}
+		fm.p = file;
 		close(fd);
 	}
 
