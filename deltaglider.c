@@ -930,7 +930,6 @@ static int delta_fd_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *g
 typedef struct delta_arc_stats {
 	uint64_t streams;            /* deflate streams inflated */
 	uint64_t exact;              /* of which zlib regenerates bit for bit */
-	uint64_t exact_bytes;        /* their compressed bytes */
 	uint64_t same;               /* kept as they are: the reference has them */
 	uint64_t expanded;           /* bytes of the expanded form */
 } delta_arc_stats;
@@ -8705,7 +8704,6 @@ static int delta_arc_stream(delta_arc *a, uint64_t start, uint64_t *end, int unk
 			return sys_fail_errno(e, DG_EIO, errno, "cannot write a temporary file");
 		a->hint = *zp;
 		a->st->exact++;
-		a->st->exact_bytes += *end - start;
 		a->raw_from = *end;
 		return 1;
 	}
@@ -8714,23 +8712,6 @@ static int delta_arc_stream(delta_arc *a, uint64_t start, uint64_t *end, int unk
 		return sys_fail_errno(e, DG_EIO, errno, "cannot truncate a temporary file");
 	a->out_size = hdr_at;
 	return r;
-}
-
-/* A source starts with the file's own bytes, as they are. */
-static int delta_arc_copy(delta_arc *a, dg_error *e)
-{
-	uint64_t off = 0;
-	size_t got;
-
-	while (off < a->in->size) {
-		if (a->in->read(a->in->ctx, off, a->ibuf, DELTA_ARC_BUF, &got, e) < 0 ||
-			delta_arc_write(a, a->ibuf, got, e) < 0)
-			return -1;
-		if (got == 0)
-			return sys_fail(e, DG_EIO, "the file ended early");
-		off += got;
-	}
-	return 0;
 }
 
 /* The length of the gzip member header in p[0..n), 0 if there is none. */
@@ -8850,10 +8831,15 @@ static int delta_expand(const delta_src *in, int out_fd, int exact, delta_arc_kn
 		sys_fail(e, DG_ENOMEM, "out of memory");
 		goto done;
 	}
-	if (exact ? delta_arc_write(&a, DELTA_ARC_MAGIC, 8, e) < 0 : delta_arc_copy(&a, e) < 0)
+	/* A source starts with the file's own bytes, and its scan reads that
+	 * copy: the reference may be slow to read (the encrypted cache). */
+	if (exact ? delta_arc_write(&a, DELTA_ARC_MAGIC, 8, e) < 0 :
+		delta_src_to_fd(in, out_fd, e) < 0)
 		goto done;
-	if (!exact)
-		a.in = &copy;      /* scan the copy: the reference may be slow to read */
+	if (!exact) {
+		a.out_size = in->size;
+		a.in = &copy;
+	}
 	while (r == 1 && pos < in->size) {
 		if ((r = delta_arc_step(&a, &pos, e)) < 0)
 			goto done;
