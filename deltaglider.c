@@ -7570,8 +7570,9 @@ static void store_open_file(store *s, const char *root, mode_t umask_bits)
  * reader, least recently used first out: the encoder's covers the whole
  * reference up to the window (DG_WINDOW_MB; by default a quarter of the
  * memory available), the decoder's DELTA_DECODE_SLOTS blocks. Memory is
- * bounded by those, never by the size of a file. Encoding matches `xdelta3 -e -9`
- * with LZMA secondary compression, as Debian's xdelta3 writes by default.
+ * bounded by those, never by the size of a file. Encoding matches `xdelta3 -e -N`
+ * at the chosen level (6 unless asked), with LZMA secondary compression, as
+ * Debian's xdelta3 writes by default.
  * Deltas whose application header asks for external gzip (the xdelta3
  * CLI's "G") are decoded as the CLI does, with a gzip program. Archives'
  * expanded forms, for archive-aware deltas, are made and rebuilt with
@@ -10646,8 +10647,8 @@ static int dg_put_delta_object(const dg_upload *u, int delta_fd, const delta_res
 		snprintf(cmd, sizeof cmd, "deltaglider %s: xdelta3 of the expanded forms of "
 			"reference.bin and %s", DG_ARC_FORMAT, u->name);
 	else
-		snprintf(cmd, sizeof cmd, "xdelta3 -e -9 -s reference.bin %s %s.delta", u->name,
-			u->name);
+		snprintf(cmd, sizeof cmd, "xdelta3 -e -%d -s reference.bin %s %s.delta",
+			u->g->level, u->name, u->name);
 	dg_base_meta(&m);
 	if (dg_meta_set(&m, "original-name", u->name, e) < 0 ||
 		dg_meta_set(&m, "file-sha256", u->sha, e) < 0 ||
@@ -15142,6 +15143,15 @@ static int cli_sync(cli *c)
 		cli_scan(c, &b, &ds, droot, 0, &dst, &e) < 0) {
 		fprintf(stderr, "sync failed: %s\n", e.msg);
 		rc = cli_exit_code(&e);
+		goto done;
+	}
+	/* A store has no folders: a mistyped source prefix lists as empty, and
+	 * --delete would then empty the destination. That takes rm -r. */
+	if (c->delete_extra && a.kind != DG_URL_LOCAL && src.n == 0 && dst.n > 0) {
+		cli_url(&a, sroot, shown, sizeof shown);
+		fprintf(stderr, "sync: %s holds no objects: not deleting the %zu file(s) under %s (a mistyped "
+			"source? to empty it, use rm --recursive)\n", shown, dst.n, b.text);
+		rc = 2;
 		goto done;
 	}
 	/* What differs: missing, another size, or (unless --size-only) newer. */

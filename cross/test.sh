@@ -15,8 +15,8 @@ set -eu
 cd "$(dirname "$0")/.."
 arch=${1:?usage: cross/test.sh aarch64|armv7}
 case $arch in
-aarch64) qemu=qemu-aarch64-static large= ;;
-armv7) qemu=qemu-arm-static large=1 ;;
+aarch64) qemu=qemu-aarch64-static large= fast=1 ;;
+armv7) qemu=qemu-arm-static large=1 fast= ;;
 *) echo "cross/test.sh: unknown ARCH '$arch'" >&2; exit 2 ;;
 esac
 q=$(command -v "$qemu") || { echo "$arch: $qemu is not installed (qemu-user-static)"; exit 1; }
@@ -27,5 +27,5 @@ for p in deltaglider agent linkown; do
 done
 echo "== $arch (under $q)"
 DG_RUNNER=$q DG_UNIT=$b/unit DG_BIN=$b/deltaglider-qemu DG_AGENT=$b/agent-qemu \
-    DG_LINKOWN=$b/linkown-qemu DG_EMULATED=1 DG_LARGE=$large \
+    DG_LINKOWN=$b/linkown-qemu DG_EMULATED=1 DG_LARGE=$large DG_EXPECT_SHA_FAST=$fast \
     TEST_LOG=$PWD/build/test-$arch.log exec sh tests/run.sh

@@ -40,6 +40,15 @@ expect "app-2.zip is still there" "$(dg ls s3://b/mirror/ | awk '{print $4}' | t
 rm "$T/src/dangling"
 check "a complete listing deletes" dg sync "$T/src" s3://b/mirror/ --delete
 expect_match "the delete" "$T/out" '^delete: s3://b/mirror/app-2\.zip$'
+# A store has no folders: a mistyped source prefix lists as empty.
+mkdir -p "$T/down" && dg cp -r s3://b/mirror/ "$T/down/" >/dev/null
+check_fail "sync --delete from a typo prefix" 2 \
+    '^sync: s3://b/mirrr/ holds no objects: not deleting the 1 file\(s\) under .*down' \
+    dg sync s3://b/mirrr/ "$T/down" --delete
+expect "the local copy is still there" "$(ls "$T/down")" "app-1.zip"
+check_fail "sync --delete from an empty file:// prefix" 2 'holds no objects: not deleting the 1 file' \
+    dg sync "file://$T/nostore/p/" s3://b/mirror/ --delete
+expect "the mirror is still there" "$(dg ls s3://b/mirror/ | awk '{print $4}')" "app-1.zip"
 
 # --- a killed download's temp file is never uploaded ------------------------------------
 mkdir -p "$T/up" && cp "$T/rel/app-3.zip" "$T/up/" && echo partial >"$T/up/.app-3.zip.dg-Ab12Cd"

@@ -109,7 +109,7 @@ expect_match "dg-ref-key" "$T/out" '"dg-ref-key": "releases/reference\.bin"'
 expect_match "dg-ref-sha256" "$T/out" "\"dg-ref-sha256\": \"$(sha256sum app-1.zip | cut -c1-64)\""
 expect_match "dg-delta-size" "$T/out" '"dg-delta-size": "[0-9]+"'
 expect_match "dg-created-at with Z" "$T/out" '"dg-created-at": "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z"'
-expect_match "dg-delta-cmd" "$T/out" '"dg-delta-cmd": "xdelta3 -e -9 -s reference\.bin app-2\.zip app-2\.zip\.delta"'
+expect_match "dg-delta-cmd (the level used)" "$T/out" '"dg-delta-cmd": "xdelta3 -e -6 -s reference\.bin app-2\.zip app-2\.zip\.delta"'
 check "aws reads the zero-diff delta's metadata" awsx s3api head-object --bucket dgs --key releases/app-1.zip.delta
 expect_match "zero-diff note" "$T/out" '"dg-note": "zero-diff \(reference identical\)"'
 check "aws reads the reference's metadata" awsx s3api head-object --bucket dgs --key releases/reference.bin
@@ -283,8 +283,14 @@ check_fail "file:// keys cannot escape" 2 "'\.\.' is not allowed" "$DG" cp app-1
 for lvl in 1 9; do
     lv="file://$T/lv$lvl/rel/"
     "$DG" cp app-1.zip "$lv" >/dev/null
-    check "--compression-level $lvl" "$DG" cp --compression-level $lvl app-4.zip "$lv"
+    if [ $lvl = 1 ]; then
+        check "--compression-level $lvl" "$DG" cp --compression-level $lvl app-4.zip "$lv"
+    else
+        check "DG_COMPRESSION_LEVEL=$lvl" env DG_COMPRESSION_LEVEL=$lvl "$DG" cp app-4.zip "$lv"
+    fi
     expect_match "level $lvl makes a delta" "$T/out" '\(delta: '
+    expect_match "its dg-delta-cmd says -$lvl" "$T/lv$lvl/rel/.app-4.zip.delta.dgmeta" \
+        "xdelta3 -e -$lvl -s reference\\.bin"
     check "Debian's xdelta3 decodes level $lvl" xdelta3 -d -f -s "$T/lv$lvl/rel/reference.bin" \
         "$T/lv$lvl/rel/app-4.zip.delta" "$T/xl$lvl.zip"
     same "level $lvl round trip" app-4.zip "$T/xl$lvl.zip"
