@@ -396,6 +396,7 @@ DG_API int dg_bucket_acl_get(dg_client *cl, const char *url, char *json, size_t 
 #define DG_MAX_KEY     1024       /* S3 keys are at most 1024 bytes */
 #define DG_MAX_URL     (DG_MAX_KEY + 512)
 #define DG_MAX_PATH    4096
+#define DG_MAX_WHY     96         /* why one key of a batch delete failed */
 #define DG_MAX_CONCURRENCY 64     /* threads of parallel work, per client */
 
 /* ---- §1 Platform and utilities ---------------------------------------- */
@@ -824,7 +825,7 @@ static int s3_copy(s3_client *c, const char *src_bucket, const char *src_key,
 	const char *bucket, const char *key, const sys_meta *meta, dg_error *e);
 static int s3_delete(s3_client *c, const char *bucket, const char *key, dg_error *e);
 static int s3_delete_many(s3_client *c, const char *bucket, const char *const *keys,
-	size_t n, dg_error *e);
+	size_t n, char (*why)[DG_MAX_WHY], dg_error *e);
 static int s3_list_uploads(s3_client *c, const char *bucket, const char *prefix,
 	s3_upload_fn fn, void *ctx, dg_error *e);
 static int s3_abort_upload(s3_client *c, const char *bucket, const char *key, const char *id,
@@ -853,7 +854,10 @@ typedef struct store_ops {
 	int (*put_mem)(store *s, const char *key, const void *p, size_t n,
 		const sys_meta *meta, int flags, dg_error *e);
 	int (*del)(store *s, const char *key, dg_error *e);
-	int (*del_many)(store *s, const char *const *keys, size_t n, dg_error *e);
+	/* Every key is tried. why (NULL, or n entries, empty on entry) gets the
+	 * reason each failed key was not deleted; e the first. */
+	int (*del_many)(store *s, const char *const *keys, size_t n, char (*why)[DG_MAX_WHY],
+		dg_error *e);
 	/* Server-side copy from another store of the same kind, with new
 	 * metadata; NULL where there is none (file://). */
 	int (*copy)(store *s, const store *from, const char *from_key, const char *key,
@@ -1088,7 +1092,8 @@ static int dg_info(store *s, const char *key, dg_object_info *info, dg_error *e)
 static int dg_verify(dg_ctx *g, store *s, const char *key, char want[65], char got[65],
 	dg_error *e);
 static int dg_rm(dg_ctx *g, store *s, const char *key, dg_error *e);
-static int dg_rm_many(dg_ctx *g, store *s, const dg_entry *ents, size_t n, dg_error *e);
+static int dg_rm_many(dg_ctx *g, store *s, const dg_entry *ents, size_t n,
+	char (*why)[DG_MAX_WHY], dg_error *e);
 static int dg_put_fd(dg_ctx *g, store *s, const char *key, int fd, dg_put_result *res,
 	dg_error *e);
 static int dg_fetch_tmp(dg_ctx *g, store *s, const char *key, dg_error *e);
@@ -6307,13 +6312,24 @@ static int s3_delete(s3_client *c, const char *bucket, const char *key, dg_error
 	return s3_call_plain(c, &call, e);
 }
 
-/* DeleteObjects, 1000 keys a request (the S3 limit). */
+/* The key of a batch a DeleteObjects <Error> names. */
+static size_t s3_batch_index(const char *const *keys, size_t at, size_t batch, const char *key)
+{
+	size_t i;
+
+	for (i = at; i < at + batch && strcmp(keys[i], key) != 0; i++)
+		;
+	return i;
+}
+
+/* DeleteObjects, 1000 keys a request (the S3 limit). A key the server
+ * refuses is reported (in why, and the first in e); the others still go. */
 static int s3_delete_many(s3_client *c, const char *bucket, const char *const *keys, size_t n,
-	dg_error *e)
+	char (*why)[DG_MAX_WHY], dg_error *e)
 {
 	sys_buf body = { 0 }, doc = { 0 };
 	http_resp *resp = calloc(1, sizeof *resp);
-	size_t at = 0, i;
+	size_t at = 0, i, refused = 0;
 	int rc = -1;
 
 	if (resp == NULL)
@@ -6361,9 +6377,13 @@ static int s3_delete_many(s3_client *c, const char *bucket, const char *const *k
 			xml_child_text(&child, "Key", key, sizeof key);
 			xml_child_text(&child, "Code", code, sizeof code);
 			xml_child_text(&child, "Message", msg, sizeof msg);
-			sys_fail(e, DG_EHTTP, "cannot delete s3://%s/%s: %s: %s", bucket, key, code, msg);
-			sys_strlcpy(e->s3code, code, sizeof e->s3code);
-			goto done;
+			if (refused++ == 0) {
+				sys_fail(e, DG_EHTTP, "cannot delete s3://%s/%s: %s: %s", bucket, key, code,
+					msg);
+				sys_strlcpy(e->s3code, code, sizeof e->s3code);
+			}
+			if (why && (i = s3_batch_index(keys, at, batch, key)) < at + batch)
+				snprintf(why[i], DG_MAX_WHY, "%s: %s", code, msg);
 		}
 		if (r < 0) {
 			sys_fail(e, DG_EPROTO, "malformed DeleteResult");
@@ -6371,7 +6391,7 @@ static int s3_delete_many(s3_client *c, const char *bucket, const char *const *k
 		}
 		at += batch;
 	}
-	rc = 0;
+	rc = refused ? -1 : 0;
 done:
 	sys_buf_free(&body);
 	sys_buf_free(&doc);
@@ -6869,9 +6889,10 @@ static int store_s3_del(store *s, const char *key, dg_error *e)
 	return s3_delete(s->s3, s->bucket, key, e);
 }
 
-static int store_s3_del_many(store *s, const char *const *keys, size_t n, dg_error *e)
+static int store_s3_del_many(store *s, const char *const *keys, size_t n,
+	char (*why)[DG_MAX_WHY], dg_error *e)
 {
-	return s3_delete_many(s->s3, s->bucket, keys, n, e);
+	return s3_delete_many(s->s3, s->bucket, keys, n, why, e);
 }
 
 static int store_s3_copy(store *s, const store *from, const char *from_key, const char *key,
@@ -7285,14 +7306,21 @@ static int store_file_del(store *s, const char *key, dg_error *e)
 	return 0;
 }
 
-static int store_file_del_many(store *s, const char *const *keys, size_t n, dg_error *e)
+static int store_file_del_many(store *s, const char *const *keys, size_t n,
+	char (*why)[DG_MAX_WHY], dg_error *e)
 {
-	size_t i;
+	size_t i, refused = 0;
+	dg_error one;
 
-	for (i = 0; i < n; i++)
-		if (store_file_del(s, keys[i], e) < 0)
-			return -1;
-	return 0;
+	for (i = 0; i < n; i++) {
+		if (store_file_del(s, keys[i], &one) == 0)
+			continue;
+		if (refused++ == 0)
+			*e = one;
+		if (why)
+			sys_strlcpy(why[i], one.msg, DG_MAX_WHY);
+	}
+	return refused ? -1 : 0;
 }
 
 typedef struct store_dirent {
@@ -11790,12 +11818,15 @@ static int dg_strcmp_p(const void *a, const void *b)
 }
 
 /* Delete many logical objects known from a listing (so no HEAD each):
- * batched deletes, then one reference check per DeltaSpace touched. */
-static int dg_rm_many(dg_ctx *g, store *s, const dg_entry *ents, size_t n, dg_error *e)
+ * batched deletes, then one reference check per DeltaSpace touched, made
+ * even when some keys were refused (why, as del_many). */
+static int dg_rm_many(dg_ctx *g, store *s, const dg_entry *ents, size_t n,
+	char (*why)[DG_MAX_WHY], dg_error *e)
 {
 	char **raw = calloc(n ? n : 1, sizeof *raw), **spaces = calloc(n ? n : 1, sizeof *spaces);
 	size_t i, nspaces = 0;
-	int rc = -1;
+	dg_error refused;
+	int some_refused = 0, rc = -1;
 
 	if (raw == NULL || spaces == NULL) {
 		sys_fail(e, DG_ENOMEM, "out of memory");
@@ -11813,14 +11844,18 @@ static int dg_rm_many(dg_ctx *g, store *s, const dg_entry *ents, size_t n, dg_er
 				(size_t)(sys_basename(ents[i].name) - ents[i].name))) == NULL)
 			goto oom;
 	}
-	if (n && s->ops->del_many(s, (const char *const *)raw, n, e) < 0)
-		goto done;
+	if (n && s->ops->del_many(s, (const char *const *)raw, n, why, e) < 0) {
+		refused = *e;
+		some_refused = 1;
+	}
 	qsort(spaces, nspaces, sizeof *spaces, dg_strcmp_p);
 	for (i = 0; i < nspaces; i++)
 		if ((i == 0 || strcmp(spaces[i], spaces[i - 1]) != 0) &&
 			dg_cleanup_reference(g, s, spaces[i], e) < 0)
-			goto done;
-	rc = 0;
+			break;
+	if (some_refused)
+		*e = refused;
+	rc = some_refused || i < nspaces ? -1 : 0;
 	goto done;
 oom:
 	sys_fail(e, DG_ENOMEM, "out of memory");
@@ -13277,7 +13312,7 @@ static int dg_bucket_remove(dg_client *cl, const dg_url *u, int force, sys_list_
 		}
 		for (i = 0, p = keys.names.data; i < keys.n; p += strlen(p) + 1)
 			list[i++] = p;
-		if (keys.n && s.ops->del_many(&s, list, keys.n, e) < 0)
+		if (keys.n && s.ops->del_many(&s, list, keys.n, NULL, e) < 0)
 			goto done;
 		for (i = 0; fn && i < keys.n; i++) {
 			sys_strlcpy(o.key, list[i], sizeof o.key);
@@ -13507,7 +13542,8 @@ DG_API int dg_delete_many(dg_client *cl, const char *const *urls, size_t n, dg_e
 	for (i = 0, p = t.names.data; i < t.n; p += strlen(p) + 1)
 		t.v[i++].name = p;
 	for (at = 0; at < t.n; at += 1000)
-		if (dg_rm_many(&cl->dg, &s, t.v + at, t.n - at < 1000 ? t.n - at : 1000, err) < 0)
+		if (dg_rm_many(&cl->dg, &s, t.v + at, t.n - at < 1000 ? t.n - at : 1000, NULL,
+				err) < 0)
 			goto done;
 	rc = 0;
 done:
@@ -13535,7 +13571,7 @@ DG_API long dg_delete_recursive(dg_client *cl, const char *url, dg_list_fn fn, v
 	for (at = 0; at < t.n; at += 1000) {
 		size_t n = t.n - at < 1000 ? t.n - at : 1000;
 
-		if (dg_rm_many(&cl->dg, &s, t.v + at, n, err) < 0)
+		if (dg_rm_many(&cl->dg, &s, t.v + at, n, NULL, err) < 0)
 			goto done;
 		for (i = at; fn && i < at + n; i++)
 			if (fn(ctx, &t.v[i], err) < 0)
@@ -15107,6 +15143,41 @@ static int cli_cp(cli *c)
 
 /* ---- sync -------------------------------------------------------------- */
 
+/* Delete store objects known from a listing and say so, a line each: a
+ * key the server refused is named with its reason and the others still
+ * go (a failure of the whole request names the URL the user gave). */
+static void cli_rm_entries(cli *c, dg_ctx *g, store *s, const dg_url *l, const dg_entry *ents,
+	size_t n)
+{
+	char (*why)[DG_MAX_WHY] = NULL, shown[DG_MAX_URL];
+	size_t i, named = 0;
+	dg_error e;
+
+	if (!c->dryrun && (why = calloc(n ? n : 1, sizeof *why)) == NULL) {
+		cli_error(c, "delete failed: %s: out of memory\n", l->text);
+		cli_failed(c, NULL);
+		return;
+	}
+	if (!c->dryrun && dg_rm_many(g, s, ents, n, why, &e) < 0) {
+		for (i = 0; i < n; i++)
+			named += why[i][0] != 0;
+		cli_failed(c, &e);
+		if (named == 0) {
+			cli_error(c, "delete failed: %s: %s\n", l->text, e.msg);
+			goto done;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		cli_url(l, ents[i].name, shown, sizeof shown);
+		if (why && why[i][0])
+			cli_error(c, "delete failed: %s: %s\n", shown, why[i]);
+		else
+			cli_say(c, "%sdelete: %s\n", c->dryrun ? "(dryrun) " : "", shown);
+	}
+done:
+	free(why);
+}
+
 static int cli_sync(cli *c)
 {
 	char sroot[DG_MAX_PATH], droot[DG_MAX_PATH], shown[DG_MAX_URL];
@@ -15206,15 +15277,8 @@ static int cli_sync(cli *c)
 			ngone++;
 		}
 		/* Store deletions go in one batch, so references are checked once. */
-		if (ngone && !c->dryrun && dg_rm_many(c->dg, &ds, gone, ngone, &e) < 0) {
-			cli_error(c, "delete failed: %s: %s\n", b.text, e.msg);
-			cli_failed(c, &e);
-		} else {
-			for (i = 0; i < ngone; i++) {
-				cli_url(&b, gone[i].name, shown, sizeof shown);
-				cli_say(c, "%sdelete: %s\n", c->dryrun ? "(dryrun) " : "", shown);
-			}
-		}
+		if (ngone)
+			cli_rm_entries(c, c->dg, &ds, &b, gone, ngone);
 	}
 	rc = c->worst;
 done:
@@ -15248,10 +15312,8 @@ static void cli_rm_job(void *ctx, dg_client *w, unsigned slot, size_t i)
 {
 	cli_rm_run *r = ctx;
 	dg_entry *batch = r->ents + i * CLI_RM_BATCH;
-	size_t n = r->n - i * CLI_RM_BATCH, j;
+	size_t n = r->n - i * CLI_RM_BATCH;
 	store *s = slot ? &r->ws[slot] : r->s;
-	char shown[DG_MAX_URL];
-	dg_error e;
 
 	if (n > CLI_RM_BATCH)
 		n = CLI_RM_BATCH;
@@ -15259,15 +15321,7 @@ static void cli_rm_job(void *ctx, dg_client *w, unsigned slot, size_t i)
 		dg_worker_store(w, r->s, s);
 		r->ready[slot] = 1;
 	}
-	if (!r->c->dryrun && dg_rm_many(dg_client_ctx(w), s, batch, n, &e) < 0) {
-		cli_error(r->c, "delete failed: %s: %s\n", r->l->text, e.msg);
-		cli_failed(r->c, &e);
-		return;
-	}
-	for (j = 0; j < n; j++) {
-		cli_url(r->l, batch[j].name, shown, sizeof shown);
-		cli_say(r->c, "%sdelete: %s\n", r->c->dryrun ? "(dryrun) " : "", shown);
-	}
+	cli_rm_entries(r->c, dg_client_ctx(w), s, r->l, batch, n);
 }
 
 static int cli_rm_recursive(cli *c, const dg_url *l, store *s)

@@ -215,6 +215,21 @@ bad=$(grep -E '^[0-9]+ PUT /hst2/ssec/' "$T/log" | grep -v "customer-key-md5=$(m
 check "the copy downloads" hm cp s3://hst2/ssec/app-2.zip "$T/sc3.zip" --sse-c --sse-c-key "$KEY2"
 same "byte-identical" "$T/rel/app-2.zip" "$T/sc3.zip"
 
+# --- rm -r: a key the server refuses is named, and the others still go -----------------------------
+for f in app-1.zip app-2.zip; do hm cp "$T/rel/$f" s3://hst/rmk/ >/dev/null; done
+echo a >"$T/a.txt"
+hm cp "$T/a.txt" s3://hst/rmk/deny.txt >/dev/null && hm cp "$T/a.txt" s3://hst/rmk/b.txt >/dev/null
+s3mini_fault delete-errors 1 "" deny
+hm rm -r s3://hst/rmk/ >"$T/out" 2>"$T/err"
+expect "rm -r with a refused key exits 1" "$?" 1
+expect_match "names the refused key and why" "$T/err" \
+    '^delete failed: s3://hst/rmk/deny\.txt: AccessDenied: Access Denied$'
+expect "and nothing else failed" "$(grep -c . "$T/err")" 1
+expect "the others are reported deleted" "$(sort "$T/out" | tr '\n' ' ')" \
+    "delete: s3://hst/rmk/app-1.zip delete: s3://hst/rmk/app-2.zip delete: s3://hst/rmk/b.txt "
+expect "only the refused key is left (the reference went with its deltas)" \
+    "$(awsm s3 ls s3://hst/rmk/ --recursive | awk '{print $4}')" "rmk/deny.txt"
+
 # --- gc: stale multipart uploads ---------------------------------------------------------------------
 awsm s3api create-multipart-upload --bucket hst --key big/old.bin >/dev/null
 s3mini_backdate hst 172800 >/dev/null
