@@ -8,6 +8,7 @@
 #   make test            every test: unit (musl and ASan/UBSan) and end-to-end
 #   make unit            unit tests only
 #   make lib             build/libdeltaglider.a and build/deltaglider.h (ARCH= too)
+#   make libcheck        compile the library with the host gcc (glibc's build)
 #   make demo            build, then show five releases going into a file:// store
 #   make image           build/image/rootfs.tar: the FROM scratch image's root
 #   make bench           benchmarks under tests/bench (prints figures; compare.sh
@@ -57,7 +58,7 @@ LIBS     := $(XD3_O) $(BR_A) $(LZMA_A) $(Z_A)
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 IMAGE    := build/image/rootfs.tar
 
-.PHONY: all lib libs test unit fuzz bench demo image clean distclean vendor cross cross-test repro size
+.PHONY: all lib libcheck libs test unit fuzz bench demo image clean distclean vendor cross cross-test repro size
 .DELETE_ON_ERROR:
 
 all: $(OUT)
@@ -152,10 +153,21 @@ $(LIBOUT): $(B)/libdg.o $(B)/api.syms $(LIBS)
 	@rm -f $@
 	$(BINUTILS)ar rcD $@ $(B)/libdg-all.o
 
-# The library's tests: an update agent (tests/api/agent.c) and a program
-# that links its own copies of the vendored libraries (tests/api/linkown.c).
+# The library as its glibc build (above) compiles it, with the host gcc:
+# glibc's headers give -O2 code musl's do not (an inline bsearch), and so
+# other warnings. Compiled only; tests/e2e/45-library.sh runs it.
+libcheck: $(STAMP)
+	@mkdir -p build/libcheck
+	gcc $(CFLAGS_ALL) $(WARN) $(INCS) $(DG_DEFS) -DDG_LIBRARY -fvisibility=hidden \
+	  -c deltaglider.c -o build/libcheck/libdg.o
+
+# The library's tests: an update agent (tests/api/agent.c), the calls it
+# does not make (tests/api/apitest.c) and a program that links its own
+# copies of the vendored libraries (tests/api/linkown.c).
 $(B)/agent: tests/api/agent.c $(LIBOUT) $(LIB_HDR)
 	$(CC_FOR) $(OPT) $(WARN) -Ibuild -static -o $@ tests/api/agent.c $(LIBOUT)
+$(B)/apitest: tests/api/apitest.c $(LIBOUT) $(LIB_HDR)
+	$(CC_FOR) $(OPT) $(WARN) -Ibuild -static -o $@ tests/api/apitest.c $(LIBOUT)
 $(B)/linkown: tests/api/linkown.c $(LIBOUT) $(LIB_HDR) $(LIBS)
 	$(CC_FOR) $(OPT) $(WARN) -Ibuild $(INCS) -static -o $@ tests/api/linkown.c $(LIBOUT) \
 	  -Wl,--whole-archive $(BR_A) $(LZMA_A) $(Z_A) -Wl,--no-whole-archive
@@ -207,8 +219,9 @@ tests/node_modules/.installed: tests/package.json tests/package-lock.json
 	touch $@
 
 test: $(OUT) $(B)/unit $(ASAN)/unit $(ASAN)/deltaglider $(FUZZ_BINS) $(IMAGE) \
-  $(B)/agent $(B)/linkown tests/node_modules/.installed
-	DG_BIN=$(CURDIR)/$(OUT) DG_AGENT=$(CURDIR)/$(B)/agent DG_LINKOWN=$(CURDIR)/$(B)/linkown \
+  $(B)/agent $(B)/apitest $(B)/linkown tests/node_modules/.installed
+	DG_BIN=$(CURDIR)/$(OUT) DG_AGENT=$(CURDIR)/$(B)/agent DG_APITEST=$(CURDIR)/$(B)/apitest \
+	  DG_LINKOWN=$(CURDIR)/$(B)/linkown \
 	  DG_LIBA=$(CURDIR)/$(LIBOUT) DG_LIBH=$(CURDIR)/$(LIB_HDR) DG_ASAN_BIN=$(CURDIR)/$(ASAN)/deltaglider DG_IMAGE=$(CURDIR)/$(IMAGE) \
 	  DG_UNIT="$(CURDIR)/$(B)/unit $(CURDIR)/$(ASAN)/unit" DG_FUZZ="$(FUZZ_BINS:%=$(CURDIR)/%)" \
 	  sh tests/run.sh
@@ -220,7 +233,7 @@ CROSS_ARCHES := aarch64 armv7
 cross:
 	for a in $(CROSS_ARCHES); do \
 	  $(MAKE) --no-print-directory ARCH=$$a all build/$$a/unit lib build/$$a/agent \
-	    build/$$a/linkown || exit 1; done
+	    build/$$a/apitest build/$$a/linkown || exit 1; done
 
 cross-test: cross tests/node_modules/.installed
 	@rc=0; for a in $(CROSS_ARCHES); do sh cross/test.sh $$a || rc=1; done; exit $$rc

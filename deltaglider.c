@@ -44,6 +44,9 @@
 #else
 #define DG_API static __attribute__((unused))
 #endif
+/* What only the command line calls: the library, built without it, has
+ * these unused (and the linker drops them). */
+#define DG_CLI_ONLY __attribute__((unused))
 
 /* ==== deltaglider.h begin ============================================ */
 /*
@@ -143,7 +146,10 @@ typedef struct dg_config {
 	const char *cache_dir;           /* NULL: /tmp/deltaglider-UID */
 	const char *cache_key_b64;       /* NULL: a key per client, files per process */
 	int log_level;                   /* DG_LOG_*, to stderr */
-	char *(*getenv)(const char *name);   /* NULL: read no environment */
+	char *(*getenv)(const char *name);   /* NULL: read no environment (and look
+	                                    for gzip, which deltas the xdelta3 command
+	                                    line made of .gz files need, on
+	                                    /usr/local/bin:/usr/bin:/bin, not PATH) */
 	int compression_level;           /* 1-9 as xdelta3 -N picks its matcher; 0: 6 */
 	unsigned max_concurrency;        /* parallel requests; 0: the profile's
 	                                    s3.max_concurrent_requests, else 10 */
@@ -189,6 +195,9 @@ DG_API void dg_client_close(dg_client *cl);
 typedef void (*dg_progress_fn)(void *ctx, uint64_t bytes);
 DG_API void dg_client_progress(dg_client *cl, dg_progress_fn fn, void *ctx);
 DG_API const char *dg_version(void);
+/* It and the vendored libraries' versions, as deltaglider --version prints
+ * them: "0.1.0 (xdelta3 3.0.11, ...)". */
+DG_API void dg_versions(char *out, size_t cap);
 
 /* ---- objects */
 
@@ -284,7 +293,8 @@ DG_API int dg_presign(dg_client *cl, const char *url, const char *method, unsign
 DG_API int dg_presign_download(dg_client *cl, const char *url, unsigned expires_s,
 	char *out, size_t cap, dg_error *err);
 
-/* ---- buckets (s3://name, or file:///dir for a directory store) */
+/* ---- buckets (s3://name, or file:///dir for a directory store; the
+ * list is of the S3 account's buckets, ACLs are S3's only) */
 
 typedef int (*dg_bucket_fn)(void *ctx, const char *name, time_t created, dg_error *err);
 DG_API int dg_bucket_list(dg_client *cl, dg_bucket_fn fn, void *ctx, dg_error *err);
@@ -304,7 +314,8 @@ typedef struct dg_stats {
 	uint64_t list_count, list_bytes;   /* the raw listing: validates the cache */
 	int from_cache;
 } dg_stats;
-/* mode DG_STATS_*; the result is cached in the bucket, as Python does. */
+/* mode DG_STATS_*; the result is cached in an S3 bucket, as Python does
+ * (a directory store keeps no cache). */
 DG_API int dg_bucket_stats(dg_client *cl, const char *url, int mode, dg_stats *st,
 	dg_error *err);
 
@@ -434,8 +445,8 @@ static void sys_sleep_ms(int64_t ms);
 static int sys_time_parse(const char *s, time_t *out);
 static void sys_time_amz(time_t t, char out[17]);
 static void sys_time_iso(time_t t, long usec, int with_z, char out[32]);
-static void sys_time_local(time_t t, char out[20]);
-static void sys_human_size(uint64_t n, char out[32]);
+static DG_CLI_ONLY void sys_time_local(time_t t, char out[20]);
+static DG_CLI_ONLY void sys_human_size(uint64_t n, char out[32]);
 static int sys_read_file(const char *path, size_t limit, sys_buf *out, dg_error *e);
 static int sys_write_all(int fd, const void *p, size_t n, dg_error *e, const char *what);
 static int sys_pread_all(int fd, void *p, size_t n, uint64_t off, size_t *got, dg_error *e);
@@ -923,8 +934,9 @@ static int delta_hopeless(const delta_src *src, int target_fd, uint64_t target_s
  * for the source, the measure of parallel work's budget. */
 static uint64_t delta_encode_memory(uint64_t source_size, uint64_t window_max);
 static uint64_t delta_decode_memory(uint64_t source_size);
+/* path: where to look for gzip (PATH's form; NULL: DELTA_PATH). */
 static int delta_decode(const delta_src *src, int delta_fd, const sys_sink *out,
-	const char *tmpdir, dg_error *e);
+	const char *tmpdir, const char *path, dg_error *e);
 static int delta_fd_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got, dg_error *e);
 
 /* Archive-aware deltas: a file's expanded form (its deflate streams
@@ -1070,6 +1082,7 @@ typedef struct dg_ctx {
 	struct dg_found *found;      /* filled by dg_fetch when set */
 	struct dg_budget *budget;    /* memory for delta windows, shared by a client's workers */
 	const char *tmpdir;
+	const char *path;            /* PATH, for gzip (see delta_decode); NULL: the default */
 	/* Lock objects (see "Locks" in §10): who we are, what we hold. */
 	char holder[160];            /* host.pidns.pid.tSTART.random; empty until needed */
 	size_t holder_host;          /* length of its "host.pidns." part; 0: pidns unknown */
@@ -1121,8 +1134,8 @@ typedef struct dg_gc_item {
 	time_t when;                 /* DG_GC_UPLOAD: when it was started */
 } dg_gc_item;
 typedef int (*dg_gc_fn)(void *ctx, const dg_gc_item *it, dg_error *e);
-static int dg_gc(dg_ctx *g, store *s, const char *prefix, int dry_run, time_t max_age,
-	dg_gc_fn fn, void *ctx, dg_error *e);
+static DG_CLI_ONLY int dg_gc(dg_ctx *g, store *s, const char *prefix, int dry_run,
+	time_t max_age, dg_gc_fn fn, void *ctx, dg_error *e);
 
 typedef struct dg_group {        /* one DeltaSpace in an analysis */
 	char space[DG_MAX_KEY + 1];
@@ -1133,7 +1146,7 @@ typedef struct dg_analysis {
 	uint64_t files, bytes, est_stored, groups;
 } dg_analysis;
 typedef int (*dg_group_fn)(void *ctx, const dg_group *grp, dg_error *e);
-static int dg_analyze(dg_ctx *g, store *s, const char *prefix, unsigned samples,
+static DG_CLI_ONLY int dg_analyze(dg_ctx *g, store *s, const char *prefix, unsigned samples,
 	dg_analysis *total, dg_group_fn fn, void *ctx, dg_error *e);
 
 /* The client (the composition root) and the URLs it opens stores from. */
@@ -1145,7 +1158,7 @@ typedef struct dg_url {
 	const char *text;            /* as written */
 } dg_url;
 static int dg_url_parse(const char *arg, dg_url *u, dg_error *e);
-static dg_ctx *dg_client_ctx(dg_client *cl);
+static DG_CLI_ONLY dg_ctx *dg_client_ctx(dg_client *cl);
 static int dg_client_store(dg_client *cl, const dg_url *u, store *s, dg_error *e);
 /* Parallel work: fn runs once per job i, on the client of a thread; slot
  * numbers the thread (0: the caller's, with cl itself). */
@@ -8049,12 +8062,14 @@ done:
 
 /* ---- gzip, for deltas made by the xdelta3 CLI from gzip files --------- */
 
-static int delta_find_program(const char *name, char *path, size_t n)
-{
-	const char *p = getenv("PATH");
+/* Where programs are looked for when the caller gives no PATH: the
+ * library reads no environment unless its config asks. */
+#define DELTA_PATH "/usr/local/bin:/usr/bin:/bin"
 
-	if (p == NULL || *p == 0)
-		p = "/usr/local/bin:/usr/bin:/bin";
+static int delta_find_program(const char *search, const char *name, char *path, size_t n)
+{
+	const char *p = search && *search ? search : DELTA_PATH;
+
 	while (*p) {
 		const char *colon = strchr(p, ':');
 		size_t len = colon ? (size_t)(colon - p) : strlen(p);
@@ -8067,14 +8082,14 @@ static int delta_find_program(const char *name, char *path, size_t n)
 	return -1;
 }
 
-/* Run `gzip ARG` with stdin from in_fd and stdout to out_fd. */
-static int delta_gzip(const char *arg, int in_fd, int out_fd, dg_error *e)
+/* Run `gzip ARG` (found on search) with stdin from in_fd and stdout to out_fd. */
+static int delta_gzip(const char *search, const char *arg, int in_fd, int out_fd, dg_error *e)
 {
 	char gzip[DG_MAX_PATH];
 	pid_t pid;
 	int status;
 
-	if (delta_find_program("gzip", gzip, sizeof gzip) < 0)
+	if (delta_find_program(search, "gzip", gzip, sizeof gzip) < 0)
 		return sys_fail(e, DG_EINTEGRITY, "this delta was made by the xdelta3 command line "
 			"from gzip data (external compression \"G\"); decoding it needs a gzip "
 			"program on PATH");
@@ -8178,6 +8193,7 @@ typedef struct delta_dec {
 	delta_blocks blocks;
 	delta_src gunzipped;
 	const char *tmpdir;
+	const char *path;            /* where gzip is looked for */
 	int plain_fd, tmp_out;
 	int have_source;
 } delta_dec;
@@ -8194,8 +8210,8 @@ static int delta_dec_header(delta_dec *d, const delta_src *src, dg_error *e)
 		if ((raw = sys_tmpfile(d->tmpdir, e)) < 0)
 			return -1;
 		d->plain_fd = sys_tmpfile(d->tmpdir, e);
-		if (d->plain_fd < 0 || delta_src_to_fd(src, raw, e) < 0 ||
-			lseek(raw, 0, SEEK_SET) < 0 || delta_gzip("-dc", raw, d->plain_fd, e) < 0) {
+		if (d->plain_fd < 0 || delta_src_to_fd(src, raw, e) < 0 || lseek(raw, 0, SEEK_SET) < 0 ||
+			delta_gzip(d->path, "-dc", raw, d->plain_fd, e) < 0) {
 			close(raw);
 			return -1;
 		}
@@ -8228,8 +8244,8 @@ static int delta_dec_regzip(delta_dec *d, const sys_sink *out, dg_error *e)
 
 	if (gz < 0)
 		return -1;
-	if (lseek(d->tmp_out, 0, SEEK_SET) >= 0 && delta_gzip("-cn", d->tmp_out, gz, e) == 0 &&
-		sys_sink_copy_fd(gz, out, e) == 0)
+	if (lseek(d->tmp_out, 0, SEEK_SET) >= 0 &&
+		delta_gzip(d->path, "-cn", d->tmp_out, gz, e) == 0 && sys_sink_copy_fd(gz, out, e) == 0)
 		rc = 0;
 	close(gz);
 	return rc;
@@ -8288,7 +8304,7 @@ static int delta_dec_run(delta_dec *d, const delta_src *src, int delta_fd, unsig
 }
 
 static int delta_decode(const delta_src *src, int delta_fd, const sys_sink *out,
-	const char *tmpdir, dg_error *e)
+	const char *tmpdir, const char *path, dg_error *e)
 {
 	delta_dec *d = calloc(1, sizeof *d);
 	xd3_config config;
@@ -8301,6 +8317,7 @@ static int delta_decode(const delta_src *src, int delta_fd, const sys_sink *out,
 		return sys_fail(e, DG_ENOMEM, "out of memory");
 	}
 	d->tmpdir = tmpdir;
+	d->path = path;
 	d->plain_fd = d->tmp_out = -1;
 	xd3_init_config(&config, 0);
 	config.winsize = DELTA_WINSIZE;
@@ -8655,10 +8672,12 @@ static int delta_arc_cmp_u64(const void *x, const void *y)
 static int delta_arc_known_stream(delta_arc *a, uint64_t start, uint64_t end, dg_error *e)
 {
 	delta_arc_known *k = a->known;
-	uint64_t h;
+	uint64_t h = 0;   /* set by delta_arc_hash: gcc 12 loses track in glibc's inline bsearch */
 
-	if (k == NULL || delta_arc_hash(a, start, end, &h, e) < 0)
-		return k == NULL ? 0 : -1;
+	if (k == NULL)
+		return 0;
+	if (delta_arc_hash(a, start, end, &h, e) < 0)
+		return -1;
 	if (a->exact)
 		return k->n && bsearch(&h, k->hash, k->n, sizeof h, delta_arc_cmp_u64) != NULL;
 	if (k->n == k->cap) {
@@ -10434,6 +10453,29 @@ static void dg_close(dg_ctx *g)
 	g->leases = NULL;
 }
 
+/* Release our leases in the spaces under prefix of s's store, a bucket
+ * about to go: its removal must not find them (a file:// directory would
+ * not be empty), nor dg_close look for them once it is gone. */
+static void dg_lease_drop(dg_ctx *g, const store *s, const char *prefix)
+{
+	dg_lease **p = &g->leases, *l;
+	size_t n = strlen(prefix);
+
+	while ((l = *p) != NULL) {
+		dg_error ignore;
+
+		if (!dg_same_store(&l->s, s) || strncmp(l->space, prefix, n) != 0) {
+			p = &l->next;
+			continue;
+		}
+		*p = l->next;
+		if (l->s.ops->del(&l->s, l->key, &ignore) < 0)
+			sys_logf(g->log, DG_LOG_DEBUG, "could not release lease %s: %s", l->key,
+				ignore.msg);
+		free(l);
+	}
+}
+
 /* ---- Upload -------------------------------------------------------------- */
 
 static void dg_base_meta(sys_meta *m)
@@ -10837,7 +10879,7 @@ static int dg_arc_decode(dg_ctx *g, const delta_src *sx, int delta_fd, const sys
 	if (delta_rebuild_init(&rb, out, &rs, e) < 0)
 		return -1;
 	held = dg_budget_take(g->budget, delta_decode_memory(sx->size));
-	rc = delta_decode(sx, delta_fd, &rs, g->tmpdir, e);
+	rc = delta_decode(sx, delta_fd, &rs, g->tmpdir, g->path, e);
 	dg_budget_give(g->budget, held);
 	return delta_rebuild_end(&rb, rc == 0, e) < 0 || rc < 0 ? -1 : 0;
 }
@@ -11188,7 +11230,7 @@ static int dg_hydrate(dg_ctx *g, store *s, const char *delta_key, const sys_meta
 			dg_arc_decode(g, &sx, dfd, out, e);
 	} else {
 		held = dg_budget_take(g->budget, delta_decode_memory(ref.src.size));
-		rc = delta_decode(&ref.src, dfd, out, g->tmpdir, e);
+		rc = delta_decode(&ref.src, dfd, out, g->tmpdir, g->path, e);
 		dg_budget_give(g->budget, held);
 	}
 	if (rc < 0) {
@@ -12603,6 +12645,12 @@ DG_API const char *dg_version(void)
 	return DG_VERSION;
 }
 
+DG_API void dg_versions(char *out, size_t cap)
+{
+	snprintf(out, cap, "%s (xdelta3 3.0.11, BearSSL 0.6, liblzma %s, zlib %s)", DG_VERSION,
+		lzma_version_string(), zlibVersion());
+}
+
 DG_API void dg_config_init(dg_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
@@ -12762,6 +12810,7 @@ DG_API dg_client *dg_client_open(const dg_config *cfg, dg_error *err)
 	cl->dg.window_max = cfg->window_mb ? (uint64_t)cfg->window_mb << 20 : dg_default_window();
 	cl->dg.level = cfg->compression_level ? cfg->compression_level : DG_DEFAULT_LEVEL;
 	cl->dg.tmpdir = cfg->tmpdir && *cfg->tmpdir ? cfg->tmpdir : "/tmp";
+	cl->dg.path = dg_env(cfg, "PATH");
 	cl->dg.client = cl;
 	cl->dg.cfg = &cl->cfg;
 	cl->dg.budget = &cl->budget;
@@ -12862,7 +12911,7 @@ typedef struct dg_ec2_place {
 /* 1 on EC2 against AWS's endpoints; 0 elsewhere, or when S3 cannot be set
  * up (the next request says why). Nothing is asked of the metadata
  * service for other endpoints or with DG_DISABLE_EC2_DETECTION. */
-static int dg_client_ec2(dg_client *cl, dg_ec2_place *p)
+static DG_CLI_ONLY int dg_client_ec2(dg_client *cl, dg_ec2_place *p)
 {
 	dg_error ignore;
 
@@ -13189,6 +13238,22 @@ static unsigned dg_s3_fanout_width(void *ctx)
 
 /* ---- Buckets ---- */
 
+/* Release the leases the client and its workers hold under prefix of s's
+ * store. They are idle (one thread per client): the next upload takes
+ * new ones. */
+static void dg_client_drop_leases(dg_client *cl, const store *s, const char *prefix)
+{
+	store ws = *s;
+	unsigned i;
+
+	dg_lease_drop(&cl->dg, s, prefix);
+	for (i = 0; i < cl->nworkers; i++) {
+		if (ws.s3)
+			ws.s3 = &cl->workers[i]->s3;   /* a worker has its own S3 client */
+		dg_lease_drop(&cl->workers[i]->dg, &ws, prefix);
+	}
+}
+
 typedef struct dg_bucket_walk {
 	dg_bucket_fn fn;
 	void *ctx;
@@ -13303,6 +13368,7 @@ static int dg_bucket_remove(dg_client *cl, const dg_url *u, int force, sys_list_
 	if (dg_client_store(cl, u, &s, e) < 0)
 		return -1;
 	snprintf(prefix, sizeof prefix, "%s%s", u->key, u->kind == DG_URL_FILE ? "/" : "");
+	dg_client_drop_leases(cl, &s, prefix);
 	if (force) {
 		if (s.ops->list(&s, prefix, NULL, dg_keys_add, &keys, e) < 0)
 			goto done;
@@ -13623,14 +13689,30 @@ DG_API int dg_verify_object(dg_client *cl, const char *url, dg_verify_result *re
 	return 0;
 }
 
-/* BUCKET, s3://BUCKET or s3://BUCKET/: the store of a whole bucket. */
+/* s3://BUCKET or file:///DIR: the store of a whole bucket. A directory
+ * store is rooted at the directory, so its keys are relative to it as a
+ * bucket's are. */
 static int dg_api_bucket(dg_client *cl, const char *url, dg_url *u, store *s, dg_error *e)
 {
-	if (dg_url_parse(url, u, e) < 0)
+	char root[DG_MAX_PATH];
+
+	if (dg_bucket_url(url, u, e) < 0 || dg_client_store(cl, u, s, e) < 0)
 		return -1;
-	if (u->kind != DG_URL_S3 || u->key[0])
-		return sys_fail(e, DG_EUSAGE, "%s: expected s3://BUCKET", url);
-	return dg_client_store(cl, u, s, e);
+	if (u->kind == DG_URL_FILE) {
+		snprintf(root, sizeof root, "/%s", u->key);
+		store_open_file(s, root, cl->dg.umask);
+	}
+	return 0;
+}
+
+/* s3://BUCKET, for what only S3 has (ACLs). */
+static int dg_api_bucket_s3(dg_client *cl, const char *url, dg_url *u, store *s, dg_error *e)
+{
+	if (dg_api_bucket(cl, url, u, s, e) < 0)
+		return -1;
+	if (u->kind != DG_URL_S3)
+		return sys_fail(e, DG_EUSAGE, "%s: bucket ACLs need an s3:// URL", url);
+	return 0;
 }
 
 DG_API int dg_bucket_stats(dg_client *cl, const char *url, int mode, dg_stats *st,
@@ -13641,7 +13723,8 @@ DG_API int dg_bucket_stats(dg_client *cl, const char *url, int mode, dg_stats *s
 
 	if (dg_api_bucket(cl, url, &u, &s, err) < 0)
 		return -1;
-	return dg_stats_get(&cl->dg, &s, u.bucket, mode, 1, 0, st, err);
+	/* A directory's cache would show in its listings: only buckets keep one. */
+	return dg_stats_get(&cl->dg, &s, u.bucket, mode, u.kind == DG_URL_S3, 0, st, err);
 }
 
 DG_API int dg_purge_temp(dg_client *cl, const char *url, int dry_run, dg_purge_result *res,
@@ -13883,7 +13966,7 @@ DG_API int dg_bucket_acl_put(dg_client *cl, const char *url, const dg_acl *acl, 
 	if ((n == 0) == (acl->policy_json == NULL))
 		return sys_fail(err, DG_EUSAGE, n ? "a policy replaces the canned ACL and grants: "
 			"give one or the other" : "no ACL given: a canned ACL, grants or a policy");
-	if (dg_api_bucket(cl, url, &u, &s, err) < 0 ||
+	if (dg_api_bucket_s3(cl, url, &u, &s, err) < 0 ||
 		(acl->policy_json && dg_acl_policy_xml(acl->policy_json, &policy, err) < 0))
 		return -1;
 	rc = s3_acl_put(&cl->s3, u.bucket, hdrs, n, policy.data, err);
@@ -13899,7 +13982,8 @@ DG_API int dg_bucket_acl_get(dg_client *cl, const char *url, char *json, size_t 
 	store s;
 	int rc = -1;
 
-	if (dg_api_bucket(cl, url, &u, &s, err) < 0 || s3_acl_get(&cl->s3, u.bucket, &doc, err) < 0)
+	if (dg_api_bucket_s3(cl, url, &u, &s, err) < 0 ||
+		s3_acl_get(&cl->s3, u.bucket, &doc, err) < 0)
 		goto done;
 	if (doc.len >= cap) {
 		sys_fail(err, DG_ENOMEM, "the ACL takes %zu bytes; the buffer has %zu", doc.len + 1, cap);
@@ -13911,6 +13995,9 @@ done:
 	sys_buf_free(&doc);
 	return rc;
 }
+
+/* The library (-DDG_LIBRARY) has no command line and no main. */
+#ifndef DG_LIBRARY
 
 /* ======================================================================
  * §11  Command line
@@ -16516,8 +16603,10 @@ static int cli_main(int argc, char **argv)
 		goto done;
 	}
 	if (want_version) {
-		printf("deltaglider %s (xdelta3 3.0.11, BearSSL 0.6, liblzma %s)\n", DG_VERSION,
-			lzma_version_string());
+		char v[128];
+
+		dg_versions(v, sizeof v);
+		printf("deltaglider %s\n", v);
 		rc = 0;
 		goto done;
 	}
@@ -16568,3 +16657,4 @@ int main(int argc, char **argv)
 	return cli_main(argc, argv);
 }
 #endif
+#endif /* DG_LIBRARY */

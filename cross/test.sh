@@ -21,11 +21,12 @@ armv7) qemu=qemu-arm-static large=1 fast= ;;
 esac
 q=$(command -v "$qemu") || { echo "$arch: $qemu is not installed (qemu-user-static)"; exit 1; }
 b=$PWD/build/$arch
-for p in deltaglider agent linkown; do
+for p in deltaglider agent apitest linkown; do
     printf '#!/bin/sh\nexec %s %s "$@"\n' "$q" "$b/$p" >"$b/$p-qemu"
     chmod +x "$b/$p-qemu"
 done
 echo "== $arch (under $q)"
 DG_RUNNER=$q DG_UNIT=$b/unit DG_BIN=$b/deltaglider-qemu DG_AGENT=$b/agent-qemu \
-    DG_LINKOWN=$b/linkown-qemu DG_EMULATED=1 DG_LARGE=$large DG_EXPECT_SHA_FAST=$fast \
+    DG_APITEST=$b/apitest-qemu DG_LINKOWN=$b/linkown-qemu DG_EMULATED=1 DG_LARGE=$large \
+    DG_EXPECT_SHA_FAST=$fast \
     TEST_LOG=$PWD/build/test-$arch.log exec sh tests/run.sh

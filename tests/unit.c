@@ -972,7 +972,7 @@ static void test_delta(void)
 	CHECK("target size counted", r.target_size == n + 23);
 	crypto_sha256(tgt, n + 23, d);
 	CHECK("target hashed in the same pass", memcmp(d, r.target_sha, 32) == 0);
-	CHECK("delta decode", delta_decode(&ds, dfd, &sink, "/tmp", &e) == 0);
+	CHECK("delta decode", delta_decode(&ds, dfd, &sink, "/tmp", NULL, &e) == 0);
 	CHECK("decode is byte-identical", out.len == n + 23 && memcmp(out.data, tgt, out.len) == 0);
 
 	{
@@ -984,7 +984,7 @@ static void test_delta(void)
 		b ^= 0x55;
 		pwrite(dfd, &b, 1, at);
 		out.len = 0;
-		CHECK("corrupt delta is refused", delta_decode(&ds, dfd, &sink, "/tmp", &e) < 0 ||
+		CHECK("corrupt delta is refused", delta_decode(&ds, dfd, &sink, "/tmp", NULL, &e) < 0 ||
 			out.len != n + 23 || memcmp(out.data, tgt, out.len) != 0);
 	}
 	{
@@ -995,7 +995,7 @@ static void test_delta(void)
 		b_ignore(pread(dfd, all, r.delta_size, 0));
 		pwrite(cut, all, r.delta_size - 10, 0);
 		out.len = 0;
-		CHECK("truncated delta is refused", delta_decode(&ds, cut, &sink, "/tmp", &e) < 0);
+		CHECK("truncated delta is refused", delta_decode(&ds, cut, &sink, "/tmp", NULL, &e) < 0);
 		free(all);
 		close(cut);
 	}
@@ -1005,11 +1005,11 @@ static void test_delta(void)
 
 		CHECK("empty target encodes", delta_encode(&ds, et, ed, &o, &r, &e) == 0);
 		out.len = 0;
-		CHECK("empty target decodes", delta_decode(&ds, ed, &sink, "/tmp", &e) == 0 && out.len == 0);
-		CHECK("empty input is refused", delta_decode(&ds, junk, &sink, "/tmp", &e) < 0 &&
+		CHECK("empty target decodes", delta_decode(&ds, ed, &sink, "/tmp", NULL, &e) == 0 && out.len == 0);
+		CHECK("empty input is refused", delta_decode(&ds, junk, &sink, "/tmp", NULL, &e) < 0 &&
 			strstr(e.msg, "no VCDIFF header"));
 		t_buf_write_fd(junk, "not a delta at all", 18);
-		CHECK("garbage is refused", delta_decode(&ds, junk, &sink, "/tmp", &e) < 0 &&
+		CHECK("garbage is refused", delta_decode(&ds, junk, &sink, "/tmp", NULL, &e) < 0 &&
 			strstr(e.msg, "corrupt delta"));
 		close(et);
 		close(ed);
@@ -1020,6 +1020,15 @@ static void test_delta(void)
 	sys_buf_free(&out);
 	free(src);
 	free(tgt);
+	/* gzip ("G" deltas) is looked for where the caller says, not on PATH. */
+	{
+		char sh[DG_MAX_PATH];
+
+		CHECK("programs are looked for on the default path",
+			delta_find_program(NULL, "sh", sh, sizeof sh) == 0 && sys_ends_with_ci(sh, "/sh"));
+		CHECK("and on the caller's alone", delta_find_program("/nonexistent", "sh", sh,
+			sizeof sh) < 0);
+	}
 }
 
 /* ---- Archive-aware deltas: expanded forms and their rebuild */

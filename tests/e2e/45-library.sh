@@ -2,8 +2,11 @@
 # publishes and fetches versions against the S3 server, presigned GET and PUT
 # URLs used with curl (expiry enforced by the server), rehydration of deltas
 # for presigned downloads and their purge; the CLI's presign and bucket ACL
-# commands; and a program that links its own BearSSL and liblzma beside the
-# library. Skipped (one ok line) when the programs were not built (DG_AGENT).
+# commands; the calls the agent does not make (tests/api/apitest.c, on S3
+# and on file://); a program that links its own BearSSL, liblzma and zlib
+# beside the library; what the library object holds (no main, no CLI);
+# and its glibc build. Skipped (one ok line) when the programs were not
+# built (DG_AGENT).
 . "$TESTS_DIR/lib/harness.sh"
 . "$TESTS_DIR/lib/archives.sh"
 
@@ -139,15 +142,42 @@ check "agent deletes a prefix" agent rm-r s3://lib/app/
 expect "three versions deleted" "$(cat "$T/out")" "deleted 3"
 expect "no reference left" "$(awsx s3 ls s3://lib/app/ --recursive | wc -l)" 0
 
-# --- a program with its own BearSSL and liblzma ------------------------------------------------
+# --- the calls the agent does not make ------------------------------------------------------
+# Each program line is a check of its own; stderr must stay empty (a lease
+# released twice, after its bucket went, would warn there at close).
+if [ -n "${DG_APITEST:-}" ]; then
+    mkdir -p "$T/api"
+    for root in s3://apitest "file://$T/fsapi"; do
+        AGENT_ENDPOINT=$S3_ENDPOINT AGENT_KEY=$AWS_ACCESS_KEY_ID AGENT_SECRET=$AWS_SECRET_ACCESS_KEY \
+            "$DG_APITEST" "$root" "$T/api" 2>"$T/err" || not_ok "apitest on ${root%%:*}" "exit $?"
+        expect "apitest on ${root%%:*}: nothing on stderr" "$(head -c 400 "$T/err")" ""
+    done
+fi
+
+# --- what the library holds -------------------------------------------------------------------
 if [ -n "${DG_LIBA:-}" ] && command -v nm >/dev/null 2>&1; then
     nm -g --defined-only "$DG_LIBA" | awk 'NF == 3 { print $3 }' >"$T/syms"
     expect "the archive defines no global symbol but the API's" "$(grep -vc '^dg_' "$T/syms")" 0
     expect "and every function of the header" "$(sort "$T/syms" | tr '\n' ' ')" \
         "$(sed -n 's/^DG_API [^(]*[ *]\(dg_[a-z_]*\)(.*/\1/p' "$DG_LIBH" | sort | tr '\n' ' ')"
+    # Local symbols too: the library has no main and no command line.
+    nm "$DG_LIBA" | awk 'NF == 3 && ($3 == "main" || $3 ~ /^cli_/) { print $3 }' >"$T/cli"
+    expect "no main and no cli_ function in the library" "$(wc -l <"$T/cli")" 0
 fi
+# The glibc build of the library (the Makefile's comment): the host gcc at
+# -O2 with glibc's headers warns where musl-gcc does not.
+if [ -f "$TESTS_DIR/../vendor/.unpacked" ] && command -v gcc >/dev/null 2>&1 &&
+    command -v make >/dev/null 2>&1; then
+    check "the library compiles with the host gcc -O2 -Werror (make libcheck)" \
+        make -s -C "$TESTS_DIR/.." libcheck
+fi
+
+# --- a program with its own BearSSL, liblzma and zlib ----------------------------------------
 if [ -n "${DG_LINKOWN:-}" ]; then
     mkdir -p "$T/own"
-    check "links and runs beside its own BearSSL and liblzma" "$DG_LINKOWN" "$T/own"
+    check "links and runs beside its own BearSSL, liblzma and zlib" "$DG_LINKOWN" "$T/own"
     expect_match "round trip through the library" "$T/out" '^round trip ok$'
+    expect_match "an archive delta, made and read with the library's zlib" "$T/out" \
+        '^app-2\.tar\.gz: archive delta [0-9]+ -> [0-9]+ bytes$'
+    expect_match "its own zlib deflates and inflates" "$T/out" '^own zlib round trip ok$'
 fi

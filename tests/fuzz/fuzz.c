@@ -266,7 +266,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ftruncate(fd, 0) < 0)
 		abort();
 	b_ignore_pwrite(fd, data, size, 0);
-	delta_decode(&ds, fd, &sink, "/tmp", &e);
+	delta_decode(&ds, fd, &sink, "/tmp", NULL, &e);
 	return 0;
 }
 #endif
