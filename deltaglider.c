@@ -886,6 +886,19 @@ typedef struct store_ops {
 	void (*lock_dir)(store *s, const char *space, char *out, size_t n);
 } store_ops;
 
+/* What a client's S3 stores learnt of their buckets' conditional writes.
+ * Workers use copies of their parent's stores, so the answers live here,
+ * with the parent: one probe and one warning per bucket per client. */
+#define STORE_PROBES 8           /* buckets remembered; more are probed again */
+typedef struct store_probes {
+	pthread_mutex_t lock;        /* held across a probe: the others wait for it */
+	struct store_probe {
+		char bucket[64];
+		int exclusive;       /* 1 honoured, -1 ignored */
+	} b[STORE_PROBES];
+	unsigned n;                  /* answers recorded, the oldest overwritten */
+} store_probes;
+
 struct store {
 	const store_ops *ops;
 	s3_client *s3;               /* s3:// */
@@ -893,9 +906,10 @@ struct store {
 	char root[DG_MAX_PATH];      /* file:// : the directory keys are relative to */
 	mode_t umask;                /* file:// : for the files it creates */
 	int exclusive;               /* s3:// : probed? 1 honoured, -1 ignored, 0 not yet */
+	store_probes *probes;        /* s3:// : the client's answers, shared; NULL: own only */
 };
 
-static void store_open_s3(store *s, s3_client *c, const char *bucket);
+static void store_open_s3(store *s, s3_client *c, const char *bucket, store_probes *probes);
 static void store_open_file(store *s, const char *root, mode_t umask_bits);
 
 /* ---- §8 Delta engine -------------------------------------------------- */
@@ -6916,20 +6930,15 @@ static int store_s3_copy(store *s, const store *from, const char *from_key, cons
 
 /* Does the server honour If-None-Match: * on PutObject? AWS, MinIO, R2 and
  * Ceph RGW do; s3rver, Garage and older servers answer 200 and overwrite.
- * Asked once per bucket, by writing a probe object twice. Creates larger
- * than one PUT take a multipart upload, whose completion not every server
- * conditions (Ceph RGW 16 does not): those count as not atomic. */
-static int store_s3_exclusive(store *s, uint64_t size, dg_error *e)
+ * Asked by writing a probe object twice: 1 honoured, -1 ignored (said
+ * once at WARNING), 0 when the server could not be asked. */
+static int store_s3_probe(store *s, dg_error *e)
 {
 	char key[64], hex[17];
 	unsigned char rnd[8];
 	dg_error pe, ignore;
-	int r;
+	int r, exclusive = -1;
 
-	if (size > S3_PUT_MAX)
-		return 0;
-	if (s->exclusive)
-		return s->exclusive > 0;
 	crypto_random(rnd, sizeof rnd);
 	crypto_hex(rnd, sizeof rnd, hex);
 	snprintf(key, sizeof key, ".deltaglider/probe-%s", hex);
@@ -6937,23 +6946,55 @@ static int store_s3_exclusive(store *s, uint64_t size, dg_error *e)
 	if (r < 0 && pe.retryable) {
 		*e = pe;
 		sys_err_prefix(e, "probing s3://%s: ", s->bucket);
-		return -1;
+		return 0;
 	}
 	if (r == 0) {
 		r = s3_put_mem(s->s3, s->bucket, key, "probe", 5, NULL, S3_IF_ABSENT, &pe);
-		s->exclusive = r < 0 && pe.code == DG_EEXIST ? 1 : -1;
+		exclusive = r < 0 && pe.code == DG_EEXIST ? 1 : -1;
 		if (r == 0)
 			sys_strlcpy(pe.msg, "a second create of one key succeeded", sizeof pe.msg);
 		if (s3_delete(s->s3, s->bucket, key, &ignore) < 0)
 			sys_logf(s->s3->log, DG_LOG_WARNING, "could not delete probe object s3://%s/%s: %s",
 				s->bucket, key, ignore.msg);
-	} else {
-		s->exclusive = -1;
 	}
-	if (s->exclusive < 0)
+	if (exclusive < 0)
 		sys_logf(s->s3->log, DG_LOG_WARNING, "s3://%s does not honour conditional writes (%s): "
 			"first uploads into a folder are serialised with lock objects instead; "
 			"see the README on concurrency", s->bucket, pe.msg);
+	return exclusive;
+}
+
+/* The probe's answer for s's bucket, asked once per client (p) and kept
+ * in s too, so later calls take no lock. */
+static int store_s3_probed(store *s, store_probes *p, dg_error *e)
+{
+	unsigned i;
+	int r = 0;
+
+	pthread_mutex_lock(&p->lock);
+	for (i = 0; i < p->n && i < STORE_PROBES && !r; i++)
+		if (strcmp(p->b[i].bucket, s->bucket) == 0)
+			r = p->b[i].exclusive;
+	if (!r && (r = store_s3_probe(s, e)) != 0) {
+		i = p->n++ % STORE_PROBES;
+		sys_strlcpy(p->b[i].bucket, s->bucket, sizeof p->b[i].bucket);
+		p->b[i].exclusive = r;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
+/* Creates larger than one PUT take a multipart upload, whose completion
+ * not every server conditions (Ceph RGW 16 does not): those count as not
+ * atomic. */
+static int store_s3_exclusive(store *s, uint64_t size, dg_error *e)
+{
+	if (size > S3_PUT_MAX)
+		return 0;
+	if (!s->exclusive)
+		s->exclusive = s->probes ? store_s3_probed(s, s->probes, e) : store_s3_probe(s, e);
+	if (!s->exclusive)
+		return -1;
 	return s->exclusive > 0;
 }
 
@@ -6989,11 +7030,12 @@ static const store_ops store_s3_ops = {
 	store_s3_uploads, store_s3_abort_upload, store_s3_lock_dir,
 };
 
-static void store_open_s3(store *s, s3_client *c, const char *bucket)
+static void store_open_s3(store *s, s3_client *c, const char *bucket, store_probes *probes)
 {
 	memset(s, 0, sizeof *s);
 	s->ops = &store_s3_ops;
 	s->s3 = c;
+	s->probes = probes;
 	sys_strlcpy(s->bucket, bucket, sizeof s->bucket);
 }
 
@@ -12633,6 +12675,7 @@ struct dg_client {
 	/* Parallel work (see "Parallel work" below). */
 	struct dg_budget budget;     /* a worker uses its parent's */
 	pthread_mutex_t meter_lock;  /* workers report progress through it */
+	store_probes probes;         /* a worker's stores use its parent's */
 	int parallel;                /* a dg_parallel is running: nested ones run serially */
 	s3_fanout fanout;            /* multipart parts through dg_parallel */
 	struct dg_client *parent;    /* set on a worker */
@@ -12818,6 +12861,7 @@ DG_API dg_client *dg_client_open(const dg_config *cfg, dg_error *err)
 	pthread_mutex_init(&cl->budget.lock, NULL);
 	pthread_cond_init(&cl->budget.freed, NULL);
 	pthread_mutex_init(&cl->meter_lock, NULL);
+	pthread_mutex_init(&cl->probes.lock, NULL);
 	pthread_mutex_init(&cl->dg.prog.lock, NULL);
 	return cl;
 }
@@ -12838,6 +12882,7 @@ DG_API void dg_client_close(dg_client *cl)
 	pthread_mutex_destroy(&cl->budget.lock);
 	pthread_cond_destroy(&cl->budget.freed);
 	pthread_mutex_destroy(&cl->meter_lock);
+	pthread_mutex_destroy(&cl->probes.lock);
 	pthread_mutex_destroy(&cl->dg.prog.lock);
 	free(cl);
 }
@@ -13008,7 +13053,7 @@ static int dg_client_store(dg_client *cl, const dg_url *u, store *s, dg_error *e
 	if (u->kind == DG_URL_S3) {
 		if (dg_client_s3(cl, e) < 0)
 			return -1;
-		store_open_s3(s, &cl->s3, u->bucket);
+		store_open_s3(s, &cl->s3, u->bucket, &(cl->parent ? cl->parent : cl)->probes);
 		return 0;
 	}
 	if (u->kind == DG_URL_FILE) {

@@ -151,6 +151,25 @@ raw_count() {
     esac
 }
 
+# Four folders, each a first upload, for cp -r on parallel workers.
+for d in a b c d; do mkdir -p "$T/dirs/$d" && cp "$T/v/v1.zip" "$T/dirs/$d/"; done
+
+# probe_once URL NAME WARNINGS: cp -r of the four folders asks the server
+# about conditional writes once (the workers share the answer) and warns
+# WARNINGS times (0 or 1); on s3mini its log shows one probe: two creates
+# of one key (200 then 412, or 200 twice when ignored) and the delete.
+probe_once() {
+    [ -z "${S3MINI_ENDPOINT:-}" ] || s3mini_clear_log
+    dgx cp -r "$T/dirs/" "$1/" >/dev/null 2>"$T/cpr.err"
+    expect "$2: cp -r of four new folders: conditional writes warned about $3 time(s)" \
+        "$(grep -c 'conditional writes' "$T/cpr.err")" "$3"
+    if [ -n "${S3MINI_ENDPOINT:-}" ]; then
+        b=${1#s3://}
+        expect "$2: one probe for the four folders' workers" \
+            "$(s3mini_log | grep -Ec "^[0-9]+ (PUT|DELETE) /${b%%/*}/\.deltaglider/probe-")" 3
+    fi
+}
+
 all_races() {
     for n in 2 5 8; do race_writers "$1" "$n" "$2"; done
     race_rm "$1" "$2"
@@ -158,10 +177,13 @@ all_races() {
 }
 
 EP=$S3_ENDPOINT
+# Both servers honour If-None-Match: * on PUT: a silent fallback would fail here.
+probe_once s3://race/srv-probe "$SERVER" 0
 all_races s3://race/srv "$SERVER"
 
 s3mini_start --bucket race || { echo "not ok - s3mini start"; exit 1; }
 EP=$S3MINI_ENDPOINT
+probe_once s3://race/mini-probe "s3mini" 0
 all_races s3://race/mini "s3mini"
 s3mini_stop
 
@@ -171,6 +193,7 @@ s3mini_start --bucket race --no-conditional || { echo "not ok - s3mini start"; e
 EP=$S3MINI_ENDPOINT
 dgx cp "$T/v/v1.zip" s3://race/probe/ >/dev/null 2>"$T/err"
 expect_match "the fallback is announced" "$T/err" '^WARNING: s3://race does not honour conditional writes'
+probe_once s3://race/nocond-probe "s3mini without conditional writes" 1
 all_races s3://race/nocond "s3mini without conditional writes"
 s3mini_stop
 
