@@ -88,6 +88,16 @@ check_fail "a dripping answer is given up" 1 'less than 1024 bytes/s for 2 s \(s
     hm --cli-read-timeout 2 ls s3://hst/list/
 took=$(($(date +%s) - start))
 [ "$took" -le 20 ] && ok "within a few read timeouts ($took s)" || not_ok "a drip is given up quickly" "$took s"
+# Fast enough for the rate rule (4 KiB/s), endless all the same: a listing
+# must be over within 15 read timeouts. One attempt: each would take 15 s.
+s3mini_fault slow-body 1 list-type 4096
+start=$(date +%s)
+check_fail "a slow endless answer meets the whole-request deadline" 1 \
+    'the exchange took longer than its 15 s deadline' \
+    timeout 60 env AWS_MAX_ATTEMPTS=1 "$DG" --endpoint-url "$S3MINI_ENDPOINT" --cli-read-timeout 1 ls s3://hst/list/
+took=$(($(date +%s) - start))
+[ "$took" -ge 14 ] && [ "$took" -le 25 ] && ok "at its deadline ($took s)" ||
+    not_ok "a slow answer is given up at its deadline" "$took s"
 
 # --- a streamed download that is cut resumes, never duplicating bytes ------------------------------
 s3mini_fault cut 1 "GET /hst/plain.bin" 1000000

@@ -81,6 +81,9 @@
 //   huge-chunked  any GET. The same with Transfer-Encoding: chunked, no
 //                 length, forever (or, with arg, the final chunk after arg
 //                 body bytes).
+//   slow-body     any GET. The huge-body answer (Content-Length 1 GiB) at
+//                 arg (default 4096) bytes per second, a tenth every 100
+//                 ms: faster than any minimum rate, endless all the same.
 //   short-body    any GET. Executed; the answer's head is truthful except
 //                 Content-Length = half the body, and that many bytes follow
 //                 (framing consistent; the connection stays usable). HEAD
@@ -181,6 +184,7 @@ const FAULTS = {
   'list-inject': (req, op) => op === 'ListObjectsV2',
   'huge-body': isGet,
   'huge-chunked': isGet,
+  'slow-body': isGet,
   'short-body': isGet,
   cut: isGet,
   'cut-change': isGet,
@@ -743,6 +747,9 @@ class Conn {
       } else if (mode === 'huge-body' || mode === 'huge-chunked') {
         logLine(req, `FAULT:${mode}`);
         return this.streamHuge(req, t, mode === 'huge-chunked', taken.arg);
+      } else if (mode === 'slow-body') {
+        logLine(req, `FAULT:${mode}`);
+        return this.streamHuge(req, t, false, '', taken.arg ? Number(taken.arg) : 4096);
       } else {
         res = dispatch(op, req, t, taken);
       }
@@ -792,7 +799,8 @@ class Conn {
     return ok;
   }
 
-  async streamHuge(req, t, chunked, arg) {
+  // rate: bytes per second, or 0 for as fast as the client reads.
+  async streamHuge(req, t, chunked, arg, rate = 0) {
     const bucket = t && t.bucket ? t.bucket : 'bucket';
     const limit = arg ? Number(arg) : chunked ? Infinity : 1073741824;
     const res = { status: 200, headers: [['Content-Type', 'application/xml']] };
@@ -823,7 +831,7 @@ class Conn {
       const out = chunked
         ? Buffer.concat([Buffer.from(`${buf.length.toString(16)}\r\n`), buf, Buffer.from('\r\n')])
         : buf;
-      if (buf.length && !(await this.write(out))) return false;
+      if (buf.length && !(await this.writePaced(out, rate))) return false;
       sent += buf.length;
       if (sent >= limit) {
         if (chunked && !(await this.write(Buffer.from('0\r\n\r\n')))) return false;
@@ -832,6 +840,17 @@ class Conn {
       await new Promise(setImmediate); // let 'close' in
     }
     return false;
+  }
+
+  // Writes buf, at rate bytes per second in tenths when rate is set.
+  async writePaced(buf, rate) {
+    if (!rate) return this.write(buf);
+    const step = Math.max(1, Math.floor(rate / 10));
+    for (let off = 0; off < buf.length; off += step) {
+      await sleep(100);
+      if (this.closed || !(await this.write(buf.subarray(off, off + step)))) return false;
+    }
+    return true;
   }
 }
 

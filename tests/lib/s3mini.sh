@@ -17,7 +17,7 @@
 #   s3mini_fault MODE [COUNT] [MATCH] [ARG]
 #       The next COUNT (default 1) S3 requests whose "METHOD target"
 #       contains MATCH (default: any) and that MODE applies to get MODE:
-#       repeat-token token-cycle list-inject huge-body huge-chunked
+#       repeat-token token-cycle list-inject huge-body huge-chunked slow-body
 #       short-body cut cl-conflict cl-te trailing-garbage drip conflict409
 #       status delete-errors. Replaces any fault still pending.
 #   s3mini_clear                  drops the pending fault
