@@ -7233,10 +7233,54 @@ static int store_file_write(const store *s, const char *path, int src_fd, const 
 /* A sidecar whose data never came: its creator died between two link()s. */
 #define STORE_STALE_S 60
 
+/* Takes away side, which st (an lstat) found old and without its data.
+ * Two writers that both judged it stale used to unlink(side) each: the
+ * second could remove the sidecar the first had just linked in its place,
+ * leaving the first's data without metadata. Now each renames side to a
+ * name of its own, so exactly one takes the stale file; a later one takes
+ * whatever stands there by then, sees it is not the file it judged, and
+ * puts it back with link(), which never replaces a newer one. */
+static void store_file_unstale(const char *side, const struct stat *st)
+{
+	char grave[DG_MAX_PATH];
+	struct stat took;
+	dg_error ignore;
+	int fd = sys_tmp_open(side, grave, sizeof grave, &ignore);
+
+	if (fd < 0)
+		return;
+	close(fd);
+	if (rename(side, grave) == 0 && lstat(grave, &took) == 0 &&
+		(took.st_ino != st->st_ino || took.st_dev != st->st_dev ||
+		took.st_mtime != st->st_mtime))   /* an inode number may be reused */
+		link(grave, side);   /* EEXIST: see store_file_own_side */
+	unlink(grave);
+}
+
+/* After winning path: the sidecar standing must be side_tmp's. It is not
+ * when our data went in while store_file_unstale had ours away, or its
+ * put-back lost to a third writer's link() (whose data link then fails):
+ * ours replaces it. Left open: a put-back lost after the owner returned
+ * (three writers within microseconds of a stale sidecar); a reader then
+ * finds the metadata does not match and fails. */
+static int store_file_own_side(const char *side, const char *side_tmp, dg_error *e)
+{
+	struct stat a, b;
+
+	if (lstat(side, &a) == 0 && lstat(side_tmp, &b) == 0 && a.st_ino == b.st_ino &&
+		a.st_dev == b.st_dev)
+		return 0;
+	if (rename(side_tmp, side) < 0)
+		return sys_fail_errno(e, DG_EIO, errno, "cannot rename into %s", side);
+	return 0;
+}
+
 /* Create path only if nothing is there (STORE_IF_ABSENT): link() never
  * replaces a name. The sidecar goes first and is the lock, the data second,
  * so a reader sees the object only once both are in place; the loser of a
- * race gets DG_EEXIST and has changed nothing. */
+ * race gets DG_EEXIST. It never removes side then: the sidecar standing
+ * may be the winner's (a stale one taken away by another writer, then
+ * replaced by the winner's). */
 static int store_file_create(const store *s, const char *path, const char *side, int fd,
 	const void *mem, uint64_t size, const sys_buf *js, dg_error *e)
 {
@@ -7259,18 +7303,16 @@ static int store_file_create(const store *s, const char *path, const char *side,
 			sys_fail(e, DG_EEXIST, "%s exists", path);
 			goto done;
 		}
-		unlink(side);   /* stale: its creator died before linking the data */
+		store_file_unstale(side, &st);   /* its creator died before linking the data */
 	}
 	if (link(tmp, path) < 0) {
 		if (errno == EEXIST)
 			sys_fail(e, DG_EEXIST, "%s exists", path);
 		else
 			sys_fail_errno(e, DG_EIO, errno, "cannot create %s", path);
-		if (side_tmp[0])
-			unlink(side);
 		goto done;
 	}
-	rc = 0;
+	rc = side_tmp[0] ? store_file_own_side(side, side_tmp, e) : 0;
 done:
 	unlink(tmp);
 	if (side_tmp[0])

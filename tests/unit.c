@@ -693,6 +693,72 @@ static void test_names(void)
 		!cli_rel_escapes("a/.../b"));
 }
 
+static int t_file_is(const char *path, const char *text)
+{
+	char buf[256] = "";
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	return strcmp(buf, text) == 0;
+}
+
+/* Two writers judged one sidecar stale; the first took it away and linked
+ * its own (with its data) before the second acts: the second must leave
+ * the first's sidecar in place. And a winner of the data whose sidecar
+ * was taken meanwhile puts its own back. */
+static void test_file_unstale(const char *dir)
+{
+	char path[4200], side[4200], mine[4200];
+	struct stat stale;
+	dg_error e;
+	struct timespec old[2] = { { 1000, 0 }, { 1000, 0 } };
+
+	snprintf(path, sizeof path, "%s/q/ref", dir);
+	snprintf(side, sizeof side, "%s/q/.ref.dgmeta", dir);
+	snprintf(mine, sizeof mine, "%s/q/.ref.dgmeta.dg-mine00", dir);
+	sys_mkdirs(path, 0777, &e);
+	rmdir(path);
+	t_write(side, "{\"dead\":\"writer\"}");
+	utimensat(AT_FDCWD, side, old, 0);
+	lstat(side, &stale);   /* the second writer's judgement */
+	/* The first writer: takes the stale one, links its own and its data. */
+	rename(side, mine);
+	unlink(mine);
+	t_write(side, "{\"first\":\"writer\"}");
+	t_write(path, "data");
+	store_file_unstale(side, &stale);
+	CHECK("a sidecar taken as stale by a second writer is the first's, put back",
+		t_file_is(side, "{\"first\":\"writer\"}"));
+	store_file_unstale(side, &stale);
+	CHECK("and again", t_file_is(side, "{\"first\":\"writer\"}"));
+	unlink(path);
+	/* The judged file itself goes. */
+	t_write(side, "{}");
+	utimensat(AT_FDCWD, side, old, 0);
+	lstat(side, &stale);
+	store_file_unstale(side, &stale);
+	CHECK("a stale sidecar is taken away", access(side, F_OK) < 0 && errno == ENOENT);
+	/* Our data went in while our sidecar was away, and a third writer's
+	 * sidecar stands: ours replaces it. */
+	t_write(mine, "{\"ours\":\"1\"}");
+	t_write(side, "{\"third\":\"writer\"}");
+	CHECK("the data's winner puts its sidecar back", store_file_own_side(side, mine, &e) == 0 &&
+		t_file_is(side, "{\"ours\":\"1\"}"));
+	t_write(mine, "{\"ours\":\"2\"}");
+	unlink(side);
+	CHECK("over no sidecar too", store_file_own_side(side, mine, &e) == 0 &&
+		t_file_is(side, "{\"ours\":\"2\"}"));
+	link(side, mine);
+	CHECK("its own stays as it is", store_file_own_side(side, mine, &e) == 0 &&
+		t_file_is(side, "{\"ours\":\"2\"}") && access(mine, F_OK) == 0);
+	unlink(mine);
+}
+
 /* file:// creates: link() never replaces, the loser sees DG_EEXIST and
  * changes nothing, a stale sidecar does not block forever. */
 static void test_file_create(void)
@@ -728,7 +794,9 @@ static void test_file_create(void)
 		STORE_IF_ABSENT, &e) < 0 && e.code == DG_EEXIST);
 	utimensat(AT_FDCWD, side, old, 0);
 	CHECK("a stale one does not", s.ops->put_mem(&s, "p/ref", "x", 1, &m, STORE_IF_ABSENT, &e) == 0 &&
-		s.ops->head(&s, "p/ref", NULL, &got, &e) == 0);
+		s.ops->head(&s, "p/ref", NULL, &got, &e) == 0 &&
+		strcmp(sys_meta_get(&got, "dg-file-sha256"), "second") == 0);
+	test_file_unstale(dir);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	b_ignore(system(cmd));
 }
