@@ -14517,9 +14517,6 @@ static const cli_item *cli_items_find(const cli_items *it, const char *rel)
 	return it->n ? bsearch(&key, it->v, it->n, sizeof *it->v, cli_item_cmp) : NULL;
 }
 
-/* Every regular file below root (following symlinks, as aws does). What
- * cannot be read is reported and marks the listing incomplete, so it never
- * drives deletions; sys_tmp_open's leftovers are not files of the tree. */
 /* The folders above one being scanned: a symbolic link back to one of
  * them would make the walk endless. */
 typedef struct cli_dir_up {
@@ -14528,10 +14525,25 @@ typedef struct cli_dir_up {
 	const struct cli_dir_up *up;
 } cli_dir_up;
 
+/* What a local scan could not read: reported, and the listing is marked
+ * incomplete so that it never drives deletions. */
+static void cli_scan_skip(cli *c, cli_items *out, const char *path, const char *why)
+{
+	char shown[DG_MAX_PATH];
+
+	dg_urlal_display(path, shown, sizeof shown);
+	cli_error(c, "warning: skipping %s: %s\n", shown, why);
+	cli_failed(c, NULL);
+	out->incomplete = 1;
+}
+
+/* Every regular file below root (following symlinks, as aws does). What
+ * cannot be read goes to cli_scan_skip, a folder whose reading fails
+ * half-way included; sys_tmp_open's leftovers are not files of the tree. */
 static int cli_scan_local(cli *c, const char *root, const char *rel, const cli_dir_up *up,
 	cli_items *out, dg_error *e)
 {
-	char path[DG_MAX_PATH], child[DG_MAX_PATH], shown[DG_MAX_PATH];
+	char path[DG_MAX_PATH], child[DG_MAX_PATH];
 	struct dirent *de;
 	DIR *d;
 	int rc = 0;
@@ -14542,16 +14554,19 @@ static int cli_scan_local(cli *c, const char *root, const char *rel, const cli_d
 		if (rel[0] == 0)
 			return sys_fail_errno(e, errno == ENOENT ? DG_ENOTFOUND : DG_EIO, errno,
 				"cannot list %s", path);
-		dg_urlal_display(path, shown, sizeof shown);
-		cli_error(c, "warning: skipping %s: %s\n", shown, strerror(errno));
-		cli_failed(c, NULL);
-		out->incomplete = 1;
+		cli_scan_skip(c, out, path, strerror(errno));
 		return 0;
 	}
-	while (rc == 0 && (de = readdir(d)) != NULL) {
+	while (rc == 0) {
 		struct stat st;
 		char r[DG_MAX_PATH];
 
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if (errno)   /* NULL is also the end: only errno tells them apart */
+				cli_scan_skip(c, out, path, strerror(errno));
+			break;
+		}
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
 			sys_is_tmp_name(de->d_name))
 			continue;
@@ -14564,11 +14579,8 @@ static int cli_scan_local(cli *c, const char *root, const char *rel, const cli_d
 
 			if (err == ENOENT && lstat(child, &st) < 0)
 				continue;   /* gone since readdir */
-			dg_urlal_display(child, shown, sizeof shown);
-			cli_error(c, "warning: skipping %s: %s\n", shown,
-				err == ENOENT ? "broken symbolic link" : strerror(err));
-			cli_failed(c, NULL);
-			out->incomplete = 1;
+			cli_scan_skip(c, out, child, err == ENOENT ? "broken symbolic link" :
+				strerror(err));
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
@@ -14578,11 +14590,7 @@ static int cli_scan_local(cli *c, const char *root, const char *rel, const cli_d
 			for (a = up; a && (a->dev != st.st_dev || a->ino != st.st_ino); a = a->up)
 				;
 			if (a) {
-				dg_urlal_display(child, shown, sizeof shown);
-				cli_error(c, "warning: skipping %s: a symbolic link to a folder above it\n",
-					shown);
-				cli_failed(c, NULL);
-				out->incomplete = 1;
+				cli_scan_skip(c, out, child, "a symbolic link to a folder above it");
 				continue;
 			}
 			rc = cli_scan_local(c, root, r, &here, out, e);
