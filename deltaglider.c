@@ -1101,7 +1101,9 @@ typedef struct dg_ctx {
 	char holder[160];            /* host.pidns.pid.tSTART.random; empty until needed */
 	size_t holder_host;          /* length of its "host.pidns." part; 0: pidns unknown */
 	struct dg_lease *leases;     /* released by dg_close */
-	int locks_denied;            /* the store refused lock objects: warned once */
+	int *locks_denied;           /* the store refused lock objects: warned once (a
+	                                worker points at its parent's, atomic) */
+	int locks_denied_own;
 	dg_progress prog;
 } dg_ctx;
 
@@ -10388,11 +10390,10 @@ static int dg_lock_denied(dg_ctx *g, const dg_error *e)
 {
 	if (e->http_status != 403)
 		return 0;
-	if (!g->locks_denied)
+	if (__atomic_exchange_n(g->locks_denied, 1, __ATOMIC_ACQ_REL) == 0)
 		sys_logf(g->log, DG_LOG_WARNING, "cannot write lock objects under " STORE_LOCKS " (%s): "
 			"uploads and deletes running at the same time are not protected from each other",
 			e->msg);
-	g->locks_denied = 1;
 	return 1;
 }
 
@@ -10457,7 +10458,7 @@ static int dg_lease_acquire(dg_ctx *g, store *s, const char *space, uint64_t siz
 	int64_t waited = 0;
 	int lapsed = 1;
 
-	if (g->locks_denied)
+	if (__atomic_load_n(g->locks_denied, __ATOMIC_ACQUIRE))
 		return 0;
 	for (l = g->leases; l; l = l->next)
 		if (dg_same_store(&l->s, s) && strcmp(l->space, space) == 0)
@@ -11094,7 +11095,7 @@ static int dg_put_reference(dg_upload *u, dg_error *e)
 
 	if (exclusive < 0)
 		return -1;
-	if (!exclusive && !g->locks_denied) {
+	if (!exclusive && !__atomic_load_n(g->locks_denied, __ATOMIC_ACQUIRE)) {
 		dg_lock_view v;
 
 		if (dg_lock_scan(g, s, u->prefix, &v, e) < 0)
@@ -11872,7 +11873,7 @@ static int dg_cleanup_reference(dg_ctx *g, store *s, const char *prefix, dg_erro
 	snprintf(ref_key, sizeof ref_key, "%s" DG_REFERENCE, prefix);
 	if (s->ops->head(s, ref_key, NULL, NULL, e) < 0)
 		return e->code == DG_ENOTFOUND ? 0 : -1;
-	if (!g->locks_denied && dg_lock_put(g, s, prefix, "delete", s->ops->now(s) + DG_MARKER_TTL,
+	if (!__atomic_load_n(g->locks_denied, __ATOMIC_ACQUIRE) && dg_lock_put(g, s, prefix, "delete", s->ops->now(s) + DG_MARKER_TTL,
 			marker, sizeof marker, e) < 0) {
 		marker[0] = 0;
 		if (!dg_lock_denied(g, e))
@@ -12899,6 +12900,7 @@ DG_API dg_client *dg_client_open(const dg_config *cfg, dg_error *err)
 	cl->dg.client = cl;
 	cl->dg.cfg = &cl->cfg;
 	cl->dg.budget = &cl->budget;
+	cl->dg.locks_denied = &cl->dg.locks_denied_own;
 	cl->budget.total = cl->dg.window_max;
 	pthread_mutex_init(&cl->budget.lock, NULL);
 	pthread_cond_init(&cl->budget.freed, NULL);
@@ -13157,6 +13159,7 @@ static dg_client *dg_worker_open(dg_client *cl, dg_error *e)
 	w->parent = cl;
 	w->dg.cache = cl->dg.cache;
 	w->dg.budget = &cl->budget;
+	w->dg.locks_denied = cl->dg.locks_denied;
 	w->dg.window_max = cl->dg.window_max;
 	return w;
 }
