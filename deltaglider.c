@@ -31,7 +31,8 @@
  * Conventions. Functions that can fail return 0 on success and -1 on
  * failure, after filling a caller-provided dg_error with one line naming
  * the cause. Callers add the object name when they print it. Nothing here
- * keeps global mutable state (but the CPU's SHA features, detected once):
+ * keeps global mutable state (but the CPU's SHA features, detected once,
+ * and /etc/mime.types, read once):
  * everything hangs off a dg_client (§10), which one thread uses at a
  * time; parallel work runs on worker clients, one per thread (see
  * "Parallel work" in §10).
@@ -162,12 +163,14 @@ typedef struct dg_config {
 	 * original would; a reference.bin only the storage class and SSE. */
 	const char *content_type;        /* NULL: guessed from the name (as aws) */
 	int no_guess_mime_type;          /* no guess: S3's default type */
-	const char *metadata;            /* user metadata: "k=v,k2=v2" */
+	const char *metadata;            /* user metadata: "k=v,k2=v2" or JSON
+	                                    '{"k":"v"}' */
 	const char *acl;                 /* canned: private, public-read, ... */
 	const char *storage_class;       /* STANDARD, STANDARD_IA, GLACIER_IR, ... */
 	const char *sse;                 /* AES256 or aws:kms */
 	const char *sse_kms_key_id;
-	const char *cache_control, *content_disposition, *content_encoding, *expires;
+	const char *cache_control, *content_disposition, *content_encoding;
+	const char *expires;             /* an HTTP date, or ISO 8601 in UTC */
 	/* SSE-C: objects encrypted with the caller's AES-256 key, which every
 	 * read and write of them then sends (S3 keeps only its MD5). */
 	int sse_c;
@@ -445,6 +448,7 @@ static void sys_sleep_ms(int64_t ms);
 static int sys_time_parse(const char *s, time_t *out);
 static void sys_time_amz(time_t t, char out[17]);
 static void sys_time_iso(time_t t, long usec, int with_z, char out[32]);
+static void sys_time_http(time_t t, char out[32]);
 static DG_CLI_ONLY void sys_time_local(time_t t, char out[20]);
 static DG_CLI_ONLY void sys_human_size(uint64_t n, char out[32]);
 static int sys_read_file(const char *path, size_t limit, sys_buf *out, dg_error *e);
@@ -503,6 +507,8 @@ typedef struct sys_object {
 	time_t mtime;
 	char etag[80];
 	char content_type[96];       /* HEAD and GET only; "" when not known */
+	/* HEAD and GET only, for copies to carry; "" when absent or too long */
+	char cache_control[256], content_disposition[512], content_encoding[64], expires[64];
 	int is_prefix;               /* a CommonPrefix from a delimited listing */
 } sys_object;
 
@@ -515,6 +521,7 @@ static int sys_sink_copy_fd(int fd, const sys_sink *out, dg_error *e);
 static void sys_meta_init(sys_meta *m);
 static int sys_meta_set(sys_meta *m, const char *name, const char *value);
 static const char *sys_meta_get(const sys_meta *m, const char *name);
+static int sys_json_meta(const char *js, size_t len, sys_meta *meta);
 
 
 /* ---- §2 Crypto glue ---------------------------------------------------- */
@@ -1090,8 +1097,9 @@ typedef struct dg_ctx {
 	struct dg_client *client;    /* the client this core belongs to (parallel work) */
 	const dg_config *cfg;        /* its configuration (object options) */
 	/* The source of a copy in progress: the new object keeps its content
-	 * type and user metadata unless the options give others. */
-	const char *copy_type;
+	 * type, Cache-Control, Content-Disposition, Content-Encoding, Expires
+	 * and user metadata unless the options give others. */
+	const sys_object *copy_obj;
 	const sys_meta *copy_meta;
 	struct dg_found *found;      /* filled by dg_fetch when set */
 	struct dg_budget *budget;    /* memory for delta windows, shared by a client's workers */
@@ -1524,6 +1532,19 @@ static void sys_time_iso(time_t t, long usec, int with_z, char out[32])
 	snprintf(out, 32, "%s.%06u%s", base, (unsigned)(usec % 1000000), with_z ? "Z" : "");
 }
 
+/* An HTTP date (RFC 7231 IMF-fixdate), in English whatever the locale. */
+static void sys_time_http(time_t t, char out[32])
+{
+	static const char days[] = "SunMonTueWedThuFriSat", months[] =
+		"JanFebMarAprMayJunJulAugSepOctNovDec";
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, 32, "%.3s, %02d %.3s %04d %02d:%02d:%02d GMT", days + 3 * tm.tm_wday,
+		tm.tm_mday, months + 3 * tm.tm_mon, tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+		tm.tm_sec);
+}
+
 static void sys_time_amz(time_t t, char out[17])
 {
 	struct tm tm;
@@ -1876,6 +1897,28 @@ static int sys_json_u64(const char *js, const jsmntok_t *tok, int n, int obj, co
 	memcpy(num, js + tok[i].start, (size_t)len);
 	num[len] = 0;
 	return sys_parse_u64(num, out);
+}
+
+/* A JSON object whose values are all strings, as metadata: the file
+ * store's sidecars, --metadata '{"k":"v"}'. */
+static int sys_json_meta(const char *js, size_t len, sys_meta *meta)
+{
+	jsmntok_t tok[2 * SYS_META_MAX + 1];
+	char k[128], v[2048];
+	jsmn_parser p;
+	int n, i;
+
+	sys_meta_init(meta);
+	jsmn_init(&p);
+	n = jsmn_parse(&p, js, len, tok, sizeof tok / sizeof tok[0]);
+	if (n < 1 || tok[0].type != JSMN_OBJECT || n != 1 + 2 * tok[0].size)
+		return -1;
+	for (i = 1; i + 1 < n; i += 2)
+		if (tok[i].type != JSMN_STRING || tok[i + 1].type != JSMN_STRING ||
+			sys_json_string(js, &tok[i], k, sizeof k) < 0 ||
+			sys_json_string(js, &tok[i + 1], v, sizeof v) < 0 || sys_meta_set(meta, k, v) < 0)
+			return -1;
+	return 0;
 }
 
 /* Percent-decoding in place; with plus_space, '+' is a space (S3's
@@ -5761,6 +5804,16 @@ static void s3_meta_from_headers(const http_resp *r, sys_meta *meta)
 	}
 }
 
+/* A response header into a field of sys_object: a value that does not fit
+ * is left out rather than cut, as a copy must not carry a changed one. */
+static void s3_header_field(const http_resp *r, const char *name, char *out, size_t cap)
+{
+	const char *v = http_resp_header(r, name);
+
+	if (v == NULL || sys_strlcpy(out, v, cap) >= cap)
+		out[0] = 0;
+}
+
 static void s3_object_from_headers(const http_resp *r, const char *key, sys_object *obj)
 {
 	const char *v;
@@ -5775,8 +5828,13 @@ static void s3_object_from_headers(const http_resp *r, const char *key, sys_obje
 		sys_time_parse(v, &obj->mtime);
 	if ((v = http_resp_header(r, "etag")))
 		sys_strlcpy(obj->etag, v, sizeof obj->etag);
-	if ((v = http_resp_header(r, "content-type")))
-		sys_strlcpy(obj->content_type, v, sizeof obj->content_type);
+	s3_header_field(r, "content-type", obj->content_type, sizeof obj->content_type);
+	s3_header_field(r, "cache-control", obj->cache_control, sizeof obj->cache_control);
+	s3_header_field(r, "content-disposition", obj->content_disposition,
+		sizeof obj->content_disposition);
+	s3_header_field(r, "content-encoding", obj->content_encoding,
+		sizeof obj->content_encoding);
+	s3_header_field(r, "expires", obj->expires, sizeof obj->expires);
 }
 
 static int s3_head(s3_client *c, const char *bucket, const char *key, sys_object *obj,
@@ -7094,27 +7152,6 @@ static int store_file_hidden(const char *name)
 		strcmp(name, STORE_FILE_LOCKS) == 0);
 }
 
-/* A sidecar: one JSON object whose values are all strings. */
-static int store_file_parse_meta(const char *js, size_t len, sys_meta *meta)
-{
-	jsmntok_t tok[2 * SYS_META_MAX + 1];
-	char k[128], v[2048];
-	jsmn_parser p;
-	int n, i;
-
-	sys_meta_init(meta);
-	jsmn_init(&p);
-	n = jsmn_parse(&p, js, len, tok, sizeof tok / sizeof tok[0]);
-	if (n < 1 || tok[0].type != JSMN_OBJECT || n != 1 + 2 * tok[0].size)
-		return -1;
-	for (i = 1; i + 1 < n; i += 2)
-		if (tok[i].type != JSMN_STRING || tok[i + 1].type != JSMN_STRING ||
-			sys_json_string(js, &tok[i], k, sizeof k) < 0 ||
-			sys_json_string(js, &tok[i + 1], v, sizeof v) < 0 || sys_meta_set(meta, k, v) < 0)
-			return -1;
-	return 0;
-}
-
 static int store_file_read_meta(const char *path, sys_meta *meta, dg_error *e)
 {
 	char side[DG_MAX_PATH];
@@ -7130,7 +7167,7 @@ static int store_file_read_meta(const char *path, sys_meta *meta, dg_error *e)
 		*e = ignore;
 		return -1;
 	}
-	if (store_file_parse_meta(js.data, js.len, meta) < 0)
+	if (sys_json_meta(js.data, js.len, meta) < 0)
 		rc = sys_fail(e, DG_EPROTO, "malformed metadata sidecar %s", side);
 	sys_buf_free(&js);
 	return rc;
@@ -10577,10 +10614,141 @@ static void dg_base_meta(sys_meta *m)
  * its name as aws does); a reference.bin, which nobody downloads, takes
  * only the storage class and the encryption. */
 
+/* The types of /etc/mime.types, which Python's mimetypes (so aws s3 cp)
+ * reads over its built-in table: the same guesses as aws on this host.
+ * Read once per process, at most DG_MIME_FILE_MAX bytes (a larger file is
+ * ignored); only tokens a header can carry are kept. */
+#define DG_MIME_FILE "/etc/mime.types"
+#define DG_MIME_FILE_MAX (1u << 20)
+#define DG_MIME_ENTRIES_MAX 16384
+
+typedef struct dg_mime_ext {
+	const char *ext;             /* without its dot, as in the file */
+	const char *type;
+	size_t order;                /* its place in the file: the last one wins, as in Python */
+} dg_mime_ext;
+
+typedef struct dg_mime_table {
+	char *text;                  /* the file, its tokens cut in place */
+	dg_mime_ext *e;              /* sorted by extension, then order */
+	size_t n;
+} dg_mime_table;
+
+static int dg_mime_ext_cmp(const void *a, const void *b)
+{
+	const dg_mime_ext *x = a, *y = b;
+	int c = strcasecmp(x->ext, y->ext);
+
+	return c ? c : x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* A token a Content-Type header or an extension may be: printable ASCII
+ * of bounded length (the file may hold anything). */
+static int dg_mime_token_ok(const char *t, size_t max)
+{
+	size_t n = 0;
+
+	for (; t[n]; n++)
+		if ((unsigned char)t[n] <= 0x20 || (unsigned char)t[n] > 0x7e || n >= max)
+			return 0;
+	return n > 0;
+}
+
+/* Cut the next whitespace-separated word of a line; NULL at its end. */
+static char *dg_mime_word(char **p, char *end)
+{
+	char *w;
+
+	while (*p < end && (**p == ' ' || **p == '\t' || **p == '\r' || **p == '\v' ||
+		**p == '\f'))
+		(*p)++;
+	if (*p >= end)
+		return NULL;
+	w = *p;
+	while (*p < end && !(**p == ' ' || **p == '\t' || **p == '\r' || **p == '\v' ||
+		**p == '\f'))
+		(*p)++;
+	if (*p < end)
+		*(*p)++ = 0;
+	return w;
+}
+
+/* Parse text (len bytes, NUL-terminated, taken over) as mime.types does:
+ * "type ext ext ...", a word starting with # ends the line. */
+static int dg_mime_parse(char *text, size_t len, dg_mime_table *t)
+{
+	char *p = text, *end = text + len;
+
+	memset(t, 0, sizeof *t);
+	t->text = text;
+	if ((t->e = calloc(DG_MIME_ENTRIES_MAX, sizeof *t->e)) == NULL)
+		return -1;
+	while (p < end) {
+		char *eol = memchr(p, '\n', (size_t)(end - p)), *type, *w;
+
+		if (eol == NULL)
+			eol = end;
+		*eol = 0;
+		type = dg_mime_word(&p, eol);
+		if (type && *type != '#' && dg_mime_token_ok(type, 95) && strchr(type, '/'))
+			while ((w = dg_mime_word(&p, eol)) && *w != '#' &&
+				t->n < DG_MIME_ENTRIES_MAX)
+				if (dg_mime_token_ok(w, 30)) {
+					t->e[t->n] = (dg_mime_ext){ w, type, t->n };
+					t->n++;
+				}
+		p = eol + 1;
+	}
+	qsort(t->e, t->n, sizeof *t->e, dg_mime_ext_cmp);
+	return 0;
+}
+
+/* The type of ext ("deb") in t, the file's last word on it; NULL if none. */
+static const char *dg_mime_find(const dg_mime_table *t, const char *ext)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {   /* the first entry not below ext */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcasecmp(t->e[mid].ext, ext) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == t->n || strcasecmp(t->e[lo].ext, ext) != 0)
+		return NULL;
+	while (lo + 1 < t->n && strcasecmp(t->e[lo + 1].ext, ext) == 0)
+		lo++;
+	return t->e[lo].type;
+}
+
+static dg_mime_table dg_mime_sys;
+static pthread_once_t dg_mime_sys_once = PTHREAD_ONCE_INIT;
+
+static void dg_mime_sys_load(void)
+{
+	sys_buf b = { 0 };
+	struct stat st;
+	dg_error ignore;
+
+	/* A regular file only: a FIFO or a device there would block or never end. */
+	if (stat(DG_MIME_FILE, &st) < 0 || !S_ISREG(st.st_mode) ||
+		sys_read_file(DG_MIME_FILE, DG_MIME_FILE_MAX, &b, &ignore) < 0 ||
+		sys_buf_add(&b, "", 1) < 0 || dg_mime_parse(b.data, b.len - 1, &dg_mime_sys) < 0) {
+		sys_buf_free(&b);
+		free(dg_mime_sys.e);
+		memset(&dg_mime_sys, 0, sizeof dg_mime_sys);
+	}
+}
+
 /* The type aws s3 cp gives a name: Python's mimetypes, which it asks,
- * strips an encoding suffix (.gz, .bz2, .xz) and finds nothing for the
- * bare compressed file; .tgz is .tar.gz. Common types only: others get
- * S3's default (binary/octet-stream), as unknown names do with aws. */
+ * maps .tgz to .tar.gz, strips an encoding suffix (.gz, .bz2, .xz; case
+ * matters, as there) and finds nothing for the bare compressed file; then
+ * looks the extension up in /etc/mime.types, then in its built-in table.
+ * Ours holds the common types of that table, for hosts without the file
+ * (FROM scratch images): others get S3's default (binary/octet-stream), as
+ * unknown names do with aws. */
 static const char *dg_mime_type(const char *name)
 {
 	static const char *const types[][2] = {
@@ -10591,25 +10759,39 @@ static const char *dg_mime_type(const char *name)
 		{ ".jpeg", "image/jpeg" }, { ".gif", "image/gif" }, { ".svg", "image/svg+xml" },
 		{ ".webp", "image/webp" }, { ".ico", "image/vnd.microsoft.icon" },
 		{ ".pdf", "application/pdf" }, { ".zip", "application/zip" },
-		{ ".tar", "application/x-tar" }, { ".tgz", "application/x-tar" },
-		{ ".jar", "application/java-archive" }, { ".exe", "application/octet-stream" },
+		{ ".tar", "application/x-tar" }, { ".jar", "application/java-archive" },
+		{ ".exe", "application/octet-stream" },
 		{ ".bin", "application/octet-stream" }, { ".wasm", "application/wasm" },
 		{ ".mp4", "video/mp4" }, { ".mp3", "audio/mpeg" }, { ".woff", "font/woff" },
 		{ ".woff2", "font/woff2" }, { ".sh", "application/x-sh" }, { ".py", "text/x-python" },
 	};
+	static const char *const suffixes[][2] = { { ".tgz", ".tar.gz" }, { ".taz", ".tar.gz" },
+		{ ".tz", ".tar.gz" }, { ".tbz2", ".tar.bz2" }, { ".txz", ".tar.xz" } };
 	static const char *const encodings[] = { ".gz", ".bz2", ".xz", ".Z", ".br" };
 	char base[DG_MAX_PATH];
-	const char *dot;
-	size_t i, n;
+	const char *dot, *type;
+	size_t i, n, k;
 
-	sys_strlcpy(base, sys_basename(name), sizeof base);
-	for (i = 0; i < sizeof encodings / sizeof encodings[0]; i++)
-		if (sys_ends_with_ci(base, encodings[i])) {
-			base[strlen(base) - strlen(encodings[i])] = 0;
+	sys_strlcpy(base, sys_basename(name), sizeof base - 8);   /* room for .tar. */
+	n = strlen(base);
+	for (i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
+		if (sys_ends_with_ci(base, suffixes[i][0])) {
+			strcpy(base + n - strlen(suffixes[i][0]), suffixes[i][1]);
 			break;
 		}
-	if ((dot = strrchr(base, '.')) == NULL || (n = strlen(dot)) < 2)
+	n = strlen(base);
+	for (i = 0; i < sizeof encodings / sizeof encodings[0]; i++)
+		if (n > (k = strlen(encodings[i])) && strcmp(base + n - k, encodings[i]) == 0) {
+			base[n - k] = 0;
+			break;
+		}
+	/* As os.path.splitext: leading dots (".bashrc") start no extension. */
+	if ((dot = strrchr(base, '.')) == NULL || dot[1] == 0 ||
+		(size_t)(dot - base) < strspn(base, "."))
 		return NULL;
+	pthread_once(&dg_mime_sys_once, dg_mime_sys_load);
+	if ((type = dg_mime_find(&dg_mime_sys, dot + 1)))
+		return type;
 	for (i = 0; i < sizeof types / sizeof types[0]; i++)
 		if (strcasecmp(dot, types[i][0]) == 0)
 			return types[i][1];
@@ -10625,10 +10807,12 @@ static void dg_hdr_add(sys_hdrs *h, const char *name, const char *value)
 }
 
 /* The headers an object of name is written with; a reference takes the
- * storage class and encryption only. */
+ * storage class and encryption only. In a copy, the source's headers
+ * stand where the options give none. */
 static void dg_object_hdrs(const dg_ctx *g, const char *name, int reference, sys_hdrs *h)
 {
 	const dg_config *c = g->cfg;
+	const sys_object *o = g->copy_obj;
 
 	h->n = 0;
 	if (c == NULL)
@@ -10639,12 +10823,15 @@ static void dg_object_hdrs(const dg_ctx *g, const char *name, int reference, sys
 	if (reference)
 		return;
 	dg_hdr_add(h, "Content-Type", c->content_type ? c->content_type :
-		g->copy_type && *g->copy_type ? g->copy_type :
+		o && *o->content_type ? o->content_type :
 		c->no_guess_mime_type ? NULL : dg_mime_type(name));
-	dg_hdr_add(h, "Cache-Control", c->cache_control);
-	dg_hdr_add(h, "Content-Disposition", c->content_disposition);
-	dg_hdr_add(h, "Content-Encoding", c->content_encoding);
-	dg_hdr_add(h, "Expires", c->expires);
+	dg_hdr_add(h, "Cache-Control", c->cache_control ? c->cache_control :
+		o ? o->cache_control : NULL);
+	dg_hdr_add(h, "Content-Disposition", c->content_disposition ? c->content_disposition :
+		o ? o->content_disposition : NULL);
+	dg_hdr_add(h, "Content-Encoding", c->content_encoding ? c->content_encoding :
+		o ? o->content_encoding : NULL);
+	dg_hdr_add(h, "Expires", c->expires ? c->expires : o ? o->expires : NULL);
 	dg_hdr_add(h, "x-amz-acl", c->acl);
 }
 
@@ -10668,14 +10855,46 @@ static int dg_meta_ours(const char *name)
 	return 0;
 }
 
-/* Add the user's metadata ("k=v,k2=v2") to m; its names may not be
- * DeltaGlider's own. */
+/* --metadata as JSON, aws's other form ('{"k":"v","k2":"v2"}'). */
+static int dg_user_meta_json(const char *spec, sys_meta *m, dg_error *e)
+{
+	sys_meta *js = malloc(sizeof *js);
+	int rc = -1;
+
+	if (js == NULL)
+		return sys_fail(e, DG_ENOMEM, "out of memory");
+	if (sys_json_meta(spec, strlen(spec), js) < 0) {
+		sys_fail(e, DG_EUSAGE, "--metadata: not a JSON object of strings (or too many "
+			"or too long entries): %.80s", spec);
+		goto done;
+	}
+	for (size_t i = 0; i < js->n; i++) {
+		if (dg_meta_ours(js->name[i])) {
+			sys_fail(e, DG_EUSAGE, "--metadata: %s is DeltaGlider's own name", js->name[i]);
+			goto done;
+		}
+		if (js->name[i][0] == 0 || sys_meta_set(m, js->name[i], js->value[i]) < 0) {
+			sys_fail(e, DG_EUSAGE, "--metadata: bad or too many entries at '%s'",
+				js->name[i]);
+			goto done;
+		}
+	}
+	rc = 0;
+done:
+	free(js);
+	return rc;
+}
+
+/* Add the user's metadata ("k=v,k2=v2", or a JSON object) to m; its
+ * names may not be DeltaGlider's own. */
 static int dg_user_meta(const char *spec, sys_meta *m, dg_error *e)
 {
 	char buf[SYS_META_SPACE], *item, *save = NULL;
 
 	if (spec == NULL || *spec == 0)
 		return 0;
+	if (*spec == '{')
+		return dg_user_meta_json(spec, m, e);
 	if (sys_strlcpy(buf, spec, sizeof buf) >= sizeof buf)
 		return sys_fail(e, DG_EUSAGE, "--metadata is too long");
 	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
@@ -10710,6 +10929,7 @@ static int dg_object_user_meta(const dg_ctx *g, sys_meta *m, dg_error *e)
  * without line breaks, metadata well formed. */
 static int dg_check_object_options(const dg_config *c, dg_error *e)
 {
+	time_t t;
 	const char *v[] = { c->content_type, c->acl, c->storage_class, c->sse, c->sse_kms_key_id,
 		c->cache_control, c->content_disposition, c->content_encoding, c->expires };
 	sys_meta m;
@@ -10722,6 +10942,9 @@ static int dg_check_object_options(const dg_config *c, dg_error *e)
 					(unsigned char)*p);
 	if (c->sse && strcmp(c->sse, "AES256") != 0 && strcmp(c->sse, "aws:kms") != 0)
 		return sys_fail(e, DG_EUSAGE, "--sse takes AES256 or aws:kms, not %s", c->sse);
+	if (c->expires && *c->expires && sys_time_parse(c->expires, &t) < 0)
+		return sys_fail(e, DG_EUSAGE, "--expires takes an HTTP date (Wed, 21 Oct 2037 "
+			"07:28:00 GMT) or ISO 8601 in UTC (2037-10-21T07:28:00Z), not '%s'", c->expires);
 	if (c->sse && c->sse_c)
 		return sys_fail(e, DG_EUSAGE, "--sse and --sse-c exclude each other");
 	sys_meta_init(&m);
@@ -11469,7 +11692,7 @@ static int dg_copy_server(dg_ctx *g, store *src, const char *skey, store *dst,
 	if (src->ops->head(src, skey, &obj, m, e) < 0 || obj.size >= (5ull << 30) ||
 		!crypto_is_sha_hex(sha = dg_meta(m, "file-sha256")) || dg_meta(m, "ref-key"))
 		goto done;
-	g->copy_type = obj.content_type;
+	g->copy_obj = &obj;
 	g->copy_meta = m;
 	dg_object_hdrs(g, dkey, 0, &h);
 	rc = dg_direct_meta(dm, dkey, obj.size, sha, e) < 0 || dg_object_user_meta(g, dm, e) < 0 ?
@@ -11480,7 +11703,7 @@ static int dg_copy_server(dg_ctx *g, store *src, const char *skey, store *dst,
 		res->size = res->stored = obj.size;
 		rc = 1;
 	}
-	g->copy_type = NULL;
+	g->copy_obj = NULL;
 	g->copy_meta = NULL;
 done:
 	free(m);
@@ -11515,11 +11738,11 @@ static int dg_copy(dg_ctx *g, store *src, const char *skey, store *dst, const ch
 	rc = -1;
 	if (fd >= 0) {
 		if (found->have) {
-			g->copy_type = found->obj.content_type;
+			g->copy_obj = &found->obj;
 			g->copy_meta = &found->meta;
 		}
 		rc = dg_put_fd(g, dst, dkey, fd, res, e);
-		g->copy_type = NULL;
+		g->copy_obj = NULL;
 		g->copy_meta = NULL;
 		close(fd);
 	}
@@ -12713,6 +12936,7 @@ struct dg_client {
 	cache cache;
 	int cache_ready;
 	char cache_dir[DG_MAX_PATH];
+	char expires[32];            /* cfg.expires as the HTTP date S3 takes */
 	dg_progress_fn progress;
 	void *progress_ctx;
 	/* Parallel work (see "Parallel work" below). */
@@ -12887,6 +13111,13 @@ DG_API dg_client *dg_client_open(const dg_config *cfg, dg_error *err)
 		return NULL;
 	}
 	cl->cfg = *cfg;
+	if (cfg->expires && *cfg->expires) {
+		time_t t;
+
+		sys_time_parse(cfg->expires, &t);   /* checked above */
+		sys_time_http(t, cl->expires);
+		cl->cfg.expires = cl->expires;
+	}
 	cl->log.level = cfg->log_level;
 	cl->dg.log = &cl->log;
 	cl->dg.umask = sys_umask();
@@ -13871,14 +14102,18 @@ done:
 
 /* Rebuild a delta into .deltaglider/tmp/HEX_NAME, as the Python SDK's
  * rehydrate_for_download lays it out (dg-expires-at without a zone, UTC;
- * purge removes it once expired). */
+ * purge removes it once expired). The link serves it as the original
+ * would be: written as a copy of the delta object, with its type,
+ * headers and user metadata. */
 static int dg_rehydrate(dg_ctx *g, store *s, const dg_object_info *info, unsigned expires,
 	char *tmp_key, size_t n, dg_error *e)
 {
 	unsigned char rnd[16];
 	char hex[33], name[DG_MAX_KEY + 1], at[32], created[32];
+	struct dg_found *found;
 	struct timespec ts;
 	struct stat st;
+	sys_hdrs h;
 	sys_meta m;
 	int fd, rc = -1;
 
@@ -13888,8 +14123,20 @@ static int dg_rehydrate(dg_ctx *g, store *s, const dg_object_info *info, unsigne
 		return sys_fail_errno(e, DG_EIO, errno, "getrandom");
 	crypto_hex(rnd, sizeof rnd, hex);
 	snprintf(tmp_key, n, ".deltaglider/tmp/%s_%s", hex, name);
-	if ((fd = dg_fetch_tmp(g, s, info->key, e)) < 0)
+	if ((found = malloc(sizeof *found)) == NULL)
+		return sys_fail(e, DG_ENOMEM, "out of memory");
+	found->have = 0;
+	g->found = found;
+	fd = dg_fetch_tmp(g, s, info->key, e);
+	g->found = NULL;
+	if (fd < 0) {
+		free(found);
 		return -1;
+	}
+	if (found->have) {
+		g->copy_obj = &found->obj;
+		g->copy_meta = &found->meta;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	sys_time_iso(ts.tv_sec + (time_t)expires, ts.tv_nsec / 1000, 0, at);
 	sys_time_iso(ts.tv_sec, ts.tv_nsec / 1000, 0, created);
@@ -13902,6 +14149,10 @@ static int dg_rehydrate(dg_ctx *g, store *s, const dg_object_info *info, unsigne
 		sys_fail(e, DG_EUSAGE, "%s: the name does not fit in metadata", info->key);
 		goto done;
 	}
+	if (dg_object_user_meta(g, &m, e) < 0)
+		goto done;
+	dg_object_hdrs(g, name, 0, &h);
+	m.hdrs = &h;
 	if (fstat(fd, &st) < 0) {
 		sys_fail_errno(e, DG_EIO, errno, "rehydrating %s", info->key);
 		goto done;
@@ -13910,6 +14161,9 @@ static int dg_rehydrate(dg_ctx *g, store *s, const dg_object_info *info, unsigne
 		goto done;
 	rc = 0;
 done:
+	g->copy_obj = NULL;
+	g->copy_meta = NULL;
+	free(found);
 	close(fd);
 	return rc;
 }
@@ -14204,7 +14458,7 @@ static const cli_opt cli_opts[] = {
 	{ "no-guess-mime-type", 0, 0, O_NO_GUESS, CMDS_XFER, NULL,
 		"no guessed Content-Type: the server's default" },
 	{ "metadata", 0, 1, O_METADATA, CMDS_XFER, "K=V,...",
-		"user metadata of uploads (copies keep the\nsource's unless given)" },
+		"user metadata of uploads, or as JSON\n'{\"k\":\"v\"}' (copies keep the source's\nunless given)" },
 	{ "storage-class", 0, 1, O_STORAGE_CLASS, CMDS_XFER, "C",
 		"STANDARD, STANDARD_IA, GLACIER_IR, ... (the\nreference.bin too)" },
 	{ "sse", 0, 1, O_SSE, CMDS_XFER, "A",
@@ -16144,9 +16398,9 @@ static const cli_cmd cli_cmds[] = {
 	  "  deltaglider ls s3://releases/app/ --human-readable\n"
 	  "  deltaglider ls s3://releases --recursive --summarize\n" },
 	{ "cp", CMD_CP, 2, 2, cli_cp,
-	  "cp SOURCE DEST [--recursive] [--exclude P] [--include P] [--dryrun] [--no-delta]\n"
-	  "          [--max-ratio R] [--compression-level N] [--quiet] [--only-show-errors]\n"
-	  "          [--no-progress]",
+	  "cp SOURCE DEST [--recursive] [--exclude P] [--include P] [--dryrun]\n"
+	  "          [--no-delta] [--max-ratio R] [--compression-level N] [--quiet]\n"
+	  "          [--only-show-errors] [--no-progress]",
 	  "Copy files to, from and between stores (s3://, file://). A destination ending\n"
 	  "in / keeps the file name and is the DeltaSpace: archives (.zip, .tar.gz, .jar,\n"
 	  "...) uploaded there are stored as deltas against its reference.bin. Downloads\n"
@@ -16161,9 +16415,9 @@ static const cli_cmd cli_cmds[] = {
 	  "  deltaglider cp app-1.3.zip file:///srv/store/app/\n"
 	  "  deltaglider cp app-1.4.tar s3://releases/app/ --compression-level 9\n" },
 	{ "mv", CMD_MV, 2, 2, cli_cp,
-	  "mv SOURCE DEST [--recursive] [--exclude P] [--include P] [--dryrun] [--no-delta]\n"
-	  "          [--max-ratio R] [--compression-level N] [--quiet] [--only-show-errors]\n"
-	  "          [--no-progress]",
+	  "mv SOURCE DEST [--recursive] [--exclude P] [--include P] [--dryrun]\n"
+	  "          [--no-delta] [--max-ratio R] [--compression-level N] [--quiet]\n"
+	  "          [--only-show-errors] [--no-progress]",
 	  "Move files to, from and between stores: cp, then the source is removed once\n"
 	  "the destination is written and verified (a delta's reference.bin only with\n"
 	  "the last delta that needs it). A local file that changed while it was copied,\n"
@@ -16173,9 +16427,9 @@ static const cli_cmd cli_cmds[] = {
 	  "  deltaglider mv s3://incoming/app/ s3://releases/app/ --recursive\n"
 	  "  deltaglider mv s3://releases/app/app-1.0.zip ./archive/\n" },
 	{ "sync", CMD_SYNC, 2, 2, cli_sync,
-	  "sync SOURCE DEST [--delete] [--exclude P] [--include P] [--dryrun] [--size-only]\n"
-	  "            [--no-delta] [--max-ratio R] [--compression-level N] [--quiet]\n"
-	  "            [--no-progress]",
+	  "sync SOURCE DEST [--delete] [--exclude P] [--include P] [--dryrun]\n"
+	  "            [--size-only] [--no-delta] [--max-ratio R] [--compression-level N]\n"
+	  "            [--quiet] [--no-progress]",
 	  "Copy what is missing or differs from a local folder to a store, back, or from\n"
 	  "one store (or bucket) to another. A file differs when its size does, or (unless\n"
 	  "--size-only) when the source is newer. Sizes of delta objects are their original\n"
@@ -16186,7 +16440,8 @@ static const cli_cmd cli_cmds[] = {
 	  "  deltaglider sync s3://releases/ s3://backup/releases/\n"
 	  "  deltaglider sync s3://releases/app/ file:///srv/mirror/app/\n" },
 	{ "rm", CMD_RM, 1, 1, cli_rm,
-	  "rm s3://BUCKET/KEY [--recursive] [--exclude P] [--include P] [--dryrun] [--quiet]",
+	  "rm s3://BUCKET/KEY [--recursive] [--exclude P] [--include P] [--dryrun]\n"
+	  "          [--quiet]",
 	  "Delete objects by their original names. A reference.bin is removed with the\n"
 	  "last delta that needs it, and never before (nor while an upload elsewhere may\n"
 	  "be using it: gc removes it later). Without --recursive a key is needed: rm\n"
@@ -16211,7 +16466,8 @@ static const cli_cmd cli_cmds[] = {
 	  "  deltaglider verify s3://releases/app/app-1.2.zip\n"
 	  "  deltaglider verify s3://releases/app/app-1.2.zip --json | jq .valid\n" },
 	{ "stats", CMD_STATS, 1, 1, cli_stats,
-	  "stats BUCKET|s3://BUCKET [--sampled|--detailed] [--refresh] [--no-cache] [--json]",
+	  "stats BUCKET|s3://BUCKET [--sampled|--detailed] [--refresh] [--no-cache]\n"
+	  "            [--json]",
 	  "Objects, original and stored size, and savings of a bucket. The quick mode\n"
 	  "(default) only lists the bucket, so it cannot know the original size of deltas;\n"
 	  "--sampled reads one delta per DeltaSpace, --detailed every delta. Results are\n"
@@ -16226,9 +16482,9 @@ static const cli_cmd cli_cmds[] = {
 	  "  deltaglider purge releases --dry-run\n"
 	  "  deltaglider purge s3://releases --json\n" },
 	{ "migrate", CMD_MIGRATE, 2, 2, cli_migrate,
-	  "migrate s3://SRC[/PREFIX]/ s3://DST[/PREFIX]/ [--yes] [--dry-run] [--exclude P]\n"
-	  "            [--include P] [--no-preserve-prefix] [--no-delta] [--max-ratio R]\n"
-	  "            [--quiet]",
+	  "migrate s3://SRC[/PREFIX]/ s3://DST[/PREFIX]/ [--yes] [--dry-run]\n"
+	  "            [--exclude P] [--include P] [--no-preserve-prefix] [--no-delta]\n"
+	  "            [--max-ratio R] [--quiet]",
 	  "Copy a whole bucket or prefix into DeltaGlider storage: each object is read\n"
 	  "(reconstructed when it is a delta), then uploaded with delta compression.\n"
 	  "Objects already in the destination are skipped, so an interrupted migration\n"

@@ -944,6 +944,50 @@ static void test_metadata(void)
 		dg_split("app.zip", prefix, sizeof prefix, &name);
 		CHECK("split root key", prefix[0] == 0 && strcmp(name, "app.zip") == 0);
 	}
+	{
+		static const char js[] = "{\"k\":\"v\",\"k2\":\"v, 2\"}";
+		dg_error e;
+
+		sys_meta_init(&m);
+		CHECK("--metadata as JSON", dg_user_meta(js, &m, &e) == 0 && m.n == 2 &&
+			strcmp(sys_meta_get(&m, "k2"), "v, 2") == 0);
+	}
+}
+
+/* /etc/mime.types as Python's mimetypes reads it, whatever it holds. */
+static void test_mime(void)
+{
+	static const char file[] = "# comment\n"
+		"application/x-a\ta  b # c\n"
+		"#application/x-c c\n"
+		"application/x-b b\r\n"
+		"bad\x01type d\n"
+		"application/x-e\te\x7f f\n"
+		"application/x-g " "gggggggggggggggggggggggggggggggggggg g\n"
+		"notype e\n"
+		"application/x-h\v\fh";
+	char *text = malloc(sizeof file);
+	dg_mime_table t;
+
+	memcpy(text, file, sizeof file);
+	CHECK("mime.types parses", dg_mime_parse(text, sizeof file - 1, &t) == 0);
+	t_streq("a type", dg_mime_find(&t, "a"), "application/x-a");
+	t_streq("the last line on an extension wins", dg_mime_find(&t, "b"), "application/x-b");
+	CHECK("a # word ends the line", dg_mime_find(&t, "c") == NULL);
+	CHECK("a type with control bytes is dropped", dg_mime_find(&t, "d") == NULL);
+	CHECK("so is an extension", dg_mime_find(&t, "e\x7f") == NULL);
+	t_streq("not its line", dg_mime_find(&t, "f"), "application/x-e");
+	CHECK("an overlong extension is dropped", dg_mime_find(&t, "gggggggggggggggggggggggggggggggggggg") == NULL);
+	t_streq("not its line's others", dg_mime_find(&t, "g"), "application/x-g");
+	CHECK("a type needs a slash", dg_mime_find(&t, "e") == NULL);
+	t_streq("any blank separates, the last line needs no newline", dg_mime_find(&t, "H"),
+		"application/x-h");
+	free(t.e);
+	free(t.text);
+	t_streq(".tgz is .tar.gz", dg_mime_type("dir.x/a.tgz"), "application/x-tar");
+	CHECK("a bare .gz has none", dg_mime_type("a.gz") == NULL);
+	CHECK("a dotfile has no extension", dg_mime_type(".txt") == NULL);
+	t_streq("an extension in any case", dg_mime_type("a.TXT"), "text/plain");
 }
 
 static void test_json(void)
@@ -958,7 +1002,7 @@ static void test_json(void)
 	{
 		static const char js[] = "{\"dg-original-name\":\"a\\u00e9\\ud83d\\ude00\\/\\\"x\\\"\","
 			"\"dg-file-size\":\"12\"}";
-		CHECK("sidecar parses", store_file_parse_meta(js, strlen(js), &m) == 0);
+		CHECK("sidecar parses", sys_json_meta(js, strlen(js), &m) == 0);
 		v = sys_meta_get(&m, "dg-original-name");
 		t_streq("json unescape", v, "a\xc3\xa9\xf0\x9f\x98\x80/\"x\"");
 	}
@@ -968,7 +1012,7 @@ static void test_json(void)
 		int all = 1;
 
 		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-			if (store_file_parse_meta(bad[i], strlen(bad[i]), &m) == 0) {
+			if (sys_json_meta(bad[i], strlen(bad[i]), &m) == 0) {
 				printf("# accepted bad sidecar: %s\n", bad[i]);
 				all = 0;
 			}
@@ -1768,6 +1812,7 @@ int main(void)
 	test_names();
 	test_file_create();
 	test_metadata();
+	test_mime();
 	test_rfc2047();
 	test_json();
 	test_delta();

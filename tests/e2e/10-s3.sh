@@ -145,12 +145,15 @@ check_fail "unknown flag: exit 2" 2 "unknown option --frobnicate" dg ls s3://e2e
 
 # --- object options, as aws s3 cp's --------------------------------------------------------
 mkdir -p "$T/opt"
-for n in a.txt a.json a.html a.png a.zip a.tar a.tar.gz a.tgz a.gz a.unknownext; do echo "$n" >"$T/opt/$n"; done
+# aws reads /etc/mime.types over Python's table: so do we, where it exists.
+MIME_NAMES="a.txt a.json a.html a.png a.zip a.tar a.tar.gz a.tgz a.gz a.unknownext a.deb a.rpm
+    a.iso a.7z a.js a.xml a.exe a.TXT A.TAR.GZ a.tbz2 .hidden.txt"
+for n in $MIME_NAMES; do echo "$n" >"$T/opt/$n"; done
 check "cp -r with object options" dg cp -r "$T/opt" s3://e2e/opt/ --metadata owner=ci,team=rel \
     --cache-control max-age=60 --content-disposition attachment --acl public-read
 check "aws uploads the same names" awsx s3 cp --recursive --quiet "$T/opt" s3://e2e/optaws/
 bad=
-for n in a.txt a.json a.html a.png a.zip a.tar a.tar.gz a.tgz a.gz a.unknownext; do
+for n in $MIME_NAMES; do
     # Archives are deltas (or the reference's zero-diff delta): the type is on NAME.delta.
     ours=$(awsx s3api head-object --bucket e2e --key "opt/$n" --query ContentType --output text 2>/dev/null ||
         awsx s3api head-object --bucket e2e --key "opt/$n.delta" --query ContentType --output text)
@@ -160,6 +163,7 @@ done
 [ -z "$bad" ] && ok "Content-Type guessed from the name as aws guesses it" || not_ok "guessed types" "$bad"
 awsx s3api head-object --bucket e2e --key opt/a.txt >"$T/head"
 expect_match "user metadata" "$T/head" '"owner": "ci"'
+expect_match "every k=v of it" "$T/head" '"team": "rel"'
 expect_match "beside DeltaGlider's" "$T/head" '"dg-file-sha256": '
 expect_match "Cache-Control" "$T/head" '"CacheControl": "max-age=60"'
 expect_match "Content-Disposition" "$T/head" '"ContentDisposition": "attachment"'
@@ -215,6 +219,44 @@ expect "the given type" "$(awsx s3api head-object --bucket e2e --key opt/given.t
 check "a copy between keys" dg cp s3://e2e/opt/given.txt s3://e2e/opt2/given.txt
 awsx s3api head-object --bucket e2e --key opt2/given.txt >"$T/head"
 expect_match "keeps the source's type" "$T/head" '"ContentType": "text/x-release-notes"'
+# S3->S3 copies keep the source's Cache-Control, Content-Disposition,
+# Content-Encoding and Expires, as aws s3 cp/mv do; a delta's are on NAME.delta.
+EXP="Wed, 21 Oct 2037 07:28:00 GMT"
+# awscli 1 parses Expires; awscli 2 shows it as sent in ExpiresString.
+EXP_RE='"(Expires": "2037-10-21T07:28:00\+00:00|ExpiresString": "Wed, 21 Oct 2037 07:28:00 GMT)"'
+hdrs="--cache-control max-age=60 --content-disposition attachment --content-encoding identity"
+check "a direct object with headers" dg cp "$T/opt/a.txt" s3://e2e/hdr/a.txt $hdrs --expires "$EXP"
+check "a delta with headers" dg cp "$T/r-2.zip" s3://e2e/opt/rel/r-3.zip $hdrs --expires "$EXP"
+expect_match "stored as a delta" "$T/out" '\(delta: '
+check "copy of the direct one" dg cp s3://e2e/hdr/a.txt s3://e2e/hdr2/a.txt
+check "mv of the delta" dg mv s3://e2e/opt/rel/r-3.zip s3://e2e/hdr2/r-3.zip
+for k in hdr/a.txt hdr2/a.txt hdr2/r-3.zip.delta; do   # the upload, then the copies
+    awsx s3api head-object --bucket e2e --key $k >"$T/head" 2>&1
+    expect_match "$k: Cache-Control" "$T/head" '"CacheControl": "max-age=60"'
+    expect_match "$k: Content-Disposition" "$T/head" '"ContentDisposition": "attachment"'
+    expect_match "$k: Content-Encoding" "$T/head" '"ContentEncoding": "identity"'
+    expect_match "$k: Expires" "$T/head" "$EXP_RE"
+done
+check "--expires in ISO 8601" dg cp "$T/opt/a.txt" s3://e2e/hdr/iso.txt --expires 2037-10-21T07:28:00Z
+curl -sS -o /dev/null -D - "$(dg presign s3://e2e/hdr/iso.txt)" | tr -d '\r' >"$T/head"
+expect_match "goes up as the HTTP date" "$T/head" "^[Ee]xpires: $EXP\$"
+check_fail "--expires garbage is a usage error" 2 "^deltaglider: --expires takes an HTTP date .*, not 'soon'" \
+    dg cp "$T/opt/a.txt" s3://e2e/hdr/bad.txt --expires soon
+check "an option overrides the source's header" dg cp s3://e2e/hdr/a.txt s3://e2e/hdr3/a.txt --cache-control no-cache
+awsx s3api head-object --bucket e2e --key hdr3/a.txt >"$T/head" 2>&1
+expect_match "the option's Cache-Control" "$T/head" '"CacheControl": "no-cache"'
+expect_match "the source's others" "$T/head" '"ContentDisposition": "attachment"'
+check "--metadata as JSON, aws's other form" dg cp "$T/opt/a.txt" s3://e2e/opt/json.txt \
+    --metadata '{"k":"v","k2":"v, 2"}'
+awsx s3api head-object --bucket e2e --key opt/json.txt >"$T/head"
+expect_match "its first entry" "$T/head" '"k": "v"'
+expect_match "its second, comma and all" "$T/head" '"k2": "v, 2"'
+check_fail "bad JSON metadata: one line" 2 "^deltaglider: --metadata: not a JSON object of strings" \
+    dg cp "$T/opt/a.txt" s3://e2e/opt/ --metadata '{"k":'
+check_fail "JSON values are strings" 2 "--metadata: not a JSON object of strings" \
+    dg cp "$T/opt/a.txt" s3://e2e/opt/ --metadata '{"k":1}'
+check_fail "JSON may not name DeltaGlider's own" 2 "dg-tool is DeltaGlider's own name" \
+    dg cp "$T/opt/a.txt" s3://e2e/opt/ --metadata '{"dg-tool":"x"}'
 check_fail "DeltaGlider's own names are refused" 2 "dg-tool is DeltaGlider's own name" dg cp "$T/opt/a.txt" s3://e2e/opt/ --metadata dg-tool=x
 check_fail "so are unknown canned ACLs" 2 "--acl takes a canned ACL" dg cp "$T/opt/a.txt" s3://e2e/opt/ --acl everyone
 check_fail "and line breaks in values" 2 "printable ASCII, not byte 0x0d" dg cp "$T/opt/a.txt" s3://e2e/opt/ --cache-control "$(printf 'a\r\nX-Evil: 1')"
@@ -253,6 +295,25 @@ expect "and the file is kept" "$(cat "$T/self.txt")" precious
 ln -s "$T" "$T/link"
 check_fail "also through a symlinked folder" 1 "cannot move an object onto itself" dg mv "$T/link/self.txt" "file://$T/self.txt"
 expect "kept" "$(cat "$T/self.txt")" precious
+
+# A destination that fails keeps the source; errors name the missing bucket.
+printf 'stays\n' >"$T/mvfail.txt"
+check_fail "mv to a missing bucket fails" 1 \
+    "^move failed: $T/mvfail\.txt to s3://no-such-bucket/mvfail\.txt: NoSuchBucket" \
+    dg mv "$T/mvfail.txt" s3://no-such-bucket/
+expect "and keeps the local file" "$(cat "$T/mvfail.txt")" stays
+mkdir -p "$T/mvfail/sub" && echo 1 >"$T/mvfail/one.txt" && echo 2 >"$T/mvfail/sub/two.txt"
+dg mv -r "$T/mvfail" s3://no-such-bucket/t/ >"$T/out" 2>"$T/err"
+expect "mv -r to a missing bucket fails" "$? $(grep -c '^move failed: .*: NoSuchBucket' "$T/err")" "1 2"
+expect "and keeps every file" "$(cd "$T/mvfail" && find . -type f | sort | tr '\n' ' ')" "./one.txt ./sub/two.txt "
+check_fail "sync into a missing bucket names it" 1 "^sync failed: s3://no-such-bucket/t/: NoSuchBucket" \
+    dg sync s3://e2e/mv/ s3://no-such-bucket/t/
+check_fail "sync from a missing bucket names it" 1 "^sync failed: s3://no-such-bucket/t/: NoSuchBucket" \
+    dg sync s3://no-such-bucket/t/ "$T/nosync"
+check_fail "migrate into a missing bucket names it" 1 "^migrate failed: s3://no-such-bucket/t/: NoSuchBucket" \
+    dg migrate --yes s3://e2e/mv/ s3://no-such-bucket/t/
+check_fail "migrate from a missing bucket names it" 1 "^migrate failed: s3://no-such-bucket/t/: NoSuchBucket" \
+    dg migrate --yes s3://no-such-bucket/t/ s3://e2e/m/
 
 # --- rm, rb -------------------------------------------------------------------------
 check "rm" dg rm s3://e2e/dir/small.txt

@@ -246,6 +246,10 @@ for cmd in ls cp mv sync rm mb rb verify stats purge migrate analyze gc presign 
     awk 'length($0) > 80 && !/^usage:/' "$T/help" | grep -q . && bad="$bad $cmd:width"
 done
 [ -z "$bad" ] && ok "every command's help: usage, two examples or more, 80 columns" || not_ok "help pages" "$bad"
+# The top-level page, usage lines and all.
+"$DG" help >"$T/help" 2>&1
+"$DG" --help >>"$T/help" 2>&1
+expect "the top-level help fits 80 columns" "$(awk 'length($0) > 80' "$T/help")" ""
 "$DG" help migrate >"$T/help"
 for o in --yes --dry-run --no-preserve-prefix --exclude --include --no-delta --max-ratio --quiet; do
     grep -q "^ .*$o" "$T/help" || not_ok "help migrate lists $o" "$(cat "$T/help")"

@@ -14,7 +14,7 @@ if [ -z "${DG_AGENT:-}" ] || [ ! -x "${DG_AGENT:-}" ]; then
     ok "library programs not built here (DG_AGENT unset): skipped"
     exit 0
 fi
-server_start --bucket lib --bucket acl || { echo "not ok - server start"; exit 1; }
+server_start --bucket lib --bucket acl --bucket typed || { echo "not ok - server start"; exit 1; }
 export DG_CACHE_DIR="$T/cache"
 make_family "$T/rel" 3
 A=$DG_AGENT
@@ -99,6 +99,17 @@ check "purge keeps what has not expired" agent purge s3://lib
 expect_match "the 3 s and Python's expired copies go, the 600 s one stays" "$T/out" \
     '^purged 2 \([0-9]+ bytes\), kept 1$'
 expect "one copy left" "$(tmp_count)" 1
+# The rehydrated copy is served as the original would be: its type,
+# headers and user metadata, not S3's defaults.
+dg cp "$T/rel/app-1.zip" s3://typed/app/app-1.zip >/dev/null
+check "a delta with object options" dg cp "$T/rel/app-2.zip" s3://typed/app/app-2.zip \
+    --content-type x/y --metadata o=c --cache-control max-age=60
+expect_match "stored as a delta" "$T/out" '\(delta: '
+check "presign it" dg presign s3://typed/app/app-2.zip --expires-in 600
+curl -sS -o /dev/null -D - "$(cat "$T/out")" | tr -d '\r' >"$T/typed.hdr"   # GET: the link signs no HEAD
+expect_match "the link serves the original's Content-Type" "$T/typed.hdr" '^[Cc]ontent-[Tt]ype: x/y$'
+expect_match "its user metadata" "$T/typed.hdr" '^[Xx]-[Aa]mz-[Mm]eta-[Oo]: c$'
+expect_match "and its Cache-Control" "$T/typed.hdr" '^[Cc]ache-[Cc]ontrol: max-age=60$'
 
 # --- buckets and ACLs ---------------------------------------------------------------------
 check "stats through the library" agent stats s3://lib
