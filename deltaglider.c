@@ -10678,10 +10678,13 @@ static char *dg_mime_word(char **p, char *end)
 static int dg_mime_parse(char *text, size_t len, dg_mime_table *t)
 {
 	char *p = text, *end = text + len;
+	size_t cap = len / 2 + 1;    /* an extension and its separator take 2 bytes at least */
 
 	memset(t, 0, sizeof *t);
 	t->text = text;
-	if ((t->e = calloc(DG_MIME_ENTRIES_MAX, sizeof *t->e)) == NULL)
+	if (cap > DG_MIME_ENTRIES_MAX)
+		cap = DG_MIME_ENTRIES_MAX;
+	if ((t->e = calloc(cap, sizeof *t->e)) == NULL)
 		return -1;
 	while (p < end) {
 		char *eol = memchr(p, '\n', (size_t)(end - p)), *type, *w;
@@ -10691,8 +10694,7 @@ static int dg_mime_parse(char *text, size_t len, dg_mime_table *t)
 		*eol = 0;
 		type = dg_mime_word(&p, eol);
 		if (type && *type != '#' && dg_mime_token_ok(type, 95) && strchr(type, '/'))
-			while ((w = dg_mime_word(&p, eol)) && *w != '#' &&
-				t->n < DG_MIME_ENTRIES_MAX)
+			while ((w = dg_mime_word(&p, eol)) && *w != '#' && t->n < cap)
 				if (dg_mime_token_ok(w, 30)) {
 					t->e[t->n] = (dg_mime_ext){ w, type, t->n };
 					t->n++;
