@@ -523,7 +523,6 @@ static int sys_meta_set(sys_meta *m, const char *name, const char *value);
 static const char *sys_meta_get(const sys_meta *m, const char *name);
 static int sys_json_meta(const char *js, size_t len, sys_meta *meta);
 
-
 /* ---- §2 Crypto glue ---------------------------------------------------- */
 
 static void crypto_hex(const unsigned char *in, size_t n, char *out);

@@ -98,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #endif
 
 #ifdef FUZZ_META
-/* Sidecar JSON, DeltaGlider metadata checks, and AWS INI lookups. */
+/* Sidecar JSON, DeltaGlider metadata checks, AWS INI lookups, mime.types. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const fields[] = { "tool", "original-name", "file-sha256",
@@ -109,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dg_error e;
 	time_t t;
 
-	if (store_file_parse_meta((const char *)data, size, &m) == 0) {
+	if (sys_json_meta((const char *)data, size, &m) == 0) {
 		for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 			const char *s = dg_meta(&m, fields[i]);
 
@@ -123,6 +123,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		time_t exp;
 
 		aws_creds_json((const char *)data, size, "Token", &c, &exp, "fuzz", &e);
+	}
+	{
+		/* /etc/mime.types, which may hold anything. */
+		char *text = malloc(size + 1);
+		dg_mime_table t;
+
+		if (text) {
+			memcpy(text, data, size);
+			text[size] = 0;
+			if (dg_mime_parse(text, size, &t) == 0)
+				dg_mime_find(&t, "deb");
+			free(t.e);
+			free(text);
+		}
 	}
 	{
 		/* A metadata value as a server returns it (RFC 2047 words or not),
