@@ -1066,6 +1066,10 @@ static void cache_bypass(cache *c, const char *why);
 
 /* ---- §10 DeltaGlider core ------------------------------------------- */
 
+/* Threads we start (workers, fetches): a main thread's stack, as
+ * frames hold 64 KiB buffers. */
+#define DG_THREAD_STACK (8u << 20)
+
 /* Memory for delta windows, shared by a client and its workers (see
  * "Parallel work" in §10). */
 typedef struct dg_budget {
@@ -10287,6 +10291,156 @@ static int dg_tmpfile(dg_ctx *g, dg_error *e)
 	return sys_tmpfile(g->tmpdir, e);
 }
 
+/* A reference fetched while the encoder reads it. The GET runs on a
+ * thread of its own, its bytes going both into the cache (whose writer
+ * checks their SHA-256 at the end) and into a temp file, whose reader
+ * waits for the bytes it asks for. The sink cannot start over, so a
+ * retry resumes at the byte reached, bound to the first answer's ETag
+ * (see s3_get): what was read stays what arrives. Nothing encoded against
+ * it is stored before dg_ref_stream_wait says the whole reference arrived
+ * with the SHA-256 its metadata gives; if not, the caller fetches and
+ * encodes again as usual. So a version's upload costs the longer of the
+ * fetch and the encode, not their sum. */
+#define DG_REF_STREAM_MIN (1u << 20)   /* smaller references: one GET, then encode */
+
+typedef struct dg_ref_stream {
+	dg_ctx *g;
+	store *s;
+	const char *key;
+	cache_writer w;
+	sys_sink tee;                /* into w and fd */
+	delta_src src;               /* what the encoder reads */
+	int fd;
+	pthread_t thread;
+	int joined;
+	pthread_mutex_t lock;
+	pthread_cond_t more;
+	uint64_t avail;              /* bytes in fd */
+	int done, ok;
+	dg_error err;                /* why it failed */
+} dg_ref_stream;
+
+static int dg_ref_stream_write(void *ctx, const unsigned char *p, size_t n, dg_error *e)
+{
+	dg_ref_stream *rs = ctx;
+
+	if (rs->w.sink.write(rs->w.sink.ctx, p, n, e) < 0 ||
+		sys_write_all(rs->fd, p, n, e, "the reference's temp file") < 0)
+		return -1;
+	pthread_mutex_lock(&rs->lock);
+	rs->avail += n;
+	pthread_cond_broadcast(&rs->more);
+	pthread_mutex_unlock(&rs->lock);
+	return 0;
+}
+
+static int dg_ref_stream_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got,
+	dg_error *e)
+{
+	dg_ref_stream *rs = ctx;
+	uint64_t want = off + n < rs->src.size ? off + n : rs->src.size;
+
+	pthread_mutex_lock(&rs->lock);
+	while (rs->avail < want && !rs->done)
+		pthread_cond_wait(&rs->more, &rs->lock);
+	if (rs->avail < want) {
+		if (rs->ok)
+			sys_fail(e, DG_EINTEGRITY, "reference %s: shorter than its HEAD said", rs->key);
+		else
+			*e = rs->err;
+		pthread_mutex_unlock(&rs->lock);
+		return -1;
+	}
+	pthread_mutex_unlock(&rs->lock);
+	return sys_pread_all(rs->fd, buf, n, off, got, e);
+}
+
+static void *dg_ref_stream_main(void *arg)
+{
+	dg_ref_stream *rs = arg;
+	cache_ref ref;
+	dg_error e;
+	int ok;
+
+	sys_logf(rs->g->log, DG_LOG_INFO, "fetching reference %s (encoding as it arrives)", rs->key);
+	ok = rs->s->ops->get(rs->s, rs->key, &rs->tee, NULL, NULL, &e) == 0 &&
+		cache_put_commit(&rs->w, &ref, &e) == 0;
+	if (ok)
+		cache_release(&ref);
+	else
+		cache_put_abort(&rs->w);
+	pthread_mutex_lock(&rs->lock);
+	rs->done = 1;
+	rs->ok = ok;
+	if (!ok) {
+		rs->err = e;
+		sys_err_prefix(&rs->err, "reference %s: ", rs->key);
+	}
+	pthread_cond_broadcast(&rs->more);
+	pthread_mutex_unlock(&rs->lock);
+	return NULL;
+}
+
+/* 1 started (rs->src is the reference), 0 not worth it or not possible
+ * here (the caller fetches as usual, and meets any error itself). */
+static int dg_ref_stream_start(dg_ref_stream *rs, dg_ctx *g, store *s, const char *key,
+	const char *sha, uint64_t size)
+{
+	pthread_attr_t attr;
+	dg_error e;
+	int started;
+
+	if (s->s3 == NULL || size < DG_REF_STREAM_MIN)
+		return 0;
+	*rs = (dg_ref_stream){ .g = g, .s = s, .key = key, .fd = -1 };
+	if ((rs->fd = dg_tmpfile(g, &e)) < 0)
+		return 0;
+	if (cache_put_begin(g->cache, sha, &rs->w, &e) < 0) {
+		close(rs->fd);
+		return 0;
+	}
+	rs->tee = (sys_sink){ dg_ref_stream_write, NULL, rs };
+	rs->src = (delta_src){ dg_ref_stream_read, rs, size };
+	pthread_mutex_init(&rs->lock, NULL);
+	pthread_cond_init(&rs->more, NULL);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, DG_THREAD_STACK);
+	started = pthread_create(&rs->thread, &attr, dg_ref_stream_main, rs) == 0;
+	pthread_attr_destroy(&attr);
+	if (!started) {
+		cache_put_abort(&rs->w);
+		close(rs->fd);
+		pthread_mutex_destroy(&rs->lock);
+		pthread_cond_destroy(&rs->more);
+		return 0;
+	}
+	return 1;
+}
+
+/* Wait for the fetch: 0 when the reference arrived whole with its
+ * SHA-256, -1 otherwise (e says why). */
+static int dg_ref_stream_wait(dg_ref_stream *rs, dg_error *e)
+{
+	if (!rs->joined) {
+		pthread_join(rs->thread, NULL);
+		rs->joined = 1;
+	}
+	if (rs->ok)
+		return 0;
+	*e = rs->err;
+	return -1;
+}
+
+static void dg_ref_stream_end(dg_ref_stream *rs)
+{
+	dg_error ignore;
+
+	dg_ref_stream_wait(rs, &ignore);
+	close(rs->fd);
+	pthread_mutex_destroy(&rs->lock);
+	pthread_cond_destroy(&rs->more);
+}
+
 /* ---- Locks: uploads and deletes that share a reference ----------------------
  *
  * Deleting the last delta of a DeltaSpace removes its reference.bin; an
@@ -11006,9 +11160,11 @@ typedef struct dg_upload {
 	char prefix[DG_MAX_KEY + 1]; /* its DeltaSpace */
 	char ref_key[DG_MAX_KEY + 16];
 	char ref_sha[65];            /* the reference's, once known */
+	uint64_t ref_size;
 	char sha[65];                /* the file's, once known */
 	int fd;
 	dg_put_result *res;
+	dg_ref_stream *stream;       /* the reference still arriving, if it is */
 } dg_upload;
 
 static int dg_put_delta_object(const dg_upload *u, int delta_fd, const delta_result *dr,
@@ -11018,6 +11174,8 @@ static int dg_put_delta_object(const dg_upload *u, int delta_fd, const delta_res
 	sys_hdrs h;
 	sys_meta m;
 
+	if (u->stream && dg_ref_stream_wait(u->stream, e) < 0)
+		return -1;
 	snprintf(delta_key, sizeof delta_key, "%s" DG_DELTA_SFX, u->key);
 	dg_now(now, 1);
 	snprintf(sz, sizeof sz, "%" PRIu64, dr->target_size);
@@ -11372,17 +11530,19 @@ static int dg_put_reference(dg_upload *u, dg_error *e)
 static int dg_settle_reference(dg_upload *u, dg_error *e)
 {
 	store *s = u->s;
+	sys_object ro;
 	sys_meta rm;
 	const char *v;
 	int tries, r;
 
 	for (tries = 0;; tries++) {
-		if (s->ops->head(s, u->ref_key, NULL, &rm, e) == 0) {
+		if (s->ops->head(s, u->ref_key, &ro, &rm, e) == 0) {
 			v = dg_meta(&rm, "file-sha256");
 			if (!crypto_is_sha_hex(v))
 				return sys_fail(e, DG_EINTEGRITY, "reference %s has no valid file-sha256 "
 					"metadata", u->ref_key);
 			sys_strlcpy(u->ref_sha, v, sizeof u->ref_sha);
+			u->ref_size = ro.size;
 			return 0;
 		}
 		if (e->code != DG_ENOTFOUND)
@@ -11401,10 +11561,19 @@ static int dg_settle_reference(dg_upload *u, dg_error *e)
 /* The delta path: 1 stored as a delta (or as the new reference), 0 to be
  * stored directly, -1 on an error. The lease comes before the first look
  * at the reference: a delete that misses it is one we wait for. */
+static int dg_encode_against(dg_upload *u, const delta_src *src, dg_error *e)
+{
+	int r = u->g->archive_deltas && dg_arc_eligible(u->name) ? dg_try_archive(u, src, e) : 0;
+
+	return r == 0 ? dg_try_delta(u, src, 0, e) : r;
+}
+
 static int dg_put_as_delta(dg_upload *u, dg_error *e)
 {
+	dg_ref_stream rs;
 	cache_ref ref;
-	int r;
+	dg_error fe;
+	int r, ok;
 
 	snprintf(u->ref_key, sizeof u->ref_key, "%s" DG_REFERENCE, u->prefix);
 	if (dg_lease_acquire(u->g, u->s, u->prefix, u->res->size, e) < 0 ||
@@ -11412,11 +11581,25 @@ static int dg_put_as_delta(dg_upload *u, dg_error *e)
 		return -1;
 	if (r == DG_REF_STORED || r == DG_REF_CONTENDED)
 		return r == DG_REF_STORED;
-	if (dg_reference(u->g, u->s, u->ref_key, u->ref_sha, &ref, e) < 0)
+	if ((r = cache_get(u->g->cache, u->ref_sha, &ref, e)) < 0)
 		return -1;
-	r = u->g->archive_deltas && dg_arc_eligible(u->name) ? dg_try_archive(u, &ref.src, e) : 0;
-	if (r == 0)
-		r = dg_try_delta(u, &ref.src, 0, e);
+	if (r == 0) {
+		if (dg_ref_stream_start(&rs, u->g, u->s, u->ref_key, u->ref_sha, u->ref_size)) {
+			/* A delta is stored only once the reference proved whole
+			 * (dg_put_delta_object waits); if it did not, fetch it again. */
+			u->stream = &rs;
+			r = dg_encode_against(u, &rs.src, e);
+			u->stream = NULL;
+			ok = dg_ref_stream_wait(&rs, &fe) == 0;
+			dg_ref_stream_end(&rs);
+			if (ok || r == 0)
+				return r;
+			sys_logf(u->g->log, DG_LOG_INFO, "%s; fetching it again", fe.msg);
+		}
+		if (dg_reference(u->g, u->s, u->ref_key, u->ref_sha, &ref, e) < 0)
+			return -1;
+	}
+	r = dg_encode_against(u, &ref.src, e);
 	cache_release(&ref);
 	return r;
 }
@@ -13356,7 +13539,6 @@ static int dg_client_store(dg_client *cl, const dg_url *u, store *s, dg_error *e
  * window's share and waits while others hold it, so memory stays what a
  * sequential run needs, whatever the number of files and threads.
  */
-#define DG_THREAD_STACK (8u << 20)   /* as a main thread's: frames hold 64 KiB buffers */
 
 static uint64_t dg_budget_take(dg_budget *b, uint64_t want)
 {

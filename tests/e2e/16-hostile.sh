@@ -116,6 +116,31 @@ expect_match "and says so" "$T/err" 'the object changed during the download'
 [ "$(wc -c <"$T/piped3")" -le 1000000 ] && ok "nothing after the cut was taken from the new object" ||
     not_ok "stop at the change" "$(wc -c <"$T/piped3") bytes out"
 
+# --- a reference fetched while the encoder reads it --------------------------------------------------
+# (3 MiB: references of 1 MiB and more stream into the encoder.)
+gen_file "$T/st-1.tar" 3145728 stream
+{ head -c 1000000 "$T/st-1.tar"; echo changed; tail -c +1000001 "$T/st-1.tar"; } >"$T/st-2.tar"
+hm cp "$T/st-1.tar" s3://hst/st/ >/dev/null
+s3mini_clear_log
+s3mini_fault cut 1 "GET /hst/st/reference.bin" 1500000
+hm --debug cp "$T/st-2.tar" s3://hst/st/ >"$T/out" 2>"$T/err"
+expect "a version whose reference's fetch is cut" "$?" 0
+expect_match "is encoded as the reference arrives" "$T/err" 'fetching reference st/reference\.bin \(encoding as it arrives\)'
+expect_match "and stored as a delta" "$T/out" '\(delta: '
+s3mini_log >"$T/log"
+expect "the fetch resumed once, at the byte reached, bound to its ETag" \
+    "$(grep -c 'GET /hst/st/reference.bin' "$T/log")" 2
+check "it downloads" hm cp s3://hst/st/st-2.tar "$T/st-back.tar"
+same "byte-identical" "$T/st-2.tar" "$T/st-back.tar"
+# A reference whose bytes are not those its metadata names: no delta is stored.
+cp "$T/st-1.tar" "$T/st-bad.tar" && printf 'x' | dd of="$T/st-bad.tar" bs=1 seek=2000000 conv=notrunc 2>/dev/null
+sha=$(sha256sum <"$T/st-1.tar" | cut -c1-64)
+s3mini_put_raw hst st2/reference.bin "$T/st-bad.tar" \
+    "{\"dg-file-sha256\":\"$sha\",\"dg-tool\":\"deltaglider/6.1.0\",\"dg-note\":\"reference\"}" >/dev/null
+check_fail "a reference that is not what its metadata says" 1 'reference SHA-256 mismatch' \
+    hm cp "$T/st-2.tar" s3://hst/st2/
+expect "no delta was stored against it" "$(s3mini_keys hst | grep -c 'st2/st-2')" 0
+
 # --- a large download runs in ranges; each is checked, none is mixed ------------------------------
 # 20 MiB in 8 MiB parts: bytes=0-8388607 streams, the other two ranges run
 # in parallel, bound to the first answer's ETag.
