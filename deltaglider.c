@@ -31,8 +31,7 @@
  * Conventions. Functions that can fail return 0 on success and -1 on
  * failure, after filling a caller-provided dg_error with one line naming
  * the cause. Callers add the object name when they print it. Nothing here
- * keeps global mutable state (but the CPU's SHA features, detected once,
- * and /etc/mime.types, read once):
+ * keeps global mutable state (but the CPU's SHA features, detected once):
  * everything hangs off a dg_client (§10), which one thread uses at a
  * time; parallel work runs on worker clients, one per thread (see
  * "Parallel work" in §10).
@@ -1115,6 +1114,7 @@ typedef struct dg_ctx {
 	int *locks_denied;           /* the store refused lock objects: warned once (a
 	                                worker points at its parent's, atomic) */
 	int locks_denied_own;
+	struct dg_mime_types *mime;  /* the client's (a worker's: its parent's) */
 	dg_progress prog;
 } dg_ctx;
 
@@ -10769,8 +10769,9 @@ static void dg_base_meta(sys_meta *m)
 
 /* The types of /etc/mime.types, which Python's mimetypes (so aws s3 cp)
  * reads over its built-in table: the same guesses as aws on this host.
- * Read once per process, at most DG_MIME_FILE_MAX bytes (a larger file is
- * ignored); only tokens a header can carry are kept. */
+ * Read once per client (at its first guess), at most DG_MIME_FILE_MAX
+ * bytes (a larger file is ignored); only tokens a header can carry are
+ * kept. */
 #define DG_MIME_FILE "/etc/mime.types"
 #define DG_MIME_FILE_MAX (1u << 20)
 #define DG_MIME_ENTRIES_MAX 16384
@@ -10878,10 +10879,14 @@ static const char *dg_mime_find(const dg_mime_table *t, const char *ext)
 	return t->e[lo].type;
 }
 
-static dg_mime_table dg_mime_sys;
-static pthread_once_t dg_mime_sys_once = PTHREAD_ONCE_INIT;
+/* A client's table, read at its first guess; its workers share it. */
+typedef struct dg_mime_types {
+	pthread_mutex_t lock;
+	int loaded;
+	dg_mime_table t;
+} dg_mime_types;
 
-static void dg_mime_sys_load(void)
+static void dg_mime_load(dg_mime_types *m)
 {
 	sys_buf b = { 0 };
 	struct stat st;
@@ -10890,11 +10895,19 @@ static void dg_mime_sys_load(void)
 	/* A regular file only: a FIFO or a device there would block or never end. */
 	if (stat(DG_MIME_FILE, &st) < 0 || !S_ISREG(st.st_mode) ||
 		sys_read_file(DG_MIME_FILE, DG_MIME_FILE_MAX, &b, &ignore) < 0 ||
-		sys_buf_add(&b, "", 1) < 0 || dg_mime_parse(b.data, b.len - 1, &dg_mime_sys) < 0) {
+		sys_buf_add(&b, "", 1) < 0 || dg_mime_parse(b.data, b.len - 1, &m->t) < 0) {
 		sys_buf_free(&b);
-		free(dg_mime_sys.e);
-		memset(&dg_mime_sys, 0, sizeof dg_mime_sys);
+		free(m->t.e);
+		memset(&m->t, 0, sizeof m->t);
 	}
+	m->loaded = 1;
+}
+
+static void dg_mime_free(dg_mime_types *m)
+{
+	free(m->t.e);
+	free(m->t.text);
+	pthread_mutex_destroy(&m->lock);
 }
 
 /* The type aws s3 cp gives a name: Python's mimetypes, which it asks,
@@ -10904,7 +10917,7 @@ static void dg_mime_sys_load(void)
  * Ours holds the common types of that table, for hosts without the file
  * (FROM scratch images): others get S3's default (binary/octet-stream), as
  * unknown names do with aws. */
-static const char *dg_mime_type(const char *name)
+static const char *dg_mime_type(dg_mime_types *m, const char *name)
 {
 	static const char *const types[][2] = {
 		{ ".txt", "text/plain" }, { ".html", "text/html" }, { ".htm", "text/html" },
@@ -10944,8 +10957,11 @@ static const char *dg_mime_type(const char *name)
 	if ((dot = strrchr(base, '.')) == NULL || dot[1] == 0 ||
 		(size_t)(dot - base) < strspn(base, "."))
 		return NULL;
-	pthread_once(&dg_mime_sys_once, dg_mime_sys_load);
-	if ((type = dg_mime_find(&dg_mime_sys, dot + 1)))
+	pthread_mutex_lock(&m->lock);
+	if (!m->loaded)
+		dg_mime_load(m);
+	pthread_mutex_unlock(&m->lock);
+	if ((type = dg_mime_find(&m->t, dot + 1)))
 		return type;
 	for (i = 0; i < sizeof types / sizeof types[0]; i++)
 		if (strcasecmp(dot, types[i][0]) == 0)
@@ -10979,7 +10995,7 @@ static void dg_object_hdrs(const dg_ctx *g, const char *name, int reference, sys
 		return;
 	dg_hdr_add(h, "Content-Type", c->content_type ? c->content_type :
 		o && *o->content_type ? o->content_type :
-		c->no_guess_mime_type ? NULL : dg_mime_type(name));
+		c->no_guess_mime_type ? NULL : dg_mime_type(g->mime, name));
 	dg_hdr_add(h, "Cache-Control", c->cache_control ? c->cache_control :
 		o ? o->cache_control : NULL);
 	dg_hdr_add(h, "Content-Disposition", c->content_disposition ? c->content_disposition :
@@ -13127,6 +13143,7 @@ struct dg_client {
 	struct dg_budget budget;     /* a worker uses its parent's */
 	pthread_mutex_t meter_lock;  /* workers report progress through it */
 	store_probes probes;         /* a worker's stores use its parent's */
+	dg_mime_types mime;          /* a worker uses its parent's */
 	int parallel;                /* a dg_parallel is running: nested ones run serially */
 	s3_fanout fanout;            /* multipart parts through dg_parallel */
 	struct dg_client *parent;    /* set on a worker */
@@ -13316,6 +13333,8 @@ DG_API dg_client *dg_client_open(const dg_config *cfg, dg_error *err)
 	cl->dg.cfg = &cl->cfg;
 	cl->dg.budget = &cl->budget;
 	cl->dg.locks_denied = &cl->dg.locks_denied_own;
+	pthread_mutex_init(&cl->mime.lock, NULL);
+	cl->dg.mime = &cl->mime;
 	cl->budget.total = cl->dg.window_max;
 	pthread_mutex_init(&cl->budget.lock, NULL);
 	pthread_cond_init(&cl->budget.freed, NULL);
@@ -13342,6 +13361,7 @@ DG_API void dg_client_close(dg_client *cl)
 	pthread_cond_destroy(&cl->budget.freed);
 	pthread_mutex_destroy(&cl->meter_lock);
 	pthread_mutex_destroy(&cl->probes.lock);
+	dg_mime_free(&cl->mime);
 	pthread_mutex_destroy(&cl->dg.prog.lock);
 	free(cl);
 }
@@ -13574,6 +13594,7 @@ static dg_client *dg_worker_open(dg_client *cl, dg_error *e)
 	w->dg.cache = cl->dg.cache;
 	w->dg.budget = &cl->budget;
 	w->dg.locks_denied = cl->dg.locks_denied;
+	w->dg.mime = cl->dg.mime;
 	w->dg.window_max = cl->dg.window_max;
 	return w;
 }

@@ -984,10 +984,15 @@ static void test_mime(void)
 		"application/x-h");
 	free(t.e);
 	free(t.text);
-	t_streq(".tgz is .tar.gz", dg_mime_type("dir.x/a.tgz"), "application/x-tar");
-	CHECK("a bare .gz has none", dg_mime_type("a.gz") == NULL);
-	CHECK("a dotfile has no extension", dg_mime_type(".txt") == NULL);
-	t_streq("an extension in any case", dg_mime_type("a.TXT"), "text/plain");
+	{
+		dg_mime_types m = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+		t_streq(".tgz is .tar.gz", dg_mime_type(&m, "dir.x/a.tgz"), "application/x-tar");
+		CHECK("a bare .gz has none", dg_mime_type(&m, "a.gz") == NULL);
+		CHECK("a dotfile has no extension", dg_mime_type(&m, ".txt") == NULL);
+		t_streq("an extension in any case", dg_mime_type(&m, "a.TXT"), "text/plain");
+		dg_mime_free(&m);
+	}
 }
 
 static void test_json(void)
