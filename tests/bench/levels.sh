@@ -1,5 +1,8 @@
 #!/bin/sh
 # Encoder settings on real release families: for each xdelta3 level 1-9
+# (run as 1, 2, 3, 6 and 9: xdelta3 gives levels 3-5 one matcher and 7-9
+# another, and never varies the secondary compressor's preset with the
+# level, so 4, 5, 7 and 8 make the bytes of 3 and 9)
 # and secondary compressor (none, djw, lzma), the CPU time and the bytes of
 # the deltas between consecutive versions, as Debian's xdelta3 CLI makes
 # them (the library deltaglider compiles in, with the same matcher per
