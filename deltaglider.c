@@ -10340,6 +10340,9 @@ static int dg_ref_stream_read(void *ctx, uint64_t off, void *buf, size_t n, size
 	dg_ref_stream *rs = ctx;
 	uint64_t want = off + n < rs->src.size ? off + n : rs->src.size;
 
+	*got = 0;
+	if (off >= rs->src.size)
+		return 0;
 	pthread_mutex_lock(&rs->lock);
 	while (rs->avail < want && !rs->done)
 		pthread_cond_wait(&rs->more, &rs->lock);
@@ -10352,7 +10355,7 @@ static int dg_ref_stream_read(void *ctx, uint64_t off, void *buf, size_t n, size
 		return -1;
 	}
 	pthread_mutex_unlock(&rs->lock);
-	return sys_pread_all(rs->fd, buf, n, off, got, e);
+	return sys_pread_all(rs->fd, buf, (size_t)(want - off), off, got, e);
 }
 
 static void *dg_ref_stream_main(void *arg)
@@ -10369,6 +10372,11 @@ static void *dg_ref_stream_main(void *arg)
 		cache_release(&ref);
 	else
 		cache_put_abort(&rs->w);
+	if (ok && rs->avail != rs->src.size) {   /* the size the encoder was told */
+		sys_fail(&e, DG_EINTEGRITY, "%" PRIu64 " bytes, not the %" PRIu64 " its HEAD said",
+			rs->avail, rs->src.size);
+		ok = 0;
+	}
 	pthread_mutex_lock(&rs->lock);
 	rs->done = 1;
 	rs->ok = ok;
@@ -11608,8 +11616,10 @@ static int dg_put_as_delta(dg_upload *u, dg_error *e)
 			u->stream = NULL;
 			ok = dg_ref_stream_wait(&rs, &fe) == 0;
 			dg_ref_stream_end(&rs);
-			if (ok || r == 0)
+			if (ok)
 				return r;
+			/* Even a file about to go whole: a bad reference fails it, as
+			 * the fetch below decides. */
 			sys_logf(u->g->log, DG_LOG_INFO, "%s; fetching it again", fe.msg);
 		}
 		if (dg_reference(u->g, u->s, u->ref_key, u->ref_sha, &ref, e) < 0)

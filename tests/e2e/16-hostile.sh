@@ -140,6 +140,9 @@ s3mini_put_raw hst st2/reference.bin "$T/st-bad.tar" \
 check_fail "a reference that is not what its metadata says" 1 'reference SHA-256 mismatch' \
     hm cp "$T/st-2.tar" s3://hst/st2/
 expect "no delta was stored against it" "$(s3mini_keys hst | grep -c 'st2/st-2')" 0
+gen_file "$T/st-z.zip" 2000000 unrelated
+check_fail "nor a file that would go whole" 1 'reference SHA-256 mismatch' hm cp "$T/st-z.zip" s3://hst/st2/
+expect "which is not stored either" "$(s3mini_keys hst | grep -c 'st2/st-z')" 0
 
 # --- a large download runs in ranges; each is checked, none is mixed ------------------------------
 # 20 MiB in 8 MiB parts: bytes=0-8388607 streams, the other two ranges run
