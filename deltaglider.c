@@ -8986,6 +8986,24 @@ static int delta_arc_step(delta_arc *a, uint64_t *pos, dg_error *e)
 	return 0;
 }
 
+/* The scan's three buffers (input, inflated, regenerated), bounded. */
+static int delta_arc_buffers(delta_arc *a, dg_error *e)
+{
+	a->ibuf = malloc(DELTA_ARC_BUF);
+	a->obuf = malloc(DELTA_ARC_BUF);
+	a->cbuf = malloc(DELTA_ARC_BUF);
+	if (a->ibuf == NULL || a->obuf == NULL || a->cbuf == NULL)
+		return sys_fail(e, DG_ENOMEM, "out of memory");
+	return 0;
+}
+
+static void delta_arc_buffers_free(delta_arc *a)
+{
+	free(a->ibuf);
+	free(a->obuf);
+	free(a->cbuf);
+}
+
 static int delta_expand(const delta_src *in, int out_fd, int exact, delta_arc_known *known,
 	delta_arc_stats *st, void (*progress)(void *ctx, uint64_t bytes), void *progress_ctx,
 	dg_error *e)
@@ -8998,13 +9016,8 @@ static int delta_expand(const delta_src *in, int out_fd, int exact, delta_arc_kn
 
 	memset(st, 0, sizeof *st);
 	a.cap = in->size * DELTA_ARC_GROWTH + DELTA_ARC_FLOOR;
-	a.ibuf = malloc(DELTA_ARC_BUF);
-	a.obuf = malloc(DELTA_ARC_BUF);
-	a.cbuf = malloc(DELTA_ARC_BUF);
-	if (a.ibuf == NULL || a.obuf == NULL || a.cbuf == NULL) {
-		sys_fail(e, DG_ENOMEM, "out of memory");
+	if (delta_arc_buffers(&a, e) < 0)
 		goto done;
-	}
 	/* A source starts with the file's own bytes, and its scan reads that
 	 * copy: the reference may be slow to read (the encrypted cache). */
 	if (exact ? delta_arc_write(&a, DELTA_ARC_MAGIC, 8, e) < 0 :
@@ -9027,9 +9040,7 @@ static int delta_expand(const delta_src *in, int out_fd, int exact, delta_arc_kn
 		qsort(known->hash, known->n, sizeof *known->hash, delta_arc_cmp_u64);
 	rc = 0;
 done:
-	free(a.ibuf);
-	free(a.obuf);
-	free(a.cbuf);
+	delta_arc_buffers_free(&a);
 	return rc;
 }
 
@@ -9084,13 +9095,8 @@ static int delta_arc_probe(const delta_src *in, int scratch, dg_error *e)
 
 	if ((r = delta_arc_probe_start(in, &h, e)) <= 0)
 		return r < 0 ? -1 : 1;
-	a.ibuf = malloc(DELTA_ARC_BUF);
-	a.obuf = malloc(DELTA_ARC_BUF);
-	a.cbuf = malloc(DELTA_ARC_BUF);
-	if (a.ibuf == NULL || a.obuf == NULL || a.cbuf == NULL) {
-		sys_fail(e, DG_ENOMEM, "out of memory");
+	if (delta_arc_buffers(&a, e) < 0)
 		goto done;
-	}
 	if ((r = delta_arc_inflate(&a, h, &end, &ulen, e)) < 0)
 		goto done;
 	rc = r != 0;               /* not a stream: nothing to expand */
@@ -9103,9 +9109,7 @@ static int delta_arc_probe(const delta_src *in, int scratch, dg_error *e)
 done:
 	if (ftruncate(scratch, 0) < 0 || lseek(scratch, 0, SEEK_SET) < 0)
 		rc = sys_fail_errno(e, DG_EIO, errno, "cannot truncate a temporary file");
-	free(a.ibuf);
-	free(a.obuf);
-	free(a.cbuf);
+	delta_arc_buffers_free(&a);
 	return rc;
 }
 
