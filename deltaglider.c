@@ -10588,6 +10588,12 @@ static int dg_holder_dead(const dg_ctx *g, const char *holder)
 
 /* A store that forbids lock objects (a policy that allows writes only
  * under some prefix) still works, unprotected: say so once. */
+/* Did the store refuse lock objects (to this client or a worker of it)? */
+static int dg_locks_refused(const dg_ctx *g)
+{
+	return __atomic_load_n(g->locks_denied, __ATOMIC_ACQUIRE);
+}
+
 static int dg_lock_denied(dg_ctx *g, const dg_error *e)
 {
 	if (e->http_status != 403)
@@ -10660,7 +10666,7 @@ static int dg_lease_acquire(dg_ctx *g, store *s, const char *space, uint64_t siz
 	int64_t waited = 0;
 	int lapsed = 1;
 
-	if (__atomic_load_n(g->locks_denied, __ATOMIC_ACQUIRE))
+	if (dg_locks_refused(g))
 		return 0;
 	for (l = g->leases; l; l = l->next)
 		if (dg_same_store(&l->s, s) && strcmp(l->space, space) == 0)
@@ -11505,7 +11511,7 @@ static int dg_put_reference(dg_upload *u, dg_error *e)
 
 	if (exclusive < 0)
 		return -1;
-	if (!exclusive && !__atomic_load_n(g->locks_denied, __ATOMIC_ACQUIRE)) {
+	if (!exclusive && !dg_locks_refused(g)) {
 		dg_lock_view v;
 
 		if (dg_lock_scan(g, s, u->prefix, &v, e) < 0)
@@ -12310,8 +12316,8 @@ static int dg_cleanup_reference(dg_ctx *g, store *s, const char *prefix, dg_erro
 	snprintf(ref_key, sizeof ref_key, "%s" DG_REFERENCE, prefix);
 	if (s->ops->head(s, ref_key, NULL, NULL, e) < 0)
 		return e->code == DG_ENOTFOUND ? 0 : -1;
-	if (!__atomic_load_n(g->locks_denied, __ATOMIC_ACQUIRE) && dg_lock_put(g, s, prefix, "delete", s->ops->now(s) + DG_MARKER_TTL,
-			marker, sizeof marker, e) < 0) {
+	if (!dg_locks_refused(g) && dg_lock_put(g, s, prefix, "delete",
+			s->ops->now(s) + DG_MARKER_TTL, marker, sizeof marker, e) < 0) {
 		marker[0] = 0;
 		if (!dg_lock_denied(g, e))
 			return -1;
@@ -16652,7 +16658,8 @@ static const cli_cmd cli_cmds[] = {
 	  "one store (or bucket) to another. A file differs when its size does, or (unless\n"
 	  "--size-only) when the source is newer. Sizes of delta objects are their original\n"
 	  "sizes; between stores, files are rebuilt, verified and re-encoded into the\n"
-	  "destination's DeltaSpaces.\n",
+	  "destination's DeltaSpaces. --delete refuses a store source that holds no\n"
+	  "objects (a mistyped prefix would empty DEST: rm --recursive does that).\n",
 	  "  deltaglider sync ./dist s3://releases/app/\n"
 	  "  deltaglider sync s3://releases/app/ ./mirror --delete\n"
 	  "  deltaglider sync s3://releases/ s3://backup/releases/\n"
